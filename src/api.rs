@@ -1,0 +1,446 @@
+//! The contract's request bodies, parsed and validated once, and its response shapes.
+//!
+//! Parsing reports the first wrong field by name; unknown fields are refused so a typo
+//! never silently does nothing.
+
+use crate::auth::{base64url_decode, base64url_encode};
+use crate::domain::{BranchName, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
+use crate::error::{AppError, AppResult};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_GITHUB_TOKEN_BYTES: usize = 1024;
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+
+/// Parses a JSON object body; an empty body counts as `{}` where `allow_empty`.
+pub fn parse_object(body: &[u8], allow_empty: bool) -> AppResult<Map<String, Value>> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(AppError::TooLarge(format!("the request body is over {MAX_BODY_BYTES} bytes")));
+    }
+    if allow_empty && body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(AppError::invalid("body", "must be a JSON object")),
+        Err(e) => Err(AppError::invalid("body", format!("is not valid JSON ({e})"))),
+    }
+}
+
+fn reject_unknown(map: &Map<String, Value>, known: &[&str]) -> AppResult<()> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(AppError::invalid(k.as_str(), format!("is not a known field (expected one of: {})", known.join(", ")))),
+        None => Ok(()),
+    }
+}
+
+fn opt_string<'a>(map: &'a Map<String, Value>, field: &str) -> AppResult<Option<&'a str>> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(AppError::invalid(field, "must be a string")),
+    }
+}
+
+fn req_string<'a>(map: &'a Map<String, Value>, field: &str) -> AppResult<&'a str> {
+    opt_string(map, field)?.ok_or_else(|| AppError::invalid(field, "is required"))
+}
+
+fn opt_bool(map: &Map<String, Value>, field: &str) -> AppResult<Option<bool>> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(AppError::invalid(field, "must be true or false")),
+    }
+}
+
+fn display_name(field: &str, raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::invalid(field, format!("must be at most {MAX_NAME_CHARS} characters")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid(field, "must not contain control characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn branch(field: &str, raw: &str) -> AppResult<BranchName> {
+    BranchName::parse(raw).map_err(|e| AppError::invalid(field, e))
+}
+
+fn github_token(raw: &str) -> AppResult<String> {
+    let t = raw.trim();
+    if t.is_empty() || t.len() > MAX_GITHUB_TOKEN_BYTES || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::invalid("githubToken", "must be a non-empty token without spaces"));
+    }
+    Ok(t.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateUser {
+    pub name: String,
+}
+
+impl CreateUser {
+    pub fn parse(body: &[u8]) -> AppResult<Self> {
+        let m = parse_object(body, false)?;
+        reject_unknown(&m, &["name"])?;
+        Ok(CreateUser { name: display_name("name", req_string(&m, "name")?)? })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateProject {
+    pub name: String,
+    pub repository: RepoName,
+    pub branch: Option<BranchName>,
+    pub tracked: bool,
+    pub github_token: Option<String>,
+}
+
+impl CreateProject {
+    pub fn parse(body: &[u8]) -> AppResult<Self> {
+        let m = parse_object(body, false)?;
+        reject_unknown(&m, &["name", "repository", "branch", "tracked", "githubToken"])?;
+        Ok(CreateProject {
+            name: display_name("name", req_string(&m, "name")?)?,
+            repository: RepoName::parse(req_string(&m, "repository")?).map_err(|e| AppError::invalid("repository", e))?,
+            branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()?,
+            tracked: opt_bool(&m, "tracked")?.unwrap_or(false),
+            github_token: opt_string(&m, "githubToken")?.map(github_token).transpose()?,
+        })
+    }
+}
+
+/// `githubToken: null` removes a stored token; absent leaves it alone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenChange {
+    Keep,
+    Remove,
+    Set(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchProject {
+    pub name: Option<String>,
+    pub branch: Option<BranchName>,
+    pub tracked: Option<bool>,
+    pub github_token: TokenChange,
+}
+
+impl PatchProject {
+    pub fn parse(body: &[u8]) -> AppResult<Self> {
+        let m = parse_object(body, false)?;
+        reject_unknown(&m, &["name", "branch", "tracked", "githubToken"])?;
+        let github_token = match m.get("githubToken") {
+            None => TokenChange::Keep,
+            Some(Value::Null) => TokenChange::Remove,
+            Some(Value::String(s)) => TokenChange::Set(github_token(s)?),
+            Some(_) => return Err(AppError::invalid("githubToken", "must be a string or null")),
+        };
+        let patch = PatchProject {
+            name: opt_string(&m, "name")?.map(|n| display_name("name", n)).transpose()?,
+            branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()?,
+            tracked: opt_bool(&m, "tracked")?,
+            github_token,
+        };
+        if m.is_empty() {
+            return Err(AppError::invalid("body", "names no field to change (name, branch, tracked, githubToken)"));
+        }
+        Ok(patch)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartSync {
+    pub branch: Option<BranchName>,
+}
+
+impl StartSync {
+    pub fn parse(body: &[u8]) -> AppResult<Self> {
+        let m = parse_object(body, true)?;
+        reject_unknown(&m, &["branch"])?;
+        Ok(StartSync { branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()? })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restore {
+    pub sync_id: Id,
+}
+
+impl Restore {
+    pub fn parse(body: &[u8]) -> AppResult<Self> {
+        let m = parse_object(body, false)?;
+        reject_unknown(&m, &["syncId"])?;
+        let raw = req_string(&m, "syncId")?;
+        Ok(Restore { sync_id: Id::parse(raw).map_err(|e| AppError::invalid("syncId", e))? })
+    }
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRequest {
+    pub limit: u32,
+    /// The decoded sort key to continue after.
+    pub after: Option<Vec<String>>,
+}
+
+/// Reads one query parameter (first occurrence), percent-decoded.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k).as_deref() == Some(name)).then(|| percent_decode(v).unwrap_or_default())
+    })
+}
+
+/// `application/x-www-form-urlencoded` decoding; `None` when the bytes are not UTF-8.
+pub fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+impl PageRequest {
+    pub fn parse(query: &str) -> AppResult<Self> {
+        let limit = match query_param(query, "limit") {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => return Err(AppError::invalid("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+            },
+        };
+        let after = match query_param(query, "cursor").filter(|c| !c.is_empty()) {
+            None => None,
+            Some(raw) => Some(decode_cursor(&raw).ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API gave out"))?),
+        };
+        Ok(PageRequest { limit, after })
+    }
+
+    /// The key at position `i` of the cursor, if any.
+    pub fn after_key(&self, i: usize) -> Option<&str> {
+        self.after.as_ref().and_then(|k| k.get(i)).map(String::as_str)
+    }
+}
+
+pub fn encode_cursor(key: &[String]) -> String {
+    base64url_encode(serde_json::to_string(key).unwrap_or_default().as_bytes())
+}
+
+fn decode_cursor(raw: &str) -> Option<Vec<String>> {
+    serde_json::from_slice(&base64url_decode(raw)?).ok()
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T: Serialize> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: Serialize> Page<T> {
+    /// `rows` was fetched with `limit + 1`; the extra row only says there is a next page.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> Vec<String>) -> Self {
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|last| encode_cursor(&key(last)))
+        } else {
+            None
+        };
+        Page { items: rows, next_cursor }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserCreated {
+    pub id: String,
+    pub name: String,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectView {
+    pub id: String,
+    pub name: String,
+    pub repository: String,
+    pub branch: String,
+    pub tracked: bool,
+    pub current_sync_id: Option<String>,
+    pub current_commit_sha: Option<String>,
+    pub created_at: String,
+    /// Whether a GitHub token of the project's own is stored (the token itself never leaves).
+    pub has_github_token: bool,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncView {
+    pub id: String,
+    pub project_id: String,
+    pub kind: SyncKind,
+    pub trigger: Trigger,
+    pub branch: String,
+    pub commit_sha: Option<String>,
+    pub status: SyncStatus,
+    pub progress: u8,
+    pub message: String,
+    pub previous_sync_id: Option<String>,
+    pub restored_from_sync_id: Option<String>,
+    pub counts: Counts,
+    pub stats: Stats,
+    pub error: Option<String>,
+    pub started_at: String,
+    pub completed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStarted {
+    pub sync: SyncView,
+    pub events_url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BranchView {
+    pub name: String,
+    pub commit_sha: String,
+    pub protected: bool,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileView {
+    pub path: String,
+    pub mode: String,
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    pub sync_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileHistoryView {
+    pub path: String,
+    pub mode: String,
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    pub sync_id: String,
+    pub superseded_by_sync_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeView {
+    pub path: String,
+    pub change: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_path: Option<String>,
+    pub sha: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_sha: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err_field(r: AppResult<impl std::fmt::Debug>) -> String {
+        match r {
+            Err(AppError::InvalidRequest { field, .. }) => field,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn create_project_validation() {
+        let ok = CreateProject::parse(br#"{"name":" Site ","repository":"acme/widgets","branch":"feature/x","tracked":true}"#).unwrap();
+        assert_eq!(ok.name, "Site");
+        assert_eq!(ok.branch.unwrap().as_str(), "feature/x");
+        assert!(ok.tracked);
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "body"),
+            (b"[]", "body"),
+            (b"{not json", "body"),
+            (br#"{"repository":"acme/widgets"}"#, "name"),
+            (br#"{"name":"","repository":"acme/widgets"}"#, "name"),
+            (br#"{"name":"x"}"#, "repository"),
+            (br#"{"name":"x","repository":"nope"}"#, "repository"),
+            (br#"{"name":"x","repository":"a/b","branch":"a..b"}"#, "branch"),
+            (br#"{"name":"x","repository":"a/b","branch":7}"#, "branch"),
+            (br#"{"name":"x","repository":"a/b","tracked":"yes"}"#, "tracked"),
+            (br#"{"name":"x","repository":"a/b","githubToken":"has space"}"#, "githubToken"),
+            (br#"{"name":"x","repository":"a/b","colour":"red"}"#, "colour"),
+        ];
+        for (body, field) in cases {
+            assert_eq!(err_field(CreateProject::parse(body)), *field, "{}", String::from_utf8_lossy(body));
+        }
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(CreateProject::parse(&big).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn patch_and_start_and_restore() {
+        let p = PatchProject::parse(br#"{"githubToken":null,"tracked":false}"#).unwrap();
+        assert_eq!((p.github_token, p.tracked), (TokenChange::Remove, Some(false)));
+        assert_eq!(err_field(PatchProject::parse(b"{}")), "body");
+        assert_eq!(StartSync::parse(b"").unwrap().branch, None);
+        assert_eq!(StartSync::parse(br#"{"branch":"dev"}"#).unwrap().branch.unwrap().as_str(), "dev");
+        assert_eq!(err_field(StartSync::parse(br#"{"branch":""}"#)), "branch");
+        assert_eq!(err_field(Restore::parse(br#"{"syncId":"../x"}"#)), "syncId");
+        assert_eq!(err_field(Restore::parse(b"{}")), "syncId");
+    }
+
+    #[test]
+    fn pages() {
+        assert_eq!(PageRequest::parse("").unwrap(), PageRequest { limit: 50, after: None });
+        assert_eq!(PageRequest::parse("limit=500").unwrap().limit, 500);
+        for bad in ["limit=0", "limit=501", "limit=x", "limit=-1", "cursor=%%%", "cursor=bm90IGpzb24"] {
+            assert!(PageRequest::parse(bad).is_err(), "{bad}");
+        }
+        let key = vec!["a/b c".to_string(), "ü".to_string()];
+        let q = format!("limit=2&cursor={}", encode_cursor(&key));
+        assert_eq!(PageRequest::parse(&q).unwrap().after, Some(key));
+        let page = Page::from_overfetch(vec![1, 2, 3], 2, |n| vec![n.to_string()]);
+        assert_eq!(page.items, vec![1, 2]);
+        assert_eq!(decode_cursor(page.next_cursor.as_deref().unwrap()), Some(vec!["2".to_string()]));
+        assert!(Page::from_overfetch(vec![1, 2], 2, |n| vec![n.to_string()]).next_cursor.is_none());
+    }
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(query_param("prefix=src%2Fa+b&x=1", "prefix").as_deref(), Some("src/a b"));
+        assert_eq!(query_param("q=%C3%BC", "q").as_deref(), Some("ü"));
+        assert_eq!(query_param("q=100%", "q").as_deref(), Some("100%"));
+        assert_eq!(query_param("a=1", "b"), None);
+        assert_eq!(query_param("flag", "flag").as_deref(), Some(""));
+    }
+}

@@ -1,0 +1,281 @@
+//! Diffing a wanted state (a branch's tree, or an earlier sync's state) against the state we
+//! hold: every path is added, modified, removed, renamed or unchanged.
+//!
+//! The diff is against what we hold, not against the previous commit, so force pushes and
+//! rewritten history come out right. Renames are exact: a removed and an added path with the
+//! same blob sha (never an empty blob or a submodule, whose ids say nothing about identity).
+
+use crate::domain::{Counts, FileKind, FileMode, ObjectSha, TreeFile};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// git's id of the empty blob: every empty file has it, so it cannot identify a rename.
+pub const EMPTY_BLOB_SHA: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+
+/// One path's state: what we store per file version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub mode: FileMode,
+    pub kind: FileKind,
+    pub sha: ObjectSha,
+    pub size: Option<u64>,
+}
+
+impl From<TreeFile> for FileEntry {
+    fn from(t: TreeFile) -> Self {
+        FileEntry { kind: FileKind::from_mode(t.mode), path: t.path, mode: t.mode, sha: t.sha, size: t.size }
+    }
+}
+
+impl FileEntry {
+    /// Same content and same mode: nothing to write.
+    fn same_version(&self, other: &FileEntry) -> bool {
+        self.sha == other.sha && self.mode == other.mode
+    }
+
+    fn can_be_renamed(&self) -> bool {
+        self.mode != FileMode::Submodule && self.sha.as_str() != EMPTY_BLOB_SHA
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "lowercase")]
+pub enum Change {
+    Added { new: FileEntry },
+    Modified { old: FileEntry, new: FileEntry },
+    Removed { old: FileEntry },
+    Renamed { old: FileEntry, new: FileEntry },
+}
+
+impl Change {
+    /// The path this change is about: the new path, or the removed one.
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Added { new } | Change::Modified { new, .. } | Change::Renamed { new, .. } => &new.path,
+            Change::Removed { old } => &old.path,
+        }
+    }
+
+    /// The held version this change ends (if any).
+    pub fn superseded(&self) -> Option<&FileEntry> {
+        match self {
+            Change::Added { .. } => None,
+            Change::Modified { old, .. } | Change::Removed { old } | Change::Renamed { old, .. } => Some(old),
+        }
+    }
+
+    /// The version this change introduces (if any).
+    pub fn introduced(&self) -> Option<&FileEntry> {
+        match self {
+            Change::Removed { .. } => None,
+            Change::Added { new } | Change::Modified { new, .. } | Change::Renamed { new, .. } => Some(new),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// Sorted by `Change::path`.
+    pub changes: Vec<Change>,
+    pub counts: Counts,
+}
+
+/// Diffs `wanted` against `held`. Both are keyed by path; order of input does not matter.
+pub fn diff(held: Vec<FileEntry>, wanted: Vec<FileEntry>) -> Diff {
+    let mut held: BTreeMap<String, FileEntry> = held.into_iter().map(|f| (f.path.clone(), f)).collect();
+    let mut counts = Counts::default();
+    let mut changes = Vec::new();
+    let mut added = Vec::new();
+    for new in wanted {
+        match held.remove(&new.path) {
+            Some(old) if old.same_version(&new) => counts.unchanged += 1,
+            Some(old) => changes.push(Change::Modified { old, new }),
+            None => added.push(new),
+        }
+    }
+    let removed: Vec<FileEntry> = held.into_values().collect();
+    let (renames, added, removed) = pair_renames(added, removed);
+    changes.extend(renames);
+    changes.extend(added.into_iter().map(|new| Change::Added { new }));
+    changes.extend(removed.into_iter().map(|old| Change::Removed { old }));
+    changes.sort_by(|a, b| a.path().cmp(b.path()));
+    for c in &changes {
+        match c {
+            Change::Added { .. } => counts.added += 1,
+            Change::Modified { .. } => counts.modified += 1,
+            Change::Removed { .. } => counts.removed += 1,
+            Change::Renamed { .. } => counts.renamed += 1,
+        }
+    }
+    Diff { changes, counts }
+}
+
+/// Pairs removed and added paths by blob sha; within one sha, in path order, so the result
+/// does not depend on input order.
+fn pair_renames(
+    mut added: Vec<FileEntry>,
+    mut removed: Vec<FileEntry>,
+) -> (Vec<Change>, Vec<FileEntry>, Vec<FileEntry>) {
+    added.sort_by(|a, b| a.path.cmp(&b.path));
+    removed.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut by_sha: HashMap<ObjectSha, Vec<usize>> = HashMap::new();
+    for (i, r) in removed.iter().enumerate().rev() {
+        if r.can_be_renamed() {
+            by_sha.entry(r.sha.clone()).or_default().push(i);
+        }
+    }
+    let mut taken = vec![false; removed.len()];
+    let mut renames = Vec::new();
+    let mut still_added = Vec::new();
+    for new in added {
+        let source = if new.can_be_renamed() { by_sha.get_mut(&new.sha).and_then(|v| v.pop()) } else { None };
+        match source {
+            Some(i) => {
+                taken[i] = true;
+                renames.push(Change::Renamed { old: removed[i].clone(), new });
+            }
+            None => still_added.push(new),
+        }
+    }
+    let still_removed = removed.into_iter().zip(taken).filter(|(_, t)| !t).map(|(r, _)| r).collect();
+    (renames, still_added, still_removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(c: char) -> ObjectSha {
+        ObjectSha::parse(&c.to_string().repeat(40)).unwrap()
+    }
+
+    fn f(path: &str, c: char) -> FileEntry {
+        FileEntry { path: path.into(), mode: FileMode::Regular, kind: FileKind::File, sha: sha(c), size: Some(1) }
+    }
+
+    fn with_mode(mut e: FileEntry, mode: FileMode) -> FileEntry {
+        e.mode = mode;
+        e.kind = FileKind::from_mode(mode);
+        e
+    }
+
+    fn summary(d: &Diff) -> Vec<String> {
+        d.changes
+            .iter()
+            .map(|c| match c {
+                Change::Added { new } => format!("A {}", new.path),
+                Change::Modified { new, .. } => format!("M {}", new.path),
+                Change::Removed { old } => format!("D {}", old.path),
+                Change::Renamed { old, new } => format!("R {} -> {}", old.path, new.path),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let empty = || FileEntry { sha: ObjectSha::parse(EMPTY_BLOB_SHA).unwrap(), ..f("x", 'a') };
+        let cases: Vec<(&str, Vec<FileEntry>, Vec<FileEntry>, Vec<&str>, (u64, u64, u64, u64, u64))> = vec![
+            ("first sync adds everything", vec![], vec![f("b", '1'), f("a", '2')], vec!["A a", "A b"], (2, 0, 0, 0, 0)),
+            ("identical state", vec![f("a", '1')], vec![f("a", '1')], vec![], (0, 0, 0, 1, 0)),
+            ("content change", vec![f("a", '1')], vec![f("a", '2')], vec!["M a"], (0, 1, 0, 0, 0)),
+            (
+                "mode change alone is a modification",
+                vec![f("run", '1')],
+                vec![with_mode(f("run", '1'), FileMode::Executable)],
+                vec!["M run"],
+                (0, 1, 0, 0, 0),
+            ),
+            ("deletion", vec![f("a", '1'), f("b", '2')], vec![f("a", '1')], vec!["D b"], (0, 0, 1, 1, 0)),
+            ("rename by sha", vec![f("old", '1')], vec![f("new", '1')], vec!["R old -> new"], (0, 0, 0, 0, 1)),
+            (
+                "rename plus unrelated add",
+                vec![f("old", '1')],
+                vec![f("new", '1'), f("other", '2')],
+                vec!["R old -> new", "A other"],
+                (1, 0, 0, 0, 1),
+            ),
+            (
+                "two copies of one blob move: paired in path order",
+                vec![f("a1", '1'), f("a2", '1')],
+                vec![f("b1", '1'), f("b2", '1')],
+                vec!["R a1 -> b1", "R a2 -> b2"],
+                (0, 0, 0, 0, 2),
+            ),
+            (
+                "copy is an add, not a rename",
+                vec![f("a", '1')],
+                vec![f("a", '1'), f("b", '1')],
+                vec!["A b"],
+                (1, 0, 0, 1, 0),
+            ),
+            (
+                "empty files are never renames",
+                vec![FileEntry { path: "e1".into(), ..empty() }],
+                vec![FileEntry { path: "e2".into(), ..empty() }],
+                vec!["A e2", "D e1"],
+                (1, 0, 1, 0, 0),
+            ),
+            (
+                "submodules are never renames",
+                vec![with_mode(f("m1", '1'), FileMode::Submodule)],
+                vec![with_mode(f("m2", '1'), FileMode::Submodule)],
+                vec!["A m2", "D m1"],
+                (1, 0, 1, 0, 0),
+            ),
+            (
+                "unrelated history replaces everything",
+                vec![f("a", '1'), f("b", '2')],
+                vec![f("c", '3')],
+                vec!["D a", "D b", "A c"],
+                (1, 0, 2, 0, 0),
+            ),
+        ];
+        for (name, held, wanted, want, (a, m, d, u, r)) in cases {
+            let got = diff(held, wanted);
+            let mut want: Vec<String> = want.into_iter().map(String::from).collect();
+            let mut got_s = summary(&got);
+            want.sort();
+            got_s.sort();
+            assert_eq!(got_s, want, "{name}");
+            assert_eq!(
+                (got.counts.added, got.counts.modified, got.counts.removed, got.counts.unchanged, got.counts.renamed),
+                (a, m, d, u, r),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn output_is_sorted_and_order_independent() {
+        let held = vec![f("z", '1'), f("m", '2'), f("a", '3')];
+        let wanted = vec![f("b", '1'), f("m", '9'), f("c", '4')];
+        let d1 = diff(held.clone(), wanted.clone());
+        let d2 = diff(held.into_iter().rev().collect(), wanted.into_iter().rev().collect());
+        assert_eq!(d1, d2);
+        let paths: Vec<&str> = d1.changes.iter().map(Change::path).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+    }
+
+    #[test]
+    fn applying_a_diff_yields_the_wanted_state() {
+        let held = vec![f("a", '1'), f("b", '2'), f("c", '3'), f("d", '4')];
+        let wanted = vec![f("a", '1'), f("b", '9'), f("e", '3'), f("f", '6')];
+        let d = diff(held.clone(), wanted.clone());
+        let mut state: BTreeMap<String, FileEntry> = held.into_iter().map(|e| (e.path.clone(), e)).collect();
+        for c in &d.changes {
+            if let Some(old) = c.superseded() {
+                state.remove(&old.path);
+            }
+        }
+        for c in &d.changes {
+            if let Some(new) = c.introduced() {
+                state.insert(new.path.clone(), new.clone());
+            }
+        }
+        let want: BTreeMap<String, FileEntry> = wanted.into_iter().map(|e| (e.path.clone(), e)).collect();
+        assert_eq!(state, want);
+    }
+}

@@ -1,0 +1,293 @@
+//! In-memory fakes of the engine's ports, with the same visibility rules as the D1 schema,
+//! plus fault switches, for native engine tests.
+
+use crate::diff::{Change, FileEntry};
+use crate::domain::{BranchName, CommitSha, Id, RepoName, Stats, SyncStatus, TreeFile};
+use crate::engine::{GitHub, Job, ProjectHead, Scratch, Store, StoreError};
+use crate::github::{GhError, TreeListing};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// A repository as GitHub would list it: one flat tree per commit, with optional
+/// truncation of recursive listings beyond `max_recursive`.
+#[derive(Default)]
+pub struct FakeGitHub {
+    pub heads: RefCell<HashMap<String, CommitSha>>,
+    pub trees: RefCell<HashMap<String, Vec<TreeFile>>>,
+    pub max_recursive: Cell<usize>,
+    pub faults: RefCell<VecDeque<GhError>>,
+    pub requests: Cell<u64>,
+}
+
+impl FakeGitHub {
+    pub fn new() -> Self {
+        let g = FakeGitHub::default();
+        g.max_recursive.set(usize::MAX);
+        g
+    }
+
+    pub fn push(&self, branch: &str, commit: &CommitSha, files: Vec<TreeFile>) {
+        self.heads.borrow_mut().insert(branch.to_string(), commit.clone());
+        self.trees.borrow_mut().insert(commit.to_string(), files);
+    }
+
+    fn fault(&self) -> Result<(), GhError> {
+        self.requests.set(self.requests.get() + 1);
+        match self.faults.borrow_mut().pop_front() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A directory's id in the fake: `commit:dir`, so subtrees can be listed by "sha".
+    fn listing(&self, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
+        let (commit, dir) = tree_ish.split_once(':').unwrap_or((tree_ish, ""));
+        let trees = self.trees.borrow();
+        let all = trees.get(commit).ok_or_else(|| GhError::NotFound("tree".into()))?;
+        let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let mut files = Vec::new();
+        let mut dirs = BTreeMap::new();
+        for f in all.iter().filter(|f| f.path.starts_with(&base)) {
+            let rest = &f.path[base.len()..];
+            match rest.split_once('/') {
+                Some((sub, _)) if !recursive => {
+                    dirs.insert(format!("{base}{sub}"), format!("{commit}:{base}{sub}"));
+                }
+                _ => files.push(f.clone()),
+            }
+        }
+        assert_eq!(prefix, dir, "the engine re-roots subtrees under their own path");
+        let truncated = recursive && files.len() > self.max_recursive.get();
+        if truncated {
+            files.truncate(self.max_recursive.get());
+        }
+        Ok(TreeListing { sha: tree_ish.to_string(), files, dirs: dirs.into_iter().collect(), truncated })
+    }
+}
+
+impl GitHub for FakeGitHub {
+    async fn head(&self, _repo: &RepoName, branch: &BranchName) -> Result<CommitSha, GhError> {
+        self.fault()?;
+        self.heads.borrow().get(branch.as_str()).cloned().ok_or_else(|| GhError::NotFound("branch".into()))
+    }
+
+    async fn tree(&self, _repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
+        self.fault()?;
+        self.listing(tree_ish, recursive, prefix)
+    }
+
+    fn take_stats(&self) -> Stats {
+        Stats { github_requests: self.requests.replace(0), ..Stats::default() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub entry: FileEntry,
+    pub introduced_sync: Id,
+    pub introduced_seq: u64,
+    pub superseded_seq: Option<u64>,
+    pub superseded_by: Option<Id>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncRow {
+    pub status: SyncStatus,
+    pub previous: Option<Id>,
+}
+
+/// D1 in memory: one project, its chain and its file versions.
+#[derive(Default)]
+pub struct FakeStore {
+    pub head: RefCell<ProjectHead>,
+    pub versions: RefCell<Vec<VersionRow>>,
+    pub syncs: RefCell<BTreeMap<String, SyncRow>>,
+    pub rows_written: Cell<u64>,
+    /// Store calls that fail before doing anything, by call number (1-based).
+    pub fail_calls: RefCell<Vec<u64>>,
+    pub calls: Cell<u64>,
+    pub project_deleted: Cell<bool>,
+}
+
+impl Default for ProjectHead {
+    fn default() -> Self {
+        ProjectHead { current_sync_id: None, current_seq: 0 }
+    }
+}
+
+impl FakeStore {
+    fn call(&self) -> Result<(), StoreError> {
+        let n = self.calls.get() + 1;
+        self.calls.set(n);
+        if self.fail_calls.borrow().contains(&n) {
+            return Err(StoreError::Other(format!("injected failure on call {n}")));
+        }
+        if self.project_deleted.get() {
+            return Err(StoreError::ProjectGone);
+        }
+        Ok(())
+    }
+
+    fn write(&self, n: u64) {
+        self.rows_written.set(self.rows_written.get() + n);
+    }
+
+    pub fn active(&self) -> Vec<FileEntry> {
+        let seq = self.head.borrow().current_seq;
+        self.visible_at(seq)
+    }
+
+    pub fn visible_at(&self, seq: u64) -> Vec<FileEntry> {
+        let mut v: Vec<FileEntry> = self
+            .versions
+            .borrow()
+            .iter()
+            .filter(|r| r.introduced_seq <= seq && r.superseded_seq.is_none_or(|s| s > seq))
+            .map(|r| r.entry.clone())
+            .collect();
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        v
+    }
+}
+
+impl Store for FakeStore {
+    async fn project_head(&self, _project: &Id) -> Result<ProjectHead, StoreError> {
+        self.call()?;
+        Ok(self.head.borrow().clone())
+    }
+
+    async fn discard_uncommitted(&self, _project: &Id) -> Result<(), StoreError> {
+        self.call()?;
+        let seq = self.head.borrow().current_seq;
+        let mut v = self.versions.borrow_mut();
+        v.retain(|r| r.introduced_seq <= seq);
+        for r in v.iter_mut() {
+            if r.superseded_seq.is_some_and(|s| s > seq) {
+                r.superseded_seq = None;
+                r.superseded_by = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn files_at(&self, _project: &Id, seq: u64, after: Option<&str>, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
+        self.call()?;
+        Ok(self
+            .visible_at(seq)
+            .into_iter()
+            .filter(|f| after.is_none_or(|a| f.path.as_str() > a))
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn apply(&self, _project: &Id, sync: &Id, seq: u64, changes: &[Change]) -> Result<(), StoreError> {
+        self.call()?;
+        let mut v = self.versions.borrow_mut();
+        for c in changes {
+            if let Some(old) = c.superseded() {
+                for r in v.iter_mut() {
+                    if r.entry.path == old.path && r.superseded_seq.is_none() && r.introduced_seq < seq {
+                        r.superseded_seq = Some(seq);
+                        r.superseded_by = Some(sync.clone());
+                        self.write(1);
+                    }
+                }
+            }
+        }
+        for c in changes {
+            if let Some(new) = c.introduced() {
+                let exists = v.iter().any(|r| r.entry.path == new.path && &r.introduced_sync == sync);
+                assert!(
+                    !v.iter().any(|r| r.entry.path == new.path && r.superseded_seq.is_none() && &r.introduced_sync != sync),
+                    "two active versions of {}",
+                    new.path
+                );
+                if !exists {
+                    v.push(VersionRow {
+                        entry: new.clone(),
+                        introduced_sync: sync.clone(),
+                        introduced_seq: seq,
+                        superseded_seq: None,
+                        superseded_by: None,
+                    });
+                    self.write(1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(&self, job: &Job, _completed_at_ms: u64) -> Result<(), StoreError> {
+        self.call()?;
+        let mut head = self.head.borrow_mut();
+        if head.current_sync_id.as_ref() == Some(&job.sync_id) {
+            return Ok(());
+        }
+        if head.current_seq != job.base_seq {
+            return Err(StoreError::ChainMoved);
+        }
+        let mut syncs = self.syncs.borrow_mut();
+        assert!(
+            job.base_sync_id.is_none() || !syncs.values().any(|s| s.previous == job.base_sync_id),
+            "previous_sync_id must stay unique"
+        );
+        syncs.insert(
+            job.sync_id.to_string(),
+            SyncRow { status: SyncStatus::Complete, previous: job.base_sync_id.clone() },
+        );
+        *head = ProjectHead { current_sync_id: Some(job.sync_id.clone()), current_seq: job.new_seq() };
+        self.write(2);
+        Ok(())
+    }
+
+    async fn record(&self, job: &Job, _completed_at_ms: Option<u64>) -> Result<(), StoreError> {
+        self.call()?;
+        self.syncs
+            .borrow_mut()
+            .entry(job.sync_id.to_string())
+            .and_modify(|s| s.status = job.status)
+            .or_insert(SyncRow { status: job.status, previous: None });
+        self.write(1);
+        Ok(())
+    }
+
+    fn take_rows_written(&self) -> u64 {
+        self.rows_written.replace(0)
+    }
+}
+
+/// The Durable Object's scratch tables, in memory.
+#[derive(Default)]
+pub struct FakeScratch {
+    pub wanted: RefCell<BTreeMap<String, FileEntry>>,
+    pub changes: RefCell<Vec<Change>>,
+}
+
+impl Scratch for FakeScratch {
+    fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError> {
+        let mut w = self.wanted.borrow_mut();
+        for f in files {
+            w.insert(f.path.clone(), f.clone());
+        }
+        Ok(())
+    }
+
+    fn wanted(&self) -> Result<Vec<FileEntry>, StoreError> {
+        Ok(self.wanted.borrow().values().cloned().collect())
+    }
+
+    fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError> {
+        *self.changes.borrow_mut() = changes.to_vec();
+        Ok(())
+    }
+
+    fn changes(&self, offset: u64, limit: u64) -> Result<Vec<Change>, StoreError> {
+        Ok(self.changes.borrow().iter().skip(offset as usize).take(limit as usize).cloned().collect())
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        self.wanted.borrow_mut().clear();
+        self.changes.borrow_mut().clear();
+        Ok(())
+    }
+}

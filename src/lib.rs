@@ -1,0 +1,26 @@
+//! Project Sync: keeps an application's copy of a GitHub branch in sync, on Cloudflare Workers.
+//!
+//! The crate is a functional core (every module but `shell`, pure Rust, tested natively)
+//! and an imperative shell (`shell`, the Workers runtime: HTTP, D1, Durable Objects, fetch),
+//! compiled only for wasm32. See ARCHITECTURE.md for the map.
+
+pub mod api;
+pub mod auth;
+pub mod diff;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod github;
+pub mod progress;
+pub mod sqlbatch;
+
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod fakes;
+
+#[cfg(target_arch = "wasm32")]
+mod shell;
+
+/// Reported by `/healthz`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
