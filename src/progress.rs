@@ -60,7 +60,12 @@ pub fn percent(status: SyncStatus, done: u64, total: u64, previous: u8) -> u8 {
 pub fn sse_frame(id: u64, data: &ProgressData) -> String {
     // serde_json never writes raw newlines, so one `data:` line is always enough.
     let json = serde_json::to_string(data).unwrap_or_else(|_| "{}".into());
-    format!("id: {id}\nevent: {}\ndata: {json}\n\n", event_name(data.status))
+    sse_frame_raw(id, event_name(data.status), &json)
+}
+
+/// A frame from a stored event (`data_json` as `sse_frame` serialized it).
+pub fn sse_frame_raw(id: u64, event: &str, data_json: &str) -> String {
+    format!("id: {id}\nevent: {event}\ndata: {data_json}\n\n")
 }
 
 pub const KEEP_ALIVE_FRAME: &str = ": keep-alive\n\n";

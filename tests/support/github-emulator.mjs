@@ -255,9 +255,9 @@ async function objectInfo(gitDir, sha) {
   return { type, size: Number(size) };
 }
 
-/** Peel a (hex) object name to a commit or tree SHA; null if impossible. */
+/** Peel a (hex) object name or HEAD to a commit or tree SHA; null if impossible. */
 async function peel(gitDir, hex, what) {
-  if (!ABBREV_SHA_RE.test(hex)) return null;
+  if (hex !== 'HEAD' && !ABBREV_SHA_RE.test(hex)) return null;
   const r = await runGit(gitDir, ['rev-parse', '--verify', '-q', '--end-of-options', `${hex}^{${what}}`], {
     allowFail: true,
   });
@@ -320,6 +320,34 @@ async function readCommit(gitDir, sha) {
   return commit;
 }
 
+// Raw `git ls-tree` output keyed by tree SHA (immutable, so safe to cache
+// across requests; `git ls-tree -l` on a big tree is slow: it reads every blob header).
+const lsTreeCache = new Map();
+let lsTreeCacheBytes = 0;
+const LS_TREE_CACHE_BUDGET = 64 << 20;
+
+async function lsTreeCached(gitDir, treeSha, recursive) {
+  const key = `${treeSha}:${recursive ? 'r' : '1'}`;
+  const hit = lsTreeCache.get(key);
+  if (hit) {
+    lsTreeCache.delete(key); // refresh LRU position
+    lsTreeCache.set(key, hit);
+    return hit;
+  }
+  const args = recursive ? ['ls-tree', '-r', '-t', '-l', '-z', treeSha] : ['ls-tree', '-l', '-z', treeSha];
+  const { stdout } = await runGit(gitDir, args);
+  if (stdout.length <= LS_TREE_CACHE_BUDGET / 4) {
+    lsTreeCache.set(key, stdout);
+    lsTreeCacheBytes += stdout.length;
+    for (const [k, v] of lsTreeCache) {
+      if (lsTreeCacheBytes <= LS_TREE_CACHE_BUDGET) break;
+      lsTreeCache.delete(k);
+      lsTreeCacheBytes -= v.length;
+    }
+  }
+  return stdout;
+}
+
 /**
  * Parse `git ls-tree -l -z` output into GitHub tree entries.
  * Record format: "<mode> SP <type> SP <sha> SP+ <size|->\t<path>\0".
@@ -327,12 +355,8 @@ async function readCommit(gitDir, sha) {
 function parseLsTree(buf, api, limit) {
   const entries = [];
   let truncated = false;
-  let start = 0;
-  while (start < buf.length) {
-    let end = buf.indexOf(0, start);
-    if (end < 0) end = buf.length;
-    const rec = buf.subarray(start, end).toString('utf8');
-    start = end + 1;
+  // NUL separators are ASCII, so decoding the whole buffer at once is UTF-8 safe.
+  for (const rec of buf.toString('utf8').split('\0')) {
     if (!rec) continue;
     if (entries.length >= limit) {
       truncated = true;
@@ -857,8 +881,7 @@ export async function startGitHubEmulator({ root, port = 0, tokens = null, maxTr
       }
       if (!treeSha) throw notFound();
       const recursive = ctx.url.searchParams.has('recursive'); // any value, even 0/false
-      const args = recursive ? ['ls-tree', '-r', '-t', '-l', '-z', treeSha] : ['ls-tree', '-l', '-z', treeSha];
-      const { stdout } = await runGit(gitDir, args);
+      const stdout = await lsTreeCached(gitDir, treeSha, recursive);
       const { api } = repoUrls(ctx);
       const { entries, truncated } = parseLsTree(stdout, api, options.maxTreeEntries);
       return { status: 200, body: { sha: treeSha, url: `${api}/git/trees/${treeSha}`, tree: entries, truncated } };

@@ -1,0 +1,79 @@
+//! WebCrypto through the runtime: random ids and tokens, and AES-GCM for stored GitHub tokens.
+
+use crate::auth::{base64url_decode, base64url_encode, hex};
+use crate::error::{AppError, AppResult};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use web_sys::{AesGcmParams, Crypto, CryptoKey};
+
+fn crypto() -> AppResult<Crypto> {
+    let value = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(js_err)?;
+    Ok(value.unchecked_into())
+}
+
+fn js_err(e: JsValue) -> AppError {
+    AppError::internal(format!("WebCrypto: {e:?}"))
+}
+
+pub fn random_bytes(n: usize) -> AppResult<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    crypto()?.get_random_values_with_u8_array(&mut buf).map_err(js_err)?;
+    Ok(buf)
+}
+
+/// A random UUID (v4), our id format.
+pub fn new_id() -> AppResult<String> {
+    Ok(crypto()?.random_uuid())
+}
+
+/// A user API token: 256 random bits, recognisable by its prefix.
+pub fn new_api_token() -> AppResult<String> {
+    Ok(format!("psk_{}", hex(&random_bytes(32)?)))
+}
+
+async fn aes_key(key_bytes: &[u8]) -> AppResult<CryptoKey> {
+    let subtle = crypto()?.subtle();
+    let usages = Array::of2(&JsValue::from_str("encrypt"), &JsValue::from_str("decrypt"));
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &"AES-GCM".into()).map_err(js_err)?;
+    let raw = Uint8Array::from(&key_bytes[..32.min(key_bytes.len())]);
+    let promise = subtle
+        .import_key_with_object("raw", &raw, &algorithm, false, &usages)
+        .map_err(js_err)?;
+    Ok(JsFuture::from(promise).await.map_err(js_err)?.unchecked_into())
+}
+
+/// `v1.<base64url nonce>.<base64url ciphertext+tag>`.
+pub async fn encrypt_token(key_bytes: &[u8], plaintext: &str) -> AppResult<String> {
+    let key = aes_key(key_bytes).await?;
+    let mut iv = random_bytes(12)?;
+    let params = AesGcmParams::new_with_u8_slice("AES-GCM", &mut iv);
+    let mut data = plaintext.as_bytes().to_vec();
+    let promise = crypto()?
+        .subtle()
+        .encrypt_with_object_and_u8_array(&params, &key, &mut data)
+        .map_err(js_err)?;
+    let sealed = Uint8Array::new(&JsFuture::from(promise).await.map_err(js_err)?).to_vec();
+    Ok(format!("v1.{}.{}", base64url_encode(&iv), base64url_encode(&sealed)))
+}
+
+pub async fn decrypt_token(key_bytes: &[u8], sealed: &str) -> AppResult<String> {
+    let mut parts = sealed.split('.');
+    let (Some("v1"), Some(iv), Some(body), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(AppError::internal("stored token has an unknown format"));
+    };
+    let mut iv = base64url_decode(iv).ok_or_else(|| AppError::internal("stored token nonce"))?;
+    let mut data = base64url_decode(body).ok_or_else(|| AppError::internal("stored token body"))?;
+    let key = aes_key(key_bytes).await?;
+    let params = AesGcmParams::new_with_u8_slice("AES-GCM", &mut iv);
+    let promise = crypto()?
+        .subtle()
+        .decrypt_with_object_and_u8_array(&params, &key, &mut data)
+        .map_err(js_err)?;
+    let plain = Uint8Array::new(&JsFuture::from(promise).await.map_err(|_| {
+        AppError::internal("stored GitHub token could not be decrypted (was TOKEN_ENCRYPTION_KEY changed?)")
+    })?)
+    .to_vec();
+    String::from_utf8(plain).map_err(|_| AppError::internal("stored token is not UTF-8"))
+}

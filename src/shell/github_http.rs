@@ -1,0 +1,185 @@
+//! GitHub over `fetch`: headers GitHub asks for, a timeout per request, retries with backoff
+//! for transient faults and short rate limits, `Link` pagination, conditional requests, and
+//! the request counts a sync reports. Rules live in `crate::github`; this moves bytes.
+
+use crate::domain::{BranchName, CommitSha, RepoName, Stats};
+use crate::engine::GitHub;
+use crate::github::{
+    self, api_url, classify_failure, next_link, BranchWire, GhError, GitRefWire, RateInfo, RepoInfo, RetryDecision,
+    RetryPolicy, TreeListing, TreeWire,
+};
+use futures::future::{select, Either};
+use futures::pin_mut;
+use serde::de::DeserializeOwned;
+use std::cell::RefCell;
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+/// A request that has not answered in this long is abandoned (and retried).
+const REQUEST_TIMEOUT_MS: u64 = 20_000;
+/// Pages of branches we follow at most (100 per page): 100,000 branches.
+const MAX_BRANCH_PAGES: usize = 1_000;
+
+pub struct GitHubHttp {
+    base: String,
+    token: Option<String>,
+    policy: RetryPolicy,
+    stats: RefCell<Stats>,
+}
+
+struct Answer {
+    status: u16,
+    etag: Option<String>,
+    link: Option<String>,
+    body: Vec<u8>,
+}
+
+/// The result of a conditional read of a branch head.
+pub enum HeadCheck {
+    NotModified,
+    Moved { sha: CommitSha, etag: Option<String> },
+}
+
+impl GitHubHttp {
+    pub fn new(base: &str, token: Option<String>) -> Self {
+        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: RefCell::new(Stats::default()) }
+    }
+
+    async fn send_once(&self, url: &str, accept: &str, if_none_match: Option<&str>) -> Result<Answer, GhError> {
+        let headers = Headers::new();
+        let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| GhError::Malformed(e.to_string()));
+        set("accept", accept)?;
+        set("user-agent", github::USER_AGENT)?;
+        set("x-github-api-version", github::API_VERSION)?;
+        if let Some(token) = &self.token {
+            set("authorization", &format!("Bearer {token}"))?;
+        }
+        if let Some(etag) = if_none_match {
+            set("if-none-match", etag)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        let request = Request::new_with_init(url, &init).map_err(|e| GhError::Malformed(format!("bad URL {url}: {e}")))?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let fetch = Fetch::Request(request);
+        let sending = fetch.send_with_signal(&signal);
+        let timeout = Delay::from(Duration::from_millis(REQUEST_TIMEOUT_MS));
+        pin_mut!(sending, timeout);
+        self.stats.borrow_mut().github_requests += 1;
+        let mut response = match select(sending, timeout).await {
+            Either::Left((Ok(r), _)) => r,
+            Either::Left((Err(e), _)) => return Err(GhError::Unavailable(format!("connection failed: {e}"))),
+            Either::Right(_) => {
+                controller.abort();
+                return Err(GhError::Unavailable(format!("no answer within {} s", REQUEST_TIMEOUT_MS / 1000)));
+            }
+        };
+        let status = response.status_code();
+        let h = response.headers();
+        let get = |name: &str| h.get(name).ok().flatten();
+        let etag = get("etag");
+        let link = get("link");
+        let rate = RateInfo {
+            remaining: get("x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+            reset_at: get("x-ratelimit-reset").and_then(|v| v.parse().ok()),
+            retry_after: get("retry-after").and_then(|v| v.parse().ok()),
+        };
+        if status == 304 {
+            self.stats.borrow_mut().github_not_modified += 1;
+            return Ok(Answer { status, etag, link, body: Vec::new() });
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| GhError::Unavailable(format!("connection dropped while reading: {e}")))?;
+        self.stats.borrow_mut().bytes_downloaded += body.len() as u64;
+        if (200..300).contains(&status) {
+            Ok(Answer { status, etag, link, body })
+        } else {
+            let now = (js_sys::Date::now() / 1000.0) as u64;
+            Err(classify_failure(status, rate, &String::from_utf8_lossy(&body), now, url))
+        }
+    }
+
+    /// One logical GET: retried on transient faults and short rate-limit waits.
+    async fn get(&self, url: &str, accept: &str, if_none_match: Option<&str>, what: &str) -> Result<Answer, GhError> {
+        let mut attempt = 1;
+        loop {
+            match self.send_once(url, accept, if_none_match).await {
+                Ok(answer) => return Ok(answer),
+                Err(GhError::NotFound(_)) => return Err(GhError::NotFound(what.to_string())),
+                Err(err) => match self.policy.decide(attempt, &err, js_sys::Math::random()) {
+                    RetryDecision::RetryAfterMs(ms) => {
+                        Delay::from(Duration::from_millis(ms)).await;
+                        attempt += 1;
+                    }
+                    RetryDecision::GiveUp => return Err(err),
+                },
+            }
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, GhError> {
+        let answer = self.get(&api_url(&self.base, path), github::ACCEPT_JSON, None, what).await?;
+        parse(&answer.body)
+    }
+
+    pub async fn repo(&self, repo: &RepoName) -> Result<RepoInfo, GhError> {
+        self.get_json(&github::repo_info_path(repo), &format!("repository {repo}")).await
+    }
+
+    /// Every branch, following `Link: rel="next"` for as many pages as GitHub has.
+    pub async fn branches(&self, repo: &RepoName) -> Result<Vec<BranchWire>, GhError> {
+        let mut url = api_url(&self.base, &github::branches_path(repo));
+        let mut all = Vec::new();
+        for _ in 0..MAX_BRANCH_PAGES {
+            let answer = self.get(&url, github::ACCEPT_JSON, None, &format!("repository {repo}")).await?;
+            let page: Vec<BranchWire> = parse(&answer.body)?;
+            all.extend(page);
+            match next_link(answer.link.as_deref()) {
+                Some(next) => url = next,
+                None => return Ok(all),
+            }
+        }
+        Err(GhError::Malformed(format!("more than {MAX_BRANCH_PAGES} pages of branches")))
+    }
+
+    /// The branch head, answered from GitHub's ETag when it has not moved (a free 304).
+    pub async fn head_if_moved(&self, repo: &RepoName, branch: &BranchName, etag: Option<&str>) -> Result<HeadCheck, GhError> {
+        let url = api_url(&self.base, &github::head_ref_path(repo, branch));
+        let answer = self.get(&url, github::ACCEPT_JSON, etag, &format!("branch {branch}")).await?;
+        if answer.status == 304 {
+            return Ok(HeadCheck::NotModified);
+        }
+        let wire: GitRefWire = parse(&answer.body)?;
+        Ok(HeadCheck::Moved { sha: commit_of(wire, branch)?, etag: answer.etag })
+    }
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, GhError> {
+    serde_json::from_slice(body).map_err(|e| GhError::Malformed(e.to_string()))
+}
+
+fn commit_of(wire: GitRefWire, branch: &BranchName) -> Result<CommitSha, GhError> {
+    if wire.object.kind != "commit" {
+        return Err(GhError::Malformed(format!("branch {branch} points at a {}", wire.object.kind)));
+    }
+    CommitSha::parse(&wire.object.sha).map_err(|e| GhError::Malformed(e.0))
+}
+
+impl GitHub for GitHubHttp {
+    async fn head(&self, repo: &RepoName, branch: &BranchName) -> Result<CommitSha, GhError> {
+        let wire: GitRefWire = self.get_json(&github::head_ref_path(repo, branch), &format!("branch {branch}")).await?;
+        commit_of(wire, branch)
+    }
+
+    async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
+        let wire: TreeWire = self.get_json(&github::tree_path(repo, tree_ish, recursive), &format!("tree {tree_ish}")).await?;
+        wire.into_listing(prefix)
+    }
+
+    fn take_stats(&self) -> Stats {
+        std::mem::take(&mut *self.stats.borrow_mut())
+    }
+}

@@ -1,0 +1,187 @@
+//! Syncs that start themselves: the cron tick (tracked projects whose branch moved, checked
+//! with conditional requests) and GitHub push webhooks.
+
+use super::d1::{n, opt, s, Db, ProjectRow, SyncRow, PROJECT_COLUMNS, RUNNING_STATUSES, SYNC_COLUMNS};
+use super::github_http::{GitHubHttp, HeadCheck};
+use super::http::{body, header, json};
+use super::routes::{object_call, start_sync};
+use super::{crypto::decrypt_token, iso, now_ms, Config};
+use crate::auth::verify_webhook_signature;
+use crate::domain::{BranchName, RepoName, SyncKind, Trigger};
+use crate::error::{AppError, AppResult};
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Env, Method, Request, Response};
+
+/// Tracked projects checked per tick: bounded so one invocation stays far inside the
+/// subrequest and CPU limits (each check is one GitHub request and one or two D1 writes).
+const PROJECTS_PER_TICK: u64 = 200;
+/// A running sync whose row has not moved for this long gets its object nudged.
+const STALE_SYNC_MS: u64 = 5 * 60 * 1000;
+
+pub async fn tick(env: &Env, cron: String) {
+    let started = now_ms();
+    match run_tick(env).await {
+        Ok((checked, started_syncs)) => worker::console_log!(
+            "cron {cron}: checked {checked} tracked projects, started {started_syncs} syncs in {} ms",
+            now_ms() - started
+        ),
+        Err(e) => worker::console_error!("cron {cron} failed: {e}"),
+    }
+}
+
+async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
+    let db = Db::from_env(env)?;
+    let config = Config::from_env(env);
+    nudge_stale_syncs(&db, env).await?;
+    // Least recently checked first, so every tracked project gets its turn across ticks.
+    let due: Vec<ProjectRow> = db
+        .all(
+            &format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE tracked = 1 \
+                 ORDER BY head_checked_at IS NOT NULL, head_checked_at, id LIMIT ?1"
+            ),
+            &[n(PROJECTS_PER_TICK)],
+        )
+        .await?;
+    let mut started = 0;
+    for project in &due {
+        match check_project(&db, &config, env, project).await {
+            Ok(true) => started += 1,
+            Ok(false) => {}
+            Err(e) => worker::console_warn!("cron: project {}: {e}", project.id),
+        }
+    }
+    Ok((due.len() as u64, started))
+}
+
+/// One conditional request; a sync only when the head moved past what we hold.
+async fn check_project(db: &Db, config: &Config, env: &Env, project: &ProjectRow) -> AppResult<bool> {
+    let repo = RepoName::parse(&project.repository).map_err(|e| AppError::internal(e.0))?;
+    let branch = BranchName::parse(&project.branch).map_err(|e| AppError::internal(e.0))?;
+    let token = match &project.github_token_enc {
+        Some(sealed) => Some(decrypt_token(&config.token_key, sealed).await?),
+        None => config.github_token.clone(),
+    };
+    let gh = GitHubHttp::new(&config.github_api_url, token);
+    let now = iso(now_ms());
+    let check = gh.head_if_moved(&repo, &branch, project.head_etag.as_deref()).await;
+    let (sha, etag) = match check {
+        Ok(HeadCheck::NotModified) => {
+            db.run("UPDATE projects SET head_checked_at = ?2 WHERE id = ?1", &[s(&project.id), s(&now)]).await?;
+            return Ok(false);
+        }
+        Ok(HeadCheck::Moved { sha, etag }) => (sha, etag),
+        Err(e) => {
+            db.run("UPDATE projects SET head_checked_at = ?2 WHERE id = ?1", &[s(&project.id), s(&now)]).await?;
+            return Err(e.into());
+        }
+    };
+    let moved = project.current_commit_sha.as_deref() != Some(sha.as_str());
+    let mut started = false;
+    if moved {
+        match start_sync(db, env, project, SyncKind::Sync, Trigger::Cron, &branch, None).await {
+            Ok(_) => started = true,
+            // Already running: the next tick compares again once it is done.
+            Err(AppError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // The ETag is kept only once the head it describes is held or being synced, so a
+    // failed start is retried by the next tick instead of being answered 304 forever.
+    let keep_etag = !moved || started;
+    db.run(
+        "UPDATE projects SET head_checked_at = ?2, head_etag = CASE WHEN ?4 THEN ?3 ELSE head_etag END WHERE id = ?1",
+        &[s(&project.id), s(&now), opt(etag.as_deref()), n(u64::from(keep_etag))],
+    )
+    .await?;
+    Ok(started)
+}
+
+async fn nudge_stale_syncs(db: &Db, env: &Env) -> AppResult<()> {
+    let cutoff = iso(now_ms().saturating_sub(STALE_SYNC_MS));
+    let stale: Vec<SyncRow> = db
+        .all(
+            &format!("SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.status IN {RUNNING_STATUSES} AND s.started_at < ?1 LIMIT 50"),
+            &[s(&cutoff)],
+        )
+        .await?;
+    for sync in stale {
+        let _ = object_call(env, &sync.id, Method::Post, "/poke", None).await;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct PushEvent {
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    #[serde(default)]
+    deleted: bool,
+    repository: Option<PushRepository>,
+}
+
+#[derive(Deserialize)]
+struct PushRepository {
+    full_name: String,
+}
+
+/// `POST /api/v1/webhooks/github`: verified, de-duplicated, and quick (no GitHub calls).
+pub async fn webhook(db: &Db, config: &Config, env: &Env, req: &mut Request) -> AppResult<Response> {
+    let raw = body(req).await?;
+    let secret = config
+        .webhook_secret
+        .as_deref()
+        .ok_or_else(|| AppError::Unauthorized("webhooks are not configured (no WEBHOOK_SECRET)".into()))?;
+    if !verify_webhook_signature(secret.as_bytes(), &raw, header(req, "x-hub-signature-256").as_deref()) {
+        return Err(AppError::Unauthorized("X-Hub-Signature-256 does not match the payload".into()));
+    }
+    let event = header(req, "x-github-event").unwrap_or_default();
+    let delivery = header(req, "x-github-delivery").filter(|d| !d.is_empty() && d.len() <= 100);
+    if event == "ping" {
+        return json(200, &json!({"ok": true, "event": "ping"}));
+    }
+    if event != "push" {
+        return json(202, &json!({"ok": true, "ignored": format!("event {event:?} is not handled")}));
+    }
+    if let Some(id) = &delivery {
+        let fresh = db
+            .run(
+                "INSERT INTO webhook_deliveries (id, event, received_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                &[s(id), s(&event), s(&iso(now_ms()))],
+            )
+            .await?;
+        if fresh == 0 {
+            return json(200, &json!({"ok": true, "ignored": "repeated delivery", "delivery": id}));
+        }
+    }
+    let push: PushEvent = serde_json::from_slice(&raw).map_err(|e| AppError::invalid("body", format!("is not a push event ({e})")))?;
+    let (Some(git_ref), Some(repo)) = (push.git_ref, push.repository) else {
+        return Err(AppError::invalid("body", "a push event needs ref and repository.full_name"));
+    };
+    let Some(branch) = git_ref.strip_prefix("refs/heads/") else {
+        return json(202, &json!({"ok": true, "ignored": "not a branch push"}));
+    };
+    if push.deleted {
+        return json(202, &json!({"ok": true, "ignored": "branch deleted"}));
+    }
+    let projects: Vec<ProjectRow> = db
+        .all(
+            &format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE tracked = 1 AND repository = ?1 COLLATE NOCASE AND branch = ?2"
+            ),
+            &[s(&repo.full_name), s(branch)],
+        )
+        .await?;
+    let branch = BranchName::parse(branch).map_err(|e| AppError::invalid("ref", e))?;
+    let mut started = Vec::new();
+    let mut busy = Vec::new();
+    for project in &projects {
+        match start_sync(db, env, project, SyncKind::Sync, Trigger::Webhook, &branch, None).await {
+            Ok(sync) => started.push(sync.id),
+            Err(AppError::Conflict { .. }) => busy.push(project.id.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    json(202, &json!({"ok": true, "started": started, "alreadyRunning": busy}))
+}
