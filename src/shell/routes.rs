@@ -19,9 +19,6 @@ use crate::github::GhError;
 use serde_json::json;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
-const DASHBOARD_HTML: &str = include_str!("../../web/index.html");
-const DASHBOARD_JS: &str = include_str!("../../web/app.js");
-const DASHBOARD_CSS: &str = include_str!("../../web/app.css");
 const OPENAPI_JSON: &str = include_str!("../../web/openapi.json");
 
 pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
@@ -52,9 +49,6 @@ async fn route(mut req: Request, env: &Env) -> AppResult<Response> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
 
     match (&method, segments.as_slice()) {
-        (Method::Get, [""]) | (Method::Get, []) => return http::bytes(200, "text/html; charset=utf-8", DASHBOARD_HTML.into()),
-        (Method::Get, ["app.js"]) => return http::bytes(200, "text/javascript; charset=utf-8", DASHBOARD_JS.into()),
-        (Method::Get, ["app.css"]) => return http::bytes(200, "text/css; charset=utf-8", DASHBOARD_CSS.into()),
         (Method::Get, ["healthz"]) => return json(200, &json!({"ok": true, "version": crate::VERSION})),
         _ => {}
     }
