@@ -88,7 +88,8 @@ CREATE TABLE file_versions (
   superseded_seq         INTEGER,
   -- For renames: the path this version came from.
   previous_path          TEXT,
-  -- Why no text is kept ('binary', 'too-large', 'lfs-pointer', 'not-text'); NULL when it is.
+  -- Why no text is kept ('binary', 'too-large', 'lfs-pointer', 'not-text', 'not-a-file');
+  -- NULL when it is.
   content_skipped        TEXT,
   UNIQUE (project_id, path, introduced_sync_id),
   CHECK (superseded_seq IS NULL OR superseded_seq > introduced_seq)
@@ -98,32 +99,36 @@ CREATE UNIQUE INDEX file_versions_one_head ON file_versions (project_id, path) W
 CREATE INDEX file_versions_by_path ON file_versions (project_id, path, introduced_seq);
 CREATE INDEX file_versions_introduced ON file_versions (introduced_sync_id);
 CREATE INDEX file_versions_superseded ON file_versions (superseded_by_sync_id) WHERE superseded_by_sync_id IS NOT NULL;
+-- Memory search joins matching chunks to the project's versions of that blob.
+CREATE INDEX file_versions_by_sha ON file_versions (project_id, sha);
 
--- Text content, stored once per blob and repository (versions and projects share it).
+-- What a blob's bytes are, analysed once per repository (shared by its projects and versions).
 CREATE TABLE blob_contents (
   repository  TEXT NOT NULL,                 -- lower-cased owner/repo
   sha         TEXT NOT NULL,
-  text        TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('text', 'binary', 'lfs-pointer', 'not-text')),
   size        INTEGER NOT NULL,
   PRIMARY KEY (repository, sha)
 ) WITHOUT ROWID;
 
--- Chunks of text content; visible exactly when their file version is.
-CREATE TABLE memory_entries (
-  id               INTEGER PRIMARY KEY,
-  file_version_id  INTEGER NOT NULL REFERENCES file_versions(id) ON DELETE CASCADE,
-  chunk            INTEGER NOT NULL CHECK (chunk >= 0),
-  text             TEXT NOT NULL,
-  text_sha256      TEXT NOT NULL CHECK (length(text_sha256) = 64),
-  UNIQUE (file_version_id, chunk)
+-- The text of text blobs, in chunks: the memory entries. An entry belongs to every file
+-- version with that blob, and is active exactly when such a version is (see the memory query).
+CREATE TABLE blob_chunks (
+  id           INTEGER PRIMARY KEY,
+  repository   TEXT NOT NULL,
+  sha          TEXT NOT NULL,
+  chunk        INTEGER NOT NULL CHECK (chunk >= 0),
+  text         TEXT NOT NULL,
+  text_sha256  TEXT NOT NULL CHECK (length(text_sha256) = 64),
+  UNIQUE (repository, sha, chunk)
 );
 
-CREATE VIRTUAL TABLE memory_fts USING fts5 (text, content = 'memory_entries', content_rowid = 'id');
-CREATE TRIGGER memory_entries_ai AFTER INSERT ON memory_entries BEGIN
-  INSERT INTO memory_fts (rowid, text) VALUES (new.id, new.text);
+CREATE VIRTUAL TABLE blob_chunks_fts USING fts5 (text, content = 'blob_chunks', content_rowid = 'id');
+CREATE TRIGGER blob_chunks_ai AFTER INSERT ON blob_chunks BEGIN
+  INSERT INTO blob_chunks_fts (rowid, text) VALUES (new.id, new.text);
 END;
-CREATE TRIGGER memory_entries_ad AFTER DELETE ON memory_entries BEGIN
-  INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+CREATE TRIGGER blob_chunks_ad AFTER DELETE ON blob_chunks BEGIN
+  INSERT INTO blob_chunks_fts (blob_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 
 -- Push webhook deliveries already handled (X-GitHub-Delivery), so repeats are ignored.

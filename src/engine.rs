@@ -8,11 +8,14 @@
 //! `current_seq` there in one compare-and-swap. A failed or cancelled sync discards what it
 //! staged; readers never saw it.
 
+use crate::content::{analyse, choose_fetch, BlobContent, FetchMethod};
 use crate::diff::{diff, Change, FileEntry};
 use crate::domain::{BranchName, CommitSha, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
 use crate::github::{GhError, TreeListing};
 use crate::progress::{percent, ProgressData};
+use crate::tar::TarReader;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Tree requests per step while walking a truncated tree.
@@ -21,6 +24,10 @@ pub const TREE_REQUESTS_PER_STEP: usize = 8;
 pub const PERSIST_CHUNK: usize = 1_000;
 /// Held files read per D1 query while diffing.
 pub const HELD_PAGE: u32 = 5_000;
+/// Blob requests per step when fetching contents one by one.
+pub const BLOBS_PER_STEP: usize = 25;
+/// Analysed text held in memory before it is written, while streaming a tarball.
+pub const TARBALL_FLUSH_BYTES: u64 = 2 * 1024 * 1024;
 /// A store failure is retried this many times (across steps) before the sync fails.
 pub const MAX_STORE_ATTEMPTS: u32 = 3;
 
@@ -57,8 +64,19 @@ pub trait GitHub {
     async fn head(&self, repo: &RepoName, branch: &BranchName) -> Result<CommitSha, GhError>;
     /// Lists `tree_ish` (a commit or tree sha), re-rooting paths under `prefix`.
     async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError>;
+    /// One blob's bytes (`git/blobs/{sha}`).
+    async fn blob(&self, repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError>;
+    type Tarball: ByteSource;
+    /// The commit's tarball, decompressed, as a stream of chunks.
+    async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<Self::Tarball, GhError>;
     /// GitHub requests, 304s and bytes since the last call.
     fn take_stats(&self) -> Stats;
+}
+
+/// A pull-based byte stream (a decompressing download in production).
+#[allow(async_fn_in_trait)]
+pub trait ByteSource {
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, GhError>;
 }
 
 /// The durable, shared state (D1 in production).
@@ -69,12 +87,18 @@ pub trait Store {
     async fn discard_uncommitted(&self, project: &Id) -> Result<(), StoreError>;
     /// Files active right after the sync at `seq`, sorted by path, after `after`.
     async fn files_at(&self, project: &Id, seq: u64, after: Option<&str>, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
-    /// Stages `changes` at `seq`: supersedes old versions, then inserts new ones. Idempotent.
-    async fn apply(&self, project: &Id, sync: &Id, seq: u64, changes: &[Change]) -> Result<(), StoreError>;
+    /// Stages `changes` at `job.new_seq()`: supersedes old versions, then inserts new ones
+    /// (an LFS pointer's kind and any reason to keep no text come from the analysed blob).
+    /// Idempotent.
+    async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError>;
     /// Makes the sync current if the chain is still at `base_seq`; also marks it COMPLETE.
     async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError>;
     /// Writes the sync's visible status row (status, progress, counts, stats, error).
     async fn record(&self, job: &Job, completed_at_ms: Option<u64>) -> Result<(), StoreError>;
+    /// Which of these blobs (of the content scope, i.e. repository) are already analysed.
+    async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Stores analysed blobs and their chunks, once per scope and sha. Idempotent.
+    async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError>;
     /// D1 rows written since the last call.
     fn take_rows_written(&self) -> u64;
 }
@@ -85,6 +109,9 @@ pub trait Scratch {
     fn wanted(&self) -> Result<Vec<FileEntry>, StoreError>;
     fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError>;
     fn changes(&self, offset: u64, limit: u64) -> Result<Vec<Change>, StoreError>;
+    /// Blobs still to download: `(sha, size, one path that has it)`, in a stable order.
+    fn put_pending_blobs(&self, blobs: &[(String, u64, String)]) -> Result<(), StoreError>;
+    fn pending_blobs(&self, offset: u64, limit: u64) -> Result<Vec<(String, u64, String)>, StoreError>;
     fn clear(&self) -> Result<(), StoreError>;
 }
 
@@ -98,7 +125,10 @@ pub enum Phase {
     ListTree { pending: Vec<(String, String, bool)>, requests: u64, files: u64 },
     LoadTarget { after: Option<String>, files: u64 },
     Diff,
-    Process { total: u64 },
+    /// Decide which contents to download, and how.
+    PlanContent { total: u64 },
+    FetchBlobs { done: u64, total: u64 },
+    FetchTarball { total: u64 },
     Persist { done: u64, total: u64 },
     Commit,
     Finished,
@@ -130,6 +160,8 @@ pub struct Job {
     pub base_seq: u64,
     pub cancel_requested: bool,
     pub store_attempts: u32,
+    /// Largest text file whose content is kept.
+    pub max_text_bytes: u64,
 }
 
 pub struct NewJob {
@@ -141,6 +173,7 @@ pub struct NewJob {
     pub trigger: Trigger,
     pub restore_from: Option<(Id, u64, Option<CommitSha>)>,
     pub started_at_ms: u64,
+    pub max_text_bytes: u64,
 }
 
 impl Job {
@@ -170,7 +203,13 @@ impl Job {
             base_seq: 0,
             cancel_requested: false,
             store_attempts: 0,
+            max_text_bytes: n.max_text_bytes,
         }
+    }
+
+    /// Contents are shared by every project of the same repository.
+    pub fn content_scope(&self) -> String {
+        self.repository.canonical()
     }
 
     pub fn new_seq(&self) -> u64 {
@@ -364,18 +403,40 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
             scratch.put_changes(&result.changes)?;
             job.counts = result.counts;
             let total = result.changes.len() as u64;
-            job.phase = Phase::Process { total };
-            job.set(SyncStatus::Processing, 0, total, format!("{total} changed paths to process"));
+            job.phase = Phase::PlanContent { total };
+            job.set(SyncStatus::Processing, 0, 1, format!("{total} changed paths; checking which contents we already hold"));
         }
-        Phase::Process { total } => {
-            // Kinds come from modes here; content (and LFS detection) is not fetched yet.
-            job.phase = Phase::Persist { done: 0, total };
-            job.set(SyncStatus::Persisting, 0, total, format!("Writing {total} changes"));
+        Phase::PlanContent { total } => {
+            plan_content(job, ports, total).await?;
+        }
+        Phase::FetchBlobs { done, total } => {
+            let batch = scratch.pending_blobs(done, BLOBS_PER_STEP as u64)?;
+            let mut analysed = Vec::with_capacity(batch.len());
+            for (sha, _, _) in &batch {
+                let bytes = github.blob(&job.repository, sha).await?;
+                analysed.push(analyse(sha, &bytes));
+            }
+            store.put_blobs(&job.content_scope(), &analysed).await?;
+            let done = done + batch.len() as u64;
+            if batch.is_empty() || done >= total {
+                to_persist(job, ports, format!("Read {total} files"))?;
+            } else {
+                job.phase = Phase::FetchBlobs { done, total };
+                job.set(SyncStatus::Processing, done, total, format!("Read {done} of {total} files"));
+            }
+        }
+        Phase::FetchTarball { total } => {
+            let commit = job.commit_sha.clone().ok_or_else(|| Stop::Fail("no commit to download".into()))?;
+            let read = fetch_tarball(job, ports, &commit, total).await?;
+            if read < total {
+                return Err(Stop::Fail(format!("the tarball lacked {} of {total} wanted files", total - read)));
+            }
+            to_persist(job, ports, format!("Read {total} files from one tarball"))?;
         }
         Phase::Persist { done, total } => {
             let chunk = scratch.changes(done, PERSIST_CHUNK as u64)?;
             if !chunk.is_empty() {
-                store.apply(&job.project_id, &job.sync_id, job.new_seq(), &chunk).await?;
+                store.apply(job, &chunk).await?;
             }
             let done = (done + chunk.len() as u64).min(total);
             if done >= total || chunk.is_empty() {
@@ -407,6 +468,108 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
         Phase::Finished => {}
     }
     Ok(())
+}
+
+/// Changed files whose text we keep, minus the blobs already analysed for this repository.
+async fn plan_content<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, total: u64) -> Result<(), Stop> {
+    let Ports { store, scratch, .. } = ports;
+    if job.kind == SyncKind::Restore {
+        // A restore talks to no GitHub: every version it brings back had its content stored
+        // (by blob sha, for the repository) when it was first synced.
+        return to_persist(job, ports, format!("{total} changed paths"));
+    }
+    let mut wanted: HashMap<String, (u64, String)> = HashMap::new();
+    let mut offset = 0;
+    loop {
+        let page = scratch.changes(offset, PERSIST_CHUNK as u64)?;
+        if page.is_empty() {
+            break;
+        }
+        offset += page.len() as u64;
+        for new in page.iter().filter_map(Change::introduced) {
+            let size = new.size.unwrap_or(0);
+            if new.kind == crate::domain::FileKind::File && size <= job.max_text_bytes {
+                wanted.entry(new.sha.to_string()).or_insert((size, new.path.clone()));
+            }
+        }
+    }
+    let shas: Vec<String> = wanted.keys().cloned().collect();
+    for group in shas.chunks(crate::sqlbatch::DEFAULT_CHUNK_ROWS) {
+        for known in store.known_blobs(&job.content_scope(), group).await? {
+            wanted.remove(&known);
+        }
+    }
+    let mut pending: Vec<(String, u64, String)> = wanted.into_iter().map(|(sha, (size, path))| (sha, size, path)).collect();
+    pending.sort();
+    scratch.put_pending_blobs(&pending)?;
+    let needed = pending.len() as u64;
+    if needed == 0 {
+        return to_persist(job, ports, format!("{total} changed paths; every content is already held"));
+    }
+    let needed_bytes = pending.iter().map(|(_, size, _)| size).sum();
+    let method = choose_fetch(pending.len(), needed_bytes, tree_bytes(*scratch)?);
+    job.phase = match method {
+        FetchMethod::Blobs => Phase::FetchBlobs { done: 0, total: needed },
+        FetchMethod::Tarball => Phase::FetchTarball { total: needed },
+    };
+    let how = match method {
+        FetchMethod::Blobs => "one request per file",
+        FetchMethod::Tarball => "one tarball",
+    };
+    job.set(SyncStatus::Processing, 0, needed, format!("Reading {needed} new file contents ({needed_bytes} bytes) with {how}"));
+    Ok(())
+}
+
+fn tree_bytes<X: Scratch>(scratch: &X) -> Result<u64, StoreError> {
+    Ok(scratch.wanted()?.iter().map(|f| f.size.unwrap_or(0)).sum())
+}
+
+fn to_persist<G: GitHub, S: Store, X: Scratch>(job: &mut Job, _ports: &Ports<'_, G, S, X>, message: String) -> Result<(), Stop> {
+    let total = job.counts.added + job.counts.modified + job.counts.removed + job.counts.renamed;
+    job.phase = Phase::Persist { done: 0, total };
+    job.set(SyncStatus::Persisting, 0, total, format!("{message}; writing {total} changes"));
+    Ok(())
+}
+
+/// Streams the commit's tarball once, analysing the wanted files as they pass and writing
+/// them in bounded batches. Returns how many wanted files it found.
+async fn fetch_tarball<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    commit: &CommitSha,
+    total: u64,
+) -> Result<u64, Stop> {
+    let Ports { github, store, scratch } = ports;
+    let pending = scratch.pending_blobs(0, total)?;
+    let mut by_path: HashMap<String, String> = pending.into_iter().map(|(sha, _, path)| (path, sha)).collect();
+    let mut source = github.tarball(&job.repository, commit).await?;
+    let mut reader = TarReader::default();
+    let mut batch: Vec<BlobContent> = Vec::new();
+    let mut batch_bytes = 0u64;
+    let mut found = 0u64;
+    let scope = job.content_scope();
+    while let Some(chunk) = source.next_chunk().await? {
+        let mut files = Vec::new();
+        reader
+            .feed(&chunk, &mut |path, _| by_path.contains_key(path), &mut |f| files.push(f))
+            .map_err(|e| Stop::Fail(e.to_string()))?;
+        for f in files {
+            if let Some(sha) = by_path.remove(&f.path) {
+                batch_bytes += f.data.len() as u64;
+                batch.push(analyse(&sha, &f.data));
+                found += 1;
+            }
+        }
+        if batch_bytes >= TARBALL_FLUSH_BYTES {
+            store.put_blobs(&scope, &batch).await?;
+            batch.clear();
+            batch_bytes = 0;
+            job.set(SyncStatus::Processing, found, total, format!("Read {found} of {total} files from the tarball"));
+        }
+    }
+    reader.finish().map_err(|e| Stop::Fail(e.to_string()))?;
+    store.put_blobs(&scope, &batch).await?;
+    Ok(found)
 }
 
 fn complete_message(job: &Job) -> String {

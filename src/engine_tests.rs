@@ -41,6 +41,7 @@ impl World {
             trigger: Trigger::Api,
             restore_from,
             started_at_ms: 1_000,
+            max_text_bytes: 1_000,
         })
     }
 
@@ -314,4 +315,70 @@ impl FakeGitHub {
     fn take_stats_for_test(&self) {
         self.requests.set(0);
     }
+}
+
+#[test]
+fn contents_are_read_once_by_the_cheaper_path() {
+    let mut w = World::new();
+    // Few changed files: one blob request each (distinct blobs only).
+    let small = vec![file("a.txt", 1), file("b.txt", 2), file("copy-of-a.txt", 1), file("big.bin", 5_000)];
+    w.gh.push("main", &sha(100), small);
+    let mut first = w.job(None);
+    w.run(&mut first);
+    assert_eq!(first.status, SyncStatus::Complete, "{:?}", first.error);
+    assert_eq!(w.gh.blob_requests.get(), 2, "two distinct small blobs; the 5,000-byte file is over the limit");
+    assert_eq!(w.gh.tarball_requests.get(), 0);
+    assert_eq!(w.store.blobs.borrow().len(), 2);
+
+    // Many new files: one tarball instead of 80 requests.
+    let many: Vec<TreeFile> = (0..80).map(|i| file(&format!("dir/f{i:02}.txt"), 200 + i)).collect();
+    w.gh.push("main", &sha(101), many.clone());
+    let mut second = w.job(None);
+    w.run(&mut second);
+    assert_eq!(second.status, SyncStatus::Complete, "{:?}", second.error);
+    assert_eq!((w.gh.blob_requests.get(), w.gh.tarball_requests.get()), (2, 1));
+    for f in &many {
+        let stored = w.store.blobs.borrow();
+        let b = stored.get(&("acme/widgets".to_string(), f.sha.to_string())).expect("content stored");
+        let text: String = b.chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(text.as_bytes(), w.gh.content(f.sha.as_str()).as_slice());
+    }
+
+    // One changed file: one blob request; a file whose blob we already hold: none.
+    let mut next = many.clone();
+    next[0] = file("dir/f00.txt", 999);
+    next[1] = file("dir/f01.txt", 1);
+    w.gh.push("main", &sha(102), next);
+    let mut third = w.job(None);
+    w.run(&mut third);
+    assert_eq!((w.gh.blob_requests.get(), w.gh.tarball_requests.get()), (3, 1));
+    assert_eq!(third.counts.modified, 2);
+}
+
+#[test]
+fn lfs_pointers_binaries_and_restores() {
+    let mut w = World::new();
+    let pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+    w.gh.contents.borrow_mut().insert(sha(7).to_string(), pointer.to_vec());
+    w.gh.contents.borrow_mut().insert(sha(8).to_string(), b"\x89PNG\x00\x00".to_vec());
+    w.gh.push("main", &sha(100), vec![file("model.bin", 7), file("logo.png", 8), file("a.txt", 9)]);
+    let mut first = w.job(None);
+    w.run(&mut first);
+    let kinds: Vec<(String, crate::domain::FileKind)> = w.store.active().into_iter().map(|f| (f.path, f.kind)).collect();
+    assert!(kinds.contains(&("model.bin".into(), crate::domain::FileKind::LfsPointer)));
+    assert!(kinds.contains(&("logo.png".into(), crate::domain::FileKind::File)));
+    let status = |n: u32| w.store.blobs.borrow().get(&("acme/widgets".to_string(), sha(n).to_string())).map(|b| b.status);
+    assert_eq!(status(7), Some(crate::content::ContentStatus::LfsPointer));
+    assert_eq!(status(8), Some(crate::content::ContentStatus::Binary));
+    assert_eq!(status(9), Some(crate::content::ContentStatus::Text));
+
+    w.gh.push("main", &sha(101), vec![file("a.txt", 10)]);
+    let mut second = w.job(None);
+    w.run(&mut second);
+    let before = w.gh.blob_requests.get();
+    let mut restore = w.job(Some((first.sync_id.clone(), 1, Some(sha(100)))));
+    w.run(&mut restore);
+    assert_eq!(restore.status, SyncStatus::Complete, "{:?}", restore.error);
+    assert_eq!(w.gh.blob_requests.get(), before, "a restore reads nothing from GitHub");
+    assert!(w.store.active().iter().any(|f| f.path == "model.bin" && f.kind == crate::domain::FileKind::LfsPointer));
 }

@@ -1,9 +1,10 @@
 //! In-memory fakes of the engine's ports, with the same visibility rules as the D1 schema,
 //! plus fault switches, for native engine tests.
 
+use crate::content::BlobContent;
 use crate::diff::{Change, FileEntry};
 use crate::domain::{BranchName, CommitSha, Id, RepoName, Stats, SyncStatus, TreeFile};
-use crate::engine::{GitHub, Job, ProjectHead, Scratch, Store, StoreError};
+use crate::engine::{ByteSource, GitHub, Job, ProjectHead, Scratch, Store, StoreError};
 use crate::github::{GhError, TreeListing};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -17,6 +18,10 @@ pub struct FakeGitHub {
     pub max_recursive: Cell<usize>,
     pub faults: RefCell<VecDeque<GhError>>,
     pub requests: Cell<u64>,
+    /// Blob contents by sha; a blob without an entry reads as `content of <sha>\n`.
+    pub contents: RefCell<HashMap<String, Vec<u8>>>,
+    pub blob_requests: Cell<u64>,
+    pub tarball_requests: Cell<u64>,
 }
 
 impl FakeGitHub {
@@ -29,6 +34,10 @@ impl FakeGitHub {
     pub fn push(&self, branch: &str, commit: &CommitSha, files: Vec<TreeFile>) {
         self.heads.borrow_mut().insert(branch.to_string(), commit.clone());
         self.trees.borrow_mut().insert(commit.to_string(), files);
+    }
+
+    pub fn content(&self, sha: &str) -> Vec<u8> {
+        self.contents.borrow().get(sha).cloned().unwrap_or_else(|| format!("content of {sha}\n").into_bytes())
     }
 
     fn fault(&self) -> Result<(), GhError> {
@@ -76,9 +85,68 @@ impl GitHub for FakeGitHub {
         self.listing(tree_ish, recursive, prefix)
     }
 
+    async fn blob(&self, _repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError> {
+        self.fault()?;
+        self.blob_requests.set(self.blob_requests.get() + 1);
+        Ok(self.content(sha))
+    }
+
+    type Tarball = FakeTarball;
+
+    async fn tarball(&self, _repo: &RepoName, commit: &CommitSha) -> Result<FakeTarball, GhError> {
+        self.fault()?;
+        self.tarball_requests.set(self.tarball_requests.get() + 1);
+        let trees = self.trees.borrow();
+        let files = trees.get(commit.as_str()).ok_or_else(|| GhError::NotFound("commit".into()))?;
+        let mut tar = Vec::new();
+        for f in files {
+            let kind = if f.mode == crate::domain::FileMode::Submodule || f.mode == crate::domain::FileMode::Symlink { b'2' } else { b'0' };
+            let data = if kind == b'0' { self.content(f.sha.as_str()) } else { Vec::new() };
+            tar_entry(&mut tar, &format!("acme-widgets-{}/{}", &commit.as_str()[..7], f.path), &data, kind);
+        }
+        tar.extend(vec![0u8; 1024]);
+        // Hand it out in uneven pieces, as a network would.
+        Ok(FakeTarball { chunks: tar.chunks(777).map(<[u8]>::to_vec).collect() })
+    }
+
     fn take_stats(&self) -> Stats {
         Stats { github_requests: self.requests.replace(0), ..Stats::default() }
     }
+}
+
+pub struct FakeTarball {
+    chunks: VecDeque<Vec<u8>>,
+}
+
+impl ByteSource for FakeTarball {
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, GhError> {
+        Ok(self.chunks.pop_front())
+    }
+}
+
+/// Appends one ustar entry (long names go in a pax header, as `git archive` does).
+pub fn tar_entry(out: &mut Vec<u8>, name: &str, data: &[u8], kind: u8) {
+    if name.len() > 100 {
+        let base = format!(" path={name}\n");
+        let mut len = base.len() + 1;
+        while format!("{len}{base}").len() != len {
+            len += 1;
+        }
+        tar_entry(out, "PaxHeader", format!("{len}{base}").as_bytes(), b'x');
+    }
+    let mut h = vec![0u8; 512];
+    let short = &name.as_bytes()[..name.len().min(100)];
+    h[..short.len()].copy_from_slice(short);
+    h[100..107].copy_from_slice(b"0000644");
+    h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+    h[156] = kind;
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    out.extend(h);
+    out.extend(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +175,8 @@ pub struct FakeStore {
     pub fail_calls: RefCell<Vec<u64>>,
     pub calls: Cell<u64>,
     pub project_deleted: Cell<bool>,
+    /// Analysed blobs by (scope, sha).
+    pub blobs: RefCell<BTreeMap<(String, String), BlobContent>>,
 }
 
 impl Default for ProjectHead {
@@ -180,8 +250,9 @@ impl Store for FakeStore {
             .collect())
     }
 
-    async fn apply(&self, _project: &Id, sync: &Id, seq: u64, changes: &[Change]) -> Result<(), StoreError> {
+    async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
         self.call()?;
+        let (sync, seq) = (&job.sync_id, job.new_seq());
         let mut v = self.versions.borrow_mut();
         for c in changes {
             if let Some(old) = c.superseded() {
@@ -203,8 +274,14 @@ impl Store for FakeStore {
                     new.path
                 );
                 if !exists {
+                    // As the D1 insert does: a blob analysed as an LFS pointer makes the version one.
+                    let mut entry = new.clone();
+                    let lfs = self.blobs.borrow().values().any(|b| b.sha == entry.sha.as_str() && b.status == crate::content::ContentStatus::LfsPointer);
+                    if lfs && entry.kind == crate::domain::FileKind::File {
+                        entry.kind = crate::domain::FileKind::LfsPointer;
+                    }
                     v.push(VersionRow {
-                        entry: new.clone(),
+                        entry,
                         introduced_sync: sync.clone(),
                         introduced_seq: seq,
                         superseded_seq: None,
@@ -251,6 +328,23 @@ impl Store for FakeStore {
         Ok(())
     }
 
+    async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError> {
+        self.call()?;
+        let blobs = self.blobs.borrow();
+        Ok(shas.iter().filter(|s| blobs.contains_key(&(scope.to_string(), s.to_string()))).cloned().collect())
+    }
+
+    async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError> {
+        self.call()?;
+        let mut stored = self.blobs.borrow_mut();
+        for b in blobs {
+            if stored.insert((scope.to_string(), b.sha.clone()), b.clone()).is_none() {
+                self.write(1 + b.chunks.len() as u64);
+            }
+        }
+        Ok(())
+    }
+
     fn take_rows_written(&self) -> u64 {
         self.rows_written.replace(0)
     }
@@ -261,6 +355,7 @@ impl Store for FakeStore {
 pub struct FakeScratch {
     pub wanted: RefCell<BTreeMap<String, FileEntry>>,
     pub changes: RefCell<Vec<Change>>,
+    pub pending: RefCell<Vec<(String, u64, String)>>,
 }
 
 impl Scratch for FakeScratch {
@@ -285,9 +380,19 @@ impl Scratch for FakeScratch {
         Ok(self.changes.borrow().iter().skip(offset as usize).take(limit as usize).cloned().collect())
     }
 
+    fn put_pending_blobs(&self, blobs: &[(String, u64, String)]) -> Result<(), StoreError> {
+        *self.pending.borrow_mut() = blobs.to_vec();
+        Ok(())
+    }
+
+    fn pending_blobs(&self, offset: u64, limit: u64) -> Result<Vec<(String, u64, String)>, StoreError> {
+        Ok(self.pending.borrow().iter().skip(offset as usize).take(limit as usize).cloned().collect())
+    }
+
     fn clear(&self) -> Result<(), StoreError> {
         self.wanted.borrow_mut().clear();
         self.changes.borrow_mut().clear();
+        self.pending.borrow_mut().clear();
         Ok(())
     }
 }

@@ -8,6 +8,8 @@ use std::fmt;
 
 pub const API_VERSION: &str = "2022-11-28";
 pub const ACCEPT_JSON: &str = "application/vnd.github+json";
+/// Raw bytes instead of JSON with base64 (blobs).
+pub const ACCEPT_RAW: &str = "application/vnd.github.raw";
 pub const USER_AGENT: &str = "project-sync/0.1 (+https://github.com/project-sync)";
 /// GitHub's maximum page size for list endpoints.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -55,6 +57,14 @@ pub fn head_ref_path(repo: &RepoName, branch: &BranchName) -> String {
 pub fn tree_path(repo: &RepoName, tree_ish: &str, recursive: bool) -> String {
     let q = if recursive { "?recursive=1" } else { "" };
     format!("{}/git/trees/{}{q}", repo_path(repo), encode_segment(tree_ish))
+}
+
+pub fn blob_path(repo: &RepoName, sha: &str) -> String {
+    format!("{}/git/blobs/{}", repo_path(repo), encode_segment(sha))
+}
+
+pub fn tarball_path(repo: &RepoName, commit: &crate::domain::CommitSha) -> String {
+    format!("{}/tarball/{}", repo_path(repo), commit)
 }
 
 /// Finds the `rel="next"` target of a `Link` header (RFC 8288, as GitHub writes it).

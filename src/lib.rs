@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod content;
 pub mod diff;
 pub mod domain;
 pub mod engine;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod github;
 pub mod progress;
 pub mod sqlbatch;
+pub mod tar;
 
 #[cfg(test)]
 mod engine_tests;

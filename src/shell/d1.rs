@@ -1,7 +1,8 @@
 //! D1: every SQL statement of the service, the row types they return, and the engine's
 //! `Store` port. Bulk writes go through `sqlbatch` (one JSON parameter per chunk).
 
-use crate::api::{ChangeView, FileHistoryView, FileView, PageRequest, ProjectView, SyncView};
+use crate::api::{ChangeView, FileHistoryView, FileView, Page, PageRequest, ProjectView, SyncView};
+use crate::content::BlobContent;
 use crate::diff::{Change, FileEntry};
 use crate::domain::{Counts, FileKind, FileMode, Id, ObjectSha, Stats, SyncKind, SyncStatus, Trigger};
 use crate::engine::{Job, ProjectHead, Store, StoreError};
@@ -343,7 +344,7 @@ impl Db {
             "SELECT * FROM ( \
                SELECT n.path AS path, \
                  CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.id IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
-                 n.previous_path AS previous_path, n.sha AS sha, o.sha AS previous_sha \
+                 n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha \
                FROM file_versions n \
                LEFT JOIN file_versions o ON o.superseded_by_sync_id = n.introduced_sync_id \
                  AND o.project_id = n.project_id AND o.path = COALESCE(n.previous_path, n.path) \
@@ -357,6 +358,62 @@ impl Db {
             &[s(sync), s(after), n(u64::from(page.limit) + 1)],
         )
         .await
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryView {
+    pub id: String,
+    pub path: String,
+    pub sha: String,
+    pub chunk: u32,
+    pub text: String,
+    pub sync_id: String,
+}
+
+impl Db {
+    /// Active memory entries in path and chunk order.
+    pub async fn memory_list(&self, project: &str, seq: u64, scope: &str, page: &PageRequest) -> AppResult<Page<MemoryView>> {
+        let (after_path, after_chunk) = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()));
+        let rows: Vec<MemoryView> = self
+            .all(
+                &format!(
+                    "SELECT fv.id || ':' || c.chunk AS id, fv.path, fv.sha, c.chunk, c.text, fv.introduced_sync_id AS syncId \
+                     FROM file_versions fv JOIN blob_chunks c ON c.repository = ?3 AND c.sha = fv.sha \
+                     WHERE fv.project_id = ?1 AND {VISIBLE_AT} AND fv.kind = 'file' \
+                     AND (fv.path > ?4 OR (fv.path = ?4 AND c.chunk > ?5)) \
+                     ORDER BY fv.path, c.chunk LIMIT ?6"
+                ),
+                &[s(project), n(seq), s(scope), s(after_path), n(after_chunk.unwrap_or(0)).clone(), n(u64::from(page.limit) + 1)],
+            )
+            .await
+            .map(|mut rows: Vec<MemoryView>| {
+                if after_chunk.is_none() && !after_path.is_empty() {
+                    rows.retain(|r| r.path.as_str() > after_path);
+                }
+                rows
+            })?;
+        Ok(Page::from_overfetch(rows, page.limit, |m| vec![m.path.clone(), m.chunk.to_string()]))
+    }
+
+    /// Active memory entries matching an FTS5 query, best match first.
+    pub async fn memory_search(&self, project: &str, seq: u64, scope: &str, fts: &str, page: &PageRequest) -> AppResult<Page<MemoryView>> {
+        let offset: u64 = page.after_key(0).and_then(|o| o.parse().ok()).unwrap_or(0);
+        let rows: Vec<MemoryView> = self
+            .all(
+                &format!(
+                    "SELECT fv.id || ':' || c.chunk AS id, fv.path, fv.sha, c.chunk, c.text, fv.introduced_sync_id AS syncId \
+                     FROM blob_chunks_fts f JOIN blob_chunks c ON c.id = f.rowid \
+                     JOIN file_versions fv ON fv.project_id = ?1 AND fv.sha = c.sha AND {VISIBLE_AT} AND fv.kind = 'file' \
+                     WHERE blob_chunks_fts MATCH ?4 AND c.repository = ?3 \
+                     ORDER BY f.rank, fv.path, c.chunk LIMIT ?5 OFFSET ?6"
+                ),
+                &[s(project), n(seq), s(scope), s(fts), n(u64::from(page.limit) + 1), n(offset)],
+            )
+            .await?;
+        let next = offset + u64::from(page.limit);
+        Ok(Page::from_overfetch(rows, page.limit, |_| vec![next.to_string()]))
     }
 }
 
@@ -435,7 +492,8 @@ impl Store for EngineStore<'_> {
         rows.into_iter().map(FileRow::entry).collect()
     }
 
-    async fn apply(&self, project: &Id, sync: &Id, seq: u64, changes: &[Change]) -> Result<(), StoreError> {
+    async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
+        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
         let superseded: Vec<&str> = changes.iter().filter_map(|c| c.superseded()).map(|f| f.path.as_str()).collect();
         let introduced: Vec<(&str, &str, &str, &str, Option<u64>, Option<&str>)> = changes
             .iter()
@@ -456,7 +514,7 @@ impl Store for EngineStore<'_> {
                         "UPDATE file_versions SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
                          WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
                          AND path IN (SELECT value FROM json_each(?4))",
-                        &[s(project.as_str()), n(seq), s(sync.as_str()), s(&chunk)],
+                        &[project.clone(), seq.clone(), sync.clone(), s(&chunk)],
                     )
                     .map_err(app_to_store)?,
             );
@@ -466,11 +524,72 @@ impl Store for EngineStore<'_> {
                 self.db
                     .stmt(
                         "INSERT INTO file_versions (project_id, path, mode, kind, sha, size, introduced_sync_id, \
-                         introduced_seq, previous_path) \
-                         SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, ?3, value ->> 5 \
-                         FROM json_each(?4) WHERE true \
+                         introduced_seq, previous_path, content_skipped) \
+                         SELECT ?1, j.value ->> 0, j.value ->> 1, \
+                           CASE WHEN b.status = 'lfs-pointer' AND j.value ->> 2 = 'file' THEN 'lfs-pointer' ELSE j.value ->> 2 END, \
+                           j.value ->> 3, j.value ->> 4, ?2, ?3, j.value ->> 5, \
+                           CASE WHEN j.value ->> 2 NOT IN ('file', 'lfs-pointer') THEN 'not-a-file' \
+                                WHEN j.value ->> 4 > ?6 THEN 'too-large' \
+                                WHEN b.status = 'text' THEN NULL \
+                                ELSE COALESCE(b.status, 'unread') END \
+                         FROM json_each(?4) j LEFT JOIN blob_contents b ON b.repository = ?5 AND b.sha = j.value ->> 3 \
+                         WHERE true \
                          ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
-                        &[s(project.as_str()), s(sync.as_str()), n(seq), s(&chunk)],
+                        &[project.clone(), sync.clone(), seq.clone(), s(&chunk), s(&job.content_scope()), n(job.max_text_bytes)],
+                    )
+                    .map_err(app_to_store)?,
+            );
+        }
+        self.db.batch(statements).await.map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            sha: String,
+        }
+        let list = serde_json::to_string(shas).map_err(store_err)?;
+        let rows: Vec<Row> = self
+            .db
+            .all(
+                "SELECT sha FROM blob_contents WHERE repository = ?1 AND sha IN (SELECT value FROM json_each(?2))",
+                &[s(scope), s(&list)],
+            )
+            .await
+            .map_err(app_to_store)?;
+        Ok(rows.into_iter().map(|r| r.sha).collect())
+    }
+
+    async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError> {
+        let heads: Vec<(&str, &str, u64)> = blobs.iter().map(|b| (b.sha.as_str(), b.status.as_str(), b.size)).collect();
+        let chunks: Vec<(&str, u32, &str, &str)> = blobs
+            .iter()
+            .flat_map(|b| b.chunks.iter().map(move |c| (b.sha.as_str(), c.index, c.text.as_str(), c.sha256.as_str())))
+            .collect();
+        // Chunks first and the blob row last, all in one transaction: a blob row means its
+        // text is complete.
+        let mut statements = Vec::new();
+        for chunk in json_chunks(&chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
+            statements.push(
+                self.db
+                    .stmt(
+                        "INSERT INTO blob_chunks (repository, sha, chunk, text, text_sha256) \
+                         SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2) WHERE true \
+                         ON CONFLICT (repository, sha, chunk) DO NOTHING",
+                        &[s(scope), s(&chunk)],
+                    )
+                    .map_err(app_to_store)?,
+            );
+        }
+        for chunk in json_chunks(&heads, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
+            statements.push(
+                self.db
+                    .stmt(
+                        "INSERT INTO blob_contents (repository, sha, status, size) \
+                         SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2) WHERE true \
+                         ON CONFLICT (repository, sha) DO NOTHING",
+                        &[s(scope), s(&chunk)],
                     )
                     .map_err(app_to_store)?,
             );

@@ -3,7 +3,7 @@
 //! the request counts a sync reports. Rules live in `crate::github`; this moves bytes.
 
 use crate::domain::{BranchName, CommitSha, RepoName, Stats};
-use crate::engine::GitHub;
+use crate::engine::{ByteSource, GitHub};
 use crate::github::{
     self, api_url, classify_failure, next_link, BranchWire, GhError, GitRefWire, RateInfo, RepoInfo, RetryDecision,
     RetryPolicy, TreeListing, TreeWire,
@@ -11,9 +11,11 @@ use crate::github::{
 use futures::future::{select, Either};
 use futures::pin_mut;
 use serde::de::DeserializeOwned;
+use futures::StreamExt;
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, ResponseBody};
 
 /// A request that has not answered in this long is abandoned (and retried).
 const REQUEST_TIMEOUT_MS: u64 = 20_000;
@@ -24,14 +26,29 @@ pub struct GitHubHttp {
     base: String,
     token: Option<String>,
     policy: RetryPolicy,
-    stats: RefCell<Stats>,
+    stats: Rc<RefCell<Stats>>,
 }
 
 struct Answer {
     status: u16,
     etag: Option<String>,
     link: Option<String>,
-    body: Vec<u8>,
+    body: Body,
+}
+
+enum Body {
+    Bytes(Vec<u8>),
+    /// Left unread, for the caller to stream (tarballs).
+    Stream(worker::Response),
+}
+
+impl Body {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Bytes(b) => b,
+            Body::Stream(_) => &[],
+        }
+    }
 }
 
 /// The result of a conditional read of a branch head.
@@ -42,10 +59,10 @@ pub enum HeadCheck {
 
 impl GitHubHttp {
     pub fn new(base: &str, token: Option<String>) -> Self {
-        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: RefCell::new(Stats::default()) }
+        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: Rc::default() }
     }
 
-    async fn send_once(&self, url: &str, accept: &str, if_none_match: Option<&str>) -> Result<Answer, GhError> {
+    async fn send_once(&self, url: &str, accept: &str, if_none_match: Option<&str>, stream: bool) -> Result<Answer, GhError> {
         let headers = Headers::new();
         let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| GhError::Malformed(e.to_string()));
         set("accept", accept)?;
@@ -87,7 +104,10 @@ impl GitHubHttp {
         };
         if status == 304 {
             self.stats.borrow_mut().github_not_modified += 1;
-            return Ok(Answer { status, etag, link, body: Vec::new() });
+            return Ok(Answer { status, etag, link, body: Body::Bytes(Vec::new()) });
+        }
+        if stream && (200..300).contains(&status) {
+            return Ok(Answer { status, etag, link, body: Body::Stream(response) });
         }
         let body = response
             .bytes()
@@ -95,7 +115,7 @@ impl GitHubHttp {
             .map_err(|e| GhError::Unavailable(format!("connection dropped while reading: {e}")))?;
         self.stats.borrow_mut().bytes_downloaded += body.len() as u64;
         if (200..300).contains(&status) {
-            Ok(Answer { status, etag, link, body })
+            Ok(Answer { status, etag, link, body: Body::Bytes(body) })
         } else {
             let now = (js_sys::Date::now() / 1000.0) as u64;
             Err(classify_failure(status, rate, &String::from_utf8_lossy(&body), now, url))
@@ -104,9 +124,13 @@ impl GitHubHttp {
 
     /// One logical GET: retried on transient faults and short rate-limit waits.
     async fn get(&self, url: &str, accept: &str, if_none_match: Option<&str>, what: &str) -> Result<Answer, GhError> {
+        self.get_with(url, accept, if_none_match, what, false).await
+    }
+
+    async fn get_with(&self, url: &str, accept: &str, if_none_match: Option<&str>, what: &str, stream: bool) -> Result<Answer, GhError> {
         let mut attempt = 1;
         loop {
-            match self.send_once(url, accept, if_none_match).await {
+            match self.send_once(url, accept, if_none_match, stream).await {
                 Ok(answer) => return Ok(answer),
                 Err(GhError::NotFound(_)) => return Err(GhError::NotFound(what.to_string())),
                 Err(err) => match self.policy.decide(attempt, &err, js_sys::Math::random()) {
@@ -122,7 +146,7 @@ impl GitHubHttp {
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, GhError> {
         let answer = self.get(&api_url(&self.base, path), github::ACCEPT_JSON, None, what).await?;
-        parse(&answer.body)
+        parse(answer.body.bytes())
     }
 
     pub async fn repo(&self, repo: &RepoName) -> Result<RepoInfo, GhError> {
@@ -135,7 +159,7 @@ impl GitHubHttp {
         let mut all = Vec::new();
         for _ in 0..MAX_BRANCH_PAGES {
             let answer = self.get(&url, github::ACCEPT_JSON, None, &format!("repository {repo}")).await?;
-            let page: Vec<BranchWire> = parse(&answer.body)?;
+            let page: Vec<BranchWire> = parse(answer.body.bytes())?;
             all.extend(page);
             match next_link(answer.link.as_deref()) {
                 Some(next) => url = next,
@@ -152,7 +176,7 @@ impl GitHubHttp {
         if answer.status == 304 {
             return Ok(HeadCheck::NotModified);
         }
-        let wire: GitRefWire = parse(&answer.body)?;
+        let wire: GitRefWire = parse(answer.body.bytes())?;
         Ok(HeadCheck::Moved { sha: commit_of(wire, branch)?, etag: answer.etag })
     }
 }
@@ -179,7 +203,70 @@ impl GitHub for GitHubHttp {
         wire.into_listing(prefix)
     }
 
+    async fn blob(&self, repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError> {
+        // The raw media type skips base64: a third fewer bytes, and no decoding.
+        let url = api_url(&self.base, &github::blob_path(repo, sha));
+        match self.get(&url, github::ACCEPT_RAW, None, &format!("blob {sha}")).await?.body {
+            Body::Bytes(b) => Ok(b),
+            Body::Stream(_) => Err(GhError::Malformed("unexpected stream".into())),
+        }
+    }
+
+    type Tarball = TarballStream;
+
+    async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<TarballStream, GhError> {
+        // GitHub answers 302 to a short-lived download URL; fetch follows it.
+        let url = api_url(&self.base, &github::tarball_path(repo, commit));
+        let answer = self.get_with(&url, github::ACCEPT_JSON, None, &format!("tarball of {commit}"), true).await?;
+        let Body::Stream(response) = answer.body else {
+            return Err(GhError::Malformed("the tarball had no body".into()));
+        };
+        let ResponseBody::Stream(raw) = response.body() else {
+            return Err(GhError::Malformed("the tarball had no body".into()));
+        };
+        let gunzip = DecompressionStream::new("gzip").map_err(|e| GhError::Malformed(format!("no gzip decoder: {e:?}")))?;
+        let pair = web_sys::ReadableWritablePair::new(&gunzip.readable(), &gunzip.writable());
+        let plain = raw.pipe_through(&pair);
+        Ok(TarballStream { inner: ByteStream::from(plain), stats: Rc::clone(&self.stats) })
+    }
+
     fn take_stats(&self) -> Stats {
         std::mem::take(&mut *self.stats.borrow_mut())
+    }
+}
+
+// web-sys gates DecompressionStream behind an unstable cfg; the runtime has it, so bind it here.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    type DecompressionStream;
+    #[wasm_bindgen::prelude::wasm_bindgen(constructor, catch)]
+    fn new(format: &str) -> Result<DecompressionStream, wasm_bindgen::JsValue>;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, getter)]
+    fn readable(this: &DecompressionStream) -> web_sys::ReadableStream;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, getter)]
+    fn writable(this: &DecompressionStream) -> web_sys::WritableStream;
+}
+
+/// The decompressed tarball. Counts what it delivers as downloaded (after decompression,
+/// since the compressed length is not known on a chunked download).
+pub struct TarballStream {
+    inner: ByteStream,
+    stats: Rc<RefCell<Stats>>,
+}
+
+impl ByteSource for TarballStream {
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, GhError> {
+        let read = self.inner.next();
+        let timeout = Delay::from(Duration::from_millis(REQUEST_TIMEOUT_MS));
+        pin_mut!(timeout);
+        match select(read, timeout).await {
+            Either::Left((Some(Ok(chunk)), _)) => {
+                self.stats.borrow_mut().bytes_downloaded += chunk.len() as u64;
+                Ok(Some(chunk))
+            }
+            Either::Left((Some(Err(e)), _)) => Err(GhError::Unavailable(format!("tarball download broke: {e}"))),
+            Either::Left((None, _)) => Ok(None),
+            Either::Right(_) => Err(GhError::Unavailable("the tarball download stalled".into())),
+        }
     }
 }

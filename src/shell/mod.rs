@@ -34,6 +34,7 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     pub stream_secret: Vec<u8>,
     pub token_key: Vec<u8>,
+    pub max_text_bytes: u64,
 }
 
 impl Config {
@@ -56,6 +57,9 @@ impl Config {
             token_key: get("TOKEN_ENCRYPTION_KEY")
                 .map(|k| crate::auth::hmac_sha256(k.as_bytes(), b"token-encryption").to_vec())
                 .unwrap_or_else(|| derive("token-encryption")),
+            max_text_bytes: get("MAX_TEXT_BYTES")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::content::DEFAULT_MAX_TEXT_BYTES),
             admin_token,
         }
     }

@@ -80,6 +80,7 @@ async fn route(mut req: Request, env: &Env) -> AppResult<Response> {
         (Method::Post, ["projects", id, "restore"]) => restore(&ctx, user, id, &mut req).await,
         (Method::Get, ["projects", id, "files"]) => files(&ctx, user, id, &query).await,
         (Method::Get, ["projects", id, "files", "history"]) => file_history(&ctx, user, id, &query).await,
+        (Method::Get, ["projects", id, "memory"]) => memory(&ctx, user, id, &query).await,
         (Method::Get, ["syncs", id]) => {
             let sync = ctx.db.sync_for_user(user, id).await?;
             json(200, &sync.view())
@@ -349,6 +350,7 @@ pub async fn start_sync(
         trigger,
         restore_from: restore_from.map(|r| (r.id.clone(), r.seq.unwrap_or(0), r.commit_sha.clone())),
         started_at_ms: started,
+        max_text_bytes: Config::from_env(env).max_text_bytes,
     };
     let body = serde_json::to_string(&start).map_err(AppError::internal)?;
     let started_ok = match object_call(env, &id, Method::Post, "/start", Some(body)).await {
@@ -488,4 +490,18 @@ async fn events(ctx: &Ctx<'_>, req: &Request, sync_id: &str, query: &str) -> App
         404 => Err(AppError::not_found("sync")),
         other => Err(AppError::internal(format!("sync object answered {other} to events"))),
     }
+}
+
+async fn memory(ctx: &Ctx<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let project = ctx.db.project_for_user(user, id).await?;
+    let scope = RepoName::parse(&project.repository).map_err(|e| AppError::internal(e.0))?.canonical();
+    let q = query_param(query, "q").unwrap_or_default();
+    let rows = if q.trim().is_empty() {
+        ctx.db.memory_list(&project.id, project.current_seq, &scope, &page).await?
+    } else {
+        let fts = crate::content::fts_query(&q).ok_or_else(|| AppError::invalid("q", "has no word to search for"))?;
+        ctx.db.memory_search(&project.id, project.current_seq, &scope, &fts, &page).await?
+    };
+    json(200, &rows)
 }

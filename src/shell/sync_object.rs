@@ -44,6 +44,7 @@ pub struct StartRequest {
     pub trigger: crate::domain::Trigger,
     pub restore_from: Option<(String, u64, Option<String>)>,
     pub started_at_ms: u64,
+    pub max_text_bytes: u64,
 }
 
 #[derive(Deserialize)]
@@ -111,9 +112,42 @@ impl Scratch for ObjectScratch {
         rows.into_iter().map(|r| serde_json::from_str(&r.body).map_err(sql_err)).collect()
     }
 
+    fn put_pending_blobs(&self, blobs: &[(String, u64, String)]) -> std::result::Result<(), StoreError> {
+        self.sql.exec("DELETE FROM pending_blobs", None).map_err(sql_err)?;
+        for (i, (sha, size, path)) in blobs.iter().enumerate() {
+            self.sql
+                .exec(
+                    "INSERT INTO pending_blobs (idx, sha, size, path) VALUES (?, ?, ?, ?)",
+                    vec![SqlStorageValue::Integer(i as i64), text(sha.clone()), SqlStorageValue::Integer(*size as i64), text(path.clone())],
+                )
+                .map_err(sql_err)?;
+        }
+        Ok(())
+    }
+
+    fn pending_blobs(&self, offset: u64, limit: u64) -> std::result::Result<Vec<(String, u64, String)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            sha: String,
+            size: i64,
+            path: String,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT sha, size, path FROM pending_blobs WHERE idx >= ? ORDER BY idx LIMIT ?",
+                vec![SqlStorageValue::Integer(offset as i64), SqlStorageValue::Integer(limit.min(i64::MAX as u64) as i64)],
+            )
+            .map_err(sql_err)?
+            .to_array()
+            .map_err(sql_err)?;
+        Ok(rows.into_iter().map(|r| (r.sha, r.size.max(0) as u64, r.path)).collect())
+    }
+
     fn clear(&self) -> std::result::Result<(), StoreError> {
-        self.sql.exec("DELETE FROM wanted", None).map_err(sql_err)?;
-        self.sql.exec("DELETE FROM changes", None).map_err(sql_err)?;
+        for table in ["wanted", "changes", "pending_blobs"] {
+            self.sql.exec(&format!("DELETE FROM {table}"), None).map_err(sql_err)?;
+        }
         Ok(())
     }
 }
@@ -137,6 +171,7 @@ impl SyncObject {
         sql.exec("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL)", None)?;
         sql.exec("CREATE TABLE IF NOT EXISTS wanted (path TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID", None)?;
         sql.exec("CREATE TABLE IF NOT EXISTS changes (idx INTEGER PRIMARY KEY, body TEXT NOT NULL)", None)?;
+        sql.exec("CREATE TABLE IF NOT EXISTS pending_blobs (idx INTEGER PRIMARY KEY, sha TEXT NOT NULL, size INTEGER NOT NULL, path TEXT NOT NULL)", None)?;
         Ok(())
     }
 
@@ -207,6 +242,7 @@ impl SyncObject {
             trigger: start.trigger,
             restore_from,
             started_at_ms: start.started_at_ms,
+            max_text_bytes: start.max_text_bytes,
         });
         self.save_job(&job)?;
         self.publish(&job.event())?;

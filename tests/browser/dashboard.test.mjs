@@ -1,0 +1,532 @@
+// Browser tests of the dashboard (web/): Debian's Chromium driven by playwright-core against
+// one world (GitHub emulator + `wrangler dev` on the prebuilt worker, from the e2e harness).
+// The tests run in order and build on each other, like a person using the page: sign in,
+// create a project, sync, sync a new commit, restore, reload mid-sync, attach on a 409,
+// cancel, use it on a phone. Screenshots of every step go to tests/artifacts/ (gitignored).
+//
+// Run: cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/*.test.mjs
+
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import {
+  startWorld,
+  worldTest,
+  makeStandardRepo,
+  expectedFiles,
+  expectedCounts,
+  gitBranches,
+  PROJECT_DIR,
+  TERMINAL,
+} from '../support/harness.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = path.join(PROJECT_DIR, 'tests', 'artifacts', 'browser');
+const UI_TIMEOUT = 60_000;
+
+let world;
+let repo;
+let user;
+let profileDir;
+let context;
+let page;
+const pageErrors = [];
+const s = {}; // state shared by the ordered tests
+
+const test = worldTest(() => world);
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  world = await startWorld();
+  repo = makeStandardRepo(world.root);
+  user = await world.createUser('Dashboard tester');
+  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'project-sync-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+    reducedMotion: 'no-preference',
+    baseURL: world.base,
+  });
+  context.setDefaultTimeout(UI_TIMEOUT);
+  page = context.pages()[0] ?? (await context.newPage());
+  watchErrors(page);
+});
+
+after(async () => {
+  await context?.close().catch(() => {});
+  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await world?.stop();
+});
+
+function watchErrors(p) {
+  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  p.on('console', (m) => {
+    // A refused request (401 for a wrong token, 409, 422 ...) is logged by Chromium itself; that is expected.
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+  });
+}
+
+async function shot(name, p = page) {
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+const short = (sha) => sha.slice(0, 7);
+
+/** Waits until the banner shows `status` (for sync `syncId`, if given). */
+async function waitBanner(status, { syncId, p = page, timeout = UI_TIMEOUT } = {}) {
+  await p.waitForFunction(
+    ([want, id]) => {
+      const b = document.getElementById('banner');
+      return b && !b.hidden && b.dataset.status === want && (!id || b.dataset.syncId === id);
+    },
+    [status, syncId ?? null],
+    { timeout },
+  );
+}
+
+async function waitRunning({ p = page, timeout = UI_TIMEOUT } = {}) {
+  await p.waitForFunction(
+    (terminal) => {
+      const b = document.getElementById('banner');
+      return b && !b.hidden && b.dataset.status && !terminal.includes(b.dataset.status);
+    },
+    TERMINAL,
+    { timeout },
+  );
+}
+
+async function banner(p = page) {
+  return p.evaluate(() => {
+    const b = document.getElementById('banner');
+    const counts = {};
+    for (const dd of b.querySelectorAll('[data-count]')) counts[dd.dataset.count] = Number(dd.textContent.replace(/[^0-9]/g, ''));
+    const stats = {};
+    for (const dd of b.querySelectorAll('[data-stat]')) stats[dd.dataset.stat] = dd.textContent;
+    const bar = document.getElementById('banner-progress');
+    return {
+      status: b.dataset.status,
+      syncId: b.dataset.syncId,
+      live: document.getElementById('banner-status').textContent,
+      liveAttr: document.getElementById('banner-status').getAttribute('aria-live'),
+      progress: Number(bar.getAttribute('aria-valuenow')),
+      role: bar.getAttribute('role'),
+      counts,
+      stats,
+      sub: document.getElementById('banner-sub').textContent,
+    };
+  });
+}
+
+/** The file tree as [{path, mode, sha, kind}] (expanded or not, every file is in the DOM). */
+async function treeFiles(p = page) {
+  return p.evaluate(() =>
+    [...document.querySelectorAll('#file-tree li.tree-file')].map((li) => ({
+      path: li.dataset.path,
+      mode: li.querySelector('.mode').textContent,
+      sha: li.querySelector('.sha').getAttribute('title').replace(/^blob /, ''),
+      shortSha: li.querySelector('.sha').textContent,
+      name: li.querySelector('.tree-name').textContent,
+    })),
+  );
+}
+
+async function assertTreeMatches(ref, what) {
+  const want = expectedFiles(repo, ref);
+  await page.waitForFunction((n) => document.querySelectorAll('#file-tree li.tree-file').length === n, want.length);
+  const got = await treeFiles();
+  const byPath = new Map(got.map((f) => [f.path, f]));
+  assert.deepEqual([...byPath.keys()].sort(), want.map((f) => f.path).sort(), `${what}: the tree lists exactly the files of ${ref}`);
+  for (const f of want) {
+    const g = byPath.get(f.path);
+    assert.equal(g.sha, f.sha, `${what}: sha of ${f.path}`);
+    assert.equal(g.shortSha, short(f.sha), `${what}: short sha of ${f.path}`);
+    assert.equal(g.mode, f.mode, `${what}: mode of ${f.path}`);
+  }
+}
+
+async function historyRows(p = page) {
+  return p.evaluate(() =>
+    [...document.querySelectorAll('#history-body tr')].map((tr) => ({
+      id: tr.dataset.syncId,
+      status: tr.dataset.status,
+      text: tr.textContent,
+      commit: tr.querySelector('.sha')?.textContent ?? null,
+      restore: Boolean(tr.querySelector('button[data-restore]')),
+    })),
+  );
+}
+
+async function apiSyncs() {
+  const res = await world.api('GET', `/api/v1/projects/${s.projectId}/syncs?limit=50`, { token: user.token });
+  assert.equal(res.status, 200);
+  return res.json.items;
+}
+
+// ---------------------------------------------------------------------------
+
+test('the sign-in page explains where tokens come from and refuses a wrong token', async () => {
+  await page.goto('/');
+  await page.waitForSelector('#signin-view:not([hidden])');
+  assert.equal(await page.title(), 'Project Sync');
+  assert.ok(await page.isVisible('label[for="signin-token"]'));
+  await page.click('.howto summary');
+  const howto = await page.textContent('.howto');
+  assert.match(howto, /POST/);
+  assert.match(howto, /\/api\/v1\/users/);
+  assert.match(howto, /ADMIN_TOKEN/);
+  await shot('01-signin');
+
+  await page.fill('#signin-token', 'not-a-real-token');
+  await page.click('#signin-submit');
+  await page.waitForSelector('#signin-error:not([hidden])');
+  assert.match(await page.textContent('#signin-error'), /not accepted/i);
+  assert.match(await page.textContent('#signin-error'), /unauthorized/);
+  assert.equal(await page.getAttribute('#signin-token', 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => localStorage.getItem('projectSync.token')), null);
+  await shot('02-signin-wrong-token');
+});
+
+test('signing in keeps the token in localStorage and shows an empty dashboard', async () => {
+  await page.fill('#signin-token', user.token);
+  await page.click('#signin-submit');
+  await page.waitForSelector('#app-view:not([hidden])');
+  await page.waitForSelector('#no-project:not([hidden])');
+  assert.equal(await page.evaluate(() => localStorage.getItem('projectSync.token')), user.token);
+  assert.ok(await page.isVisible('#projects-empty'));
+  assert.ok(await page.isVisible('#sign-out'));
+  await shot('03-empty-dashboard');
+});
+
+test('creating a project shows API errors next to the form, then creates it', async () => {
+  // Client-side check first: not owner/repo.
+  await page.fill('#create-name', 'Widgets');
+  await page.fill('#create-repository', 'widgets');
+  await page.click('#create-submit');
+  await page.waitForSelector('#create-repository-error:not([hidden])');
+  assert.equal(await page.getAttribute('#create-repository', 'aria-invalid'), 'true');
+
+  // 422 github_error from the API: the repository does not exist.
+  await page.fill('#create-repository', 'acme/no-such-repo');
+  await page.click('#create-submit');
+  await page.waitForFunction(() => /github_error/.test(document.getElementById('create-error').textContent));
+  const error422 = await page.textContent('#create-error');
+  assert.match(error422, /acme\/no-such-repo/);
+  assert.match(error422, /422/);
+  await shot('04-create-project-github-error');
+
+  // 400 invalid_request naming a field: the error goes under that field too.
+  await page.fill('#create-repository', 'acme/widgets');
+  await page.fill('#create-branch', 'bad..branch');
+  await page.click('#create-submit');
+  await page.waitForFunction(() => /invalid_request/.test(document.getElementById('create-error').textContent));
+  assert.ok(await page.isVisible('#create-branch-error'));
+  assert.equal(await page.getAttribute('#create-branch', 'aria-invalid'), 'true');
+  await shot('05-create-project-field-error');
+
+  // A good one (no branch: the default branch), tracked.
+  await page.fill('#create-branch', '');
+  await page.check('#create-tracked');
+  await page.click('#create-submit');
+  await page.waitForSelector('#project-view:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('project-name').textContent === 'Widgets');
+  assert.ok(!(await page.isVisible('#create-error')));
+  assert.equal(await page.inputValue('#create-name'), '', 'the form is reset');
+  s.projectId = decodeURIComponent(/#\/projects\/(.+)$/.exec(page.url())[1]);
+  const project = (await world.api('GET', `/api/v1/projects/${s.projectId}`, { token: user.token })).json;
+  assert.equal(project.repository, 'acme/widgets');
+  assert.equal(project.branch, 'main');
+  assert.equal(project.tracked, true);
+  assert.equal(await page.textContent('#project-branch'), 'main');
+  assert.equal(await page.isChecked('#project-tracked'), true);
+  assert.equal(await page.locator('#project-list a[aria-current="page"]').count(), 1);
+});
+
+test('the branch picker lists every branch of the repository', async () => {
+  const branches = gitBranches(repo).map((b) => b.name);
+  await page.waitForFunction((n) => document.querySelectorAll('#sync-branch option').length === n && !document.getElementById('sync-branch').disabled, branches.length);
+  const options = await page.$$eval('#sync-branch option', (os) => os.map((o) => o.value));
+  assert.deepEqual([...options].sort(), [...branches].sort());
+  assert.equal(await page.inputValue('#sync-branch'), 'main');
+  assert.match(await page.textContent('#sync-branch-status'), new RegExp(`${branches.length} branches`));
+  assert.match(await page.textContent('#files-summary'), /No files yet/);
+  await shot('06-project-created');
+});
+
+test('a first sync: the banner follows the stream to COMPLETE with the right counts', async () => {
+  await page.click('#sync-start');
+  // While it runs, the start button is disabled and Cancel is offered (unless it already ended).
+  await waitBanner('COMPLETE');
+  const b = await banner();
+  const want = expectedFiles(repo, 'main');
+  assert.deepEqual(b.counts, { added: want.length, modified: 0, removed: 0, renamed: 0, unchanged: 0 });
+  assert.equal(b.progress, 100);
+  assert.equal(b.role, 'progressbar');
+  assert.equal(b.liveAttr, 'polite');
+  assert.match(b.live, /complete/i);
+  assert.match(b.sub, new RegExp(short(repo.fixture.mainSha)));
+  assert.ok(Number(b.stats.githubRequests) > 0, `GitHub requests shown: ${b.stats.githubRequests}`);
+  assert.notEqual(b.stats.durationMs, '–');
+  assert.ok(await page.isEnabled('#sync-start'));
+  assert.ok(!(await page.isVisible('#sync-cancel')));
+  s.sync1 = b.syncId;
+
+  // The counts shown are the stored ones.
+  const stored = (await world.api('GET', `/api/v1/syncs/${s.sync1}`, { token: user.token })).json;
+  assert.equal(stored.status, 'COMPLETE');
+  assert.deepEqual(b.counts, { added: stored.counts.added, modified: stored.counts.modified, removed: stored.counts.removed, renamed: stored.counts.renamed, unchanged: stored.counts.unchanged });
+
+  // History and project head follow.
+  await page.waitForFunction((id) => document.querySelector(`#history-body tr[data-sync-id="${id}"][data-status="COMPLETE"]`), s.sync1);
+  const rows = await historyRows();
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].commit, short(repo.fixture.mainSha));
+  assert.match(rows[0].text, /sync/);
+  assert.match(rows[0].text, /api/);
+  assert.ok(rows[0].restore, 'a COMPLETE sync offers Restore');
+  await page.waitForFunction((c) => document.getElementById('project-commit').textContent === c, short(repo.fixture.mainSha));
+
+  // The file tree is the branch's tree.
+  await assertTreeMatches(repo.fixture.mainSha, 'after the first sync');
+  // Directories are <details>; they collapse and expand.
+  const dirs = await page.locator('#file-tree details').count();
+  assert.ok(dirs > 3);
+  await page.click('#tree-collapse');
+  assert.equal(await page.locator('#file-tree details[open]').count(), 0);
+  await page.click('#tree-expand');
+  assert.equal(await page.locator('#file-tree details[open]').count(), dirs);
+  // Keyboard: a summary takes focus and Enter toggles it.
+  const summary = page.locator('#file-tree summary').first();
+  await summary.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#file-tree details').first().evaluate((d) => d.open), false);
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#file-tree details').first().evaluate((d) => d.open), true);
+  await shot('07-first-sync-complete');
+});
+
+test('a new commit, synced again: counts match git, untrusted paths stay text', async () => {
+  repo.write('README.md', '# widgets\n\nFixture repository for Project Sync.\n\nThird revision.\n');
+  repo.remove('assets/empty.txt');
+  repo.move('docs/CHANGELOG.md', 'docs/HISTORY.md');
+  s.xssName = '<img src=x onerror="window.__xss=1">.md';
+  repo.write(`docs/${s.xssName}`, 'not markup\n');
+  repo.write('src/net/http/client/timeout.rs', 'pub fn timeout() {}\n');
+  s.sha2 = repo.commit('third commit');
+  const { counts } = expectedCounts(repo, repo.fixture.mainSha, s.sha2);
+
+  await page.click('#sync-start');
+  await page.waitForFunction((old) => document.getElementById('banner').dataset.syncId !== old, s.sync1);
+  s.sync2 = await page.getAttribute('#banner', 'data-sync-id');
+  await waitBanner('COMPLETE', { syncId: s.sync2 });
+  const b = await banner();
+  assert.deepEqual(b.counts, counts, 'counts from git diff --name-status -M');
+  await assertTreeMatches(s.sha2, 'after the second sync');
+  const rows = await historyRows();
+  assert.deepEqual(rows.map((r) => r.id), [s.sync2, s.sync1]);
+  assert.equal(rows[0].commit, short(s.sha2));
+
+  // The path with markup is shown as text, never parsed.
+  const names = (await treeFiles()).map((f) => f.name);
+  assert.ok(names.includes(s.xssName), 'the file name is shown literally');
+  assert.equal(await page.locator('#file-tree img').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await shot('08-second-sync-complete');
+});
+
+test('restoring the first sync from the history: confirm, watch it, files match', async () => {
+  const button = page.locator(`#history-body tr[data-sync-id="${s.sync1}"] button[data-restore]`);
+  await button.click();
+  await page.waitForSelector('#confirm-dialog[open]');
+  assert.match(await page.textContent('#confirm-text'), new RegExp(short(repo.fixture.mainSha)));
+  await shot('09-restore-confirm');
+
+  // Cancelling the dialog does nothing.
+  await page.click('#confirm-no');
+  await page.waitForSelector('#confirm-dialog:not([open])');
+  assert.equal((await apiSyncs()).length, 2, 'no restore was started');
+
+  await button.click();
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.click('#confirm-yes');
+  await page.waitForFunction((old) => document.getElementById('banner').dataset.syncId !== old, s.sync2);
+  s.restore = await page.getAttribute('#banner', 'data-sync-id');
+  await waitBanner('COMPLETE', { syncId: s.restore });
+  const b = await banner();
+  assert.match(b.live, /restore complete/i);
+  const stored = (await world.api('GET', `/api/v1/syncs/${s.restore}`, { token: user.token })).json;
+  assert.equal(stored.kind, 'restore');
+  assert.equal(stored.restoredFromSyncId, s.sync1);
+  for (const k of Object.keys(b.counts)) assert.equal(b.counts[k], stored.counts[k], `restore count ${k}`);
+  await assertTreeMatches(repo.fixture.mainSha, 'after restoring the first sync');
+  await page.waitForFunction((id) => document.querySelector(`#history-body tr[data-sync-id="${id}"][data-status="COMPLETE"]`), s.restore);
+  const rows = await historyRows();
+  assert.equal(rows[0].id, s.restore);
+  assert.match(rows[0].text, /restore/);
+  await page.waitForFunction((c) => document.getElementById('project-commit').textContent === c, short(repo.fixture.mainSha));
+  await shot('10-restore-complete');
+});
+
+test('a reload in the middle of a sync picks the running sync up again', async () => {
+  repo.write('docs/reload.md', 'written before the reload test\n');
+  s.sha3 = repo.commit('fourth commit');
+  world.emulator.clearFaults();
+  world.emulator.injectFault({ kind: 'delay', route: 'tree', ms: 7000, times: 1 });
+
+  await page.click('#sync-start');
+  await waitRunning();
+  s.sync3 = await page.getAttribute('#banner', 'data-sync-id');
+  assert.notEqual(s.sync3, s.restore);
+  assert.ok(await page.isVisible('#sync-cancel'), 'Cancel is offered while the sync runs');
+  assert.ok(await page.isDisabled('#sync-start'));
+  // The phase indicator turns, unless the person asked for less motion.
+  assert.equal(await page.$eval('.phase-indicator', (e) => getComputedStyle(e).animationName), 'spin');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  assert.equal(await page.$eval('.phase-indicator', (e) => getComputedStyle(e).animationName), 'none');
+  assert.equal(await page.$eval('.progress-fill', (e) => getComputedStyle(e).animationName), 'none');
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+  await shot('11-sync-running');
+
+  await page.reload();
+  await page.waitForSelector('#project-view:not([hidden])');
+  await waitRunning({ timeout: 15_000 });
+  assert.equal(await page.getAttribute('#banner', 'data-sync-id'), s.sync3, 'the banner shows the running sync after the reload');
+  assert.ok(await page.isVisible('#sync-cancel'));
+  await shot('12-after-reload-running');
+
+  await waitBanner('COMPLETE', { syncId: s.sync3 });
+  const b = await banner();
+  const { counts } = expectedCounts(repo, repo.fixture.mainSha, s.sha3);
+  assert.deepEqual(b.counts, counts);
+  await assertTreeMatches(s.sha3, 'after the sync followed across a reload');
+  await shot('13-after-reload-complete');
+});
+
+test('starting while a sync runs (409) attaches to it; Cancel stops it', async () => {
+  repo.write('docs/conflict.md', 'a commit for the 409 test\n');
+  const sha4 = repo.commit('fifth commit');
+  world.emulator.clearFaults();
+  world.emulator.injectFault({ kind: 'delay', route: 'tree', ms: 8000, times: 1 });
+  // Someone else (the API, another tab) starts a sync; this page does not know about it.
+  const res = await world.api('POST', `/api/v1/projects/${s.projectId}/syncs`, { token: user.token, body: {} });
+  assert.equal(res.status, 202);
+  const running = res.json.sync.id;
+
+  await page.click('#sync-start');
+  await page.waitForSelector('#sync-notice:not([hidden])');
+  assert.match(await page.textContent('#sync-notice'), /already running/);
+  await waitRunning();
+  assert.equal(await page.getAttribute('#banner', 'data-sync-id'), running);
+  assert.ok(!(await page.isVisible('#sync-error')), 'a 409 with a running sync is not shown as an error');
+  await shot('14-conflict-attached');
+
+  await page.click('#sync-cancel');
+  await waitBanner('CANCELLED', { syncId: running });
+  assert.ok(!(await page.isVisible('#sync-cancel')));
+  assert.ok(await page.isEnabled('#sync-start'));
+  await page.waitForFunction((id) => document.querySelector(`#history-body tr[data-sync-id="${id}"][data-status="CANCELLED"]`), running);
+  // A cancelled sync changes nothing: the files are still those of the last completed sync.
+  await assertTreeMatches(s.sha3, 'after a cancelled sync');
+  assert.notEqual(short(sha4), await page.textContent('#project-commit'));
+  await shot('15-cancelled');
+  world.emulator.clearFaults();
+});
+
+test('history pages with a "more" button', async () => {
+  // 6 syncs so far; the page size of the dashboard is 20: add a few quick ones via the API
+  // until there are more than 20, then check the button.
+  for (let i = 0; (await apiSyncs()).length <= 20 && i < 20; i += 1) {
+    const r = await user.startSync(s.projectId);
+    await user.waitSync(r.sync.id);
+  }
+  await page.click('#history-refresh');
+  await page.waitForSelector('#history-more:not([hidden])');
+  assert.equal(await page.locator('#history-body tr').count(), 20);
+  await page.click('#history-more');
+  const total = (await apiSyncs()).length;
+  await page.waitForFunction((n) => document.querySelectorAll('#history-body tr').length === n, total);
+  assert.ok(await page.isHidden('#history-more'));
+});
+
+test('every control has a label; keyboard focus is visible', async () => {
+  const unlabeled = await page.evaluate(() => {
+    const out = [];
+    for (const e of document.querySelectorAll('input, select, textarea, button')) {
+      const name = (e.labels && e.labels.length ? [...e.labels].map((l) => l.textContent).join(' ') : '')
+        || e.getAttribute('aria-label') || (e.tagName === 'BUTTON' ? e.textContent : '');
+      if (!name.trim()) out.push(e.id || e.outerHTML.slice(0, 80));
+    }
+    return out;
+  });
+  assert.deepEqual(unlabeled, []);
+  await page.focus('#sync-branch');
+  await page.keyboard.press('Tab');
+  const outline = await page.evaluate(() => {
+    const e = document.activeElement;
+    const cs = getComputedStyle(e);
+    return { id: e.id, style: cs.outlineStyle, width: cs.outlineWidth };
+  });
+  assert.equal(outline.id, 'sync-start');
+  assert.equal(outline.style, 'solid');
+  assert.notEqual(outline.width, '0px');
+});
+
+test('on a phone the page is one column and does not scroll sideways', async () => {
+  const phone = await context.newPage();
+  watchErrors(phone);
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(`/#/projects/${encodeURIComponent(s.projectId)}`);
+  await phone.waitForSelector('#project-view:not([hidden])');
+  await waitBanner('COMPLETE', { p: phone });
+  await phone.waitForSelector('#file-tree li.tree-file');
+  const layout = await phone.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+    columns: getComputedStyle(document.querySelector('.layout')).gridTemplateColumns.split(' ').length,
+  }));
+  assert.equal(layout.columns, 1);
+  assert.ok(layout.scrollWidth <= layout.width, `no sideways scroll: ${layout.scrollWidth} > ${layout.width}`);
+  await shot('16-phone', phone);
+  await phone.close();
+});
+
+test('signing out forgets the token', async () => {
+  await page.click('#sign-out');
+  await page.waitForSelector('#signin-view:not([hidden])');
+  assert.equal(await page.evaluate(() => localStorage.getItem('projectSync.token')), null);
+  await page.reload();
+  await page.waitForSelector('#signin-view:not([hidden])');
+  await shot('17-signed-out');
+  assert.deepEqual(pageErrors, [], 'no script errors in the page');
+});
+
+test('the OpenAPI document is served and describes the whole contract', async () => {
+  const res = await world.api('GET', '/openapi.json');
+  assert.equal(res.status, 200);
+  const doc = res.json;
+  assert.match(doc.openapi, /^3\.1\./);
+  for (const p of [
+    '/healthz', '/api/v1/users', '/api/v1/projects', '/api/v1/projects/{projectId}', '/api/v1/projects/{projectId}/branches',
+    '/api/v1/projects/{projectId}/syncs', '/api/v1/projects/{projectId}/restore', '/api/v1/syncs/{syncId}',
+    '/api/v1/syncs/{syncId}/cancel', '/api/v1/syncs/{syncId}/changes', '/api/v1/syncs/{syncId}/events-url',
+    '/api/v1/events/project-sync/{syncId}', '/api/v1/projects/{projectId}/files', '/api/v1/projects/{projectId}/files/history',
+    '/api/v1/projects/{projectId}/memory', '/api/v1/webhooks/github',
+  ]) assert.ok(doc.paths[p], `documents ${p}`);
+  assert.equal(doc.components.securitySchemes.userToken.scheme, 'bearer');
+  assert.equal(doc.components.securitySchemes.streamToken.name, 'access_token');
+  const onDisk = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'web', 'openapi.json'), 'utf8'));
+  assert.deepEqual(doc, onDisk);
+});
