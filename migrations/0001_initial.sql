@@ -102,6 +102,24 @@ CREATE INDEX file_versions_superseded ON file_versions (superseded_by_sync_id) W
 -- Memory search joins matching chunks to the project's versions of that blob.
 CREATE INDEX file_versions_by_sha ON file_versions (project_id, sha);
 
+-- Directory tree shas, versioned exactly like files (same visibility rule), so a sync can
+-- skip every subtree whose sha did not change.
+CREATE TABLE dir_versions (
+  id                     INTEGER PRIMARY KEY,
+  project_id             TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  path                   TEXT NOT NULL,       -- '' is the root
+  sha                    TEXT NOT NULL,
+  introduced_sync_id     TEXT NOT NULL REFERENCES syncs(id) ON DELETE CASCADE,
+  introduced_seq         INTEGER NOT NULL,
+  superseded_by_sync_id  TEXT REFERENCES syncs(id) ON DELETE SET NULL,
+  superseded_seq         INTEGER,
+  UNIQUE (project_id, path, introduced_sync_id)
+);
+CREATE UNIQUE INDEX dir_versions_one_head ON dir_versions (project_id, path) WHERE superseded_seq IS NULL;
+CREATE INDEX dir_versions_by_path ON dir_versions (project_id, path, introduced_seq);
+CREATE INDEX dir_versions_introduced ON dir_versions (introduced_sync_id);
+CREATE INDEX dir_versions_superseded ON dir_versions (superseded_by_sync_id) WHERE superseded_by_sync_id IS NOT NULL;
+
 -- What a blob's bytes are, analysed once per repository (shared by its projects and versions).
 CREATE TABLE blob_contents (
   repository  TEXT NOT NULL,                 -- lower-cased owner/repo

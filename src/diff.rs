@@ -142,6 +142,48 @@ fn pair_renames(
     (renames, still_added, still_removed)
 }
 
+/// Directory tree shas by path (`""` is the root): what lets a sync skip unchanged subtrees.
+pub type DirMap = BTreeMap<String, String>;
+
+/// A directory whose tree sha appeared, changed or disappeared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirChange {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+pub fn diff_dirs(held: &DirMap, wanted: &DirMap) -> Vec<DirChange> {
+    let mut changes: Vec<DirChange> = wanted
+        .iter()
+        .filter(|(path, sha)| held.get(*path) != Some(*sha))
+        .map(|(path, sha)| DirChange { path: path.clone(), old: held.get(path).cloned(), new: Some(sha.clone()) })
+        .collect();
+    changes.extend(
+        held.iter()
+            .filter(|(path, _)| !wanted.contains_key(*path))
+            .map(|(path, sha)| DirChange { path: path.clone(), old: Some(sha.clone()), new: None }),
+    );
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    changes
+}
+
+/// Whether `path` lies strictly inside one of the directories in `dirs` (`""` holds everything).
+pub fn inside_any(dirs: &std::collections::HashSet<String>, path: &str) -> bool {
+    if dirs.contains("") {
+        return true;
+    }
+    let mut end = 0;
+    while let Some(i) = path[end..].find('/') {
+        end += i;
+        if dirs.contains(&path[..end]) {
+            return true;
+        }
+        end += 1;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +299,37 @@ mod tests {
         let mut sorted = paths.clone();
         sorted.sort();
         assert_eq!(paths, sorted);
+    }
+
+    #[test]
+    fn directory_diffs_and_containment() {
+        let m = |pairs: &[(&str, &str)]| -> DirMap { pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect() };
+        let held = m(&[("", "r1"), ("src", "s1"), ("docs", "d1")]);
+        let wanted = m(&[("", "r2"), ("src", "s1"), ("lib", "l1")]);
+        let got: Vec<(String, Option<String>, Option<String>)> =
+            diff_dirs(&held, &wanted).into_iter().map(|c| (c.path, c.old, c.new)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (String::new(), Some("r1".into()), Some("r2".into())),
+                ("docs".into(), Some("d1".into()), None),
+                ("lib".into(), None, Some("l1".into())),
+            ]
+        );
+        let dirs: std::collections::HashSet<String> = ["src/net".to_string(), "docs".to_string()].into();
+        let cases = [
+            ("src/net/a.rs", true),
+            ("src/net/deep/b.rs", true),
+            ("src/network.rs", false),
+            ("src/net", false),
+            ("docs/x.md", true),
+            ("docsy/x.md", false),
+            ("top.md", false),
+        ];
+        for (path, want) in cases {
+            assert_eq!(inside_any(&dirs, path), want, "{path}");
+        }
+        assert!(inside_any(&[String::new()].into(), "anything/at/all"));
     }
 
     #[test]

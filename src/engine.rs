@@ -9,13 +9,13 @@
 //! staged; readers never saw it.
 
 use crate::content::{analyse, choose_fetch, BlobContent, FetchMethod};
-use crate::diff::{diff, Change, FileEntry};
+use crate::diff::{diff, diff_dirs, inside_any, Change, DirChange, DirMap, FileEntry};
 use crate::domain::{BranchName, CommitSha, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
 use crate::github::{GhError, TreeListing};
 use crate::progress::{percent, ProgressData};
 use crate::tar::TarReader;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Tree requests per step while walking a truncated tree.
@@ -24,6 +24,9 @@ pub const TREE_REQUESTS_PER_STEP: usize = 8;
 pub const PERSIST_CHUNK: usize = 1_000;
 /// Held files read per D1 query while diffing.
 pub const HELD_PAGE: u32 = 5_000;
+/// A changed directory holding more files than this is listed one level at a time (so its
+/// unchanged subtrees are skipped); a smaller one in a single recursive request.
+pub const LEVEL_WALK_ABOVE_FILES: u64 = 2_000;
 /// Blob requests per step when fetching contents one by one.
 pub const BLOBS_PER_STEP: usize = 25;
 /// Analysed text held in memory before it is written, while streaming a tarball.
@@ -55,6 +58,8 @@ impl fmt::Display for StoreError {
 pub struct ProjectHead {
     pub current_sync_id: Option<Id>,
     pub current_seq: u64,
+    /// The commit whose tree the current state is (None before the first sync).
+    pub current_commit_sha: Option<CommitSha>,
 }
 
 /// GitHub, as the engine needs it. Adapters retry transient faults themselves and count
@@ -95,6 +100,12 @@ pub trait Store {
     async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError>;
     /// Writes the sync's visible status row (status, progress, counts, stats, error).
     async fn record(&self, job: &Job, completed_at_ms: Option<u64>) -> Result<(), StoreError>;
+    /// Directory tree shas active right after the sync at `seq`.
+    async fn dirs_at(&self, project: &Id, seq: u64) -> Result<Vec<(String, String)>, StoreError>;
+    /// How many files are active at `seq` strictly inside directory `dir`.
+    async fn count_files_under(&self, project: &Id, seq: u64, dir: &str) -> Result<u64, StoreError>;
+    /// Stages directory changes like `apply` stages file changes. Idempotent.
+    async fn apply_dirs(&self, job: &Job, changes: &[DirChange]) -> Result<(), StoreError>;
     /// Which of these blobs (of the content scope, i.e. repository) are already analysed.
     async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError>;
     /// Stores analysed blobs and their chunks, once per scope and sha. Idempotent.
@@ -109,10 +120,37 @@ pub trait Scratch {
     fn wanted(&self) -> Result<Vec<FileEntry>, StoreError>;
     fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError>;
     fn changes(&self, offset: u64, limit: u64) -> Result<Vec<Change>, StoreError>;
+    /// Small string maps (directories held and wanted, unchanged subtrees, directory changes).
+    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError>;
+    fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError>;
+    fn map_all(&self, map: ScratchMap) -> Result<Vec<(String, String)>, StoreError>;
     /// Blobs still to download: `(sha, size, one path that has it)`, in a stable order.
     fn put_pending_blobs(&self, blobs: &[(String, u64, String)]) -> Result<(), StoreError>;
     fn pending_blobs(&self, offset: u64, limit: u64) -> Result<Vec<(String, u64, String)>, StoreError>;
     fn clear(&self) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScratchMap {
+    /// Directory → tree sha in the state the sync builds on.
+    HeldDirs,
+    /// Directory → tree sha in the state the sync brings.
+    WantedDirs,
+    /// Directories whose tree sha did not change: their files are taken from the held state.
+    Unchanged,
+    /// Directory → JSON `DirChange`.
+    DirChanges,
+}
+
+impl ScratchMap {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScratchMap::HeldDirs => "held_dirs",
+            ScratchMap::WantedDirs => "wanted_dirs",
+            ScratchMap::Unchanged => "unchanged",
+            ScratchMap::DirChanges => "dir_changes",
+        }
+    }
 }
 
 /// Where the pipeline is; each variant is resumable from its own fields.
@@ -158,10 +196,15 @@ pub struct Job {
     /// The chain position this sync builds on and the one it will take.
     pub base_sync_id: Option<Id>,
     pub base_seq: u64,
+    #[serde(default)]
+    pub base_commit_sha: Option<CommitSha>,
     pub cancel_requested: bool,
     pub store_attempts: u32,
     /// Largest text file whose content is kept.
     pub max_text_bytes: u64,
+    /// Bytes of every file in the state the sync brings (what a tarball would carry).
+    #[serde(default)]
+    pub tree_bytes: u64,
 }
 
 pub struct NewJob {
@@ -201,9 +244,11 @@ impl Job {
             phase: Phase::Start,
             base_sync_id: None,
             base_seq: 0,
+            base_commit_sha: None,
             cancel_requested: false,
             store_attempts: 0,
             max_text_bytes: n.max_text_bytes,
+            tree_bytes: 0,
         }
     }
 
@@ -336,6 +381,9 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
             scratch.clear()?;
             job.base_sync_id = head.current_sync_id;
             job.base_seq = head.current_seq;
+            job.base_commit_sha = head.current_commit_sha;
+            let held_dirs = store.dirs_at(&job.project_id, job.base_seq).await?;
+            scratch.map_put(ScratchMap::HeldDirs, &held_dirs)?;
             match job.restore_from.clone() {
                 None => {
                     job.phase = Phase::ResolveHead;
@@ -349,7 +397,18 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
         }
         Phase::ResolveHead => {
             let sha = github.head(&job.repository, &job.branch).await?;
-            job.phase = Phase::ListTree { pending: vec![(String::new(), sha.to_string(), true)], requests: 0, files: 0 };
+            if job.base_commit_sha.as_ref() == Some(&sha) {
+                // We hold exactly this commit's tree: nothing to list.
+                scratch.map_put(ScratchMap::Unchanged, &[(String::new(), String::new())])?;
+                job.phase = Phase::Diff;
+                job.set(SyncStatus::Diffing, 0, 1, format!("{} is still at {}; nothing to fetch", job.branch, &sha.as_str()[..7]));
+                job.commit_sha = Some(sha);
+                return Ok(());
+            }
+            // With a held state, list the root one level deep and descend only where tree
+            // shas differ; without one, one recursive listing is cheapest.
+            let incremental = scratch.map_get(ScratchMap::HeldDirs, "")?.is_some();
+            job.phase = Phase::ListTree { pending: vec![(String::new(), sha.to_string(), !incremental)], requests: 0, files: 0 };
             job.set(SyncStatus::Fetching, 1, 8, format!("Listing the tree of {}", &sha.as_str()[..7]));
             job.commit_sha = Some(sha);
         }
@@ -366,8 +425,20 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
                 let wanted: Vec<FileEntry> = listing.files.into_iter().map(FileEntry::from).collect();
                 scratch.put_wanted(&wanted)?;
                 files += wanted.len() as u64;
+                let mut dirs = vec![(prefix.clone(), listing.sha.clone())];
+                dirs.extend(listing.dirs.iter().cloned());
+                scratch.map_put(ScratchMap::WantedDirs, &dirs)?;
                 if !recursive {
-                    pending.extend(listing.dirs.into_iter().map(|(path, sha)| (path, sha, true)));
+                    for (path, sha) in listing.dirs {
+                        match scratch.map_get(ScratchMap::HeldDirs, &path)? {
+                            Some(held) if held == sha => scratch.map_put(ScratchMap::Unchanged, &[(path, String::new())])?,
+                            Some(_) => {
+                                let held_files = store.count_files_under(&job.project_id, job.base_seq, &path).await?;
+                                pending.push((path, sha, held_files <= LEVEL_WALK_ABOVE_FILES));
+                            }
+                            None => pending.push((path, sha, true)),
+                        }
+                    }
                 }
             }
             let message = format!("Listed {files} files in {requests} tree requests");
@@ -384,6 +455,9 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
         }
         Phase::LoadTarget { after, mut files } => {
             let (_, seq) = job.restore_from.clone().ok_or_else(|| Stop::Fail("restore without a target".into()))?;
+            if after.is_none() {
+                scratch.map_put(ScratchMap::WantedDirs, &store.dirs_at(&job.project_id, seq).await?)?;
+            }
             let page = store.files_at(&job.project_id, seq, after.as_deref(), HELD_PAGE).await?;
             scratch.put_wanted(&page)?;
             files += page.len() as u64;
@@ -398,7 +472,23 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
         }
         Phase::Diff => {
             let held = load_all(*store, &job.project_id, job.base_seq).await?;
-            let wanted = scratch.wanted()?;
+            let unchanged: HashSet<String> = scratch.map_all(ScratchMap::Unchanged)?.into_iter().map(|(k, _)| k).collect();
+            let mut wanted = scratch.wanted()?;
+            // Unchanged subtrees were not listed: their files are the ones we hold.
+            wanted.extend(held.iter().filter(|f| inside_any(&unchanged, &f.path)).cloned());
+            let held_dirs: DirMap = scratch.map_all(ScratchMap::HeldDirs)?.into_iter().collect();
+            let mut wanted_dirs: DirMap = scratch.map_all(ScratchMap::WantedDirs)?.into_iter().collect();
+            for (path, sha) in &held_dirs {
+                if inside_any(&unchanged, path) {
+                    wanted_dirs.insert(path.clone(), sha.clone());
+                }
+            }
+            let dir_changes: Vec<(String, String)> = diff_dirs(&held_dirs, &wanted_dirs)
+                .into_iter()
+                .map(|c| Ok((c.path.clone(), serde_json::to_string(&c).map_err(|e| StoreError::Other(e.to_string()))?)))
+                .collect::<Result<_, StoreError>>()?;
+            scratch.map_put(ScratchMap::DirChanges, &dir_changes)?;
+            job.tree_bytes = wanted.iter().map(|f| f.size.unwrap_or(0)).sum();
             let result = diff(held, wanted);
             scratch.put_changes(&result.changes)?;
             job.counts = result.counts;
@@ -440,6 +530,12 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
             }
             let done = (done + chunk.len() as u64).min(total);
             if done >= total || chunk.is_empty() {
+                let dir_changes: Vec<DirChange> = scratch
+                    .map_all(ScratchMap::DirChanges)?
+                    .into_iter()
+                    .map(|(_, json)| serde_json::from_str(&json).map_err(|e| StoreError::Other(e.to_string())))
+                    .collect::<Result<_, StoreError>>()?;
+                store.apply_dirs(job, &dir_changes).await?;
                 job.phase = Phase::Commit;
                 job.set(SyncStatus::Persisting, total, total, format!("Wrote {total} changes; committing"));
             } else {
@@ -507,7 +603,7 @@ async fn plan_content<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Po
         return to_persist(job, ports, format!("{total} changed paths; every content is already held"));
     }
     let needed_bytes = pending.iter().map(|(_, size, _)| size).sum();
-    let method = choose_fetch(pending.len(), needed_bytes, tree_bytes(*scratch)?);
+    let method = choose_fetch(pending.len(), needed_bytes, job.tree_bytes);
     job.phase = match method {
         FetchMethod::Blobs => Phase::FetchBlobs { done: 0, total: needed },
         FetchMethod::Tarball => Phase::FetchTarball { total: needed },
@@ -518,10 +614,6 @@ async fn plan_content<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Po
     };
     job.set(SyncStatus::Processing, 0, needed, format!("Reading {needed} new file contents ({needed_bytes} bytes) with {how}"));
     Ok(())
-}
-
-fn tree_bytes<X: Scratch>(scratch: &X) -> Result<u64, StoreError> {
-    Ok(scratch.wanted()?.iter().map(|f| f.size.unwrap_or(0)).sum())
 }
 
 fn to_persist<G: GitHub, S: Store, X: Scratch>(job: &mut Job, _ports: &Ports<'_, G, S, X>, message: String) -> Result<(), Stop> {

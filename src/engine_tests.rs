@@ -8,6 +8,7 @@ use crate::fakes::{FakeGitHub, FakeScratch, FakeStore};
 use crate::github::GhError;
 use crate::progress::ProgressData;
 use futures::executor::block_on;
+use std::collections::BTreeMap;
 
 fn sha(n: u32) -> CommitSha {
     CommitSha::parse(&format!("{n:040x}")).unwrap()
@@ -381,4 +382,79 @@ fn lfs_pointers_binaries_and_restores() {
     assert_eq!(restore.status, SyncStatus::Complete, "{:?}", restore.error);
     assert_eq!(w.gh.blob_requests.get(), before, "a restore reads nothing from GitHub");
     assert!(w.store.active().iter().any(|f| f.path == "model.bin" && f.kind == crate::domain::FileKind::LfsPointer));
+}
+
+#[test]
+fn incremental_syncs_descend_only_into_changed_subtrees() {
+    let mut w = World::new();
+    // 10 top directories × 10 subdirectories × 10 files.
+    let mut files: Vec<TreeFile> =
+        (0..1000).map(|i| file(&format!("d{}/s{}/f{}.txt", i / 100, (i / 10) % 10, i % 10), 10_000 + i)).collect();
+    w.gh.push("main", &sha(100), files.clone());
+    let mut first = w.job(None);
+    w.run(&mut first);
+    assert_eq!(w.gh.tree_requests.get(), 1, "a first sync lists the tree once, recursively");
+
+    files[537] = file("d5/s3/f7.txt", 77);
+    w.gh.push("main", &sha(101), files.clone());
+    w.gh.tree_requests.set(0);
+    let mut second = w.job(None);
+    w.run(&mut second);
+    assert_eq!(second.status, SyncStatus::Complete, "{:?}", second.error);
+    assert_eq!(w.active(), expect(&files));
+    assert_eq!(counts(&second), (0, 1, 0, 0, 999));
+    // The root, then d5 (100 files: one recursive request).
+    assert_eq!(w.gh.tree_requests.get(), 2);
+
+    // An unchanged head costs the head read and nothing else.
+    w.gh.tree_requests.set(0);
+    let mut third = w.job(None);
+    w.run(&mut third);
+    assert_eq!((w.gh.tree_requests.get(), third.stats.github_requests, third.counts.unchanged), (0, 1, 1000));
+}
+
+#[test]
+fn incremental_syncs_stay_exact_through_a_history() {
+    // A scripted history of adds, edits, moves and deletions, checked after every sync
+    // against the tree, with truncation forcing level-by-level walks along the way.
+    let mut w = World::new();
+    let mut files: BTreeMap<String, u32> = BTreeMap::new();
+    let mut blob = 1u32;
+    for step in 0..12u32 {
+        match step % 4 {
+            0 => {
+                for i in 0..40 {
+                    blob += 1;
+                    files.insert(format!("a{}/b{}/n{step}-{i}.rs", i % 4, i % 3), blob);
+                }
+            }
+            1 => {
+                let keys: Vec<String> = files.keys().step_by(5).cloned().collect();
+                for k in keys {
+                    blob += 1;
+                    files.insert(k, blob);
+                }
+            }
+            2 => {
+                let keys: Vec<String> = files.keys().step_by(7).cloned().collect();
+                for k in keys {
+                    let v = files.remove(&k).unwrap();
+                    files.insert(format!("moved/{k}"), v);
+                }
+            }
+            _ => {
+                let keys: Vec<String> = files.keys().filter(|k| k.starts_with("a1/")).cloned().collect();
+                for k in keys {
+                    files.remove(&k);
+                }
+            }
+        }
+        w.gh.max_recursive.set(if step % 3 == 0 { 25 } else { usize::MAX });
+        let tree: Vec<TreeFile> = files.iter().map(|(p, b)| file(p, *b)).collect();
+        w.gh.push("main", &sha(500 + step), tree.clone());
+        let mut job = w.job(None);
+        w.run(&mut job);
+        assert_eq!(job.status, SyncStatus::Complete, "step {step}: {:?}", job.error);
+        assert_eq!(w.active(), expect(&tree), "step {step}");
+    }
 }

@@ -4,7 +4,8 @@
 use crate::content::BlobContent;
 use crate::diff::{Change, FileEntry};
 use crate::domain::{BranchName, CommitSha, Id, RepoName, Stats, SyncStatus, TreeFile};
-use crate::engine::{ByteSource, GitHub, Job, ProjectHead, Scratch, Store, StoreError};
+use crate::diff::DirChange;
+use crate::engine::{ByteSource, GitHub, Job, ProjectHead, Scratch, ScratchMap, Store, StoreError};
 use crate::github::{GhError, TreeListing};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -22,6 +23,9 @@ pub struct FakeGitHub {
     pub contents: RefCell<HashMap<String, Vec<u8>>>,
     pub blob_requests: Cell<u64>,
     pub tarball_requests: Cell<u64>,
+    pub tree_requests: Cell<u64>,
+    /// Directory tree ids handed out: id → (commit, directory).
+    pub dir_ids: RefCell<HashMap<String, (String, String)>>,
 }
 
 impl FakeGitHub {
@@ -48,29 +52,57 @@ impl FakeGitHub {
         }
     }
 
-    /// A directory's id in the fake: `commit:dir`, so subtrees can be listed by "sha".
-    fn listing(&self, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
-        let (commit, dir) = tree_ish.split_once(':').unwrap_or((tree_ish, ""));
+    /// A directory's tree id: a hash of everything under it, so it changes exactly when
+    /// its content does (as git's tree shas do).
+    fn dir_id(&self, commit: &str, dir: &str) -> String {
         let trees = self.trees.borrow();
-        let all = trees.get(commit).ok_or_else(|| GhError::NotFound("tree".into()))?;
+        let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let mut listing: Vec<String> = trees
+            .get(commit)
+            .map(|files| {
+                files
+                    .iter()
+                    .filter(|f| f.path.starts_with(&base))
+                    .map(|f| format!("{} {} {}", &f.path[base.len()..], f.mode.as_str(), f.sha))
+                    .collect()
+            })
+            .unwrap_or_default();
+        listing.sort();
+        let id = crate::auth::sha256_hex(listing.join("\n").as_bytes())[..40].to_string();
+        self.dir_ids.borrow_mut().insert(id.clone(), (commit.to_string(), dir.to_string()));
+        id
+    }
+
+    fn listing(&self, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
+        self.tree_requests.set(self.tree_requests.get() + 1);
+        // Equal subtrees share an id (as in git), so the directory is the one asked for.
+        let resolved = self.dir_ids.borrow().get(tree_ish).cloned();
+        let (commit, dir) = match resolved {
+            Some((commit, _)) => (commit, prefix.to_string()),
+            None => (tree_ish.to_string(), String::new()),
+        };
+        let all: Vec<TreeFile> = self.trees.borrow().get(&commit).cloned().ok_or_else(|| GhError::NotFound("tree".into()))?;
         let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
         let mut files = Vec::new();
         let mut dirs = BTreeMap::new();
         for f in all.iter().filter(|f| f.path.starts_with(&base)) {
             let rest = &f.path[base.len()..];
-            match rest.split_once('/') {
-                Some((sub, _)) if !recursive => {
-                    dirs.insert(format!("{base}{sub}"), format!("{commit}:{base}{sub}"));
-                }
-                _ => files.push(f.clone()),
+            // Every directory between this one and the file.
+            let parts: Vec<&str> = rest.split('/').collect();
+            let depth = if recursive { parts.len() - 1 } else { parts.len().min(2) - 1 };
+            for i in 1..=depth {
+                let sub = format!("{base}{}", parts[..i].join("/"));
+                dirs.entry(sub.clone()).or_insert_with(|| self.dir_id(&commit, &sub));
+            }
+            if recursive || parts.len() == 1 {
+                files.push(f.clone());
             }
         }
-        assert_eq!(prefix, dir, "the engine re-roots subtrees under their own path");
-        let truncated = recursive && files.len() > self.max_recursive.get();
+        let truncated = recursive && files.len() + dirs.len() > self.max_recursive.get();
         if truncated {
             files.truncate(self.max_recursive.get());
         }
-        Ok(TreeListing { sha: tree_ish.to_string(), files, dirs: dirs.into_iter().collect(), truncated })
+        Ok(TreeListing { sha: self.dir_id(&commit, &dir), files, dirs: dirs.into_iter().collect(), truncated })
     }
 }
 
@@ -177,11 +209,13 @@ pub struct FakeStore {
     pub project_deleted: Cell<bool>,
     /// Analysed blobs by (scope, sha).
     pub blobs: RefCell<BTreeMap<(String, String), BlobContent>>,
+    /// Directory versions: (path, sha, introduced seq, superseded seq).
+    pub dirs: RefCell<Vec<(String, String, u64, Option<u64>)>>,
 }
 
 impl Default for ProjectHead {
     fn default() -> Self {
-        ProjectHead { current_sync_id: None, current_seq: 0 }
+        ProjectHead { current_sync_id: None, current_seq: 0, current_commit_sha: None }
     }
 }
 
@@ -235,6 +269,13 @@ impl Store for FakeStore {
             if r.superseded_seq.is_some_and(|s| s > seq) {
                 r.superseded_seq = None;
                 r.superseded_by = None;
+            }
+        }
+        let mut dirs = self.dirs.borrow_mut();
+        dirs.retain(|d| d.2 <= seq);
+        for d in dirs.iter_mut() {
+            if d.3.is_some_and(|s| s > seq) {
+                d.3 = None;
             }
         }
         Ok(())
@@ -312,7 +353,7 @@ impl Store for FakeStore {
             job.sync_id.to_string(),
             SyncRow { status: SyncStatus::Complete, previous: job.base_sync_id.clone() },
         );
-        *head = ProjectHead { current_sync_id: Some(job.sync_id.clone()), current_seq: job.new_seq() };
+        *head = ProjectHead { current_sync_id: Some(job.sync_id.clone()), current_seq: job.new_seq(), current_commit_sha: job.commit_sha.clone() };
         self.write(2);
         Ok(())
     }
@@ -325,6 +366,42 @@ impl Store for FakeStore {
             .and_modify(|s| s.status = job.status)
             .or_insert(SyncRow { status: job.status, previous: None });
         self.write(1);
+        Ok(())
+    }
+
+    async fn dirs_at(&self, _project: &Id, seq: u64) -> Result<Vec<(String, String)>, StoreError> {
+        self.call()?;
+        Ok(self
+            .dirs
+            .borrow()
+            .iter()
+            .filter(|(_, _, i, s)| *i <= seq && s.is_none_or(|s| s > seq))
+            .map(|(p, sha, _, _)| (p.clone(), sha.clone()))
+            .collect())
+    }
+
+    async fn count_files_under(&self, _project: &Id, seq: u64, dir: &str) -> Result<u64, StoreError> {
+        self.call()?;
+        let base = format!("{dir}/");
+        Ok(self.visible_at(seq).iter().filter(|f| f.path.starts_with(&base)).count() as u64)
+    }
+
+    async fn apply_dirs(&self, job: &Job, changes: &[DirChange]) -> Result<(), StoreError> {
+        self.call()?;
+        let seq = job.new_seq();
+        let mut dirs = self.dirs.borrow_mut();
+        for c in changes {
+            for d in dirs.iter_mut() {
+                if d.0 == c.path && d.3.is_none() && d.2 < seq {
+                    d.3 = Some(seq);
+                }
+            }
+            if let Some(new) = &c.new {
+                if !dirs.iter().any(|d| d.0 == c.path && d.2 == seq) {
+                    dirs.push((c.path.clone(), new.clone(), seq, None));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -356,6 +433,7 @@ pub struct FakeScratch {
     pub wanted: RefCell<BTreeMap<String, FileEntry>>,
     pub changes: RefCell<Vec<Change>>,
     pub pending: RefCell<Vec<(String, u64, String)>>,
+    pub maps: RefCell<BTreeMap<(&'static str, String), String>>,
 }
 
 impl Scratch for FakeScratch {
@@ -380,6 +458,22 @@ impl Scratch for FakeScratch {
         Ok(self.changes.borrow().iter().skip(offset as usize).take(limit as usize).cloned().collect())
     }
 
+    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError> {
+        let mut maps = self.maps.borrow_mut();
+        for (k, v) in entries {
+            maps.insert((map.name(), k.clone()), v.clone());
+        }
+        Ok(())
+    }
+
+    fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.maps.borrow().get(&(map.name(), key.to_string())).cloned())
+    }
+
+    fn map_all(&self, map: ScratchMap) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self.maps.borrow().iter().filter(|((m, _), _)| *m == map.name()).map(|((_, k), v)| (k.clone(), v.clone())).collect())
+    }
+
     fn put_pending_blobs(&self, blobs: &[(String, u64, String)]) -> Result<(), StoreError> {
         *self.pending.borrow_mut() = blobs.to_vec();
         Ok(())
@@ -393,6 +487,7 @@ impl Scratch for FakeScratch {
         self.wanted.borrow_mut().clear();
         self.changes.borrow_mut().clear();
         self.pending.borrow_mut().clear();
+        self.maps.borrow_mut().clear();
         Ok(())
     }
 }

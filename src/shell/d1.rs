@@ -3,7 +3,7 @@
 
 use crate::api::{ChangeView, FileHistoryView, FileView, Page, PageRequest, ProjectView, SyncView};
 use crate::content::BlobContent;
-use crate::diff::{Change, FileEntry};
+use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{Counts, FileKind, FileMode, Id, ObjectSha, Stats, SyncKind, SyncStatus, Trigger};
 use crate::engine::{Job, ProjectHead, Store, StoreError};
 use crate::error::{AppError, AppResult};
@@ -436,12 +436,13 @@ fn app_to_store(e: AppError) -> StoreError {
 struct HeadRow {
     current_sync_id: Option<String>,
     current_seq: u64,
+    current_commit_sha: Option<String>,
 }
 
 impl EngineStore<'_> {
     async fn head(&self, project: &Id) -> Result<Option<HeadRow>, StoreError> {
         self.db
-            .first::<HeadRow>("SELECT current_sync_id, current_seq FROM projects WHERE id = ?1", &[s(project.as_str())])
+            .first::<HeadRow>("SELECT current_sync_id, current_seq, current_commit_sha FROM projects WHERE id = ?1", &[s(project.as_str())])
             .await
             .map_err(app_to_store)
     }
@@ -451,7 +452,8 @@ impl Store for EngineStore<'_> {
     async fn project_head(&self, project: &Id) -> Result<ProjectHead, StoreError> {
         let row = self.head(project).await?.ok_or(StoreError::ProjectGone)?;
         let current_sync_id = row.current_sync_id.map(|id| Id::parse(&id)).transpose().map_err(|e| store_err(e.0))?;
-        Ok(ProjectHead { current_sync_id, current_seq: row.current_seq })
+        let current_commit_sha = row.current_commit_sha.and_then(|c| crate::domain::CommitSha::parse(&c).ok());
+        Ok(ProjectHead { current_sync_id, current_seq: row.current_seq, current_commit_sha })
     }
 
     async fn discard_uncommitted(&self, project: &Id) -> Result<(), StoreError> {
@@ -459,20 +461,25 @@ impl Store for EngineStore<'_> {
         // so the one-head-per-path index holds at every statement.
         let p = s(project.as_str());
         let unfinished = "SELECT id FROM syncs WHERE project_id = ?1 AND status != 'COMPLETE'";
-        let statements = vec![
-            self.db
-                .stmt(&format!("DELETE FROM file_versions WHERE introduced_sync_id IN ({unfinished})"), &[p.clone()])
-                .map_err(app_to_store)?,
-            self.db
-                .stmt(
-                    &format!(
-                        "UPDATE file_versions SET superseded_seq = NULL, superseded_by_sync_id = NULL \
-                         WHERE superseded_by_sync_id IN ({unfinished})"
-                    ),
-                    &[p],
-                )
-                .map_err(app_to_store)?,
-        ];
+        let mut statements = Vec::new();
+        for table in ["file_versions", "dir_versions"] {
+            statements.push(
+                self.db
+                    .stmt(&format!("DELETE FROM {table} WHERE introduced_sync_id IN ({unfinished})"), &[p.clone()])
+                    .map_err(app_to_store)?,
+            );
+            statements.push(
+                self.db
+                    .stmt(
+                        &format!(
+                            "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL \
+                             WHERE superseded_by_sync_id IN ({unfinished})"
+                        ),
+                        &[p.clone()],
+                    )
+                    .map_err(app_to_store)?,
+            );
+        }
         self.db.batch(statements).await.map_err(store_err)?;
         Ok(())
     }
@@ -536,6 +543,77 @@ impl Store for EngineStore<'_> {
                          WHERE true \
                          ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
                         &[project.clone(), sync.clone(), seq.clone(), s(&chunk), s(&job.content_scope()), n(job.max_text_bytes)],
+                    )
+                    .map_err(app_to_store)?,
+            );
+        }
+        self.db.batch(statements).await.map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn dirs_at(&self, project: &Id, seq: u64) -> Result<Vec<(String, String)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            path: String,
+            sha: String,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .all(
+                &format!("SELECT path, sha FROM dir_versions WHERE project_id = ?1 AND {VISIBLE_AT}"),
+                &[s(project.as_str()), n(seq)],
+            )
+            .await
+            .map_err(app_to_store)?;
+        Ok(rows.into_iter().map(|r| (r.path, r.sha)).collect())
+    }
+
+    async fn count_files_under(&self, project: &Id, seq: u64, dir: &str) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: u64,
+        }
+        // The range `dir/` .. `dir0` ('0' follows '/') is exactly the paths inside `dir`.
+        let row: Option<Row> = self
+            .db
+            .first(
+                &format!(
+                    "SELECT count(*) AS n FROM file_versions WHERE project_id = ?1 AND {VISIBLE_AT} \
+                     AND path >= ?3 AND path < ?4"
+                ),
+                &[s(project.as_str()), n(seq), s(&format!("{dir}/")), s(&format!("{dir}0"))],
+            )
+            .await
+            .map_err(app_to_store)?;
+        Ok(row.map(|r| r.n).unwrap_or(0))
+    }
+
+    async fn apply_dirs(&self, job: &Job, changes: &[DirChange]) -> Result<(), StoreError> {
+        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
+        let superseded: Vec<&str> = changes.iter().filter(|c| c.old.is_some()).map(|c| c.path.as_str()).collect();
+        let introduced: Vec<(&str, &str)> =
+            changes.iter().filter_map(|c| c.new.as_deref().map(|sha| (c.path.as_str(), sha))).collect();
+        let mut statements = Vec::new();
+        for chunk in json_chunks(&superseded, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
+            statements.push(
+                self.db
+                    .stmt(
+                        "UPDATE dir_versions SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
+                         WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
+                         AND path IN (SELECT value FROM json_each(?4))",
+                        &[project.clone(), seq.clone(), sync.clone(), s(&chunk)],
+                    )
+                    .map_err(app_to_store)?,
+            );
+        }
+        for chunk in json_chunks(&introduced, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
+            statements.push(
+                self.db
+                    .stmt(
+                        "INSERT INTO dir_versions (project_id, path, sha, introduced_sync_id, introduced_seq) \
+                         SELECT ?1, value ->> 0, value ->> 1, ?2, ?3 FROM json_each(?4) WHERE true \
+                         ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
+                        &[project.clone(), sync.clone(), seq.clone(), s(&chunk)],
                     )
                     .map_err(app_to_store)?,
             );

@@ -7,7 +7,7 @@ use super::d1::{Db, EngineStore};
 use super::github_http::GitHubHttp;
 use super::{now_ms, Config};
 use crate::diff::{Change, FileEntry};
-use crate::engine::{self, Job, NewJob, Ports, Scratch, StoreError};
+use crate::engine::{self, Job, NewJob, Ports, Scratch, ScratchMap, StoreError};
 use crate::progress::{event_name, parse_last_event_id, sse_frame_raw, ProgressData, KEEP_ALIVE_FRAME, KEEP_ALIVE_INTERVAL_MS};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::future::{select, Either};
@@ -112,6 +112,44 @@ impl Scratch for ObjectScratch {
         rows.into_iter().map(|r| serde_json::from_str(&r.body).map_err(sql_err)).collect()
     }
 
+    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> std::result::Result<(), StoreError> {
+        for (k, v) in entries {
+            self.sql
+                .exec("INSERT OR REPLACE INTO maps (name, key, value) VALUES (?, ?, ?)", vec![text(map.name()), text(k.clone()), text(v.clone())])
+                .map_err(sql_err)?;
+        }
+        Ok(())
+    }
+
+    fn map_get(&self, map: ScratchMap, key: &str) -> std::result::Result<Option<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            value: String,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec("SELECT value FROM maps WHERE name = ? AND key = ?", vec![text(map.name()), text(key)])
+            .map_err(sql_err)?
+            .to_array()
+            .map_err(sql_err)?;
+        Ok(rows.into_iter().next().map(|r| r.value))
+    }
+
+    fn map_all(&self, map: ScratchMap) -> std::result::Result<Vec<(String, String)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            key: String,
+            value: String,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec("SELECT key, value FROM maps WHERE name = ? ORDER BY key", vec![text(map.name())])
+            .map_err(sql_err)?
+            .to_array()
+            .map_err(sql_err)?;
+        Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
+    }
+
     fn put_pending_blobs(&self, blobs: &[(String, u64, String)]) -> std::result::Result<(), StoreError> {
         self.sql.exec("DELETE FROM pending_blobs", None).map_err(sql_err)?;
         for (i, (sha, size, path)) in blobs.iter().enumerate() {
@@ -145,7 +183,7 @@ impl Scratch for ObjectScratch {
     }
 
     fn clear(&self) -> std::result::Result<(), StoreError> {
-        for table in ["wanted", "changes", "pending_blobs"] {
+        for table in ["wanted", "changes", "pending_blobs", "maps"] {
             self.sql.exec(&format!("DELETE FROM {table}"), None).map_err(sql_err)?;
         }
         Ok(())
@@ -171,6 +209,7 @@ impl SyncObject {
         sql.exec("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL)", None)?;
         sql.exec("CREATE TABLE IF NOT EXISTS wanted (path TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID", None)?;
         sql.exec("CREATE TABLE IF NOT EXISTS changes (idx INTEGER PRIMARY KEY, body TEXT NOT NULL)", None)?;
+        sql.exec("CREATE TABLE IF NOT EXISTS maps (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID", None)?;
         sql.exec("CREATE TABLE IF NOT EXISTS pending_blobs (idx INTEGER PRIMARY KEY, sha TEXT NOT NULL, size INTEGER NOT NULL, path TEXT NOT NULL)", None)?;
         Ok(())
     }

@@ -14,6 +14,7 @@ import {
   expectedFiles,
   expectedCounts,
   fileShape,
+  sleep,
   TERMINAL,
 } from '../support/harness.mjs';
 
@@ -90,9 +91,17 @@ test('cancelling a running sync: 202, the stream ends cancelled, files exactly a
   try {
     const { sync, eventsUrl } = await alice.startSync(project.id);
     s.s3 = sync.id;
+    // Cancel once the sync is fetching (the slowed tree request is then in flight).
+    let fetching;
+    const seen = new Promise((r) => (fetching = r));
+    const reading = world.readEvents(eventsUrl, { onEvent: (e) => e.data?.status === 'FETCHING' && fetching() });
+    await Promise.race([seen, reading]);
+    await sleep(500);
+    const mid = await alice.getJson(`/api/v1/syncs/${sync.id}`);
+    assert.ok(!TERMINAL.includes(mid.status), `still running before the cancel: ${mid.status}`);
     const res = await alice.post(`/api/v1/syncs/${sync.id}/cancel`, {});
     assert.equal(res.status, 202, res.text);
-    const stream = await world.readEvents(eventsUrl);
+    const stream = await reading;
     const last = assertEventStream(stream, { syncId: sync.id, terminal: 'cancelled' });
     assert.equal(last.data.status, 'CANCELLED');
     const done = await alice.getJson(`/api/v1/syncs/${sync.id}`);
@@ -253,4 +262,15 @@ test('a force push of unrelated history, then a sync: the active files equal the
   assert.equal(p.currentCommitSha, c.orphan);
   // Earlier states are still readable.
   assert.deepEqual(fileShape(await alice.files(project.id, { at: s.s5 })), expectedFiles(repo, c.c3));
+});
+
+test('the chain: every COMPLETE sync links to the one before it, and no two share a previousSyncId', async () => {
+  const hist = await alice.listAll(`/api/v1/projects/${project.id}/syncs`, { limit: 3 });
+  const complete = hist.filter((h) => h.status === 'COMPLETE');
+  assert.equal(complete.length, 5, JSON.stringify(hist.map((h) => [h.id, h.status])));
+  complete.forEach((h, i) => assert.equal(h.previousSyncId, complete[i + 1]?.id ?? null, `previousSyncId of ${h.id}`));
+  const prevs = hist.map((h) => h.previousSyncId).filter((x) => x !== null);
+  assert.equal(new Set(prevs).size, prevs.length, 'no two syncs share a previousSyncId');
+  const p = await projectNow();
+  assert.equal(p.currentSyncId, complete[0].id);
 });

@@ -560,6 +560,8 @@ export function worldTest(getWorld) {
       }
     });
   };
+  wrapped.skip = (name, opts, fn) => nodeTest.skip(name, typeof opts === 'function' ? {} : opts, typeof opts === 'function' ? opts : fn);
+  wrapped.todo = (name, opts, fn) => nodeTest.todo(name, typeof opts === 'function' ? {} : opts, typeof opts === 'function' ? opts : fn);
   return wrapped;
 }
 
