@@ -149,6 +149,16 @@ CREATE TRIGGER blob_chunks_ad AFTER DELETE ON blob_chunks BEGIN
   INSERT INTO blob_chunks_fts (blob_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 
+-- GitHub answers by request (token scope + URL) with their ETag, so a repeated read is a
+-- conditional request that GitHub answers 304, free against the rate limit.
+CREATE TABLE github_cache (
+  key        TEXT PRIMARY KEY,
+  etag       TEXT NOT NULL,
+  link       TEXT,
+  body       TEXT NOT NULL,
+  stored_at  TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- Push webhook deliveries already handled (X-GitHub-Delivery), so repeats are ignored.
 CREATE TABLE webhook_deliveries (
   id           TEXT PRIMARY KEY,

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod content;
+pub mod cron;
 pub mod diff;
 pub mod domain;
 pub mod engine;

@@ -2,6 +2,8 @@
 //! for transient faults and short rate limits, `Link` pagination, conditional requests, and
 //! the request counts a sync reports. Rules live in `crate::github`; this moves bytes.
 
+use super::d1::Db;
+use crate::auth::sha256_hex;
 use crate::domain::{BranchName, CommitSha, RepoName, Stats};
 use crate::engine::{ByteSource, GitHub};
 use crate::github::{
@@ -27,7 +29,12 @@ pub struct GitHubHttp {
     token: Option<String>,
     policy: RetryPolicy,
     stats: Rc<RefCell<Stats>>,
+    /// Where JSON answers are kept with their ETags; `None` disables conditional reads.
+    cache: Option<Rc<Db>>,
 }
+
+/// Answers larger than this are not kept (D1 rows stay small; huge listings are rare).
+const CACHE_MAX_BYTES: usize = 512 * 1024;
 
 struct Answer {
     status: u16,
@@ -58,8 +65,18 @@ pub enum HeadCheck {
 }
 
 impl GitHubHttp {
-    pub fn new(base: &str, token: Option<String>) -> Self {
-        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: Rc::default() }
+    pub fn new(base: &str, token: Option<String>, cache: Option<Rc<Db>>) -> Self {
+        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: Rc::default(), cache }
+    }
+
+    /// Cache entries are per token (different tokens may see different things), never
+    /// keyed by the token itself.
+    fn cache_key(&self, url: &str) -> String {
+        let scope = match &self.token {
+            Some(t) => sha256_hex(t.as_bytes())[..16].to_string(),
+            None => "anonymous".to_string(),
+        };
+        format!("{scope} {url}")
     }
 
     async fn send_once(&self, url: &str, accept: &str, if_none_match: Option<&str>, stream: bool) -> Result<Answer, GhError> {
@@ -144,8 +161,32 @@ impl GitHubHttp {
         }
     }
 
+    /// A JSON GET made conditional by a cached ETag: a 304 is answered from the cache.
+    async fn get_cached(&self, url: &str, what: &str) -> Result<Answer, GhError> {
+        let Some(db) = &self.cache else {
+            return self.get(url, github::ACCEPT_JSON, None, what).await;
+        };
+        let key = self.cache_key(url);
+        let cached = db.cached_get(&key).await;
+        let answer = self.get(url, github::ACCEPT_JSON, cached.as_ref().map(|c| c.etag.as_str()), what).await?;
+        match (answer.status, cached) {
+            (304, Some(c)) => Ok(Answer { status: 200, etag: Some(c.etag), link: c.link, body: Body::Bytes(c.body.into_bytes()) }),
+            (304, None) => Err(GhError::Malformed("304 without a cached answer".into())),
+            _ => {
+                if let (Some(etag), Body::Bytes(bytes)) = (&answer.etag, &answer.body) {
+                    if bytes.len() <= CACHE_MAX_BYTES {
+                        if let Ok(text) = std::str::from_utf8(bytes) {
+                            db.store_get(&key, etag, answer.link.as_deref(), text).await;
+                        }
+                    }
+                }
+                Ok(answer)
+            }
+        }
+    }
+
     async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, GhError> {
-        let answer = self.get(&api_url(&self.base, path), github::ACCEPT_JSON, None, what).await?;
+        let answer = self.get_cached(&api_url(&self.base, path), what).await?;
         parse(answer.body.bytes())
     }
 
@@ -158,7 +199,7 @@ impl GitHubHttp {
         let mut url = api_url(&self.base, &github::branches_path(repo));
         let mut all = Vec::new();
         for _ in 0..MAX_BRANCH_PAGES {
-            let answer = self.get(&url, github::ACCEPT_JSON, None, &format!("repository {repo}")).await?;
+            let answer = self.get_cached(&url, &format!("repository {repo}")).await?;
             let page: Vec<BranchWire> = parse(answer.body.bytes())?;
             all.extend(page);
             match next_link(answer.link.as_deref()) {

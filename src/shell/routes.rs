@@ -17,6 +17,7 @@ use crate::domain::{BranchName, RepoName, SyncKind, SyncStatus, Trigger};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
 use serde_json::json;
+use std::rc::Rc;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 const OPENAPI_JSON: &str = include_str!("../../web/openapi.json");
@@ -37,7 +38,7 @@ pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
 
 struct Ctx<'a> {
     env: &'a Env,
-    db: Db,
+    db: Rc<Db>,
     config: Config,
 }
 
@@ -55,7 +56,7 @@ async fn route(mut req: Request, env: &Env) -> AppResult<Response> {
     let ["api", "v1", rest @ ..] = segments.as_slice() else {
         return Err(AppError::NotFound(format!("no route for {path}")));
     };
-    let ctx = Ctx { env, db: Db::from_env(env)?, config: Config::from_env(env) };
+    let ctx = Ctx { env, db: Rc::new(Db::from_env(env)?), config: Config::from_env(env) };
 
     // Routes that carry their own credentials.
     match (&method, rest) {
@@ -138,7 +139,7 @@ async fn github_for(ctx: &Ctx<'_>, sealed_token: Option<&str>) -> AppResult<GitH
         Some(sealed) => Some(decrypt_token(&ctx.config.token_key, sealed).await?),
         None => None,
     };
-    Ok(GitHubHttp::new(&ctx.config.github_api_url, own.or_else(|| ctx.config.github_token.clone())))
+    Ok(GitHubHttp::new(&ctx.config.github_api_url, own.or_else(|| ctx.config.github_token.clone()), Some(Rc::clone(&ctx.db))))
 }
 
 /// Confirms the branch exists (422 when GitHub says it does not).
@@ -154,7 +155,7 @@ async fn check_branch(gh: &GitHubHttp, repo: &RepoName, branch: &BranchName) -> 
 async fn create_project(ctx: &Ctx<'_>, user: &str, req: &mut Request) -> AppResult<Response> {
     let input = CreateProject::parse(&body(req).await?)?;
     let token = input.github_token.clone().or_else(|| ctx.config.github_token.clone());
-    let gh = GitHubHttp::new(&ctx.config.github_api_url, token);
+    let gh = GitHubHttp::new(&ctx.config.github_api_url, token, Some(Rc::clone(&ctx.db)));
     let info = match gh.repo(&input.repository).await {
         Ok(info) => info,
         Err(GhError::NotFound(_)) => {

@@ -7,52 +7,153 @@ use super::http::{body, header, json};
 use super::routes::{object_call, start_sync};
 use super::{crypto::decrypt_token, iso, now_ms, Config};
 use crate::auth::verify_webhook_signature;
+use crate::cron;
 use crate::domain::{BranchName, RepoName, SyncKind, Trigger};
 use crate::error::{AppError, AppResult};
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Env, Method, Request, Response};
+use worker::{durable_object, DurableObject, Env, Method, Request, Response, SqlStorageValue, State};
 
-/// Tracked projects checked per tick: bounded so one invocation stays far inside the
-/// subrequest and CPU limits (each check is one GitHub request and one or two D1 writes).
-const PROJECTS_PER_TICK: u64 = 200;
 /// A running sync whose row has not moved for this long gets its object nudged.
 const STALE_SYNC_MS: u64 = 5 * 60 * 1000;
 
 pub async fn tick(env: &Env, cron: String) {
     let started = now_ms();
     match run_tick(env).await {
-        Ok((checked, started_syncs)) => worker::console_log!(
-            "cron {cron}: checked {checked} tracked projects, started {started_syncs} syncs in {} ms",
+        Ok((queued, shards)) => worker::console_log!(
+            "cron {cron}: queued {queued} tracked projects on {shards} shards in {} ms",
             now_ms() - started
         ),
         Err(e) => worker::console_error!("cron {cron} failed: {e}"),
     }
 }
 
+/// Queues every tracked project (least recently checked first) on its shard; the shards
+/// make the head checks in their own alarm slices.
 async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
     let db = Db::from_env(env)?;
-    let config = Config::from_env(env);
     nudge_stale_syncs(&db, env).await?;
-    // Least recently checked first, so every tracked project gets its turn across ticks.
-    let due: Vec<ProjectRow> = db
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let due: Vec<Row> = db
         .all(
-            &format!(
-                "SELECT {PROJECT_COLUMNS} FROM projects WHERE tracked = 1 \
-                 ORDER BY head_checked_at IS NOT NULL, head_checked_at, id LIMIT ?1"
-            ),
-            &[n(PROJECTS_PER_TICK)],
+            "SELECT id FROM projects WHERE tracked = 1 ORDER BY head_checked_at IS NOT NULL, head_checked_at, id LIMIT ?1",
+            &[n(cron::MAX_QUEUED_PER_TICK)],
         )
         .await?;
-    let mut started = 0;
-    for project in &due {
-        match check_project(&db, &config, env, project).await {
-            Ok(true) => started += 1,
-            Ok(false) => {}
-            Err(e) => worker::console_warn!("cron: project {}: {e}", project.id),
+    let queued = due.len() as u64;
+    let plan = cron::plan(due.into_iter().map(|r| r.id).collect(), cron::SHARDS);
+    let shards = plan.len() as u64;
+    let namespace = env.durable_object("CRON_SHARDS").map_err(AppError::internal)?;
+    for (shard, ids) in plan {
+        let stub = namespace.id_from_name(&format!("shard-{shard}")).and_then(|id| id.get_stub()).map_err(AppError::internal)?;
+        let body = serde_json::to_string(&json!({ "projectIds": ids })).map_err(AppError::internal)?;
+        let mut init = worker::RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://cron-shard/enqueue", &init).map_err(AppError::internal)?;
+        if let Err(e) = stub.fetch_with_request(req).await {
+            worker::console_warn!("cron: shard {shard} did not take its queue: {e}");
         }
     }
-    Ok((due.len() as u64, started))
+    Ok((queued, shards))
+}
+
+/// Works through one shard's queue of tracked projects, a bounded slice per alarm.
+#[durable_object]
+pub struct CronShard {
+    state: State,
+    env: Env,
+}
+
+impl CronShard {
+    fn ensure_schema(&self) -> worker::Result<()> {
+        self.state
+            .storage()
+            .sql()
+            .exec("CREATE TABLE IF NOT EXISTS queue (project_id TEXT PRIMARY KEY, queued_at INTEGER NOT NULL)", None)?;
+        Ok(())
+    }
+
+    async fn enqueue(&self, mut req: Request) -> worker::Result<Response> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Enqueue {
+            project_ids: Vec<String>,
+        }
+        let input: Enqueue = req.json().await?;
+        let sql = self.state.storage().sql();
+        let now = now_ms() as i64;
+        for id in &input.project_ids {
+            // A project still waiting from an earlier tick is not queued twice.
+            sql.exec(
+                "INSERT INTO queue (project_id, queued_at) VALUES (?, ?) ON CONFLICT (project_id) DO NOTHING",
+                vec![SqlStorageValue::String(id.clone()), SqlStorageValue::Integer(now)],
+            )?;
+        }
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none() {
+            storage.set_alarm(std::time::Duration::from_millis(1)).await?;
+        }
+        Ok(Response::ok("queued")?.with_status(202))
+    }
+
+    async fn work(&self) -> worker::Result<()> {
+        #[derive(Deserialize)]
+        struct Row {
+            project_id: String,
+        }
+        let sql = self.state.storage().sql();
+        let batch: Vec<Row> = sql
+            .exec(
+                "SELECT project_id FROM queue ORDER BY queued_at, project_id LIMIT ?",
+                vec![SqlStorageValue::Integer(cron::CHECKS_PER_SLICE as i64)],
+            )?
+            .to_array()?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let db = Db::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let config = Config::from_env(&self.env);
+        for row in &batch {
+            match db.project(&row.project_id).await {
+                Ok(Some(project)) if project.tracked != 0 => {
+                    if let Err(e) = check_project(&db, &config, &self.env, &project).await {
+                        worker::console_warn!("cron: project {}: {e}", project.id);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => worker::console_warn!("cron: project {}: {e}", row.project_id),
+            }
+            sql.exec("DELETE FROM queue WHERE project_id = ?", vec![SqlStorageValue::String(row.project_id.clone())])?;
+        }
+        let left: Vec<serde_json::Value> = sql.exec("SELECT 1 AS one FROM queue LIMIT 1", None)?.to_array()?;
+        if !left.is_empty() {
+            self.state.storage().set_alarm(std::time::Duration::from_millis(1)).await?;
+        }
+        Ok(())
+    }
+}
+
+impl DurableObject for CronShard {
+    fn new(state: State, env: Env) -> Self {
+        CronShard { state, env }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        self.ensure_schema()?;
+        match (req.method(), req.path().as_str()) {
+            (Method::Post, "/enqueue") => self.enqueue(req).await,
+            _ => Ok(Response::ok("unknown shard route")?.with_status(404)),
+        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.ensure_schema()?;
+        self.work().await?;
+        Response::ok("ok")
+    }
 }
 
 /// One conditional request; a sync only when the head moved past what we hold.
@@ -63,7 +164,8 @@ async fn check_project(db: &Db, config: &Config, env: &Env, project: &ProjectRow
         Some(sealed) => Some(decrypt_token(&config.token_key, sealed).await?),
         None => config.github_token.clone(),
     };
-    let gh = GitHubHttp::new(&config.github_api_url, token);
+    // The head check carries the project's own ETag; no cache is needed for it.
+    let gh = GitHubHttp::new(&config.github_api_url, token, None);
     let now = iso(now_ms());
     let check = gh.head_if_moved(&repo, &branch, project.head_etag.as_deref()).await;
     let (sha, etag) = match check {

@@ -14,6 +14,7 @@ use futures::future::{select, Either};
 use futures::{stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{
     durable_object, DurableObject, Env, Headers, Method, Request, Response, Result, SqlStorage, SqlStorageValue, State,
@@ -344,7 +345,7 @@ impl SyncObject {
         Ok(Response::from_stream(body.map(|frame| Ok::<Vec<u8>, worker::Error>(frame.into_bytes())))?.with_headers(headers))
     }
 
-    async fn github_for(&self, db: &Db, config: &Config, job: &Job) -> GitHubHttp {
+    async fn github_for(&self, db: &Rc<Db>, config: &Config, job: &Job) -> GitHubHttp {
         let own = match db.project(job.project_id.as_str()).await {
             Ok(Some(p)) => match p.github_token_enc {
                 Some(sealed) => decrypt_token(&config.token_key, &sealed).await.ok(),
@@ -352,7 +353,7 @@ impl SyncObject {
             },
             _ => None,
         };
-        GitHubHttp::new(&config.github_api_url, own.or_else(|| config.github_token.clone()))
+        GitHubHttp::new(&config.github_api_url, own.or_else(|| config.github_token.clone()), Some(Rc::clone(db)))
     }
 
     /// Advances the sync for up to `SLICE_MS`, checkpointing after every step.
@@ -365,7 +366,7 @@ impl SyncObject {
         let storage = self.state.storage();
         storage.set_alarm(Duration::from_millis(WATCHDOG_MS)).await?;
         let config = Config::from_env(&self.env);
-        let db = Db::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let db = Rc::new(Db::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?);
         let github = self.github_for(&db, &config, &job).await;
         let store = EngineStore { db: &db };
         let scratch = ObjectScratch { sql: self.sql() };
