@@ -326,7 +326,8 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
     } catch {
       /* no log */
     }
-    const lines = text.split('\n');
+    // eslint-disable-next-line no-control-regex
+    const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
     return (lines.length > maxLines ? [`... (${lines.length - maxLines} earlier lines)`, ...lines.slice(-maxLines)] : lines).join('\n');
   };
   world.logTail = (maxLines = 80) => world.logSince(0, maxLines);
@@ -363,8 +364,16 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
     world.base = `http://127.0.0.1:${port}`;
 
     const deadline = Date.now() + 90_000;
+    const devLogStart = logSize();
+    let errorSeenAt = null;
     for (;;) {
       if (exited) throw new Error(`wrangler dev exited (${exited.code ?? exited.signal}) before answering /healthz`);
+      // wrangler reports a broken worker (e.g. wrangler.toml and build/ out of step) and keeps
+      // running: give it a few seconds, then fail instead of waiting out the deadline.
+      if (errorSeenAt === null && /\[ERROR\]/.test(world.logSince(devLogStart, 100_000))) errorSeenAt = Date.now();
+      if (errorSeenAt !== null && Date.now() - errorSeenAt > 5000) {
+        throw new Error('wrangler dev reported an [ERROR] while starting and does not answer /healthz (is build/ in step with wrangler.toml?)');
+      }
       try {
         const res = await fetch(`${world.base}/healthz`, { signal: AbortSignal.timeout(5000) });
         await res.arrayBuffer();
@@ -378,6 +387,7 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
   } catch (e) {
     e.message += `\n--- wrangler log (${logFile}) ---\n${world.logTail(60)}`;
     await stopAll();
+    if (!keepState) fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 
@@ -549,6 +559,15 @@ export function worldTest(getWorld) {
       } catch (e) {
         if (world) {
           const log = world.logSince(mark, 120);
+          if (/Reloading local server|Detected changes, restarted server/.test(world.logSince(mark, 100_000))) {
+            const note = 'NOTE: wrangler reloaded the worker during this test (build/ or src/ changed under it); the failure may come from the reload.';
+            process.stderr.write(`\n${note}\n`);
+            try {
+              e.message = `${note}\n${e.message}`;
+            } catch {
+              /* read-only message */
+            }
+          }
           process.stderr.write(`\n--- wrangler log during "${name}" ---\n${log}\n--- end of wrangler log ---\n`);
           try {
             e.message = `${e.message}\n--- wrangler log during this test (tail) ---\n${world.logSince(mark, 40)}`;
