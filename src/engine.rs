@@ -509,7 +509,7 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
             store.put_blobs(&job.content_scope(), &analysed).await?;
             let done = done + batch.len() as u64;
             if batch.is_empty() || done >= total {
-                to_persist(job, ports, format!("Read {total} files"))?;
+                to_persist(job, format!("Read {total} files"))?;
             } else {
                 job.phase = Phase::FetchBlobs { done, total };
                 job.set(SyncStatus::Processing, done, total, format!("Read {done} of {total} files"));
@@ -521,7 +521,7 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
             if read < total {
                 return Err(Stop::Fail(format!("the tarball lacked {} of {total} wanted files", total - read)));
             }
-            to_persist(job, ports, format!("Read {total} files from one tarball"))?;
+            to_persist(job, format!("Read {total} files from one tarball"))?;
         }
         Phase::Persist { done, total } => {
             let chunk = scratch.changes(done, PERSIST_CHUNK as u64)?;
@@ -572,7 +572,7 @@ async fn plan_content<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Po
     if job.kind == SyncKind::Restore {
         // A restore talks to no GitHub: every version it brings back had its content stored
         // (by blob sha, for the repository) when it was first synced.
-        return to_persist(job, ports, format!("{total} changed paths"));
+        return to_persist(job, format!("{total} changed paths"));
     }
     let mut wanted: HashMap<String, (u64, String)> = HashMap::new();
     let mut offset = 0;
@@ -600,7 +600,7 @@ async fn plan_content<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Po
     scratch.put_pending_blobs(&pending)?;
     let needed = pending.len() as u64;
     if needed == 0 {
-        return to_persist(job, ports, format!("{total} changed paths; every content is already held"));
+        return to_persist(job, format!("{total} changed paths; every content is already held"));
     }
     let needed_bytes = pending.iter().map(|(_, size, _)| size).sum();
     let method = choose_fetch(pending.len(), needed_bytes, job.tree_bytes);
@@ -616,7 +616,7 @@ async fn plan_content<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Po
     Ok(())
 }
 
-fn to_persist<G: GitHub, S: Store, X: Scratch>(job: &mut Job, _ports: &Ports<'_, G, S, X>, message: String) -> Result<(), Stop> {
+fn to_persist(job: &mut Job, message: String) -> Result<(), Stop> {
     let total = job.counts.added + job.counts.modified + job.counts.removed + job.counts.renamed;
     job.phase = Phase::Persist { done: 0, total };
     job.set(SyncStatus::Persisting, 0, total, format!("{message}; writing {total} changes"));

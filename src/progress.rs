@@ -48,7 +48,7 @@ pub fn percent(status: SyncStatus, done: u64, total: u64, previous: u8) -> u8 {
         _ => {
             let (start, end) = phase_range(status);
             let span = u64::from(end - start);
-            let within = if total == 0 { 0 } else { (span * done.min(total)) / total };
+            let within = (span * done.min(total)).checked_div(total).unwrap_or(0);
             // Only COMPLETE reaches 100: a running phase tops out at 99.
             (u64::from(start) + within).min(99) as u8
         }

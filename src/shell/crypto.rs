@@ -49,10 +49,10 @@ pub async fn encrypt_token(key_bytes: &[u8], plaintext: &str) -> AppResult<Strin
     let key = aes_key(key_bytes).await?;
     let mut iv = random_bytes(12)?;
     let params = AesGcmParams::new_with_u8_slice("AES-GCM", &mut iv);
-    let mut data = plaintext.as_bytes().to_vec();
+    let data = plaintext.as_bytes();
     let promise = crypto()?
         .subtle()
-        .encrypt_with_object_and_u8_array(&params, &key, &mut data)
+        .encrypt_with_object_and_u8_array(&params, &key, data)
         .map_err(js_err)?;
     let sealed = Uint8Array::new(&JsFuture::from(promise).await.map_err(js_err)?).to_vec();
     Ok(format!("v1.{}.{}", base64url_encode(&iv), base64url_encode(&sealed)))
@@ -64,12 +64,12 @@ pub async fn decrypt_token(key_bytes: &[u8], sealed: &str) -> AppResult<String> 
         return Err(AppError::internal("stored token has an unknown format"));
     };
     let mut iv = base64url_decode(iv).ok_or_else(|| AppError::internal("stored token nonce"))?;
-    let mut data = base64url_decode(body).ok_or_else(|| AppError::internal("stored token body"))?;
+    let data = base64url_decode(body).ok_or_else(|| AppError::internal("stored token body"))?;
     let key = aes_key(key_bytes).await?;
     let params = AesGcmParams::new_with_u8_slice("AES-GCM", &mut iv);
     let promise = crypto()?
         .subtle()
-        .decrypt_with_object_and_u8_array(&params, &key, &mut data)
+        .decrypt_with_object_and_u8_array(&params, &key, &data)
         .map_err(js_err)?;
     let plain = Uint8Array::new(&JsFuture::from(promise).await.map_err(|_| {
         AppError::internal("stored GitHub token could not be decrypted (was TOKEN_ENCRYPTION_KEY changed?)")

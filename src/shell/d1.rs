@@ -465,6 +465,32 @@ struct HeadRow {
 }
 
 impl EngineStore<'_> {
+    /// One statement per JSON chunk of `rows`; the chunk is the last parameter, after `fixed`.
+    fn bulk<T: serde::Serialize>(&self, sql: &str, fixed: &[JsValue], rows: &[T]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        json_chunks(rows, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS)
+            .map_err(store_err)?
+            .into_iter()
+            .map(|chunk| {
+                let mut args = fixed.to_vec();
+                args.push(s(&chunk));
+                self.db.stmt(sql, &args).map_err(app_to_store)
+            })
+            .collect()
+    }
+
+    /// Marks the head versions of `paths` in a versioned table as superseded by `job`.
+    fn supersede(&self, table: &str, job: &Job, paths: &[&str]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        self.bulk(
+            &format!(
+                "UPDATE {table} SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
+                 WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
+                 AND path IN (SELECT value FROM json_each(?4))"
+            ),
+            &[s(job.project_id.as_str()), n(job.new_seq()), s(job.sync_id.as_str())],
+            paths,
+        )
+    }
+
     async fn head(&self, project: &Id) -> Result<Option<HeadRow>, StoreError> {
         self.db
             .first::<HeadRow>("SELECT current_sync_id, current_seq, current_commit_sha FROM projects WHERE id = ?1", &[s(project.as_str())])
@@ -490,7 +516,7 @@ impl Store for EngineStore<'_> {
         for table in ["file_versions", "dir_versions"] {
             statements.push(
                 self.db
-                    .stmt(&format!("DELETE FROM {table} WHERE introduced_sync_id IN ({unfinished})"), &[p.clone()])
+                    .stmt(&format!("DELETE FROM {table} WHERE introduced_sync_id IN ({unfinished})"), std::slice::from_ref(&p))
                     .map_err(app_to_store)?,
             );
             statements.push(
@@ -500,7 +526,7 @@ impl Store for EngineStore<'_> {
                             "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL \
                              WHERE superseded_by_sync_id IN ({unfinished})"
                         ),
-                        &[p.clone()],
+                        std::slice::from_ref(&p),
                     )
                     .map_err(app_to_store)?,
             );
@@ -538,40 +564,23 @@ impl Store for EngineStore<'_> {
                 Some((new.path.as_str(), new.mode.as_str(), new.kind.as_str(), new.sha.as_str(), new.size, previous))
             })
             .collect();
-        let mut statements = Vec::new();
-        for chunk in json_chunks(&superseded, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
-            statements.push(
-                self.db
-                    .stmt(
-                        "UPDATE file_versions SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
-                         WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
-                         AND path IN (SELECT value FROM json_each(?4))",
-                        &[project.clone(), seq.clone(), sync.clone(), s(&chunk)],
-                    )
-                    .map_err(app_to_store)?,
-            );
-        }
-        for chunk in json_chunks(&introduced, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
-            statements.push(
-                self.db
-                    .stmt(
-                        "INSERT INTO file_versions (project_id, path, mode, kind, sha, size, introduced_sync_id, \
-                         introduced_seq, previous_path, content_skipped) \
-                         SELECT ?1, j.value ->> 0, j.value ->> 1, \
-                           CASE WHEN b.status = 'lfs-pointer' AND j.value ->> 2 = 'file' THEN 'lfs-pointer' ELSE j.value ->> 2 END, \
-                           j.value ->> 3, j.value ->> 4, ?2, ?3, j.value ->> 5, \
-                           CASE WHEN j.value ->> 2 NOT IN ('file', 'lfs-pointer') THEN 'not-a-file' \
-                                WHEN j.value ->> 4 > ?6 THEN 'too-large' \
-                                WHEN b.status = 'text' THEN NULL \
-                                ELSE COALESCE(b.status, 'unread') END \
-                         FROM json_each(?4) j LEFT JOIN blob_contents b ON b.repository = ?5 AND b.sha = j.value ->> 3 \
-                         WHERE true \
-                         ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
-                        &[project.clone(), sync.clone(), seq.clone(), s(&chunk), s(&job.content_scope()), n(job.max_text_bytes)],
-                    )
-                    .map_err(app_to_store)?,
-            );
-        }
+        let mut statements = self.supersede("file_versions", job, &superseded)?;
+        statements.extend(self.bulk(
+            "INSERT INTO file_versions (project_id, path, mode, kind, sha, size, introduced_sync_id, \
+             introduced_seq, previous_path, content_skipped) \
+             SELECT ?1, j.value ->> 0, j.value ->> 1, \
+               CASE WHEN b.status = 'lfs-pointer' AND j.value ->> 2 = 'file' THEN 'lfs-pointer' ELSE j.value ->> 2 END, \
+               j.value ->> 3, j.value ->> 4, ?2, ?3, j.value ->> 5, \
+               CASE WHEN j.value ->> 2 NOT IN ('file', 'lfs-pointer') THEN 'not-a-file' \
+                    WHEN j.value ->> 4 > ?5 THEN 'too-large' \
+                    WHEN b.status = 'text' THEN NULL \
+                    ELSE COALESCE(b.status, 'unread') END \
+             FROM json_each(?6) j LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = j.value ->> 3 \
+             WHERE true \
+             ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
+            &[project, sync, seq, s(&job.content_scope()), n(job.max_text_bytes)],
+            &introduced,
+        )?);
         self.db.batch(statements).await.map_err(store_err)?;
         Ok(())
     }
@@ -618,31 +627,14 @@ impl Store for EngineStore<'_> {
         let superseded: Vec<&str> = changes.iter().filter(|c| c.old.is_some()).map(|c| c.path.as_str()).collect();
         let introduced: Vec<(&str, &str)> =
             changes.iter().filter_map(|c| c.new.as_deref().map(|sha| (c.path.as_str(), sha))).collect();
-        let mut statements = Vec::new();
-        for chunk in json_chunks(&superseded, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
-            statements.push(
-                self.db
-                    .stmt(
-                        "UPDATE dir_versions SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
-                         WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
-                         AND path IN (SELECT value FROM json_each(?4))",
-                        &[project.clone(), seq.clone(), sync.clone(), s(&chunk)],
-                    )
-                    .map_err(app_to_store)?,
-            );
-        }
-        for chunk in json_chunks(&introduced, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
-            statements.push(
-                self.db
-                    .stmt(
-                        "INSERT INTO dir_versions (project_id, path, sha, introduced_sync_id, introduced_seq) \
-                         SELECT ?1, value ->> 0, value ->> 1, ?2, ?3 FROM json_each(?4) WHERE true \
-                         ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
-                        &[project.clone(), sync.clone(), seq.clone(), s(&chunk)],
-                    )
-                    .map_err(app_to_store)?,
-            );
-        }
+        let mut statements = self.supersede("dir_versions", job, &superseded)?;
+        statements.extend(self.bulk(
+            "INSERT INTO dir_versions (project_id, path, sha, introduced_sync_id, introduced_seq) \
+             SELECT ?1, value ->> 0, value ->> 1, ?2, ?3 FROM json_each(?4) WHERE true \
+             ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
+            &[project, sync, seq],
+            &introduced,
+        )?);
         self.db.batch(statements).await.map_err(store_err)?;
         Ok(())
     }
@@ -672,31 +664,20 @@ impl Store for EngineStore<'_> {
             .collect();
         // Chunks first and the blob row last, all in one transaction: a blob row means its
         // text is complete.
-        let mut statements = Vec::new();
-        for chunk in json_chunks(&chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
-            statements.push(
-                self.db
-                    .stmt(
-                        "INSERT INTO blob_chunks (repository, sha, chunk, text, text_sha256) \
-                         SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2) WHERE true \
-                         ON CONFLICT (repository, sha, chunk) DO NOTHING",
-                        &[s(scope), s(&chunk)],
-                    )
-                    .map_err(app_to_store)?,
-            );
-        }
-        for chunk in json_chunks(&heads, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(store_err)? {
-            statements.push(
-                self.db
-                    .stmt(
-                        "INSERT INTO blob_contents (repository, sha, status, size) \
-                         SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2) WHERE true \
-                         ON CONFLICT (repository, sha) DO NOTHING",
-                        &[s(scope), s(&chunk)],
-                    )
-                    .map_err(app_to_store)?,
-            );
-        }
+        let mut statements = self.bulk(
+            "INSERT INTO blob_chunks (repository, sha, chunk, text, text_sha256) \
+             SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2) WHERE true \
+             ON CONFLICT (repository, sha, chunk) DO NOTHING",
+            &[s(scope)],
+            &chunks,
+        )?;
+        statements.extend(self.bulk(
+            "INSERT INTO blob_contents (repository, sha, status, size) \
+             SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2) WHERE true \
+             ON CONFLICT (repository, sha) DO NOTHING",
+            &[s(scope)],
+            &heads,
+        )?);
         self.db.batch(statements).await.map_err(store_err)?;
         Ok(())
     }

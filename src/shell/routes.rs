@@ -49,9 +49,8 @@ async fn route(mut req: Request, env: &Env) -> AppResult<Response> {
     let method = req.method();
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
 
-    match (&method, segments.as_slice()) {
-        (Method::Get, ["healthz"]) => return json(200, &json!({"ok": true, "version": crate::VERSION})),
-        _ => {}
+    if let (Method::Get, ["healthz"]) = (&method, segments.as_slice()) {
+        return json(200, &json!({"ok": true, "version": crate::VERSION}));
     }
     let ["api", "v1", rest @ ..] = segments.as_slice() else {
         return Err(AppError::NotFound(format!("no route for {path}")));
@@ -92,12 +91,8 @@ async fn route(mut req: Request, env: &Env) -> AppResult<Response> {
             let sync = ctx.db.sync_for_user(user, id).await?;
             json(200, &json!({ "eventsUrl": events_url(&ctx.config, &sync.id) }))
         }
-        _ => Err(AppError::NotFound(format!("no route for {} {path}", method_name(&method)))),
+        _ => Err(AppError::NotFound(format!("no route for {method} {path}"))),
     }
-}
-
-fn method_name(m: &Method) -> String {
-    m.to_string()
 }
 
 async fn authenticate(ctx: &Ctx<'_>, req: &Request) -> AppResult<String> {
