@@ -77,7 +77,7 @@ function formatDuration(ms) {
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, {
-  month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
 });
 function formatTime(iso) {
   const d = new Date(iso);
@@ -433,6 +433,7 @@ async function openProject(id) {
   show($('project-view'), true);
   renderProjectHead();
   renderProjectList();
+  updateSyncButtons();
   await Promise.all([loadBranches(gen), loadHistory(gen, { attach: true }), loadFiles(gen)]);
 }
 
@@ -1017,7 +1018,7 @@ function historyRow(s) {
   if (isCurrent) statusCell.append(' ', el('span', { className: 'tag-current', text: 'active' }));
   if (s.status === 'FAILED' && s.error) statusCell.append(el('div', { className: 'row-error', text: s.error }));
 
-  const kind = el('td', { 'data-label': 'Kind' }, s.kind);
+  const kind = el('td', { 'data-label': 'Kind' }, s.kind, el('span', { className: 'muted small', text: ` · ${s.trigger}` }));
   if (s.kind === 'restore' && s.restoredFromSyncId) {
     const from = state.history.find((h) => h.id === s.restoredFromSyncId);
     kind.append(el('div', {
@@ -1043,8 +1044,9 @@ function historyRow(s) {
     el('td', { 'data-label': 'Commit' },
       s.commitSha ? el('code', { className: 'sha', title: s.commitSha, text: shortSha(s.commitSha) }) : el('span', { className: 'muted', text: '—' })),
     kind,
-    el('td', { 'data-label': 'Trigger' }, s.trigger),
-    el('td', { 'data-label': 'Changes', className: 'changes' }, changesCell(s.counts)),
+    el('td', { 'data-label': 'Changes', className: 'changes' },
+      s.status === 'COMPLETE' ? changesCell(s.counts)
+        : el('span', { className: 'muted', title: running ? 'still running' : 'nothing was changed', text: running ? '…' : 'none' })),
     el('td', { 'data-label': 'Duration' }, TERMINAL.has(s.status) ? formatDuration(s.stats?.durationMs ?? 0) : '…'),
     actions,
   );
@@ -1173,14 +1175,25 @@ function renderDir(node, depth, openAll) {
       d = [...d.dirs.values()][0];
       name += `/${d.name}`;
     }
-    const details = el('details', { open: openAll || depth === 0 ? true : null },
+    const open = openAll || depth === 0;
+    const details = el('details', { open: open ? true : null },
       el('summary', {},
         el('span', { className: 'tree-icon tree-icon-dir', 'aria-hidden': 'true' }),
         el('span', { className: 'tree-name', text: `${name}/` }),
         el('span', { className: 'tree-meta muted', text: `${num(d.count)} ${d.count === 1 ? 'file' : 'files'}` }),
       ),
-      renderDir(d, depth + 1, openAll),
     );
+    if (open) {
+      details.append(renderDir(d, depth + 1, openAll));
+    } else {
+      // A closed directory gets its rows when it is first opened: big trees stay light.
+      details.addEventListener('toggle', () => {
+        if (details.open && !details.dataset.rendered) {
+          details.dataset.rendered = 'true';
+          details.append(renderDir(d, depth + 1, openAll));
+        }
+      });
+    }
     list.append(el('li', { className: 'tree-dir', dataset: { dir: name } }, details));
   }
   for (const { name, file } of node.files) {
@@ -1200,7 +1213,30 @@ function renderDir(node, depth, openAll) {
 }
 
 function setAllDetails(open) {
-  for (const d of $('file-tree').querySelectorAll('details')) d.open = open;
+  if (open && state.files.length > 5000) {
+    flashFilesNote('That is a lot of files to show at once: open the directories you need, or filter.');
+    return;
+  }
+  // Opening renders a lazy directory's rows (in its toggle handler), which may hold more
+  // closed directories: repeat until none is left closed.
+  for (let round = 0; round < 64; round += 1) {
+    const closed = [...$('file-tree').querySelectorAll('details')].filter((d) => d.open !== open);
+    if (!closed.length) break;
+    for (const d of closed) {
+      d.open = open;
+      if (open && !d.dataset.rendered && d.querySelector(':scope > ul') === null) d.dispatchEvent(new Event('toggle'));
+    }
+    if (!open) break;
+  }
+}
+
+function flashFilesNote(text) {
+  const summary = $('files-summary');
+  const before = summary.textContent;
+  summary.textContent = text;
+  setTimeout(() => {
+    if (summary.textContent === text) summary.textContent = before;
+  }, 6000);
 }
 
 // ---------------------------------------------------------------------------

@@ -131,7 +131,7 @@ async function banner(p = page) {
   });
 }
 
-/** The file tree as [{path, mode, sha, kind}] (expanded or not, every file is in the DOM). */
+/** The file tree as [{path, mode, sha, shortSha, name}]. Small trees (these) render every row. */
 async function treeFiles(p = page) {
   return p.evaluate(() =>
     [...document.querySelectorAll('#file-tree li.tree-file')].map((li) => ({
@@ -270,6 +270,8 @@ test('a first sync: the banner follows the stream to COMPLETE with the right cou
   await page.click('#sync-start');
   // While it runs, the start button is disabled and Cancel is offered (unless it already ended).
   await waitBanner('COMPLETE');
+  // After the terminal event the page reads the stored sync (commit, final stats).
+  await page.waitForFunction((c) => document.getElementById('banner-sub').textContent.includes(c), short(repo.fixture.mainSha));
   const b = await banner();
   const want = expectedFiles(repo, 'main');
   assert.deepEqual(b.counts, { added: want.length, modified: 0, removed: 0, renamed: 0, unchanged: 0 });
@@ -315,6 +317,14 @@ test('a first sync: the banner follows the stream to COMPLETE with the right cou
   assert.equal(await page.locator('#file-tree details').first().evaluate((d) => d.open), false);
   await page.keyboard.press('Enter');
   assert.equal(await page.locator('#file-tree details').first().evaluate((d) => d.open), true);
+  // The filter narrows the tree to matching paths.
+  await page.fill('#files-filter', 'retry');
+  await page.waitForFunction(() => document.querySelectorAll('#file-tree li.tree-file').length === 1);
+  assert.equal(await page.getAttribute('#file-tree li.tree-file', 'data-path'), 'src/net/http/client/retry.rs');
+  assert.match(await page.textContent('#files-summary'), /1 match/);
+  await shot('07b-files-filtered');
+  await page.fill('#files-filter', '');
+  await page.waitForFunction((n) => document.querySelectorAll('#file-tree li.tree-file').length === n, want.length);
   await shot('07-first-sync-complete');
 });
 
@@ -356,7 +366,7 @@ test('restoring the first sync from the history: confirm, watch it, files match'
 
   // Cancelling the dialog does nothing.
   await page.click('#confirm-no');
-  await page.waitForSelector('#confirm-dialog:not([open])');
+  await page.waitForFunction(() => !document.getElementById('confirm-dialog').open);
   assert.equal((await apiSyncs()).length, 2, 'no restore was started');
 
   await button.click();
@@ -445,6 +455,50 @@ test('starting while a sync runs (409) attaches to it; Cancel stops it', async (
   world.emulator.clearFaults();
 });
 
+test('the banner survives a dropped stream and a refused (expired) stream token', async () => {
+  repo.write('docs/reconnect.md', 'a commit for the reconnect test\n');
+  const sha = repo.commit('reconnect commit');
+  world.emulator.clearFaults();
+  world.emulator.injectFault({ kind: 'delay', route: 'tree', ms: 4000, times: 1 });
+  let streams = 0;
+  const eventsUrlCalls = [];
+  page.on('request', (r) => {
+    if (/\/api\/v1\/syncs\/[^/]+\/events-url$/.test(new URL(r.url()).pathname)) eventsUrlCalls.push(r.url());
+  });
+  await page.route('**/api/v1/events/project-sync/**', async (route) => {
+    streams += 1;
+    if (streams === 1) return route.abort('connectionreset'); // the network drops: EventSource retries by itself
+    if (streams === 2) {
+      // The stream token expired: the server refuses, EventSource gives up, the page asks for a fresh URL.
+      return route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'unauthorized', message: 'the stream token is not valid for this sync (Expired)' } }),
+      });
+    }
+    return route.continue();
+  });
+  try {
+    await page.click('#sync-start');
+    await page.waitForFunction(() => !document.getElementById('banner-connection').hidden, null, { timeout: 15_000 });
+    assert.match(await page.textContent('#banner-connection'), /Reconnecting/);
+    await shot('15b-reconnecting');
+    const id = await page.getAttribute('#banner', 'data-sync-id');
+    await waitBanner('COMPLETE', { syncId: id });
+    assert.ok(streams >= 3, `the stream was opened ${streams} times`);
+    assert.ok(eventsUrlCalls.length >= 1, 'a fresh events-url was requested after the refusal');
+    assert.ok(await page.isHidden('#banner-connection'), 'the reconnect note goes away');
+    const b = await banner();
+    assert.deepEqual(b.counts, expectedCounts(repo, s.sha3, sha).counts);
+    assert.equal(b.progress, 100);
+    await assertTreeMatches(sha, 'after a sync followed across a dropped and a refused stream');
+    s.sha5 = sha;
+  } finally {
+    await page.unroute('**/api/v1/events/project-sync/**');
+    world.emulator.clearFaults();
+  }
+});
+
 test('history pages with a "more" button', async () => {
   // 6 syncs so far; the page size of the dashboard is 20: add a few quick ones via the API
   // until there are more than 20, then check the button.
@@ -459,6 +513,47 @@ test('history pages with a "more" button', async () => {
   const total = (await apiSyncs()).length;
   await page.waitForFunction((n) => document.querySelectorAll('#history-body tr').length === n, total);
   assert.ok(await page.isHidden('#history-more'));
+});
+
+test('tracking can be switched off and on; a project can be deleted after a confirm', async () => {
+  const evil = '<img src=x onerror="window.__xss2=1"> Scratch';
+  const res = await world.api('POST', '/api/v1/projects', { token: user.token, body: { name: evil, repository: 'acme/widgets', branch: 'release/2026/q4' } });
+  assert.equal(res.status, 201);
+  const scratch = res.json;
+  await page.click('#projects-refresh');
+  const link = page.locator(`#project-list a[href="#/projects/${encodeURIComponent(scratch.id)}"]`);
+  await link.waitFor();
+  assert.equal(await link.locator('.project-link-name').textContent(), evil, 'the name is shown as text');
+  await link.click();
+  await page.waitForFunction((n) => document.getElementById('project-name').textContent === n, evil);
+  assert.equal(await page.locator('#project-list img, #project-view img').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss2), undefined);
+  assert.equal(await page.textContent('#project-branch'), 'release/2026/q4');
+  await page.waitForFunction(() => document.getElementById('sync-branch').value === 'release/2026/q4');
+
+  // Tracked: off by default here; switch it on and off again.
+  assert.equal(await page.isChecked('#project-tracked'), false);
+  await page.check('#project-tracked');
+  await page.waitForFunction(() => !document.getElementById('project-tracked').disabled);
+  assert.equal((await world.api('GET', `/api/v1/projects/${scratch.id}`, { token: user.token })).json.tracked, true);
+  await page.uncheck('#project-tracked');
+  await page.waitForFunction(() => !document.getElementById('project-tracked').disabled);
+  assert.equal((await world.api('GET', `/api/v1/projects/${scratch.id}`, { token: user.token })).json.tracked, false);
+
+  // Delete: the dialog first (Cancel keeps it), then for real.
+  await page.click('#project-delete');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await shot('16a-delete-confirm');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.getElementById('confirm-dialog').open);
+  assert.equal((await world.api('GET', `/api/v1/projects/${scratch.id}`, { token: user.token })).status, 200);
+  await page.click('#project-delete');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.click('#confirm-yes');
+  await page.waitForFunction((id) => !document.querySelector(`#project-list a[href="#/projects/${id}"]`), encodeURIComponent(scratch.id));
+  assert.equal((await world.api('GET', `/api/v1/projects/${scratch.id}`, { token: user.token })).status, 404);
+  await page.waitForFunction(() => document.getElementById('project-name').textContent === 'Widgets');
+  await waitBanner('COMPLETE');
 });
 
 test('every control has a label; keyboard focus is visible', async () => {
@@ -499,7 +594,17 @@ test('on a phone the page is one column and does not scroll sideways', async () 
   }));
   assert.equal(layout.columns, 1);
   assert.ok(layout.scrollWidth <= layout.width, `no sideways scroll: ${layout.scrollWidth} > ${layout.width}`);
-  await shot('16-phone', phone);
+  await phone.screenshot({ path: path.join(ARTIFACTS, '16-phone-top.png') });
+  await phone.locator('#banner').scrollIntoViewIfNeeded();
+  await phone.screenshot({ path: path.join(ARTIFACTS, '16-phone-banner.png') });
+  await phone.locator('#history-title').scrollIntoViewIfNeeded();
+  await phone.evaluate(() => document.getElementById('history-title').scrollIntoView({ block: 'start' }));
+  await phone.screenshot({ path: path.join(ARTIFACTS, '16-phone-history.png') });
+  await phone.evaluate(() => document.getElementById('files-title').scrollIntoView({ block: 'start' }));
+  await phone.screenshot({ path: path.join(ARTIFACTS, '16-phone-files.png') });
+  await phone.emulateMedia({ colorScheme: 'dark' });
+  await phone.evaluate(() => document.getElementById('banner').scrollIntoView({ block: 'start' }));
+  await phone.screenshot({ path: path.join(ARTIFACTS, '16-phone-dark.png') });
   await phone.close();
 });
 
@@ -529,4 +634,9 @@ test('the OpenAPI document is served and describes the whole contract', async ()
   assert.equal(doc.components.securitySchemes.streamToken.name, 'access_token');
   const onDisk = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'web', 'openapi.json'), 'utf8'));
   assert.deepEqual(doc, onDisk);
+  // The worker serves the same document under the API prefix (compiled in: needs a rebuild after edits).
+  const api = await world.api('GET', '/api/v1/openapi.json');
+  assert.equal(api.status, 200);
+  assert.match(api.headers.get('content-type') ?? '', /application\/json/);
+  assert.deepEqual(api.json, onDisk, '/api/v1/openapi.json is the current web/openapi.json (rebuild the worker if not)');
 });
