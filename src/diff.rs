@@ -3,7 +3,7 @@
 //!
 //! The diff is against what we hold, not against the previous commit, so force pushes and
 //! rewritten history come out right. Renames are exact: a removed and an added path with the
-//! same blob sha (never an empty blob or a submodule, whose ids say nothing about identity).
+//! same object id and the same type (file, symlink, submodule), as `git diff -M` pairs them.
 
 use crate::domain::{Counts, FileKind, FileMode, ObjectSha, TreeFile};
 use serde::{Deserialize, Serialize};
@@ -34,8 +34,18 @@ impl FileEntry {
         self.sha == other.sha && self.mode == other.mode
     }
 
-    fn can_be_renamed(&self) -> bool {
-        self.mode != FileMode::Submodule && self.sha.as_str() != EMPTY_BLOB_SHA
+    /// What git's rename detection keeps apart: a symlink never becomes a file (or a
+    /// submodule) by a rename, though a file may change its executable bit.
+    fn object_type(&self) -> u8 {
+        match self.mode {
+            FileMode::Regular | FileMode::Executable => 0,
+            FileMode::Symlink => 1,
+            FileMode::Submodule => 2,
+        }
+    }
+
+    fn basename(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
     }
 }
 
@@ -111,25 +121,28 @@ pub fn diff(held: Vec<FileEntry>, wanted: Vec<FileEntry>) -> Diff {
     Diff { changes, counts }
 }
 
-/// Pairs removed and added paths by blob sha; within one sha, in path order, so the result
-/// does not depend on input order.
+/// Pairs removed and added paths by object id and type, as `git diff -M` finds exact
+/// renames: within one id, a source with the same file name first, then in path order, so
+/// the result does not depend on input order.
 fn pair_renames(
     mut added: Vec<FileEntry>,
     mut removed: Vec<FileEntry>,
 ) -> (Vec<Change>, Vec<FileEntry>, Vec<FileEntry>) {
     added.sort_by(|a, b| a.path.cmp(&b.path));
     removed.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut by_sha: HashMap<ObjectSha, Vec<usize>> = HashMap::new();
-    for (i, r) in removed.iter().enumerate().rev() {
-        if r.can_be_renamed() {
-            by_sha.entry(r.sha.clone()).or_default().push(i);
-        }
+    let mut by_id: HashMap<(ObjectSha, u8), Vec<usize>> = HashMap::new();
+    for (i, r) in removed.iter().enumerate() {
+        by_id.entry((r.sha.clone(), r.object_type())).or_default().push(i);
     }
     let mut taken = vec![false; removed.len()];
     let mut renames = Vec::new();
     let mut still_added = Vec::new();
     for new in added {
-        let source = if new.can_be_renamed() { by_sha.get_mut(&new.sha).and_then(|v| v.pop()) } else { None };
+        let candidates = by_id.get_mut(&(new.sha.clone(), new.object_type()));
+        let source = candidates.and_then(|c| {
+            let pick = c.iter().position(|&i| removed[i].basename() == new.basename()).or((!c.is_empty()).then_some(0))?;
+            Some(c.remove(pick))
+        });
         match source {
             Some(i) => {
                 taken[i] = true;
@@ -252,18 +265,39 @@ mod tests {
                 (1, 0, 0, 1, 0),
             ),
             (
-                "empty files are never renames",
+                "a moved empty file is a rename, as git says",
                 vec![FileEntry { path: "e1".into(), ..empty() }],
                 vec![FileEntry { path: "e2".into(), ..empty() }],
-                vec!["A e2", "D e1"],
+                vec!["R e1 -> e2"],
+                (0, 0, 0, 0, 1),
+            ),
+            (
+                "a moved submodule is a rename",
+                vec![with_mode(f("m1", '1'), FileMode::Submodule)],
+                vec![with_mode(f("m2", '1'), FileMode::Submodule)],
+                vec!["R m1 -> m2"],
+                (0, 0, 0, 0, 1),
+            ),
+            (
+                "a symlink never becomes a file by a rename",
+                vec![with_mode(f("link", '1'), FileMode::Symlink)],
+                vec![f("plain", '1')],
+                vec!["A plain", "D link"],
                 (1, 0, 1, 0, 0),
             ),
             (
-                "submodules are never renames",
-                vec![with_mode(f("m1", '1'), FileMode::Submodule)],
-                vec![with_mode(f("m2", '1'), FileMode::Submodule)],
-                vec!["A m2", "D m1"],
-                (1, 0, 1, 0, 0),
+                "a rename may change the executable bit",
+                vec![f("run", '1')],
+                vec![with_mode(f("bin/run", '1'), FileMode::Executable)],
+                vec!["R run -> bin/run"],
+                (0, 0, 0, 0, 1),
+            ),
+            (
+                "the same file name is preferred as the source",
+                vec![f("a/x.txt", '1'), f("b/y.txt", '1')],
+                vec![f("c/y.txt", '1'), f("d/x.txt", '1')],
+                vec!["R a/x.txt -> d/x.txt", "R b/y.txt -> c/y.txt"],
+                (0, 0, 0, 0, 2),
             ),
             (
                 "unrelated history replaces everything",

@@ -65,6 +65,15 @@ function freePort() {
   });
 }
 
+/** Whether `port` on 127.0.0.1 can be listened on right now. */
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 /** Run wrangler to completion; resolves its output, rejects on a non-zero exit. */
 function runWrangler(args, { logFile, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
@@ -280,7 +289,7 @@ export async function readEvents(base, url, { lastEventId, token, headers = {}, 
  * Options: webhookSecret, githubToken (default 'e2e-github-token'; null for none),
  * emulatorTokens (null: the emulator accepts any token), keepState (keep the temp dir).
  */
-export async function startWorld({ webhookSecret, githubToken = 'e2e-github-token', emulatorTokens = null, keepState = !!process.env.E2E_KEEP_STATE } = {}) {
+export async function startWorld({ webhookSecret, githubToken = 'e2e-github-token', emulatorTokens = null, apiPath = '', keepState = !!process.env.E2E_KEEP_STATE } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'project-sync-e2e-'));
   const root = path.join(tmp, 'github');
   const state = path.join(tmp, 'state');
@@ -332,9 +341,12 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
   };
   world.logTail = (maxLines = 80) => world.logSince(0, maxLines);
 
-  try {
-    await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { logFile });
-    const port = await freePort();
+  /**
+   * Start `wrangler dev` on `port` (a free one when not given) over the state dir and wait
+   * until it answers /healthz. Sets world.base and world.pid. Never applies migrations.
+   */
+  async function launchWrangler(port) {
+    if (!port) port = await freePort();
     const inspectorPort = await freePort();
     const args = [
       'dev',
@@ -344,7 +356,7 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
       '--persist-to', state,
       '--show-interactive-dev-session=false',
       '--test-scheduled',
-      '--var', `GITHUB_API_URL:${emulator.url}`,
+      '--var', `GITHUB_API_URL:${emulator.url}${apiPath}`,
       '--var', `ADMIN_TOKEN:${adminToken}`,
     ];
     if (webhookSecret) args.push('--var', `WEBHOOK_SECRET:${webhookSecret}`);
@@ -384,6 +396,11 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
       if (Date.now() > deadline) throw new Error('wrangler dev did not answer /healthz with 200 within 90 s');
       await sleep(200);
     }
+  }
+
+  try {
+    await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { logFile });
+    await launchWrangler();
   } catch (e) {
     e.message += `\n--- wrangler log (${logFile}) ---\n${world.logTail(60)}`;
     await stopAll();
@@ -391,7 +408,8 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
     throw e;
   }
 
-  async function stopAll() {
+  /** Stop the wrangler process (SIGTERM by PID, SIGKILL after 10 s) and any child it left behind. */
+  async function stopWrangler() {
     if (child && child.exitCode === null && child.signalCode === null) {
       const kids = descendants(child.pid);
       child.kill('SIGTERM');
@@ -421,8 +439,42 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
         }
       }
     }
+  }
+
+  async function stopAll() {
+    await stopWrangler();
     await emulator.close().catch(() => {});
   }
+
+  /**
+   * Restart the runtime: stop wrangler (as stop() does) and start a new `wrangler dev` over the
+   * same state dir, without re-applying migrations; the emulator keeps running. The same port
+   * is reused when it is free again within a few seconds, otherwise a new one is taken
+   * (world.base follows). Resolves once the new process answers /healthz.
+   */
+  world.restart = async ({ newPort = false } = {}) => {
+    const oldPort = Number(new URL(world.base).port);
+    await stopWrangler();
+    let port = null;
+    if (!newPort) {
+      const until = Date.now() + 5000;
+      while (Date.now() < until) {
+        if (await portFree(oldPort)) {
+          port = oldPort;
+          break;
+        }
+        await sleep(200);
+      }
+    }
+    fs.appendFileSync(logFile, `\n[harness] restarting wrangler dev (port ${port ?? 'new'})\n`);
+    try {
+      await launchWrangler(port);
+    } catch (e) {
+      e.message += `\n--- wrangler log (${logFile}) ---\n${world.logTail(60)}`;
+      throw e;
+    }
+    return world;
+  };
 
   world.stop = async () => {
     await stopAll();
