@@ -567,6 +567,8 @@ test('every control has a label; keyboard focus is visible', async () => {
     return out;
   });
   assert.deepEqual(unlabeled, []);
+  // The picker is disabled while branches load; a disabled control takes no focus.
+  await page.waitForFunction(() => !document.getElementById('sync-branch').disabled);
   await page.focus('#sync-branch');
   await page.keyboard.press('Tab');
   const outline = await page.evaluate(() => {
