@@ -161,7 +161,17 @@ export async function request(base, method, p, { token, body, headers = {}, time
     }
   }
   const url = /^https?:/.test(p) ? p : base + p;
-  const res = await fetch(url, { method, headers: h, body: payload, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  const send = () => fetch(url, { method, headers: h, body: payload, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  let res;
+  try {
+    res = await send();
+  } catch (e) {
+    // The local dev proxy closes keep-alive connections that sat idle (e.g. while a test
+    // builds a large repository); a request sent on one dies before any answer. Once more,
+    // on a fresh connection.
+    if (e?.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    res = await send();
+  }
   const text = await res.text();
   let json;
   try {
