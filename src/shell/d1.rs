@@ -444,6 +444,19 @@ impl Db {
 
 // ---- the engine's port -------------------------------------------------------------------
 
+/// The counts and stats columns of a sync row, bound as ?7 to ?16 by `outcome_args`.
+const OUTCOME_SET: &str = "added = ?7, modified = ?8, removed = ?9, unchanged = ?10, renamed = ?11, \
+     github_requests = ?12, github_not_modified = ?13, d1_rows_written = ?14, bytes_downloaded = ?15, duration_ms = ?16";
+
+fn outcome_args(job: &Job) -> Vec<JsValue> {
+    let (c, st) = (job.counts, job.stats);
+    [c.added, c.modified, c.removed, c.unchanged, c.renamed]
+        .into_iter()
+        .chain([st.github_requests, st.github_not_modified, st.d1_rows_written, st.bytes_downloaded, st.duration_ms])
+        .map(n)
+        .collect()
+}
+
 /// D1 as the engine's `Store`.
 pub struct EngineStore<'a> {
     pub db: &'a Db,
@@ -686,8 +699,6 @@ impl Store for EngineStore<'_> {
         let p = s(job.project_id.as_str());
         let id = s(job.sync_id.as_str());
         let now = s(&super::iso(completed_at_ms));
-        let c = job.counts;
-        let st = job.stats;
         let statements = vec![
             self.db
                 .stmt(
@@ -698,30 +709,24 @@ impl Store for EngineStore<'_> {
                 .map_err(app_to_store)?,
             self.db
                 .stmt(
-                    "UPDATE syncs SET status = 'COMPLETE', progress = 100, message = ?3, seq = ?4, previous_sync_id = ?5, \
-                     commit_sha = ?6, added = ?7, modified = ?8, removed = ?9, unchanged = ?10, renamed = ?11, \
-                     github_requests = ?12, github_not_modified = ?13, d1_rows_written = ?14, bytes_downloaded = ?15, \
-                     duration_ms = ?16, error = NULL, completed_at = ?17 \
-                     WHERE id = ?2 AND (SELECT current_sync_id FROM projects WHERE id = ?1) = ?2",
+                    &format!(
+                        "UPDATE syncs SET status = 'COMPLETE', progress = 100, message = ?3, seq = ?4, previous_sync_id = ?5, \
+                         commit_sha = ?6, {OUTCOME_SET}, error = NULL, completed_at = ?17 \
+                         WHERE id = ?2 AND (SELECT current_sync_id FROM projects WHERE id = ?1) = ?2"
+                    ),
                     &[
-                        p,
-                        id,
-                        s(&job.message),
-                        n(job.new_seq()),
-                        opt(job.base_sync_id.as_ref().map(|i| i.as_str())),
-                        opt(job.commit_sha.as_ref().map(|c| c.as_str())),
-                        n(c.added),
-                        n(c.modified),
-                        n(c.removed),
-                        n(c.unchanged),
-                        n(c.renamed),
-                        n(st.github_requests),
-                        n(st.github_not_modified),
-                        n(st.d1_rows_written),
-                        n(st.bytes_downloaded),
-                        n(st.duration_ms),
-                        now,
-                    ],
+                        vec![
+                            p,
+                            id,
+                            s(&job.message),
+                            n(job.new_seq()),
+                            opt(job.base_sync_id.as_ref().map(|i| i.as_str())),
+                            opt(job.commit_sha.as_ref().map(|c| c.as_str())),
+                        ],
+                        outcome_args(job),
+                        vec![now],
+                    ]
+                    .concat(),
                 )
                 .map_err(app_to_store)?,
         ];
@@ -736,35 +741,25 @@ impl Store for EngineStore<'_> {
     }
 
     async fn record(&self, job: &Job, completed_at_ms: Option<u64>) -> Result<(), StoreError> {
-        let c = job.counts;
-        let st = job.stats;
         self.db
             .run(
                 &format!(
-                    "UPDATE syncs SET status = ?2, progress = ?3, message = ?4, commit_sha = ?5, added = ?6, modified = ?7, \
-                     removed = ?8, unchanged = ?9, renamed = ?10, github_requests = ?11, github_not_modified = ?12, \
-                     d1_rows_written = ?13, bytes_downloaded = ?14, duration_ms = ?15, error = ?16, completed_at = ?17 \
-                     WHERE id = ?1 AND status IN {RUNNING_STATUSES}"
+                    "UPDATE syncs SET status = ?2, progress = ?3, message = ?4, commit_sha = ?5, error = ?6, \
+                     {OUTCOME_SET}, completed_at = ?17 WHERE id = ?1 AND status IN {RUNNING_STATUSES}"
                 ),
                 &[
-                    s(job.sync_id.as_str()),
-                    s(job.status.as_str()),
-                    n(u64::from(job.progress)),
-                    s(&job.message),
-                    opt(job.commit_sha.as_ref().map(|c| c.as_str())),
-                    n(c.added),
-                    n(c.modified),
-                    n(c.removed),
-                    n(c.unchanged),
-                    n(c.renamed),
-                    n(st.github_requests),
-                    n(st.github_not_modified),
-                    n(st.d1_rows_written),
-                    n(st.bytes_downloaded),
-                    n(st.duration_ms),
-                    opt(job.error.as_deref()),
-                    opt(completed_at_ms.map(super::iso).as_deref()),
-                ],
+                    vec![
+                        s(job.sync_id.as_str()),
+                        s(job.status.as_str()),
+                        n(u64::from(job.progress)),
+                        s(&job.message),
+                        opt(job.commit_sha.as_ref().map(|c| c.as_str())),
+                        opt(job.error.as_deref()),
+                    ],
+                    outcome_args(job),
+                    vec![opt(completed_at_ms.map(super::iso).as_deref())],
+                ]
+                .concat(),
             )
             .await
             .map_err(app_to_store)?;
