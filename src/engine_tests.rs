@@ -300,12 +300,11 @@ fn a_moved_chain_fails_the_sync_instead_of_forking_history() {
     let mut w = World::new();
     w.gh.push("main", &sha(100), vec![file("a", 1)]);
     let mut job = w.job(None);
-    let events = w.run_with(&mut job, |i, job, w| {
+    let events = w.run_with(&mut job, |i, _, w| {
         if i == 2 {
             // Something else completed in between (cannot happen with the DB's one-running
             // rule, but the commit must not trust that).
             w.store.head.borrow_mut().current_seq = 7;
-            let _ = job;
         }
     });
     check_events(&events, SyncStatus::Failed);

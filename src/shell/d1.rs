@@ -301,12 +301,8 @@ impl Db {
     ) -> AppResult<Vec<(FileHistoryView, u64)>> {
         #[derive(Deserialize)]
         struct Row {
-            path: String,
-            mode: String,
-            kind: String,
-            sha: String,
-            size: Option<u64>,
-            sync_id: String,
+            #[serde(flatten)]
+            file: FileRow,
             superseded_by_sync_id: Option<String>,
             introduced_seq: u64,
         }
@@ -323,13 +319,14 @@ impl Db {
         Ok(rows
             .into_iter()
             .map(|r| {
+                let f = r.file;
                 let view = FileHistoryView {
-                    path: r.path,
-                    mode: r.mode,
-                    kind: r.kind,
-                    sha: r.sha,
-                    size: r.size,
-                    sync_id: r.sync_id,
+                    path: f.path,
+                    mode: f.mode,
+                    kind: f.kind,
+                    sha: f.sha,
+                    size: f.size,
+                    sync_id: f.sync_id,
                     superseded_by_sync_id: r.superseded_by_sync_id,
                 };
                 (view, r.introduced_seq)
@@ -375,7 +372,9 @@ pub struct MemoryView {
 impl Db {
     /// Active memory entries in path and chunk order.
     pub async fn memory_list(&self, project: &str, seq: u64, scope: &str, page: &PageRequest) -> AppResult<Page<MemoryView>> {
-        let (after_path, after_chunk) = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()));
+        // Cursors carry (path, chunk); without one, every path is after "".
+        let after_path = page.after_key(0).unwrap_or("");
+        let after_chunk = page.after_key(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0);
         let rows: Vec<MemoryView> = self
             .all(
                 &format!(
@@ -385,15 +384,9 @@ impl Db {
                      AND (fv.path > ?4 OR (fv.path = ?4 AND c.chunk > ?5)) \
                      ORDER BY fv.path, c.chunk LIMIT ?6"
                 ),
-                &[s(project), n(seq), s(scope), s(after_path), n(after_chunk.unwrap_or(0)).clone(), n(u64::from(page.limit) + 1)],
+                &[s(project), n(seq), s(scope), s(after_path), n(after_chunk), n(u64::from(page.limit) + 1)],
             )
-            .await
-            .map(|mut rows: Vec<MemoryView>| {
-                if after_chunk.is_none() && !after_path.is_empty() {
-                    rows.retain(|r| r.path.as_str() > after_path);
-                }
-                rows
-            })?;
+            .await?;
         Ok(Page::from_overfetch(rows, page.limit, |m| vec![m.path.clone(), m.chunk.to_string()]))
     }
 

@@ -276,24 +276,42 @@ pub fn events_url(config: &Config, sync_id: &str) -> String {
 
 /// Calls the sync's Durable Object.
 pub async fn object_call(env: &Env, sync_id: &str, method: Method, path: &str, body: Option<String>) -> AppResult<Response> {
+    object_call_with(env, sync_id, method, path, body, &[]).await
+}
+
+/// `object_call` with extra request headers (the event stream's `Last-Event-ID`).
+async fn object_call_with(
+    env: &Env,
+    sync_id: &str,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+    extra_headers: &[(&str, String)],
+) -> AppResult<Response> {
     let namespace = env.durable_object("SYNCS").map_err(AppError::internal)?;
     let stub = namespace.id_from_name(sync_id).and_then(|id| id.get_stub()).map_err(AppError::internal)?;
+    let headers = Headers::new();
+    for (name, value) in extra_headers {
+        headers.set(name, value).map_err(AppError::internal)?;
+    }
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(b) = body {
-        let headers = Headers::new();
         headers.set("content-type", "application/json").map_err(AppError::internal)?;
-        init.with_headers(headers).with_body(Some(b.into()));
+        init.with_body(Some(b.into()));
     }
+    init.with_headers(headers);
     let req = Request::new_with_init(&format!("https://sync-object{path}"), &init).map_err(AppError::internal)?;
     stub.fetch_with_request(req).await.map_err(AppError::internal)
 }
 
 /// Records a sync and starts its object. A second sync of a running project is a 409 that
 /// names the running one (and nudges it, in case its object lost its alarm).
+#[allow(clippy::too_many_arguments)]
 pub async fn start_sync(
     db: &Db,
     env: &Env,
+    config: &Config,
     project: &ProjectRow,
     kind: SyncKind,
     trigger: Trigger,
@@ -346,7 +364,7 @@ pub async fn start_sync(
         trigger,
         restore_from: restore_from.map(|r| (r.id.clone(), r.seq.unwrap_or(0), r.commit_sha.clone())),
         started_at_ms: started,
-        max_text_bytes: Config::from_env(env).max_text_bytes,
+        max_text_bytes: config.max_text_bytes,
     };
     let body = serde_json::to_string(&start).map_err(AppError::internal)?;
     let started_ok = match object_call(env, &id, Method::Post, "/start", Some(body)).await {
@@ -377,7 +395,7 @@ async fn start(ctx: &Ctx<'_>, user: &str, id: &str, req: &mut Request) -> AppRes
         Some(b) => b,
         None => BranchName::parse(&project.branch).map_err(|e| AppError::internal(e.0))?,
     };
-    let sync = start_sync(&ctx.db, ctx.env, &project, SyncKind::Sync, Trigger::Api, &branch, None).await?;
+    let sync = start_sync(&ctx.db, ctx.env, &ctx.config, &project, SyncKind::Sync, Trigger::Api, &branch, None).await?;
     let events_url = events_url(&ctx.config, &sync.id);
     json(202, &SyncStarted { sync: sync.view(), events_url })
 }
@@ -393,7 +411,7 @@ async fn restore(ctx: &Ctx<'_>, user: &str, id: &str, req: &mut Request) -> AppR
         return Err(AppError::conflict(format!("sync {} did not complete, so it has no state to restore", target.id)));
     }
     let branch = BranchName::parse(&target.branch).map_err(|e| AppError::internal(e.0))?;
-    let sync = start_sync(&ctx.db, ctx.env, &project, SyncKind::Restore, Trigger::Api, &branch, Some(&target)).await?;
+    let sync = start_sync(&ctx.db, ctx.env, &ctx.config, &project, SyncKind::Restore, Trigger::Api, &branch, Some(&target)).await?;
     let events_url = events_url(&ctx.config, &sync.id);
     json(202, &SyncStarted { sync: sync.view(), events_url })
 }
@@ -470,17 +488,8 @@ async fn events(ctx: &Ctx<'_>, req: &Request, sync_id: &str, query: &str) -> App
             ctx.db.sync_for_user(&user, sync_id).await?;
         }
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get);
-    let headers = Headers::new();
-    if let Some(last) = header(req, "last-event-id") {
-        headers.set("last-event-id", &last).map_err(AppError::internal)?;
-    }
-    init.with_headers(headers);
-    let namespace = ctx.env.durable_object("SYNCS").map_err(AppError::internal)?;
-    let stub = namespace.id_from_name(sync_id).and_then(|id| id.get_stub()).map_err(AppError::internal)?;
-    let forward = Request::new_with_init("https://sync-object/events", &init).map_err(AppError::internal)?;
-    let response = stub.fetch_with_request(forward).await.map_err(AppError::internal)?;
+    let last_event_id: Vec<(&str, String)> = header(req, "last-event-id").map(|v| ("last-event-id", v)).into_iter().collect();
+    let response = object_call_with(ctx.env, sync_id, Method::Get, "/events", None, &last_event_id).await?;
     match response.status_code() {
         200 => Ok(response),
         404 => Err(AppError::not_found("sync")),

@@ -166,38 +166,28 @@ async fn check_project(db: &Db, config: &Config, env: &Env, project: &ProjectRow
     };
     // The head check carries the project's own ETag; no cache is needed for it.
     let gh = GitHubHttp::new(&config.github_api_url, token, None);
-    let now = iso(now_ms());
-    let check = gh.head_if_moved(&repo, &branch, project.head_etag.as_deref()).await;
-    let (sha, etag) = match check {
-        Ok(HeadCheck::NotModified) => {
-            db.run("UPDATE projects SET head_checked_at = ?2 WHERE id = ?1", &[s(&project.id), s(&now)]).await?;
-            return Ok(false);
-        }
-        Ok(HeadCheck::Moved { sha, etag }) => (sha, etag),
-        Err(e) => {
-            db.run("UPDATE projects SET head_checked_at = ?2 WHERE id = ?1", &[s(&project.id), s(&now)]).await?;
-            return Err(e.into());
+    // Whatever the outcome, the check happened: it moves to the back of the queue. The
+    // ETag is kept only once the head it describes is held or being synced, so a failed
+    // start is retried by the next tick instead of being answered 304 forever.
+    let (outcome, new_etag) = match gh.head_if_moved(&repo, &branch, project.head_etag.as_deref()).await {
+        Ok(HeadCheck::NotModified) => (Ok(false), None),
+        Err(e) => (Err(e.into()), None),
+        Ok(HeadCheck::Moved { sha, etag }) if project.current_commit_sha.as_deref() == Some(sha.as_str()) => (Ok(false), etag),
+        Ok(HeadCheck::Moved { etag, .. }) => {
+            match start_sync(db, env, config, project, SyncKind::Sync, Trigger::Cron, &branch, None).await {
+                Ok(_) => (Ok(true), etag),
+                // Already running: the next tick compares again once it is done.
+                Err(AppError::Conflict { .. }) => (Ok(false), None),
+                Err(e) => (Err(e), None),
+            }
         }
     };
-    let moved = project.current_commit_sha.as_deref() != Some(sha.as_str());
-    let mut started = false;
-    if moved {
-        match start_sync(db, env, project, SyncKind::Sync, Trigger::Cron, &branch, None).await {
-            Ok(_) => started = true,
-            // Already running: the next tick compares again once it is done.
-            Err(AppError::Conflict { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // The ETag is kept only once the head it describes is held or being synced, so a
-    // failed start is retried by the next tick instead of being answered 304 forever.
-    let keep_etag = !moved || started;
     db.run(
-        "UPDATE projects SET head_checked_at = ?2, head_etag = CASE WHEN ?4 THEN ?3 ELSE head_etag END WHERE id = ?1",
-        &[s(&project.id), s(&now), opt(etag.as_deref()), n(u64::from(keep_etag))],
+        "UPDATE projects SET head_checked_at = ?2, head_etag = COALESCE(?3, head_etag) WHERE id = ?1",
+        &[s(&project.id), s(&iso(now_ms())), opt(new_etag.as_deref())],
     )
     .await?;
-    Ok(started)
+    outcome
 }
 
 async fn nudge_stale_syncs(db: &Db, env: &Env) -> AppResult<()> {
@@ -279,7 +269,7 @@ pub async fn webhook(db: &Db, config: &Config, env: &Env, req: &mut Request) -> 
     let mut started = Vec::new();
     let mut busy = Vec::new();
     for project in &projects {
-        match start_sync(db, env, project, SyncKind::Sync, Trigger::Webhook, &branch, None).await {
+        match start_sync(db, env, config, project, SyncKind::Sync, Trigger::Webhook, &branch, None).await {
             Ok(sync) => started.push(sync.id),
             Err(AppError::Conflict { .. }) => busy.push(project.id.clone()),
             Err(e) => return Err(e),

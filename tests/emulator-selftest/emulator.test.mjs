@@ -25,6 +25,7 @@ import {
   createEmptyRepo,
   cloneBare,
   BINARY_FIXTURE,
+  parseLsTree,
   STANDARD_PATHS as P,
 } from '../support/gitfixture.mjs';
 
@@ -198,15 +199,7 @@ test('recursive tree equals git ls-tree -r -t (by branch, commit SHA and tree SH
 });
 
 test('non-recursive tree lists only the direct children', async () => {
-  const out = repo.git(['ls-tree', '-l', '-z', 'main']);
-  const expected = out
-    .split('\0')
-    .filter(Boolean)
-    .map((rec) => {
-      const tab = rec.indexOf('\t');
-      const [mode, type, sha, size] = rec.slice(0, tab).split(/ +/);
-      return { path: rec.slice(tab + 1), mode, type, sha, size: size === '-' ? null : Number(size) };
-    });
+  const expected = parseLsTree(repo.git(['ls-tree', '-l', '-z', 'main']));
   const r = await api('/repos/acme/widgets/git/trees/main');
   assert.equal(r.status, 200);
   assert.deepEqual(normalize(r.json.tree), expected);

@@ -73,7 +73,7 @@ export function runGit(args, { cwd, gitArgs = [], input, env = {}, encoding = 'u
 }
 
 /** Parse `git ls-tree -l -z` records: "<mode> <type> <sha> <size|->\t<path>\0". */
-function parseLsTree(out) {
+export function parseLsTree(out) {
   return out
     .split('\0')
     .filter(Boolean)
