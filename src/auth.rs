@@ -1,5 +1,5 @@
 //! Credentials without I/O: API token hashing, bearer parsing, HMAC-SHA256, signed stream
-//! tokens for EventSource URLs, GitHub webhook signatures and base64url for opaque cursors.
+//! tokens for EventSource URLs, GitHub webhook signatures, base64url for cursors and sealed tokens.
 
 use sha2::{Digest, Sha256};
 
@@ -126,20 +126,6 @@ pub fn base64url_decode(s: &str) -> Option<Vec<u8>> {
     (s.len() % 4 != 1).then_some(out)
 }
 
-/// Standard base64 decoding that skips whitespace (GitHub wraps blob content at 60 columns).
-pub fn base64_decode_lenient(s: &str) -> Option<Vec<u8>> {
-    let cleaned: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '=')
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            other => other,
-        })
-        .collect();
-    base64url_decode(&cleaned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +191,5 @@ mod tests {
         }
         assert_eq!(base64url_encode(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64url_decode("!!"), None);
-        assert_eq!(base64_decode_lenient("aGVs\nbG8=\n").unwrap(), b"hello");
-        assert_eq!(base64_decode_lenient("+/8=").unwrap(), vec![0xfb, 0xff]);
     }
 }

@@ -42,10 +42,6 @@ pub fn repo_path(repo: &RepoName) -> String {
     format!("/repos/{}/{}", encode_segment(repo.owner()), encode_segment(repo.repo()))
 }
 
-pub fn repo_info_path(repo: &RepoName) -> String {
-    repo_path(repo)
-}
-
 pub fn branches_path(repo: &RepoName) -> String {
     format!("{}/branches?per_page={MAX_PER_PAGE}", repo_path(repo))
 }

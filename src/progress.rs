@@ -56,15 +56,9 @@ pub fn percent(status: SyncStatus, done: u64, total: u64, previous: u8) -> u8 {
     computed.max(previous)
 }
 
-/// One SSE frame: `id`, `event` and a single-line JSON `data`.
-pub fn sse_frame(id: u64, data: &ProgressData) -> String {
-    // serde_json never writes raw newlines, so one `data:` line is always enough.
-    let json = serde_json::to_string(data).unwrap_or_else(|_| "{}".into());
-    sse_frame_raw(id, event_name(data.status), &json)
-}
-
-/// A frame from a stored event (`data_json` as `sse_frame` serialized it).
-pub fn sse_frame_raw(id: u64, event: &str, data_json: &str) -> String {
+/// One SSE frame: `id`, `event` and the event's JSON on one `data:` line (serde_json never
+/// writes raw newlines, so one line is always enough).
+pub fn sse_frame(id: u64, event: &str, data_json: &str) -> String {
     format!("id: {id}\nevent: {event}\ndata: {data_json}\n\n")
 }
 
@@ -127,7 +121,7 @@ mod tests {
             counts: Counts { added: 3, ..Counts::default() },
             stats: Stats::default(),
         };
-        let frame = sse_frame(7, &data);
+        let frame = sse_frame(7, event_name(data.status), &serde_json::to_string(&data).unwrap());
         let lines: Vec<&str> = frame.lines().collect();
         assert_eq!(lines[0], "id: 7");
         assert_eq!(lines[1], "event: complete");

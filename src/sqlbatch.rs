@@ -39,17 +39,6 @@ pub fn json_chunks<T: Serialize>(rows: &[T], max_bytes: usize, max_rows: usize) 
     Ok(chunks)
 }
 
-/// Splits a list of items into groups that fit in one statement next to `fixed_params`
-/// other parameters (for `IN (?, ?, ...)` lists).
-pub fn param_groups<T>(items: &[T], fixed_params: usize) -> std::slice::Chunks<'_, T> {
-    items.chunks(D1_MAX_PARAMS.saturating_sub(fixed_params).max(1))
-}
-
-/// `?start, ?start+1, ...` for `count` parameters.
-pub fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,14 +64,5 @@ mod tests {
     #[test]
     fn empty_input_makes_no_statement() {
         assert!(json_chunks::<u8>(&[], 100, 10).unwrap().is_empty());
-    }
-
-    #[test]
-    fn parameter_groups_stay_under_the_d1_limit() {
-        let items: Vec<u32> = (0..250).collect();
-        let groups: Vec<_> = param_groups(&items, 3).collect();
-        assert!(groups.iter().all(|g| g.len() + 3 <= D1_MAX_PARAMS));
-        assert_eq!(groups.iter().map(|g| g.len()).sum::<usize>(), 250);
-        assert_eq!(placeholders(3, 3), "?3, ?4, ?5");
     }
 }

@@ -7,7 +7,7 @@ use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{Counts, FileKind, FileMode, Id, ObjectSha, Stats, SyncKind, SyncStatus, Trigger};
 use crate::engine::{Job, ProjectHead, Store, StoreError};
 use crate::error::{AppError, AppResult};
-use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
+use crate::sqlbatch::{json_chunks, D1_MAX_PARAMS, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::cell::Cell;
@@ -41,6 +41,11 @@ impl Db {
     }
 
     pub fn stmt(&self, sql: &str, args: &[JsValue]) -> AppResult<D1PreparedStatement> {
+        // Bulk rows travel as one JSON parameter (`sqlbatch`); a statement that still needs
+        // more than D1 accepts is a bug of ours, reported as such rather than by D1.
+        if args.len() > D1_MAX_PARAMS {
+            return Err(AppError::internal(format!("{} parameters for one statement: {sql}", args.len())));
+        }
         self.db.prepare(sql).bind(args).map_err(db_err)
     }
 

@@ -191,7 +191,7 @@ impl GitHubHttp {
     }
 
     pub async fn repo(&self, repo: &RepoName) -> Result<RepoInfo, GhError> {
-        self.get_json(&github::repo_info_path(repo), &format!("repository {repo}")).await
+        self.get_json(&github::repo_path(repo), &format!("repository {repo}")).await
     }
 
     /// Every branch, following `Link: rel="next"` for as many pages as GitHub has.

@@ -8,7 +8,7 @@ use super::github_http::GitHubHttp;
 use super::{now_ms, Config};
 use crate::diff::{Change, FileEntry};
 use crate::engine::{self, Job, NewJob, Ports, Scratch, ScratchMap, StoreError};
-use crate::progress::{event_name, parse_last_event_id, sse_frame_raw, ProgressData, KEEP_ALIVE_FRAME, KEEP_ALIVE_INTERVAL_MS};
+use crate::progress::{event_name, parse_last_event_id, sse_frame, ProgressData, KEEP_ALIVE_FRAME, KEEP_ALIVE_INTERVAL_MS};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::future::{select, Either};
 use futures::{stream, StreamExt};
@@ -250,7 +250,7 @@ impl SyncObject {
             .exec("INSERT INTO events (name, data) VALUES (?, ?) RETURNING id, name, data", vec![text(name), text(data)])?
             .to_array()?;
         if let Some(row) = rows.first() {
-            let frame = sse_frame_raw(row.id as u64, &row.name, &row.data);
+            let frame = sse_frame(row.id as u64, &row.name, &row.data);
             self.subscribers.borrow_mut().retain(|tx| tx.unbounded_send(frame.clone()).is_ok());
         }
         if event.status.is_terminal() {
@@ -329,7 +329,7 @@ impl SyncObject {
             .sql()
             .exec("SELECT id, name, data FROM events WHERE id > ? ORDER BY id", vec![SqlStorageValue::Integer(last as i64)])?
             .to_array()?;
-        let frames: Vec<String> = backlog.iter().map(|e| sse_frame_raw(e.id as u64, &e.name, &e.data)).collect();
+        let frames: Vec<String> = backlog.iter().map(|e| sse_frame(e.id as u64, &e.name, &e.data)).collect();
         // No await between reading the backlog and subscribing: no event can fall between them.
         let body = if job.is_finished() {
             stream::iter(frames).boxed_local()
