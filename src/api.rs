@@ -245,6 +245,20 @@ impl PageRequest {
     pub fn after_key(&self, i: usize) -> Option<&str> {
         self.after.as_ref().and_then(|k| k.get(i)).map(String::as_str)
     }
+
+    /// The chain position a list reads: the one its first page read (carried by the
+    /// cursor at position `i`), or `current` for a first page, so every page of one
+    /// listing is one snapshot. A cursor naming a position past `current` was not ours.
+    pub fn snapshot(&self, i: usize, current: u64) -> AppResult<u64> {
+        match self.after.as_ref().map(|k| k.get(i)) {
+            None => Ok(current),
+            Some(Some(raw)) => match raw.parse::<u64>() {
+                Ok(seq) if seq <= current => Ok(seq),
+                _ => Err(AppError::invalid("cursor", "is not a cursor this API gave out")),
+            },
+            Some(None) => Err(AppError::invalid("cursor", "is not a cursor this API gave out")),
+        }
+    }
 }
 
 pub fn encode_cursor(key: &[String]) -> String {
@@ -433,6 +447,19 @@ mod tests {
         assert_eq!(page.items, vec![1, 2]);
         assert_eq!(decode_cursor(page.next_cursor.as_deref().unwrap()), Some(vec!["2".to_string()]));
         assert!(Page::from_overfetch(vec![1, 2], 2, |n| vec![n.to_string()]).next_cursor.is_none());
+    }
+
+    #[test]
+    fn cursors_carry_their_snapshot() {
+        let first = PageRequest::parse("").unwrap();
+        assert_eq!(first.snapshot(1, 7).unwrap(), 7, "a first page reads the current state");
+        let later = PageRequest::parse(&format!("cursor={}", encode_cursor(&["a/b".into(), "5".into()]))).unwrap();
+        assert_eq!(later.snapshot(1, 9).unwrap(), 5, "later pages read the first page's state");
+        assert!(later.snapshot(1, 4).is_err(), "a position past the current one is not ours");
+        let old = PageRequest::parse(&format!("cursor={}", encode_cursor(&["a/b".into()]))).unwrap();
+        assert!(old.snapshot(1, 9).is_err(), "a cursor without a snapshot is refused");
+        let bad = PageRequest::parse(&format!("cursor={}", encode_cursor(&["a".into(), "x".into()]))).unwrap();
+        assert!(bad.snapshot(1, 9).is_err());
     }
 
     #[test]

@@ -134,16 +134,24 @@ pub fn choose_fetch(needed: usize, needed_bytes: u64, tree_bytes: u64) -> FetchM
     }
 }
 
-/// Turns free text into an FTS5 query that matches documents containing every word, with
-/// FTS5's own syntax neutralised (each word is a quoted string). `None` when nothing is left.
-pub fn fts_query(q: &str) -> Option<String> {
+/// The full-text index's key for a repository's chunks: one token (`r` and the hex of the
+/// canonical name), the same that the schema's trigger computes with `'r' || lower(hex(..))`.
+pub fn fts_scope(canonical_repository: &str) -> String {
+    format!("r{}", crate::auth::hex(canonical_repository.as_bytes()))
+}
+
+/// Turns free text into an FTS5 query over one repository's chunks that matches those
+/// containing every word, FTS5's own syntax neutralised (each word a quoted string, in the
+/// `text` column). The scope comes first, so only the repository's rows are matched and
+/// ranked. `None` when no word is left.
+pub fn fts_query(q: &str, scope: &str) -> Option<String> {
     let terms: Vec<String> = q
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|t| !t.is_empty())
         .take(32)
-        .map(|t| format!("\"{t}\""))
+        .map(|t| format!("text : \"{t}\""))
         .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    (!terms.is_empty()).then(|| format!("scope : \"{scope}\" AND {}", terms.join(" AND ")))
 }
 
 #[cfg(test)]
@@ -212,10 +220,15 @@ mod tests {
     }
 
     #[test]
-    fn fts_queries_are_quoted_words() {
-        assert_eq!(fts_query("retry backoff").as_deref(), Some("\"retry\" \"backoff\""));
-        assert_eq!(fts_query("a\" OR b NEAR(c)*").as_deref(), Some("\"a\" \"OR\" \"b\" \"NEAR\" \"c\""));
-        assert_eq!(fts_query("  ---  "), None);
-        assert_eq!(fts_query("ünïcödé").as_deref(), Some("\"ünïcödé\""));
+    fn fts_queries_are_scoped_quoted_words() {
+        let scope = fts_scope("acme/widgets");
+        assert_eq!(scope, "r61636d652f77696467657473");
+        assert_eq!(fts_query("retry backoff", &scope).unwrap(), format!("scope : \"{scope}\" AND text : \"retry\" AND text : \"backoff\""));
+        assert_eq!(
+            fts_query("a\" OR b NEAR(c)*", "rs").unwrap(),
+            "scope : \"rs\" AND text : \"a\" AND text : \"OR\" AND text : \"b\" AND text : \"NEAR\" AND text : \"c\""
+        );
+        assert_eq!(fts_query("  ---  ", "rs"), None);
+        assert_eq!(fts_query("ünïcödé", "rs").unwrap(), "scope : \"rs\" AND text : \"ünïcödé\"");
     }
 }

@@ -1,7 +1,9 @@
 //! Planning the cron tick without I/O: which shard (Durable Object) checks which tracked
-//! project, stably, so a project is queued in one place however often ticks overlap.
+//! project, stably, so a project is queued in one place however often ticks overlap; and
+//! what a head check concludes.
 
 use crate::auth::sha256_hex;
+use crate::domain::CommitSha;
 use std::collections::BTreeMap;
 
 /// Durable Objects the checks are spread over. Each works through its queue in alarm
@@ -27,9 +29,25 @@ pub fn plan(project_ids: Vec<String>, shards: u32) -> BTreeMap<u32, Vec<String>>
     plan
 }
 
+/// Whether a project whose branch head is `head` needs a sync: exactly when it does not
+/// hold that commit. Compared with the held commit (not with an ETag alone), so a cron sync
+/// that failed or was refused is tried again by every later tick until one completes.
+pub fn needs_sync(head: &CommitSha, held: Option<&CommitSha>) -> bool {
+    held != Some(head)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_not_held_needs_a_sync() {
+        let a = CommitSha::parse(&"a".repeat(40)).unwrap();
+        let b = CommitSha::parse(&"b".repeat(40)).unwrap();
+        assert!(needs_sync(&a, None), "a project that holds nothing yet");
+        assert!(needs_sync(&a, Some(&b)), "the head moved, or the last sync of it failed");
+        assert!(!needs_sync(&a, Some(&a)), "unchanged: no sync row");
+    }
 
     #[test]
     fn shards_are_stable_and_spread() {

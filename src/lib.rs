@@ -6,21 +6,23 @@
 
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod content;
 pub mod cron;
 pub mod diff;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod fanout;
 pub mod github;
+pub mod gitobj;
 pub mod progress;
+pub mod reaper;
+pub mod routing;
 pub mod sqlbatch;
+pub mod sync_protocol;
 pub mod tar;
-
-#[cfg(test)]
-mod engine_tests;
-#[cfg(test)]
-mod fakes;
+pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod shell;

@@ -1,6 +1,7 @@
-//! Splitting bulk writes into statements D1 accepts: at most 100 bound parameters per
-//! statement, so rows travel as one JSON array parameter expanded with `json_each`, and each
-//! array is kept under a byte budget well inside D1's statement and value limits.
+//! D1's rules, without I/O: splitting bulk writes into statements D1 accepts (at most 100
+//! bound parameters per statement, so rows travel as one JSON array parameter expanded with
+//! `json_each`, each array under a byte budget well inside D1's statement and value
+//! limits), and reading what a D1 error says.
 
 use serde::Serialize;
 
@@ -39,8 +40,29 @@ pub fn json_chunks<T: Serialize>(rows: &[T], max_bytes: usize, max_rows: usize) 
     Ok(chunks)
 }
 
+/// The columns of the unique index a D1 error says refused a write (SQLite's
+/// `UNIQUE constraint failed: syncs.project_id`), if that is what it says.
+pub fn unique_violation(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("UNIQUE constraint failed: ")?;
+    let columns = rest.split(|c: char| c == ':' || c == '\n').next().unwrap_or(rest).trim();
+    (!columns.is_empty()).then_some(columns)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unique_violations_are_read_from_d1_errors() {
+        let cases = [
+            ("D1_ERROR: UNIQUE constraint failed: syncs.project_id: SQLITE_CONSTRAINT", Some("syncs.project_id")),
+            ("Error: UNIQUE constraint failed: file_versions.project_id, file_versions.path", Some("file_versions.project_id, file_versions.path")),
+            ("D1_ERROR: no such table: syncs", None),
+            ("UNIQUE constraint failed: ", None),
+        ];
+        for (message, want) in cases {
+            assert_eq!(super::unique_violation(message), want, "{message}");
+        }
+    }
+
     use super::*;
 
     #[test]

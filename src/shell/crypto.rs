@@ -1,6 +1,7 @@
 //! WebCrypto through the runtime: random ids and tokens, and AES-GCM for stored GitHub tokens.
 
 use crate::auth::{base64url_decode, base64url_encode, hex};
+use crate::config::TokenKeys;
 use crate::error::{AppError, AppResult};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -44,9 +45,9 @@ async fn aes_key(key_bytes: &[u8]) -> AppResult<CryptoKey> {
     Ok(JsFuture::from(promise).await.map_err(js_err)?.unchecked_into())
 }
 
-/// `v1.<base64url nonce>.<base64url ciphertext+tag>`.
-pub async fn encrypt_token(key_bytes: &[u8], plaintext: &str) -> AppResult<String> {
-    let key = aes_key(key_bytes).await?;
+/// `v1.<base64url nonce>.<base64url ciphertext+tag>`, sealed with the current key.
+pub async fn encrypt_token(keys: &TokenKeys, plaintext: &str) -> AppResult<String> {
+    let key = aes_key(&keys.current).await?;
     let mut iv = random_bytes(12)?;
     let params = AesGcmParams::new_with_u8_slice("AES-GCM", &mut iv);
     let data = plaintext.as_bytes();
@@ -58,7 +59,19 @@ pub async fn encrypt_token(key_bytes: &[u8], plaintext: &str) -> AppResult<Strin
     Ok(format!("v1.{}.{}", base64url_encode(&iv), base64url_encode(&sealed)))
 }
 
-pub async fn decrypt_token(key_bytes: &[u8], sealed: &str) -> AppResult<String> {
+/// Opens a sealed token with the current key, or else the previous one (a rotation in
+/// progress). A token neither opens is an error that names the likely cause.
+pub async fn decrypt_token(keys: &TokenKeys, sealed: &str) -> AppResult<String> {
+    match open_with(&keys.current, sealed).await {
+        Ok(plain) => Ok(plain),
+        Err(first) => match &keys.previous {
+            Some(previous) => open_with(previous, sealed).await.map_err(|_| first),
+            None => Err(first),
+        },
+    }
+}
+
+async fn open_with(key_bytes: &[u8], sealed: &str) -> AppResult<String> {
     let mut parts = sealed.split('.');
     let (Some("v1"), Some(iv), Some(body), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(AppError::internal("stored token has an unknown format"));
@@ -72,7 +85,9 @@ pub async fn decrypt_token(key_bytes: &[u8], sealed: &str) -> AppResult<String> 
         .decrypt_with_object_and_u8_array(&params, &key, &data)
         .map_err(js_err)?;
     let plain = Uint8Array::new(&JsFuture::from(promise).await.map_err(|_| {
-        AppError::internal("stored GitHub token could not be decrypted (was TOKEN_ENCRYPTION_KEY changed?)")
+        AppError::internal(
+            "a stored GitHub token could not be decrypted: TOKEN_ENCRYPTION_KEY changed without TOKEN_ENCRYPTION_KEY_PREVIOUS set to the old key",
+        )
     })?)
     .to_vec();
     String::from_utf8(plain).map_err(|_| AppError::internal("stored token is not UTF-8"))

@@ -5,7 +5,7 @@
 use super::d1::Db;
 use crate::auth::sha256_hex;
 use crate::domain::{BranchName, CommitSha, RepoName, Stats};
-use crate::engine::{ByteSource, GitHub};
+use crate::engine::{ByteSource, GitHub, Meter};
 use crate::github::{
     self, api_url, classify_failure, next_link, BranchWire, GhError, GitRefWire, RateInfo, RepoInfo, RetryDecision,
     RetryPolicy, TreeListing, TreeWire,
@@ -31,6 +31,8 @@ pub struct GitHubHttp {
     stats: Rc<RefCell<Stats>>,
     /// Where JSON answers are kept with their ETags; `None` disables conditional reads.
     cache: Option<Rc<Db>>,
+    /// Counts every request made (each retry too) against the slice's budget.
+    meter: Option<Rc<Meter>>,
 }
 
 /// Answers larger than this are not kept (D1 rows stay small; huge listings are rare).
@@ -66,7 +68,12 @@ pub enum HeadCheck {
 
 impl GitHubHttp {
     pub fn new(base: &str, token: Option<String>, cache: Option<Rc<Db>>) -> Self {
-        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: Rc::default(), cache }
+        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: Rc::default(), cache, meter: None }
+    }
+
+    pub fn metered(mut self, meter: Rc<Meter>) -> Self {
+        self.meter = Some(meter);
+        self
     }
 
     /// Cache entries are per token (different tokens may see different things), never
@@ -101,6 +108,9 @@ impl GitHubHttp {
         let timeout = Delay::from(Duration::from_millis(REQUEST_TIMEOUT_MS));
         pin_mut!(sending, timeout);
         self.stats.borrow_mut().github_requests += 1;
+        if let Some(meter) = &self.meter {
+            meter.subrequest(1);
+        }
         let mut response = match select(sending, timeout).await {
             Either::Left((Ok(r), _)) => r,
             Either::Left((Err(e), _)) => return Err(GhError::Unavailable(format!("connection failed: {e}"))),
@@ -167,7 +177,7 @@ impl GitHubHttp {
             return self.get(url, github::ACCEPT_JSON, None, what).await;
         };
         let key = self.cache_key(url);
-        let cached = db.cached_get(&key).await;
+        let cached = db.cached_get(&key).await.ok().flatten();
         let answer = self.get(url, github::ACCEPT_JSON, cached.as_ref().map(|c| c.etag.as_str()), what).await?;
         match (answer.status, cached) {
             (304, Some(c)) => Ok(Answer { status: 200, etag: Some(c.etag), link: c.link, body: Body::Bytes(c.body.into_bytes()) }),
@@ -176,7 +186,9 @@ impl GitHubHttp {
                 if let (Some(etag), Body::Bytes(bytes)) = (&answer.etag, &answer.body) {
                     if bytes.len() <= CACHE_MAX_BYTES {
                         if let Ok(text) = std::str::from_utf8(bytes) {
-                            db.store_get(&key, etag, answer.link.as_deref(), text).await;
+                            let now = super::iso(super::now_ms());
+                            // A cache that cannot be written only costs a full answer next time.
+                            let _ = db.store_get(&key, etag, answer.link.as_deref(), text, &now).await;
                         }
                     }
                 }
@@ -240,7 +252,11 @@ impl GitHub for GitHubHttp {
     }
 
     async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
-        let wire: TreeWire = self.get_json(&github::tree_path(repo, tree_ish, recursive), &format!("tree {tree_ish}")).await?;
+        // A tree is named by its content: nothing to gain from a conditional read, and two
+        // cache queries a listing saved (a walk makes hundreds).
+        let url = api_url(&self.base, &github::tree_path(repo, tree_ish, recursive));
+        let answer = self.get(&url, github::ACCEPT_JSON, None, &format!("tree {tree_ish}")).await?;
+        let wire: TreeWire = parse(answer.body.bytes())?;
         wire.into_listing(prefix)
     }
 

@@ -48,10 +48,18 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
 
 /// Reads the body, refusing more than the API accepts.
 pub async fn body(req: &mut Request) -> AppResult<Vec<u8>> {
-    if let Some(len) = header(req, "content-length").and_then(|l| l.parse::<usize>().ok()) {
-        if len > MAX_BODY_BYTES {
-            return Err(AppError::TooLarge(format!("the request body is over {MAX_BODY_BYTES} bytes")));
-        }
+    body_up_to(req, MAX_BODY_BYTES).await
+}
+
+/// Reads the body, refusing more than `limit` bytes.
+pub async fn body_up_to(req: &mut Request, limit: usize) -> AppResult<Vec<u8>> {
+    let too_large = || AppError::TooLarge(format!("the request body is over {limit} bytes"));
+    if header(req, "content-length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|len| len > limit) {
+        return Err(too_large());
     }
-    req.bytes().await.map_err(|e| AppError::invalid("body", format!("could not be read ({e})")))
+    let bytes = req.bytes().await.map_err(|e| AppError::invalid("body", format!("could not be read ({e})")))?;
+    if bytes.len() > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }

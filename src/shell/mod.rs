@@ -1,15 +1,31 @@
-//! The imperative shell: the Workers entry points and the thin adapters over the runtime
-//! (HTTP, D1, the sync Durable Object, GitHub over fetch, WebCrypto, cron).
+//! The imperative shell: the Workers entry points and the thin adapters over the runtime.
+//!
+//! Entry points: `fetch` (the HTTP API, `routes`), `scheduled` (the cron tick,
+//! `cron_tick`), `queue` (the fan-out consumer, `fanout`), and the Durable Objects
+//! `SyncObject` (one per sync, `sync_object`) and `CronShard` (`cron_shard`).
+//!
+//! Architecture invariants: SQL only in `d1`; a sync object's paths only through
+//! `sync_client` (and `crate::sync_protocol`); the core never imports `worker`.
 
+mod cron_shard;
+mod cron_tick;
 mod crypto;
 mod d1;
+mod fanout;
 mod github_http;
 mod http;
 mod routes;
-mod scheduled;
+mod starts;
+mod sync_client;
 mod sync_object;
+mod webhook;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use crate::config::Settings;
+use crate::error::AppResult;
+use d1::Db;
+use github_http::GitHubHttp;
+use std::rc::Rc;
+use worker::{event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
 
 #[event(start)]
 fn start() {
@@ -23,45 +39,42 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    scheduled::tick(&env, event.cron()).await;
+    cron_tick::tick(&env, event.cron()).await;
 }
 
-/// Settings and secrets, read once per request from the environment.
-pub struct Config {
-    pub github_api_url: String,
-    pub github_token: Option<String>,
-    pub admin_token: Option<String>,
-    pub webhook_secret: Option<String>,
-    pub stream_secret: Vec<u8>,
-    pub token_key: Vec<u8>,
-    pub max_text_bytes: u64,
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> worker::Result<()> {
+    fanout::consume(&batch, &env).await;
+    Ok(())
 }
 
-impl Config {
-    pub fn from_env(env: &Env) -> Config {
-        let get = |name: &str| -> Option<String> {
-            env.secret(name)
-                .map(|s| s.to_string())
-                .or_else(|_| env.var(name).map(|v| v.to_string()))
-                .ok()
-                .filter(|s| !s.is_empty())
+/// Settings and secrets from the environment (secrets first, then `[vars]`).
+pub fn settings(env: &Env) -> Settings {
+    Settings::from_lookup(|name| env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok())
+}
+
+/// What a handler, the cron tick and the queue consumer work with.
+pub struct Services<'a> {
+    pub env: &'a Env,
+    pub db: Rc<Db>,
+    pub settings: Settings,
+}
+
+impl<'a> Services<'a> {
+    pub fn from_env(env: &'a Env) -> AppResult<Services<'a>> {
+        let settings = settings(env);
+        let db = Rc::new(Db::from_env(env, settings.fault_injection)?);
+        Ok(Services { env, db, settings })
+    }
+
+    /// GitHub with the project's own token (decrypted; an unreadable one is an error, never
+    /// a silent fall back to the global token), or the global one.
+    pub async fn github_for(&self, sealed_token: Option<&str>) -> AppResult<GitHubHttp> {
+        let token = match sealed_token {
+            Some(sealed) => Some(crypto::decrypt_token(&self.settings.token_keys()?, sealed).await?),
+            None => self.settings.github_token.clone(),
         };
-        let admin_token = get("ADMIN_TOKEN");
-        // Derived keys keep a one-secret set-up working; production sets its own.
-        let derive = |purpose: &str| crate::auth::hmac_sha256(admin_token.as_deref().unwrap_or("").as_bytes(), purpose.as_bytes()).to_vec();
-        Config {
-            github_api_url: get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
-            github_token: get("GITHUB_TOKEN"),
-            webhook_secret: get("WEBHOOK_SECRET"),
-            stream_secret: get("STREAM_TOKEN_SECRET").map(String::into_bytes).unwrap_or_else(|| derive("stream-token")),
-            token_key: get("TOKEN_ENCRYPTION_KEY")
-                .map(|k| crate::auth::hmac_sha256(k.as_bytes(), b"token-encryption").to_vec())
-                .unwrap_or_else(|| derive("token-encryption")),
-            max_text_bytes: get("MAX_TEXT_BYTES")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(crate::content::DEFAULT_MAX_TEXT_BYTES),
-            admin_token,
-        }
+        Ok(GitHubHttp::new(&self.settings.github_api_url, token, Some(Rc::clone(&self.db))))
     }
 }
 
@@ -72,4 +85,14 @@ pub fn now_ms() -> u64 {
 /// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T04:15:48.123Z`.
 pub fn iso(ms: u64) -> String {
     String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).to_iso_string())
+}
+
+/// Epoch milliseconds of an RFC 3339 time we wrote (0 for anything unreadable).
+pub fn parse_iso(time: &str) -> u64 {
+    let ms = js_sys::Date::parse(time);
+    if ms.is_finite() && ms > 0.0 {
+        ms as u64
+    } else {
+        0
+    }
 }

@@ -299,7 +299,14 @@ export async function readEvents(base, url, { lastEventId, token, headers = {}, 
  * Options: webhookSecret, githubToken (default 'e2e-github-token'; null for none),
  * emulatorTokens (null: the emulator accepts any token), keepState (keep the temp dir).
  */
-export async function startWorld({ webhookSecret, githubToken = 'e2e-github-token', emulatorTokens = null, apiPath = '', keepState = !!process.env.E2E_KEEP_STATE } = {}) {
+export async function startWorld({
+  webhookSecret,
+  githubToken = 'e2e-github-token',
+  emulatorTokens = null,
+  apiPath = '',
+  keepState = !!process.env.E2E_KEEP_STATE,
+  vars = {},
+} = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'project-sync-e2e-'));
   const root = path.join(tmp, 'github');
   const state = path.join(tmp, 'state');
@@ -307,6 +314,17 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
   fs.mkdirSync(root, { recursive: true });
   fs.writeFileSync(logFile, '');
   const adminToken = crypto.randomBytes(24).toString('hex');
+  // The service refuses to run without its secrets; each world has its own. `vars` adds
+  // or overrides variables (a key rotation test changes them across a restart).
+  const secrets = {
+    ADMIN_TOKEN: adminToken,
+    STREAM_TOKEN_SECRET: crypto.randomBytes(24).toString('hex'),
+    TOKEN_ENCRYPTION_KEY: crypto.randomBytes(24).toString('hex'),
+    // Tests arm faults at named points (POST /api/v1/_test/faults) and reap lost starts
+    // after 3 s instead of a minute.
+    FAULT_INJECTION: 'true',
+    REAPER_GRACE_MS: '3000',
+  };
 
   const emulator = await startGitHubEmulator({ root, tokens: emulatorTokens });
   let child = null;
@@ -317,6 +335,8 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
     state,
     logFile,
     adminToken,
+    secrets,
+    vars: { ...vars },
     emulator,
     webhookSecret,
     githubToken,
@@ -350,6 +370,16 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
     return (lines.length > maxLines ? [`... (${lines.length - maxLines} earlier lines)`, ...lines.slice(-maxLines)] : lines).join('\n');
   };
   world.logTail = (maxLines = 80) => world.logSince(0, maxLines);
+  /** Waits until the log written since byte `from` matches `pattern` (the runtime writes it late). */
+  world.waitForLog = async (pattern, from = 0, timeoutMs = 10_000) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const text = world.logSince(from, 100_000);
+      if (pattern.test(text)) return text;
+      if (Date.now() > until) throw new Error(`the wrangler log never matched ${pattern}; since the mark:\n${text.slice(-3000)}`);
+      await sleep(100);
+    }
+  };
 
   /**
    * Start `wrangler dev` on `port` (a free one when not given) over the state dir and wait
@@ -367,16 +397,21 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
       '--show-interactive-dev-session=false',
       '--test-scheduled',
       '--var', `GITHUB_API_URL:${emulator.url}${apiPath}`,
-      '--var', `ADMIN_TOKEN:${adminToken}`,
     ];
     if (webhookSecret) args.push('--var', `WEBHOOK_SECRET:${webhookSecret}`);
     if (githubToken) args.push('--var', `GITHUB_TOKEN:${githubToken}`);
+    for (const [name, value] of Object.entries({ ...secrets, ...world.vars })) {
+      if (value !== null && value !== undefined) args.push('--var', `${name}:${value}`);
+    }
     const logFd = fs.openSync(logFile, 'a');
-    fs.writeSync(logFd, `$ wrangler ${args.map((a) => (a.startsWith('ADMIN_TOKEN:') ? 'ADMIN_TOKEN:***' : a)).join(' ')}\n`);
+    const hidden = /^(ADMIN_TOKEN|STREAM_TOKEN_SECRET|TOKEN_ENCRYPTION_KEY[A-Z_]*):/;
+    fs.writeSync(logFd, `$ wrangler ${args.map((a) => (hidden.test(a) ? `${a.split(':')[0]}:***` : a)).join(' ')}\n`);
+    // Its own process group, so a kill test can take down wrangler and workerd together.
     child = spawn(path.join(BIN_DIR, 'wrangler'), args, {
       cwd: PROJECT_DIR,
       env: wranglerEnv(),
       stdio: ['ignore', logFd, logFd],
+      detached: true,
     });
     fs.closeSync(logFd);
     world.pid = child.pid;
@@ -486,6 +521,45 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
     return world;
   };
 
+  /**
+   * SIGKILL the runtime: wrangler's whole process group (workerd included) and any
+   * descendant that left it, with no chance to flush or shut down. Then start it again on
+   * the same state dir (as `restart` does). Resolves when the new runtime answers.
+   */
+  world.killAndRestart = async () => {
+    const oldPort = Number(new URL(world.base).port);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const kids = descendants(child.pid);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      for (const pid of kids.filter(alive)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await Promise.race([childExit, sleep(5_000)]);
+      const until = Date.now() + 5_000;
+      while (kids.some(alive) && Date.now() < until) await sleep(50);
+    }
+    let port = null;
+    const until = Date.now() + 3_000;
+    while (Date.now() < until) {
+      if (await portFree(oldPort)) {
+        port = oldPort;
+        break;
+      }
+      await sleep(100);
+    }
+    fs.appendFileSync(logFile, `\n[harness] killed the runtime (SIGKILL); starting it again (port ${port ?? 'new'})\n`);
+    await launchWrangler(port);
+    return world;
+  };
+
   world.stop = async () => {
     await stopAll();
     if (!keepState && !world.keep) fs.rmSync(tmp, { recursive: true, force: true });
@@ -501,6 +575,12 @@ export async function startWorld({ webhookSecret, githubToken = 'e2e-github-toke
     const res = await world.api('POST', '/api/v1/users', { token: adminToken, body: { name } });
     assert.equal(res.status, 201, `create user ${name}: ${res.status} ${res.text}`);
     return userClient(world, res.json);
+  };
+
+  /** Arm a fault at a named point of the worker (FAULT_INJECTION is on in tests). */
+  world.armFault = async (point, times = 1) => {
+    const res = await world.api('POST', '/api/v1/_test/faults', { token: adminToken, body: { point, times } });
+    assert.equal(res.status, 200, `arm fault ${point}: ${res.status} ${res.text}`);
   };
 
   /** Trigger the scheduled (cron) handler once; returns the status of the trigger call. */

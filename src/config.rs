@@ -1,0 +1,120 @@
+//! The service's settings and secrets, read once from a lookup (the Workers environment
+//! in the shell, a map in tests). Secrets are explicit: what needs one that is not set is
+//! refused with a 500 whose logged detail names it — never run with a key anyone could
+//! derive (say, from an empty string).
+
+use crate::auth::hmac_sha256;
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+/// A running sync whose object says it has no job is failed only once it is this old, so
+/// a start still on its way to the object is never mistaken for a lost one.
+pub const DEFAULT_REAPER_GRACE_MS: u64 = 60_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub github_api_url: String,
+    /// Token for projects without their own.
+    pub github_token: Option<String>,
+    /// Verifies GitHub webhooks; without it webhooks are refused (401).
+    pub webhook_secret: Option<String>,
+    pub max_text_bytes: u64,
+    pub reaper_grace_ms: u64,
+    /// `FAULT_INJECTION=true`: the admin may arm faults at named points (tests only).
+    pub fault_injection: bool,
+    admin_token: Option<String>,
+    token_key: Option<String>,
+    token_key_previous: Option<String>,
+    stream_secret: Option<String>,
+}
+
+/// AES-GCM keys for stored GitHub tokens: new writes use `current`; reads try `current`,
+/// then `previous`, so a rotation keeps every stored token readable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKeys {
+    pub current: [u8; 32],
+    pub previous: Option<[u8; 32]>,
+}
+
+impl Settings {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Settings {
+        let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Settings {
+            github_api_url: get("GITHUB_API_URL").unwrap_or_else(|| DEFAULT_GITHUB_API_URL.into()),
+            github_token: get("GITHUB_TOKEN"),
+            webhook_secret: get("WEBHOOK_SECRET"),
+            max_text_bytes: get("MAX_TEXT_BYTES").and_then(|v| v.parse().ok()).unwrap_or(crate::content::DEFAULT_MAX_TEXT_BYTES),
+            reaper_grace_ms: get("REAPER_GRACE_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_REAPER_GRACE_MS),
+            fault_injection: get("FAULT_INJECTION").as_deref() == Some("true"),
+            admin_token: get("ADMIN_TOKEN"),
+            token_key: get("TOKEN_ENCRYPTION_KEY"),
+            token_key_previous: get("TOKEN_ENCRYPTION_KEY_PREVIOUS"),
+            stream_secret: get("STREAM_TOKEN_SECRET"),
+        }
+    }
+
+    pub fn admin_token(&self) -> AppResult<&str> {
+        self.admin_token.as_deref().ok_or_else(|| missing("ADMIN_TOKEN"))
+    }
+
+    /// The HMAC key of `eventsUrl` stream tokens.
+    pub fn stream_secret(&self) -> AppResult<&[u8]> {
+        self.stream_secret.as_deref().map(str::as_bytes).ok_or_else(|| missing("STREAM_TOKEN_SECRET"))
+    }
+
+    pub fn token_keys(&self) -> AppResult<TokenKeys> {
+        let current = self.token_key.as_deref().ok_or_else(|| missing("TOKEN_ENCRYPTION_KEY"))?;
+        Ok(TokenKeys { current: token_key(current), previous: self.token_key_previous.as_deref().map(token_key) })
+    }
+}
+
+/// The AES-256 key made from a configured secret (any length, any characters).
+fn token_key(secret: &str) -> [u8; 32] {
+    hmac_sha256(secret.as_bytes(), b"token-encryption")
+}
+
+fn missing(name: &str) -> AppError {
+    AppError::internal(format!("the secret {name} is not set, so this request cannot be served (set it with `wrangler secret put {name}`)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn missing_secrets_are_refused_naming_the_secret() {
+        let s = settings(&[("ADMIN_TOKEN", "  "), ("GITHUB_TOKEN", "")]);
+        for (result, name) in [
+            (s.admin_token().map(|_| ()), "ADMIN_TOKEN"),
+            (s.stream_secret().map(|_| ()), "STREAM_TOKEN_SECRET"),
+            (s.token_keys().map(|_| ()), "TOKEN_ENCRYPTION_KEY"),
+        ] {
+            let err = result.expect_err(name);
+            assert_eq!(err.status(), 500, "{name}");
+            assert!(err.to_string().contains(name), "the log names {name}: {err}");
+            assert!(!err.public_message().contains(name), "the answer does not: {}", err.public_message());
+        }
+        assert_eq!(s.github_token, None, "an empty value is no value");
+        assert_eq!(s.github_api_url, DEFAULT_GITHUB_API_URL);
+    }
+
+    #[test]
+    fn keys_and_rotation() {
+        let s = settings(&[("TOKEN_ENCRYPTION_KEY", "new"), ("TOKEN_ENCRYPTION_KEY_PREVIOUS", "old"), ("STREAM_TOKEN_SECRET", "s")]);
+        let keys = s.token_keys().unwrap();
+        assert_eq!(keys.current, token_key("new"));
+        assert_eq!(keys.previous, Some(token_key("old")));
+        assert_ne!(keys.current, token_key(""), "never the key of an empty secret");
+        assert_eq!(s.stream_secret().unwrap(), b"s");
+        let plain = settings(&[("TOKEN_ENCRYPTION_KEY", "k"), ("FAULT_INJECTION", "true"), ("REAPER_GRACE_MS", "2000")]);
+        assert_eq!(plain.token_keys().unwrap().previous, None);
+        assert!(plain.fault_injection);
+        assert_eq!(plain.reaper_grace_ms, 2_000);
+    }
+}

@@ -1,0 +1,162 @@
+//! FETCHING: where the sync starts from (the chain head, leftovers of ended syncs
+//! discarded), the branch head, and the tree — one recursive listing on a first sync, the
+//! changed subtrees only on later ones — or, for a restore, the earlier state from D1.
+
+use super::{short, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES, TREE_REQUESTS_PER_STEP};
+use crate::diff::FileEntry;
+use crate::domain::SyncStatus;
+
+pub(super) async fn start<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>) -> Result<(), Stop> {
+    let Ports { store, scratch, meter, .. } = ports;
+    // Whatever syncs that ended without completing staged is removed first, a bounded
+    // amount per call; a large leftover takes several steps (this one is repeated).
+    while !store.discard_ended(&job.project_id).await? {
+        if meter.spent() {
+            job.message = "Removing what an earlier, unfinished sync staged".into();
+            return Ok(());
+        }
+    }
+    let head = store.project_head(&job.project_id).await?;
+    scratch.clear()?;
+    job.base_sync_id = head.current_sync_id;
+    job.base_seq = head.current_seq;
+    job.base_commit_sha = head.current_commit_sha;
+    let held_dirs = store.dirs_at(&job.project_id, job.base_seq).await?;
+    scratch.map_put(ScratchMap::HeldDirs, &held_dirs)?;
+    match job.restore_from.clone() {
+        None => {
+            job.phase = Phase::ResolveHead;
+            job.set(SyncStatus::Fetching, 0, 1, format!("Reading the head of {}", job.branch));
+        }
+        Some((from, _)) => {
+            job.phase = Phase::LoadTarget { after: None, files: 0 };
+            job.set(SyncStatus::Fetching, 0, 1, format!("Loading the state of sync {from}"));
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn resolve_head<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>) -> Result<(), Stop> {
+    let Ports { github, scratch, .. } = ports;
+    let sha = github.head(&job.repository, &job.branch).await?;
+    if job.base_commit_sha.as_ref() == Some(&sha) {
+        // We hold exactly this commit's tree: nothing to list.
+        scratch.map_put(ScratchMap::Unchanged, &[(String::new(), String::new())])?;
+        job.phase = Phase::Diff;
+        job.set(SyncStatus::Diffing, 0, 1, format!("{} is still at {}; nothing to fetch", job.branch, short(&sha)));
+        job.commit_sha = Some(sha);
+        return Ok(());
+    }
+    // With a held state, list the root one level deep and descend only where tree shas
+    // differ; without one, one recursive listing is cheapest.
+    let incremental = scratch.map_get(ScratchMap::HeldDirs, "")?.is_some();
+    job.phase = Phase::ListTree { pending: vec![(String::new(), sha.to_string(), !incremental)], requests: 0, files: 0 };
+    job.set(SyncStatus::Fetching, 1, 8, format!("Listing the tree of {}", short(&sha)));
+    job.commit_sha = Some(sha);
+    Ok(())
+}
+
+pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    mut pending: Vec<(String, String, bool)>,
+    mut requests: u64,
+    mut files: u64,
+) -> Result<(), Stop> {
+    let Ports { github, scratch, meter, .. } = ports;
+    for _ in 0..TREE_REQUESTS_PER_STEP {
+        if meter.spent() {
+            break;
+        }
+        let Some((prefix, tree_ish, recursive)) = pending.pop() else { break };
+        let listing = github.tree(&job.repository, &tree_ish, recursive, &prefix).await?;
+        requests += 1;
+        if listing.truncated {
+            if !recursive {
+                // One directory with more entries than GitHub lists at once: there is no
+                // complete listing of it to be had, and a partial one would delete files.
+                return Err(Stop::Fail(format!(
+                    "GitHub truncated the listing of {} (a single directory with more entries than its trees API returns)",
+                    if prefix.is_empty() { "the root directory" } else { prefix.as_str() }
+                )));
+            }
+            // A truncated listing is never used, not even in part: walk it level by level.
+            pending.push((prefix, listing.sha, false));
+            continue;
+        }
+        let wanted: Vec<FileEntry> = listing.files.into_iter().map(FileEntry::from).collect();
+        scratch.put_wanted(&wanted)?;
+        files += wanted.len() as u64;
+        let mut dirs = vec![(prefix.clone(), listing.sha.clone())];
+        dirs.extend(listing.dirs.iter().cloned());
+        scratch.map_put(ScratchMap::WantedDirs, &dirs)?;
+        if !recursive {
+            descend(job, ports, listing.dirs, &mut pending).await?;
+        }
+    }
+    let message = format!("Listed {files} files in {requests} tree requests");
+    if pending.is_empty() {
+        job.phase = Phase::Diff;
+        job.set(SyncStatus::Diffing, 0, 1, format!("{message}; comparing with the state we hold"));
+    } else {
+        // The walk's size is unknown up front: move the bar by requests made, asymptotically.
+        let total = requests + pending.len() as u64 + 1;
+        job.phase = Phase::ListTree { pending, requests, files };
+        job.set(SyncStatus::Fetching, requests, total, message);
+    }
+    Ok(())
+}
+
+/// Queues the subdirectories of a one-level listing: unchanged ones are taken from the
+/// held state; changed ones are listed recursively when small, a level at a time when large
+/// (how large is one grouped query for all of them, never one per directory).
+async fn descend<G: GitHub, S: Store, X: Scratch>(
+    job: &Job,
+    ports: &Ports<'_, G, S, X>,
+    dirs: Vec<(String, String)>,
+    pending: &mut Vec<(String, String, bool)>,
+) -> Result<(), Stop> {
+    let Ports { store, scratch, .. } = ports;
+    let mut changed = Vec::new();
+    for (path, sha) in dirs {
+        match scratch.map_get(ScratchMap::HeldDirs, &path)? {
+            Some(held) if held == sha => scratch.map_put(ScratchMap::Unchanged, &[(path, String::new())])?,
+            Some(_) => changed.push((path, sha)),
+            None => pending.push((path, sha, true)),
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<String> = changed.iter().map(|(p, _)| p.clone()).collect();
+    let counts = store.count_files_under(&job.project_id, job.base_seq, &paths).await?;
+    for ((path, sha), held_files) in changed.into_iter().zip(counts) {
+        pending.push((path, sha, held_files <= LEVEL_WALK_ABOVE_FILES));
+    }
+    Ok(())
+}
+
+pub(super) async fn load_target<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    after: Option<String>,
+    mut files: u64,
+) -> Result<(), Stop> {
+    let Ports { store, scratch, .. } = ports;
+    let (_, seq) = job.restore_from.clone().ok_or_else(|| Stop::Fail("restore without a target".into()))?;
+    if after.is_none() {
+        scratch.map_put(ScratchMap::WantedDirs, &store.dirs_at(&job.project_id, seq).await?)?;
+    }
+    let page = store.files_at(&job.project_id, seq, after.as_deref(), HELD_PAGE).await?;
+    scratch.put_wanted(&page)?;
+    files += page.len() as u64;
+    if (page.len() as u32) < HELD_PAGE {
+        job.phase = Phase::Diff;
+        job.set(SyncStatus::Diffing, 0, 1, format!("Loaded {files} files of the earlier state; comparing"));
+    } else {
+        let last = page.last().map(|f| f.path.clone());
+        job.phase = Phase::LoadTarget { after: last, files };
+        job.set(SyncStatus::Fetching, files, files + u64::from(HELD_PAGE), format!("Loaded {files} files of the earlier state"));
+    }
+    Ok(())
+}

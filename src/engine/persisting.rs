@@ -1,0 +1,71 @@
+//! PERSISTING: staging the changes (file versions, then directory versions) at the sync's
+//! own chain position, then the commit: one compare-and-swap that makes them visible and
+//! marks the sync COMPLETE, only while the sync is still running.
+
+use super::{GitHub, Job, Phase, Ports, Scratch, Stop, Store, StoreError, PERSIST_CHUNK};
+use crate::diff::DirChange;
+use crate::domain::{SyncKind, SyncStatus};
+
+pub(super) async fn persist<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    done: u64,
+    total: u64,
+) -> Result<(), Stop> {
+    let Ports { store, scratch, .. } = ports;
+    let chunk = scratch.changes(done, PERSIST_CHUNK as u64)?;
+    if !chunk.is_empty() {
+        store.apply(job, &chunk).await?;
+    }
+    let done = (done + chunk.len() as u64).min(total);
+    if done < total && !chunk.is_empty() {
+        job.phase = Phase::Persist { done, total };
+        job.set(SyncStatus::Persisting, done, total, format!("Wrote {done} of {total} changes"));
+        return Ok(());
+    }
+    let dir_changes: Vec<DirChange> = scratch
+        .map_all(super::ScratchMap::DirChanges)?
+        .into_iter()
+        .map(|(_, json)| serde_json::from_str(&json).map_err(|e| StoreError::Other(e.to_string())))
+        .collect::<Result<_, StoreError>>()?;
+    store.apply_dirs(job, &dir_changes).await?;
+    job.phase = Phase::Commit;
+    job.set(SyncStatus::Persisting, total, total, format!("Wrote {total} changes; committing"));
+    Ok(())
+}
+
+pub(super) async fn commit<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, now_ms: u64) -> Result<(), Stop> {
+    job.status = SyncStatus::Complete;
+    job.progress = 100;
+    job.message = complete_message(job);
+    // Stats up to now travel with the COMPLETE row; the commit's own write is the last.
+    super::account(job, ports, now_ms);
+    match ports.store.commit(job, now_ms).await {
+        Ok(()) => {
+            job.phase = Phase::Finished;
+            let _ = ports.scratch.clear();
+            Ok(())
+        }
+        Err(e) => {
+            job.status = SyncStatus::Persisting;
+            job.progress = 99;
+            job.message = "Committing".into();
+            Err(e.into())
+        }
+    }
+}
+
+fn complete_message(job: &Job) -> String {
+    let c = job.counts;
+    let what = match (&job.kind, &job.restore_from) {
+        (SyncKind::Restore, Some((from, _))) => format!("Restored the state of sync {from}"),
+        _ => match &job.commit_sha {
+            Some(sha) => format!("Synced {} at {}", job.branch, super::short(sha)),
+            None => format!("Synced {}", job.branch),
+        },
+    };
+    format!(
+        "{what}: {} added, {} modified, {} removed, {} renamed, {} unchanged",
+        c.added, c.modified, c.removed, c.renamed, c.unchanged
+    )
+}

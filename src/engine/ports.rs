@@ -1,0 +1,223 @@
+//! The engine's ports: GitHub, the shared store (D1), the sync's own scratch space (its
+//! Durable Object's SQLite) and the meter that bounds what one invocation may spend. The
+//! shell implements them over the runtime; `fakes` implements them in memory.
+
+use crate::content::BlobContent;
+use crate::diff::{Change, DirChange, FileEntry};
+use crate::domain::{BranchName, CommitSha, Id, RepoName, Stats, SyncStatus};
+use crate::github::{GhError, TreeListing};
+use std::cell::Cell;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The project (and so the sync) was deleted while the sync ran.
+    ProjectGone,
+    /// Another sync moved the chain first.
+    ChainMoved,
+    /// The sync's row is no longer running: something else (the reaper, a cancel recorded
+    /// elsewhere) ended it, and no write of this sync may land any more.
+    NotRunning { status: SyncStatus, error: Option<String> },
+    Other(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::ProjectGone => f.write_str("the project was deleted"),
+            StoreError::ChainMoved => f.write_str("another sync completed first"),
+            StoreError::NotRunning { status, .. } => write!(f, "the sync was already ended ({})", status.as_str()),
+            StoreError::Other(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+/// The project's committed position in the chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectHead {
+    pub current_sync_id: Option<Id>,
+    pub current_seq: u64,
+    /// The commit whose tree the current state is (None before the first sync).
+    pub current_commit_sha: Option<CommitSha>,
+}
+
+/// What a guarded write of the sync's row found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The row was running and now says what the job says.
+    Written,
+    /// The row had already ended; it was left exactly as it was.
+    AlreadyEnded { status: SyncStatus, error: Option<String> },
+}
+
+/// A blob whose text is still to be read, with the first path (in path order) that has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingBlob {
+    pub sha: String,
+    pub size: u64,
+    pub path: String,
+}
+
+/// GitHub, as the engine needs it. Adapters retry transient faults themselves and count
+/// every request in `take_stats` (and on the meter).
+#[allow(async_fn_in_trait)]
+pub trait GitHub {
+    async fn head(&self, repo: &RepoName, branch: &BranchName) -> Result<CommitSha, GhError>;
+    /// Lists `tree_ish` (a commit or tree sha), re-rooting paths under `prefix`.
+    async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError>;
+    /// One blob's bytes (`git/blobs/{sha}`).
+    async fn blob(&self, repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError>;
+    type Tarball: ByteSource;
+    /// The commit's tarball, decompressed, as a stream of chunks.
+    async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<Self::Tarball, GhError>;
+    /// GitHub requests, 304s and bytes since the last call.
+    fn take_stats(&self) -> Stats;
+}
+
+/// A pull-based byte stream (a decompressing download in production).
+#[allow(async_fn_in_trait)]
+pub trait ByteSource {
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, GhError>;
+}
+
+/// The durable, shared state (D1 in production). Every write that stages or commits a
+/// sync's work is fenced by that sync's own status: once its row has ended, it lands nothing.
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    async fn project_head(&self, project: &Id) -> Result<ProjectHead, StoreError>;
+    /// Removes, a bounded amount at a time, what syncs of this project that ended without
+    /// completing (FAILED or CANCELLED, so fenced for good) staged and never committed.
+    /// Returns true once nothing is left. Never touches a running sync's rows. Idempotent.
+    async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError>;
+    /// Files active right after the sync at `seq`, sorted by path, after `after`.
+    async fn files_at(&self, project: &Id, seq: u64, after: Option<&str>, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
+    /// Stages `changes` at `job.new_seq()`: supersedes old versions, then inserts new ones
+    /// (an LFS pointer's kind and any reason to keep no text come from the analysed blob).
+    /// Idempotent; lands nothing once the sync's row has ended.
+    async fn apply(&self, job: &super::Job, changes: &[Change]) -> Result<(), StoreError>;
+    /// Makes the sync current if the chain is still at `base_seq` and the sync still
+    /// running; marks it COMPLETE in the same transaction. `Ok` also when an earlier try of
+    /// this very commit landed.
+    async fn commit(&self, job: &super::Job, completed_at_ms: u64) -> Result<(), StoreError>;
+    /// Writes the sync's visible row (status, progress, counts, stats, error) while it is
+    /// running; an ended row is never rewritten.
+    async fn record(&self, job: &super::Job, completed_at_ms: Option<u64>) -> Result<Recorded, StoreError>;
+    /// Directory tree shas active right after the sync at `seq`.
+    async fn dirs_at(&self, project: &Id, seq: u64) -> Result<Vec<(String, String)>, StoreError>;
+    /// How many files are active at `seq` strictly inside each of `dirs`, in one query.
+    async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError>;
+    /// Stages directory changes like `apply` stages file changes. Idempotent and fenced.
+    async fn apply_dirs(&self, job: &super::Job, changes: &[DirChange]) -> Result<(), StoreError>;
+    /// Which of these blobs (of the content scope, i.e. repository) are already analysed.
+    async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Stores analysed blobs and their chunks, once per scope and sha. Idempotent.
+    async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError>;
+    /// D1 rows written since the last call.
+    fn take_rows_written(&self) -> u64;
+}
+
+/// Per-sync scratch space that survives eviction (the Durable Object's own SQLite).
+pub trait Scratch {
+    fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError>;
+    fn wanted(&self) -> Result<Vec<FileEntry>, StoreError>;
+    fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError>;
+    fn changes(&self, offset: u64, limit: u64) -> Result<Vec<Change>, StoreError>;
+    /// Small string maps (directories held and wanted, unchanged subtrees, directory changes).
+    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError>;
+    fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError>;
+    fn map_all(&self, map: ScratchMap) -> Result<Vec<(String, String)>, StoreError>;
+    /// Adds blobs to read; a sha already pending keeps the path it came with first.
+    fn add_pending_blobs(&self, blobs: &[PendingBlob]) -> Result<(), StoreError>;
+    /// Blobs not read yet, in path order, with a path greater than `after`.
+    fn pending_blobs(&self, after: Option<&str>, limit: u64) -> Result<Vec<PendingBlob>, StoreError>;
+    /// How many blobs are not read yet, and their bytes.
+    fn pending_totals(&self) -> Result<(u64, u64), StoreError>;
+    /// Marks blobs as read (stored in the shared store), so no later pass reads them again.
+    fn mark_read(&self, shas: &[String]) -> Result<(), StoreError>;
+    fn clear(&self) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScratchMap {
+    /// Directory → tree sha in the state the sync builds on.
+    HeldDirs,
+    /// Directory → tree sha in the state the sync brings.
+    WantedDirs,
+    /// Directories whose tree sha did not change: their files are taken from the held state.
+    Unchanged,
+    /// Directory → JSON `DirChange`.
+    DirChanges,
+}
+
+impl ScratchMap {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScratchMap::HeldDirs => "held_dirs",
+            ScratchMap::WantedDirs => "wanted_dirs",
+            ScratchMap::Unchanged => "unchanged",
+            ScratchMap::DirChanges => "dir_changes",
+        }
+    }
+}
+
+/// What one invocation may spend. The platform allows 1,000 D1 queries and 10,000
+/// subrequests (D1 and object calls included) per invocation; the adapters count every one
+/// here, and the engine ends a slice (or a step's loop) once either budget is spent, far
+/// enough below the platform's limits that the unit of work in hand always fits.
+#[derive(Debug)]
+pub struct Meter {
+    queries: Cell<u32>,
+    subrequests: Cell<u32>,
+    max_queries: u32,
+    max_subrequests: u32,
+}
+
+/// D1 queries one slice may make before it hands over to a fresh invocation.
+pub const SLICE_MAX_QUERIES: u32 = 400;
+/// Subrequests (GitHub fetches, D1 queries, object calls) one slice may make.
+pub const SLICE_MAX_SUBREQUESTS: u32 = 4_000;
+
+impl Default for Meter {
+    fn default() -> Self {
+        Meter::new(SLICE_MAX_QUERIES, SLICE_MAX_SUBREQUESTS)
+    }
+}
+
+impl Meter {
+    pub fn new(max_queries: u32, max_subrequests: u32) -> Self {
+        Meter { queries: Cell::new(0), subrequests: Cell::new(0), max_queries, max_subrequests }
+    }
+
+    /// `n` D1 queries (each also a subrequest).
+    pub fn query(&self, n: u32) {
+        self.queries.set(self.queries.get().saturating_add(n));
+        self.subrequest(n);
+    }
+
+    /// `n` subrequests that are not D1 queries (fetches, object calls).
+    pub fn subrequest(&self, n: u32) {
+        self.subrequests.set(self.subrequests.get().saturating_add(n));
+    }
+
+    pub fn spent(&self) -> bool {
+        self.queries.get() >= self.max_queries || self.subrequests.get() >= self.max_subrequests
+    }
+
+    /// (queries, subrequests) counted so far.
+    pub fn used(&self) -> (u32, u32) {
+        (self.queries.get(), self.subrequests.get())
+    }
+
+    /// A new invocation starts with a full budget.
+    pub fn reset(&self) {
+        self.queries.set(0);
+        self.subrequests.set(0);
+    }
+}
+
+pub struct Ports<'a, G: GitHub, S: Store, X: Scratch> {
+    pub github: &'a G,
+    pub store: &'a S,
+    pub scratch: &'a X,
+    pub meter: &'a Meter,
+}

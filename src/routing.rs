@@ -1,0 +1,126 @@
+//! Which endpoint a request is for, decided from its method and path alone, so the shell's
+//! dispatch is one `match` and the table is tested natively.
+
+/// The request methods the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Patch,
+    Delete,
+    Other,
+}
+
+/// An endpoint, with the ids its path carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route<'a> {
+    Health,
+    OpenApi,
+    CreateUser,
+    /// The event stream; it carries its own credential (a stream token) or a bearer token.
+    Events(&'a str),
+    Webhook,
+    /// Arms a test fault (admin token; only with `FAULT_INJECTION=true`).
+    ArmFault,
+    CreateProject,
+    ListProjects,
+    GetProject(&'a str),
+    PatchProject(&'a str),
+    DeleteProject(&'a str),
+    Branches(&'a str),
+    StartSync(&'a str),
+    History(&'a str),
+    Restore(&'a str),
+    Files(&'a str),
+    FileHistory(&'a str),
+    Memory(&'a str),
+    GetSync(&'a str),
+    CancelSync(&'a str),
+    Changes(&'a str),
+    EventsUrl(&'a str),
+}
+
+impl Route<'_> {
+    /// Routes that authenticate with something other than a user's bearer token.
+    pub fn own_credentials(&self) -> bool {
+        matches!(self, Route::Health | Route::OpenApi | Route::CreateUser | Route::Events(_) | Route::Webhook | Route::ArmFault)
+    }
+}
+
+/// The route for `method` and `path` (a trailing slash is ignored); `None` is a 404.
+pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    use Verb::*;
+    Some(match (method, segments.as_slice()) {
+        (Get, ["healthz"]) => Route::Health,
+        (_, ["api", "v1", rest @ ..]) => match (method, rest) {
+            (Get, ["openapi.json"]) => Route::OpenApi,
+            (Post, ["users"]) => Route::CreateUser,
+            (Get, ["events", "project-sync", sync]) => Route::Events(sync),
+            (Post, ["webhooks", "github"]) => Route::Webhook,
+            (Post, ["_test", "faults"]) => Route::ArmFault,
+            (Post, ["projects"]) => Route::CreateProject,
+            (Get, ["projects"]) => Route::ListProjects,
+            (Get, ["projects", id]) => Route::GetProject(id),
+            (Patch, ["projects", id]) => Route::PatchProject(id),
+            (Delete, ["projects", id]) => Route::DeleteProject(id),
+            (Get, ["projects", id, "branches"]) => Route::Branches(id),
+            (Post, ["projects", id, "syncs"]) => Route::StartSync(id),
+            (Get, ["projects", id, "syncs"]) => Route::History(id),
+            (Post, ["projects", id, "restore"]) => Route::Restore(id),
+            (Get, ["projects", id, "files"]) => Route::Files(id),
+            (Get, ["projects", id, "files", "history"]) => Route::FileHistory(id),
+            (Get, ["projects", id, "memory"]) => Route::Memory(id),
+            (Get, ["syncs", id]) => Route::GetSync(id),
+            (Post, ["syncs", id, "cancel"]) => Route::CancelSync(id),
+            (Get, ["syncs", id, "changes"]) => Route::Changes(id),
+            (Get, ["syncs", id, "events-url"]) => Route::EventsUrl(id),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_route_table() {
+        use Verb::*;
+        let cases: &[(Verb, &str, Option<Route>)] = &[
+            (Get, "/healthz", Some(Route::Health)),
+            (Post, "/healthz", None),
+            (Get, "/api/v1/openapi.json", Some(Route::OpenApi)),
+            (Post, "/api/v1/users", Some(Route::CreateUser)),
+            (Get, "/api/v1/events/project-sync/s-1", Some(Route::Events("s-1"))),
+            (Post, "/api/v1/webhooks/github", Some(Route::Webhook)),
+            (Post, "/api/v1/projects/", Some(Route::CreateProject)),
+            (Get, "/api/v1/projects", Some(Route::ListProjects)),
+            (Get, "/api/v1/projects/p-1", Some(Route::GetProject("p-1"))),
+            (Patch, "/api/v1/projects/p-1", Some(Route::PatchProject("p-1"))),
+            (Delete, "/api/v1/projects/p-1", Some(Route::DeleteProject("p-1"))),
+            (Get, "/api/v1/projects/p-1/branches", Some(Route::Branches("p-1"))),
+            (Post, "/api/v1/projects/p-1/syncs", Some(Route::StartSync("p-1"))),
+            (Get, "/api/v1/projects/p-1/syncs", Some(Route::History("p-1"))),
+            (Post, "/api/v1/projects/p-1/restore", Some(Route::Restore("p-1"))),
+            (Get, "/api/v1/projects/p-1/files", Some(Route::Files("p-1"))),
+            (Get, "/api/v1/projects/p-1/files/history", Some(Route::FileHistory("p-1"))),
+            (Get, "/api/v1/projects/p-1/memory", Some(Route::Memory("p-1"))),
+            (Get, "/api/v1/syncs/s-1", Some(Route::GetSync("s-1"))),
+            (Post, "/api/v1/syncs/s-1/cancel", Some(Route::CancelSync("s-1"))),
+            (Get, "/api/v1/syncs/s-1/changes", Some(Route::Changes("s-1"))),
+            (Get, "/api/v1/syncs/s-1/events-url", Some(Route::EventsUrl("s-1"))),
+            (Post, "/api/v1/_test/faults", Some(Route::ArmFault)),
+            (Delete, "/api/v1/syncs/s-1", None),
+            (Get, "/api/v2/projects", None),
+            (Other, "/api/v1/projects", None),
+            (Get, "/", None),
+        ];
+        for (verb, path, want) in cases {
+            assert_eq!(route(*verb, path), *want, "{verb:?} {path}");
+        }
+        assert!(Route::Webhook.own_credentials());
+        assert!(!Route::Files("p").own_credentials());
+    }
+}

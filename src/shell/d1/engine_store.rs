@@ -1,0 +1,403 @@
+//! The engine's `Store` over D1. Every statement that stages or commits a sync's work
+//! carries `FENCE`: it lands nothing once the sync's row has ended, so a sync that the
+//! reaper (or anything else) ended can never write again, whatever its object does.
+
+use super::files::{FileRow, VISIBLE_AT};
+use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
+use crate::content::BlobContent;
+use crate::diff::{Change, DirChange, FileEntry};
+use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
+use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
+use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::D1PreparedStatement;
+
+/// Rows one `discard_ended` statement removes at most (statements stay short).
+const DISCARD_BATCH: u64 = 5_000;
+
+/// Syncs of project ?1 that ended without completing and whose rows are not discarded yet.
+const ENDED_UNDISCARDED: &str =
+    "SELECT id FROM syncs WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')";
+
+/// The counts and stats columns of a sync row, bound as ?7 to ?16 by `outcome_args`.
+const OUTCOME_SET: &str = "added = ?7, modified = ?8, removed = ?9, unchanged = ?10, renamed = ?11, \
+     github_requests = ?12, github_not_modified = ?13, d1_rows_written = ?14, bytes_downloaded = ?15, duration_ms = ?16";
+
+fn outcome_args(job: &Job) -> Vec<JsValue> {
+    let (c, st) = (job.counts, job.stats);
+    [c.added, c.modified, c.removed, c.unchanged, c.renamed]
+        .into_iter()
+        .chain([st.github_requests, st.github_not_modified, st.d1_rows_written, st.bytes_downloaded, st.duration_ms])
+        .map(n)
+        .collect()
+}
+
+/// The condition that fences a write: sync `?{param}` is still queued or running.
+fn fence(param: u8) -> String {
+    format!("EXISTS (SELECT 1 FROM syncs WHERE id = ?{param} AND status IN {RUNNING_STATUSES})")
+}
+
+/// D1 as the engine's `Store`.
+pub struct EngineStore<'a> {
+    pub db: &'a Db,
+}
+
+fn now_iso() -> String {
+    crate::shell::iso(crate::shell::now_ms())
+}
+
+impl FileRow {
+    fn entry(self) -> Result<FileEntry, StoreError> {
+        let bad = |what: &str| StoreError::Other(format!("stored {what} of {} is invalid", self.path));
+        Ok(FileEntry {
+            mode: FileMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,
+            kind: FileKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
+            sha: ObjectSha::parse(&self.sha).map_err(|_| bad("sha"))?,
+            size: self.size,
+            path: self.path,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct HeadRow {
+    current_sync_id: Option<Id>,
+    current_seq: u64,
+    current_commit_sha: Option<CommitSha>,
+}
+
+/// What the row of a sync says, for writes that found it not running.
+#[derive(Deserialize)]
+struct StatusRow {
+    status: SyncStatus,
+    error: Option<String>,
+    current_sync_id: Option<Id>,
+}
+
+impl EngineStore<'_> {
+    /// One statement per JSON chunk of `rows`; the chunk is the last parameter, after `fixed`.
+    fn bulk<T: serde::Serialize>(&self, sql: &str, fixed: &[JsValue], rows: &[T]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        json_chunks(rows, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS)
+            .map_err(|e| StoreError::Other(e.to_string()))?
+            .into_iter()
+            .map(|chunk| {
+                let mut args = fixed.to_vec();
+                args.push(s(&chunk));
+                Ok(self.db.stmt(sql, &args)?)
+            })
+            .collect()
+    }
+
+    /// Marks the head versions of `paths` in a versioned table as superseded by `job`.
+    fn supersede(&self, table: &str, job: &Job, paths: &[&str]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        self.bulk(
+            &format!(
+                "UPDATE {table} SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
+                 WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
+                 AND path IN (SELECT value FROM json_each(?4)) AND {}",
+                fence(3)
+            ),
+            &[s(job.project_id.as_str()), n(job.new_seq()), s(job.sync_id.as_str())],
+            paths,
+        )
+    }
+
+    /// The row of `sync` with the project's chain head; `None` when the project is gone.
+    async fn status_of(&self, sync: &Id) -> Result<Option<StatusRow>, StoreError> {
+        Ok(self
+            .db
+            .first(
+                "SELECT s.status, s.error, p.current_sync_id FROM syncs s JOIN projects p ON p.id = s.project_id WHERE s.id = ?1",
+                &[s(sync.as_str())],
+            )
+            .await?)
+    }
+
+    /// Deletes (or, with `unmark`, un-supersedes) at most `DISCARD_BATCH` rows of `table`
+    /// that syncs which ended without completing left behind.
+    fn discard_statement(&self, table: &str, project: &Id, unmark: bool) -> Result<D1PreparedStatement, DbError> {
+        let sql = if unmark {
+            format!(
+                "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL WHERE id IN \
+                 (SELECT id FROM {table} WHERE superseded_by_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
+            )
+        } else {
+            format!("DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)")
+        };
+        self.db.stmt(&sql, &[s(project.as_str()), n(DISCARD_BATCH)])
+    }
+}
+
+impl Store for EngineStore<'_> {
+    async fn project_head(&self, project: &Id) -> Result<ProjectHead, StoreError> {
+        let row: HeadRow = self
+            .db
+            .first("SELECT current_sync_id, current_seq, current_commit_sha FROM projects WHERE id = ?1", &[s(project.as_str())])
+            .await?
+            .ok_or(StoreError::ProjectGone)?;
+        Ok(ProjectHead { current_sync_id: row.current_sync_id, current_seq: row.current_seq, current_commit_sha: row.current_commit_sha })
+    }
+
+    async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: u64,
+        }
+        let ended: Option<Count> =
+            self.db.first(&format!("SELECT count(*) AS n FROM ({ENDED_UNDISCARDED})"), &[s(project.as_str())]).await?;
+        if ended.is_none_or(|c| c.n == 0) {
+            return Ok(true);
+        }
+        // Their own rows first, then the marks they made on older rows, so that at every
+        // statement each path has at most one head version.
+        for unmark in [false, true] {
+            let statements = vec![
+                self.discard_statement("file_versions", project, unmark)?,
+                self.discard_statement("dir_versions", project, unmark)?,
+            ];
+            let touched = self.db.batch(statements).await?;
+            if touched.iter().any(|&t| t >= DISCARD_BATCH) {
+                return Ok(false);
+            }
+        }
+        self.db
+            .run(
+                "UPDATE syncs SET discarded = 1 WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')",
+                &[s(project.as_str())],
+            )
+            .await?;
+        Ok(true)
+    }
+
+    async fn files_at(&self, project: &Id, seq: u64, after: Option<&str>, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
+        let rows: Vec<FileRow> = self
+            .db
+            .all(
+                &format!(
+                    "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions \
+                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path > ?3 ORDER BY path LIMIT ?4"
+                ),
+                &[s(project.as_str()), n(seq), s(after.unwrap_or("")), n(u64::from(limit))],
+            )
+            .await?;
+        rows.into_iter().map(FileRow::entry).collect()
+    }
+
+    async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
+        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
+        let superseded: Vec<&str> = changes.iter().filter_map(|c| c.superseded()).map(|f| f.path.as_str()).collect();
+        let introduced: Vec<(&str, &str, &str, &str, Option<u64>, Option<&str>)> = changes
+            .iter()
+            .filter_map(|c| {
+                let new = c.introduced()?;
+                let previous = match c {
+                    Change::Renamed { old, .. } => Some(old.path.as_str()),
+                    _ => None,
+                };
+                Some((new.path.as_str(), new.mode.as_str(), new.kind.as_str(), new.sha.as_str(), new.size, previous))
+            })
+            .collect();
+        let mut statements = self.supersede("file_versions", job, &superseded)?;
+        statements.extend(self.bulk(
+            &format!(
+                "INSERT INTO file_versions (project_id, path, mode, kind, sha, size, introduced_sync_id, \
+                 introduced_seq, previous_path, content_skipped) \
+                 SELECT ?1, j.value ->> 0, j.value ->> 1, \
+                   CASE WHEN b.status = 'lfs-pointer' AND j.value ->> 2 = 'file' THEN 'lfs-pointer' ELSE j.value ->> 2 END, \
+                   j.value ->> 3, j.value ->> 4, ?2, ?3, j.value ->> 5, \
+                   CASE WHEN j.value ->> 2 NOT IN ('file', 'lfs-pointer') THEN 'not-a-file' \
+                        WHEN j.value ->> 4 > ?5 THEN 'too-large' \
+                        WHEN b.status = 'text' THEN NULL \
+                        ELSE COALESCE(b.status, 'unread') END \
+                 FROM json_each(?6) j LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = j.value ->> 3 \
+                 WHERE {} \
+                 ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
+                fence(2)
+            ),
+            &[project, sync, seq, s(&job.content_scope()), n(job.max_text_bytes)],
+            &introduced,
+        )?);
+        self.db.batch(statements).await?;
+        Ok(())
+    }
+
+    async fn dirs_at(&self, project: &Id, seq: u64) -> Result<Vec<(String, String)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            path: String,
+            sha: String,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .all(&format!("SELECT path, sha FROM dir_versions WHERE project_id = ?1 AND {VISIBLE_AT}"), &[s(project.as_str()), n(seq)])
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.path, r.sha)).collect())
+    }
+
+    async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: u64,
+        }
+        let mut counts = Vec::with_capacity(dirs.len());
+        for chunk in json_chunks(dirs, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(|e| StoreError::Other(e.to_string()))? {
+            // The range `dir/` .. `dir0` ('0' follows '/') is exactly the paths inside `dir`.
+            let rows: Vec<Row> = self
+                .db
+                .all(
+                    &format!(
+                        "SELECT (SELECT count(*) FROM file_versions WHERE project_id = ?1 AND {VISIBLE_AT} \
+                           AND path >= j.value || '/' AND path < j.value || '0') AS n \
+                         FROM json_each(?3) j ORDER BY j.key"
+                    ),
+                    &[s(project.as_str()), n(seq), s(&chunk)],
+                )
+                .await?;
+            counts.extend(rows.into_iter().map(|r| r.n));
+        }
+        Ok(counts)
+    }
+
+    async fn apply_dirs(&self, job: &Job, changes: &[DirChange]) -> Result<(), StoreError> {
+        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
+        let superseded: Vec<&str> = changes.iter().filter(|c| c.old.is_some()).map(|c| c.path.as_str()).collect();
+        let introduced: Vec<(&str, &str)> = changes.iter().filter_map(|c| c.new.as_deref().map(|sha| (c.path.as_str(), sha))).collect();
+        let mut statements = self.supersede("dir_versions", job, &superseded)?;
+        statements.extend(self.bulk(
+            &format!(
+                "INSERT INTO dir_versions (project_id, path, sha, introduced_sync_id, introduced_seq) \
+                 SELECT ?1, value ->> 0, value ->> 1, ?2, ?3 FROM json_each(?4) WHERE {} \
+                 ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
+                fence(2)
+            ),
+            &[project, sync, seq],
+            &introduced,
+        )?);
+        self.db.batch(statements).await?;
+        Ok(())
+    }
+
+    async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            sha: String,
+        }
+        let list = serde_json::to_string(shas).map_err(|e| StoreError::Other(e.to_string()))?;
+        let rows: Vec<Row> = self
+            .db
+            .all("SELECT sha FROM blob_contents WHERE repository = ?1 AND sha IN (SELECT value FROM json_each(?2))", &[s(scope), s(&list)])
+            .await?;
+        Ok(rows.into_iter().map(|r| r.sha).collect())
+    }
+
+    async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError> {
+        let heads: Vec<(&str, &str, u64)> = blobs.iter().map(|b| (b.sha.as_str(), b.status.as_str(), b.size)).collect();
+        let chunks: Vec<(&str, u32, &str, &str)> = blobs
+            .iter()
+            .flat_map(|b| b.chunks.iter().map(move |c| (b.sha.as_str(), c.index, c.text.as_str(), c.sha256.as_str())))
+            .collect();
+        // Chunks first and the blob row last, all in one transaction: a blob row means its
+        // text is complete.
+        let mut statements = self.bulk(
+            "INSERT INTO blob_chunks (repository, sha, chunk, text, text_sha256) \
+             SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2) WHERE true \
+             ON CONFLICT (repository, sha, chunk) DO NOTHING",
+            &[s(scope)],
+            &chunks,
+        )?;
+        statements.extend(self.bulk(
+            "INSERT INTO blob_contents (repository, sha, status, size) \
+             SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2) WHERE true \
+             ON CONFLICT (repository, sha) DO NOTHING",
+            &[s(scope)],
+            &heads,
+        )?);
+        self.db.batch(statements).await?;
+        Ok(())
+    }
+
+    async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
+        let p = s(job.project_id.as_str());
+        let id = s(job.sync_id.as_str());
+        let now = s(&crate::shell::iso(completed_at_ms));
+        let statements = vec![
+            self.db.stmt(
+                &format!(
+                    "UPDATE projects SET current_sync_id = ?2, current_seq = ?3, current_commit_sha = ?4, updated_at = ?5 \
+                     WHERE id = ?1 AND current_seq = ?6 AND {}",
+                    fence(2)
+                ),
+                &[p.clone(), id.clone(), n(job.new_seq()), opt(job.commit_sha.as_ref().map(|c| c.as_str())), now.clone(), n(job.base_seq)],
+            )?,
+            self.db.stmt(
+                &format!(
+                    "UPDATE syncs SET status = 'COMPLETE', progress = 100, message = ?3, seq = ?4, previous_sync_id = ?5, \
+                     commit_sha = ?6, {OUTCOME_SET}, error = NULL, completed_at = ?17, updated_at = ?17 \
+                     WHERE id = ?2 AND status IN {RUNNING_STATUSES} AND (SELECT current_sync_id FROM projects WHERE id = ?1) = ?2"
+                ),
+                &[
+                    vec![
+                        p,
+                        id,
+                        s(&job.message),
+                        n(job.new_seq()),
+                        opt(job.base_sync_id.as_ref().map(|i| i.as_str())),
+                        opt(job.commit_sha.as_ref().map(|c| c.as_str())),
+                    ],
+                    outcome_args(job),
+                    vec![now],
+                ]
+                .concat(),
+            )?,
+        ];
+        self.db.batch(statements).await?;
+        // Decide from what is stored, so a retried commit that already landed counts as done.
+        let row = self.status_of(&job.sync_id).await?.ok_or(StoreError::ProjectGone)?;
+        match row.status {
+            SyncStatus::Complete if row.current_sync_id.as_ref() == Some(&job.sync_id) => Ok(()),
+            status if status.is_terminal() => Err(StoreError::NotRunning { status, error: row.error }),
+            _ => Err(StoreError::ChainMoved),
+        }
+    }
+
+    async fn record(&self, job: &Job, completed_at_ms: Option<u64>) -> Result<Recorded, StoreError> {
+        if job.status.is_terminal() && self.db.fault("record.final").await {
+            return Err(StoreError::Other("injected fault at record.final".into()));
+        }
+        let changed = self
+            .db
+            .run(
+                &format!(
+                    "UPDATE syncs SET status = ?2, progress = ?3, message = ?4, commit_sha = ?5, error = ?6, \
+                     {OUTCOME_SET}, completed_at = ?17, updated_at = ?18 WHERE id = ?1 AND status IN {RUNNING_STATUSES}"
+                ),
+                &[
+                    vec![
+                        s(job.sync_id.as_str()),
+                        s(job.status.as_str()),
+                        n(u64::from(job.progress)),
+                        s(&job.message),
+                        opt(job.commit_sha.as_ref().map(|c| c.as_str())),
+                        opt(job.error.as_deref()),
+                    ],
+                    outcome_args(job),
+                    vec![opt(completed_at_ms.map(crate::shell::iso).as_deref()), s(&now_iso())],
+                ]
+                .concat(),
+            )
+            .await?;
+        if changed > 0 {
+            return Ok(Recorded::Written);
+        }
+        match self.status_of(&job.sync_id).await? {
+            Some(row) if row.status.is_terminal() => Ok(Recorded::AlreadyEnded { status: row.status, error: row.error }),
+            Some(_) => Err(StoreError::Other("the sync's row changed nothing".into())),
+            None => Err(StoreError::ProjectGone),
+        }
+    }
+
+    fn take_rows_written(&self) -> u64 {
+        self.db.take_rows_written()
+    }
+}

@@ -1,0 +1,105 @@
+//! `file_versions` as the API reads them: the files active at a chain position, a path's
+//! history, and what a sync changed. (The engine's writes are in `engine_store`.)
+
+use super::{n, s, Db, DbResult};
+use crate::api::{ChangeView, FileHistoryView, FileView};
+use serde::Deserialize;
+
+/// A version is active at chain position ?2 when introduced at or before it and not
+/// superseded by then.
+pub(super) const VISIBLE_AT: &str = "introduced_seq <= ?2 AND (superseded_seq IS NULL OR superseded_seq > ?2)";
+
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct FileRow {
+    pub path: String,
+    pub mode: String,
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    pub sync_id: String,
+}
+
+impl FileRow {
+    fn view(self) -> FileView {
+        FileView { path: self.path, mode: self.mode, kind: self.kind, sha: self.sha, size: self.size, sync_id: self.sync_id }
+    }
+}
+
+impl Db {
+    /// Files active right after the sync at `seq`, under `prefix`, in path order after `after`.
+    pub async fn files_at_seq(&self, project: &str, seq: u64, prefix: &str, after: &str, limit: u32) -> DbResult<Vec<FileView>> {
+        let rows: Vec<FileRow> = self
+            .all(
+                &format!(
+                    "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions \
+                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path > ?3 AND path >= ?4 \
+                     AND substr(path, 1, length(?4)) = ?4 ORDER BY path LIMIT ?5"
+                ),
+                &[s(project), n(seq), s(after), s(prefix), n(u64::from(limit))],
+            )
+            .await?;
+        Ok(rows.into_iter().map(FileRow::view).collect())
+    }
+
+    /// Every committed version of a path, newest first, introduced before chain position
+    /// `before`, each with its position (the page key). Marks of a sync still running are
+    /// hidden.
+    pub async fn file_history(&self, project: &str, current_seq: u64, path: &str, before: u64, limit: u32) -> DbResult<Vec<(FileHistoryView, u64)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(flatten)]
+            file: FileRow,
+            superseded_by_sync_id: Option<String>,
+            introduced_seq: u64,
+        }
+        let rows: Vec<Row> = self
+            .all(
+                "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id, introduced_seq, \
+                 CASE WHEN superseded_seq <= ?2 THEN superseded_by_sync_id END AS superseded_by_sync_id \
+                 FROM file_versions WHERE project_id = ?1 AND path = ?3 AND introduced_seq <= ?2 AND introduced_seq < ?4 \
+                 ORDER BY introduced_seq DESC LIMIT ?5",
+                &[s(project), n(current_seq), s(path), n(before), n(u64::from(limit))],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let f = r.file;
+                let view = FileHistoryView {
+                    path: f.path,
+                    mode: f.mode,
+                    kind: f.kind,
+                    sha: f.sha,
+                    size: f.size,
+                    sync_id: f.sync_id,
+                    superseded_by_sync_id: r.superseded_by_sync_id,
+                };
+                (view, r.introduced_seq)
+            })
+            .collect())
+    }
+
+    /// What a completed sync changed, derived from the versions it introduced and
+    /// superseded, in path order after `after`. Those never change once it completed, so
+    /// the pages of one sync are one snapshot.
+    pub async fn changes(&self, sync: &str, after: &str, limit: u32) -> DbResult<Vec<ChangeView>> {
+        self.all(
+            "SELECT * FROM ( \
+               SELECT n.path AS path, \
+                 CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.id IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
+                 n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha \
+               FROM file_versions n \
+               LEFT JOIN file_versions o ON o.superseded_by_sync_id = n.introduced_sync_id \
+                 AND o.project_id = n.project_id AND o.path = COALESCE(n.previous_path, n.path) \
+               WHERE n.introduced_sync_id = ?1 \
+               UNION ALL \
+               SELECT o.path, 'removed', NULL, o.sha, NULL FROM file_versions o \
+               WHERE o.superseded_by_sync_id = ?1 AND NOT EXISTS ( \
+                 SELECT 1 FROM file_versions n WHERE n.introduced_sync_id = ?1 AND n.project_id = o.project_id \
+                 AND (n.path = o.path OR n.previous_path = o.path)) \
+             ) WHERE path > ?2 ORDER BY path LIMIT ?3",
+            &[s(sync), s(after), n(u64::from(limit))],
+        )
+        .await
+    }
+}

@@ -1,0 +1,164 @@
+//! D1: every SQL statement of the service lives in this folder, one file per table (and
+//! one for the engine's `Store`). Statements go through `Db`, which counts them on the
+//! slice's meter and the rows they write, and turns D1's errors into `DbError` — the one
+//! place a unique violation is recognised.
+//!
+//! Architecture invariant: no SQL outside `shell::d1`; callers get typed rows.
+
+mod deliveries;
+mod engine_store;
+mod faults;
+mod files;
+mod github_cache;
+mod memory;
+mod projects;
+mod rows;
+mod syncs;
+mod users;
+
+pub use engine_store::EngineStore;
+pub use projects::{NewProject, ProjectUpdate};
+pub use rows::{ProjectRow, SyncRow};
+pub use syncs::QueuedSync;
+
+use crate::engine::{Meter, StoreError};
+use crate::error::AppError;
+use crate::sqlbatch::D1_MAX_PARAMS;
+use serde::de::DeserializeOwned;
+use std::cell::Cell;
+use std::fmt;
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+
+/// The statuses of a sync that is queued or running (the partial unique index's).
+pub(crate) const RUNNING_STATUSES: &str = "('QUEUED', 'FETCHING', 'DIFFING', 'PROCESSING', 'PERSISTING')";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbError {
+    /// A unique index refused the write; `index` is what D1 names (`table.column, ...`).
+    Unique { index: String },
+    Other(String),
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbError::Unique { index } => write!(f, "D1: UNIQUE constraint failed: {index}"),
+            DbError::Other(e) => write!(f, "D1: {e}"),
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<DbError> for StoreError {
+    fn from(e: DbError) -> Self {
+        StoreError::Other(e.to_string())
+    }
+}
+
+impl DbError {
+    fn from_d1(e: impl fmt::Display) -> DbError {
+        let text = e.to_string();
+        match crate::sqlbatch::unique_violation(&text) {
+            Some(index) => DbError::Unique { index: index.to_string() },
+            None => DbError::Other(text),
+        }
+    }
+
+    /// The "one running sync per project" index refused a second one.
+    pub fn is_running_sync_conflict(&self) -> bool {
+        matches!(self, DbError::Unique { index } if index.contains("syncs.project_id"))
+    }
+}
+
+pub(crate) fn s(v: &str) -> JsValue {
+    JsValue::from_str(v)
+}
+pub(crate) fn n(v: u64) -> JsValue {
+    JsValue::from_f64(v as f64)
+}
+pub(crate) fn opt(v: Option<&str>) -> JsValue {
+    v.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+}
+
+pub struct Db {
+    db: D1Database,
+    rows_written: Cell<u64>,
+    meter: Option<Rc<Meter>>,
+    /// Whether armed test faults are honoured (`FAULT_INJECTION=true`).
+    faults: bool,
+}
+
+impl Db {
+    pub fn from_env(env: &Env, faults: bool) -> DbResult<Db> {
+        Ok(Db { db: env.d1("DB").map_err(DbError::from_d1)?, rows_written: Cell::new(0), meter: None, faults })
+    }
+
+    /// Counts every statement on `meter` (a sync slice's budget).
+    pub fn metered(mut self, meter: Rc<Meter>) -> Db {
+        self.meter = Some(meter);
+        self
+    }
+
+    fn stmt(&self, sql: &str, args: &[JsValue]) -> DbResult<D1PreparedStatement> {
+        // Bulk rows travel as one JSON parameter (`sqlbatch`); a statement that still needs
+        // more than D1 accepts is a bug of ours, reported as such rather than by D1.
+        if args.len() > D1_MAX_PARAMS {
+            return Err(DbError::Other(format!("{} parameters for one statement: {sql}", args.len())));
+        }
+        self.db.prepare(sql).bind(args).map_err(DbError::from_d1)
+    }
+
+    fn spend(&self, statements: usize) {
+        if let Some(m) = &self.meter {
+            m.query(statements as u32);
+        }
+    }
+
+    fn count(&self, result: &D1Result) -> u64 {
+        let meta = result.meta().ok().flatten();
+        let written = meta.as_ref().and_then(|m| m.rows_written).unwrap_or(0) as u64;
+        self.rows_written.set(self.rows_written.get() + written);
+        meta.and_then(|m| m.changes).unwrap_or(0) as u64
+    }
+
+    async fn all<T: DeserializeOwned>(&self, sql: &str, args: &[JsValue]) -> DbResult<Vec<T>> {
+        self.spend(1);
+        let result = self.stmt(sql, args)?.all().await.map_err(DbError::from_d1)?;
+        result.results::<T>().map_err(DbError::from_d1)
+    }
+
+    async fn first<T: DeserializeOwned>(&self, sql: &str, args: &[JsValue]) -> DbResult<Option<T>> {
+        Ok(self.all::<T>(sql, args).await?.into_iter().next())
+    }
+
+    /// Runs a write; returns the number of rows it changed.
+    async fn run(&self, sql: &str, args: &[JsValue]) -> DbResult<u64> {
+        self.spend(1);
+        let result = self.stmt(sql, args)?.run().await.map_err(DbError::from_d1)?;
+        Ok(self.count(&result))
+    }
+
+    /// Runs statements as one transaction; returns the rows each changed.
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<u64>> {
+        if statements.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.spend(statements.len());
+        let results = self.db.batch(statements).await.map_err(DbError::from_d1)?;
+        Ok(results.iter().map(|r| self.count(r)).collect())
+    }
+
+    pub fn take_rows_written(&self) -> u64 {
+        self.rows_written.replace(0)
+    }
+}
+

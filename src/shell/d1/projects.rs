@@ -1,0 +1,125 @@
+//! `projects`: a repository and branch a user connected, its chain head, and the cron's
+//! head-check state.
+
+use super::rows::PROJECT_COLUMNS;
+use super::{n, opt, s, Db, DbResult, ProjectRow};
+use crate::domain::{BranchName, CommitSha, Id, RepoName};
+use serde::Deserialize;
+
+/// A project as created.
+pub struct NewProject<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub repository: &'a RepoName,
+    pub branch: &'a BranchName,
+    pub tracked: bool,
+    pub github_token_enc: Option<&'a str>,
+    pub now: &'a str,
+}
+
+/// The fields a PATCH may change, all resolved (unchanged ones carry the old value).
+pub struct ProjectUpdate<'a> {
+    pub name: &'a str,
+    pub branch: &'a BranchName,
+    pub tracked: bool,
+    pub github_token_enc: Option<&'a str>,
+    pub now: &'a str,
+}
+
+impl Db {
+    pub async fn project_for_user(&self, user: &str, project: &str) -> DbResult<Option<ProjectRow>> {
+        self.first(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1 AND user_id = ?2"), &[s(project), s(user)])
+            .await
+    }
+
+    pub async fn project(&self, project: &str) -> DbResult<Option<ProjectRow>> {
+        self.first(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1"), &[s(project)]).await
+    }
+
+    /// A user's projects in creation order, after the `(created_at, id)` key.
+    pub async fn projects_of(&self, user: &str, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<ProjectRow>> {
+        let (after_time, after_id) = after.unzip();
+        self.all(
+            &format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE user_id = ?1 \
+                 AND (?2 IS NULL OR created_at > ?2 OR (created_at = ?2 AND id > ?3)) ORDER BY created_at, id LIMIT ?4"
+            ),
+            &[s(user), opt(after_time), opt(after_id), n(u64::from(limit))],
+        )
+        .await
+    }
+
+    pub async fn insert_project(&self, p: &NewProject<'_>) -> DbResult<()> {
+        self.run(
+            "INSERT INTO projects (id, user_id, name, repository, branch, tracked, github_token_enc, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            &[
+                s(p.id),
+                s(p.user_id),
+                s(p.name),
+                s(p.repository.as_str()),
+                s(p.branch.as_str()),
+                n(u64::from(p.tracked)),
+                opt(p.github_token_enc),
+                s(p.now),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Applies a PATCH; a new branch forgets the head check made for the old one.
+    pub async fn update_project(&self, user: &str, project: &str, u: &ProjectUpdate<'_>) -> DbResult<()> {
+        self.run(
+            "UPDATE projects SET name = ?3, branch = ?4, tracked = ?5, github_token_enc = ?6, updated_at = ?7, \
+             head_etag = CASE WHEN branch = ?4 THEN head_etag END, head_sha = CASE WHEN branch = ?4 THEN head_sha END \
+             WHERE id = ?1 AND user_id = ?2",
+            &[s(project), s(user), s(u.name), s(u.branch.as_str()), n(u64::from(u.tracked)), opt(u.github_token_enc), s(u.now)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_project(&self, user: &str, project: &str) -> DbResult<()> {
+        self.run("DELETE FROM projects WHERE id = ?1 AND user_id = ?2", &[s(project), s(user)]).await?;
+        Ok(())
+    }
+
+    /// Tracked projects on a repository (GitHub names are case-insensitive) and branch.
+    pub async fn tracked_on(&self, repository: &RepoName, branch: &BranchName) -> DbResult<Vec<ProjectRow>> {
+        self.all(
+            &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE tracked = 1 AND repository = ?1 COLLATE NOCASE AND branch = ?2"),
+            &[s(repository.as_str()), s(branch.as_str())],
+        )
+        .await
+    }
+
+    /// Tracked projects, least recently checked first.
+    pub async fn due_for_head_check(&self, limit: u64) -> DbResult<Vec<Id>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: Id,
+        }
+        let rows: Vec<Row> = self
+            .all(
+                "SELECT id FROM projects WHERE tracked = 1 ORDER BY head_checked_at IS NOT NULL, head_checked_at, id LIMIT ?1",
+                &[n(limit)],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Records a head check; `seen` (an ETag and the commit that answer named) replaces
+    /// what was stored, `None` keeps it.
+    pub async fn record_head_check(&self, project: &str, now: &str, seen: Option<(&str, &CommitSha)>) -> DbResult<()> {
+        let (etag, sha) = seen.unzip();
+        self.run(
+            "UPDATE projects SET head_checked_at = ?2, head_etag = COALESCE(?3, head_etag), head_sha = COALESCE(?4, head_sha) \
+             WHERE id = ?1",
+            &[s(project), s(now), opt(etag), opt(sha.map(CommitSha::as_str))],
+        )
+        .await?;
+        Ok(())
+    }
+}

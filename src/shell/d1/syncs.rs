@@ -1,0 +1,120 @@
+//! `syncs`: the rows a user sees. Inserting a QUEUED row is where the "one running sync per
+//! project" index speaks; every later change of a row is guarded by its current status
+//! (an ended row is never rewritten), here and in the engine's store.
+
+use super::rows::SYNC_COLUMNS;
+use super::{n, opt, s, Db, DbResult, SyncRow, RUNNING_STATUSES};
+use crate::domain::{BranchName, CommitSha, Id, SyncKind, Trigger};
+
+/// A sync as recorded before its object is started.
+pub struct QueuedSync<'a> {
+    pub id: &'a str,
+    pub project_id: &'a Id,
+    pub kind: SyncKind,
+    pub trigger: Trigger,
+    pub branch: &'a BranchName,
+    /// For restores: the sync whose state is wanted, and its commit.
+    pub restored_from: Option<(&'a Id, Option<&'a CommitSha>)>,
+    /// The branch becomes the project's (a start that names another branch).
+    pub set_project_branch: bool,
+    pub now: &'a str,
+}
+
+impl Db {
+    pub async fn sync_for_user(&self, user: &str, sync: &str) -> DbResult<Option<SyncRow>> {
+        self.first(
+            &format!("SELECT {SYNC_COLUMNS} FROM syncs s JOIN projects p ON p.id = s.project_id WHERE s.id = ?1 AND p.user_id = ?2"),
+            &[s(sync), s(user)],
+        )
+        .await
+    }
+
+    pub async fn sync(&self, sync: &str) -> DbResult<Option<SyncRow>> {
+        self.first(&format!("SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.id = ?1"), &[s(sync)]).await
+    }
+
+    pub async fn running_sync(&self, project: &Id) -> DbResult<Option<SyncRow>> {
+        self.first(
+            &format!("SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.project_id = ?1 AND s.status IN {RUNNING_STATUSES}"),
+            &[s(project.as_str())],
+        )
+        .await
+    }
+
+    /// A project's syncs, newest first, after the `(started_at, id)` key.
+    pub async fn history(&self, project: &Id, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<SyncRow>> {
+        let (after_time, after_id) = after.unzip();
+        self.all(
+            &format!(
+                "SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.project_id = ?1 \
+                 AND (?2 IS NULL OR s.started_at < ?2 OR (s.started_at = ?2 AND s.id < ?3)) \
+                 ORDER BY s.started_at DESC, s.id DESC LIMIT ?4"
+            ),
+            &[s(project.as_str()), opt(after_time), opt(after_id), n(u64::from(limit))],
+        )
+        .await
+    }
+
+    /// Inserts the QUEUED row (and, with it, the project's new branch). A project that has
+    /// a queued or running sync refuses it: `DbError::Unique` on `syncs.project_id`.
+    pub async fn insert_queued(&self, q: &QueuedSync<'_>) -> DbResult<()> {
+        let (restored_id, restored_commit) = q.restored_from.unzip();
+        let mut statements = vec![self.stmt(
+            "INSERT INTO syncs (id, project_id, kind, trigger, branch, commit_sha, status, progress, message, \
+             restored_from_sync_id, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, 'Queued', ?7, ?8, ?8)",
+            &[
+                s(q.id),
+                s(q.project_id.as_str()),
+                s(q.kind.as_str()),
+                s(q.trigger.as_str()),
+                s(q.branch.as_str()),
+                opt(restored_commit.flatten().map(CommitSha::as_str)),
+                opt(restored_id.map(Id::as_str)),
+                s(q.now),
+            ],
+        )?];
+        if q.set_project_branch {
+            statements.push(self.stmt(
+                "UPDATE projects SET branch = ?2, head_etag = NULL, head_sha = NULL, updated_at = ?3 WHERE id = ?1",
+                &[s(q.project_id.as_str()), s(q.branch.as_str()), s(q.now)],
+            )?);
+        }
+        self.batch(statements).await?;
+        Ok(())
+    }
+
+    /// Ends a row FAILED with `error` if (and only if) it is still queued or running.
+    pub async fn fail_if_running(&self, sync: &str, error: &str, now: &str) -> DbResult<bool> {
+        self.end_if_running(sync, "FAILED", Some(error), &format!("Sync failed: {error}"), now).await
+    }
+
+    /// Ends a row CANCELLED if it is still queued or running.
+    pub async fn cancel_if_running(&self, sync: &str, now: &str) -> DbResult<bool> {
+        self.end_if_running(sync, "CANCELLED", None, "Sync cancelled; nothing was changed", now).await
+    }
+
+    async fn end_if_running(&self, sync: &str, status: &str, error: Option<&str>, message: &str, now: &str) -> DbResult<bool> {
+        let changed = self
+            .run(
+                &format!(
+                    "UPDATE syncs SET status = ?2, error = ?3, message = ?4, completed_at = ?5, updated_at = ?5 \
+                     WHERE id = ?1 AND status IN {RUNNING_STATUSES}"
+                ),
+                &[s(sync), s(status), opt(error), s(message), s(now)],
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Running rows that started before `started_before`, least recently written first.
+    pub async fn running_since(&self, started_before: &str, limit: u64) -> DbResult<Vec<SyncRow>> {
+        self.all(
+            &format!(
+                "SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.status IN {RUNNING_STATUSES} AND s.started_at < ?1 \
+                 ORDER BY s.updated_at, s.id LIMIT ?2"
+            ),
+            &[s(started_before), n(limit)],
+        )
+        .await
+    }
+}

@@ -1,0 +1,88 @@
+//! The fan-out queue's consumer (this worker produces and consumes it). A `Push` becomes
+//! one `Start` per tracked project (sent in batches), then its delivery is recorded; a
+//! `Start` starts that project's sync. What to do is decided in `crate::fanout`; refusals
+//! are retried with a delay, and a message that keeps failing ends in the dead-letter
+//! queue, whose consumer records it in D1 for an operator.
+
+use super::starts::{start_sync, StartRequest};
+use super::{iso, now_ms, Services};
+use crate::domain::{SyncKind, Trigger};
+use crate::error::AppError;
+use crate::fanout::{decide_start, retry_delay_secs, Message, Refusal, StartDecision, SEND_BATCH_MAX};
+use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+
+/// The producer binding of the fan-out queue (wrangler.toml).
+pub const FANOUT_BINDING: &str = "FANOUT";
+/// Queue names end so for dead-letter queues (wrangler.toml).
+const DEAD_LETTER_SUFFIX: &str = "-dlq";
+
+pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
+    let Ok(svc) = Services::from_env(env) else {
+        batch.retry_all();
+        return;
+    };
+    let dead_letters = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
+    for message in batch.iter() {
+        let Ok(message) = message else { continue };
+        if dead_letters {
+            let body = message.body().to_string();
+            worker::console_error!("fan-out: dead letter {}: {body}", message.id());
+            match svc.db.record_dead_letter(&message.id(), &batch.queue(), &body, &iso(now_ms())).await {
+                Ok(()) => message.ack(),
+                Err(_) => message.retry(),
+            }
+            continue;
+        }
+        let outcome = match serde_json::from_value::<Message>(message.body().clone()) {
+            Ok(parsed) => handle(&svc, parsed).await,
+            // A poisoned message never parses: retried until it is dead-lettered.
+            Err(e) => {
+                worker::console_error!("fan-out: message {} is not one of ours: {e}", message.id());
+                Err(Refusal::Poisoned)
+            }
+        };
+        match outcome.map_err(retry_delay_secs) {
+            Ok(()) | Err(None) => message.ack(),
+            Err(Some(delay)) => message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build()),
+        }
+    }
+}
+
+async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
+    match message {
+        Message::Push { delivery, repository, branch, after } => {
+            let projects = svc.db.tracked_on(&repository, &branch).await.map_err(|_| Refusal::Transient)?;
+            let starts: Vec<Message> = projects
+                .iter()
+                .map(|p| Message::Start { project_id: p.id.clone(), trigger: Trigger::Webhook, after: after.clone() })
+                .collect();
+            let queue = svc.env.queue(FANOUT_BINDING).map_err(|_| Refusal::Transient)?;
+            for chunk in starts.chunks(SEND_BATCH_MAX) {
+                queue.send_batch(chunk.to_vec()).await.map_err(|_| Refusal::Transient)?;
+            }
+            if let Some(id) = delivery {
+                let now = iso(now_ms());
+                svc.db.record_delivery(&id, "push", starts.len() as u64, &now).await.map_err(|_| Refusal::Transient)?;
+            }
+            Ok(())
+        }
+        Message::Start { project_id, trigger, after } => {
+            let Some(project) = svc.db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
+                return Err(Refusal::Final);
+            };
+            if let StartDecision::Skip(why) = decide_start(project.tracked, project.current_commit_sha.as_ref(), after.as_ref()) {
+                worker::console_log!("fan-out: project {project_id}: {why}");
+                return Ok(());
+            }
+            let request = StartRequest { project: &project, kind: SyncKind::Sync, trigger, branch: &project.branch, restore_from: None };
+            match start_sync(svc, request).await {
+                Ok(_) => Ok(()),
+                Err(AppError::Conflict { .. }) => Err(Refusal::Busy),
+                Err(e) => {
+                    worker::console_warn!("fan-out: project {project_id}: {e}");
+                    Err(Refusal::Transient)
+                }
+            }
+        }
+    }
+}

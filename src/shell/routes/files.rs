@@ -1,0 +1,87 @@
+//! What a project holds: files (now or right after an earlier sync), a path's history, what
+//! a sync changed, and the memory entries. Every list's cursor carries the chain position
+//! its first page read, so a sync that completes between two pages changes nothing in them.
+
+use super::super::d1::ProjectRow;
+use super::super::http::json;
+use super::super::Services;
+use super::{project_of, sync_of};
+use crate::api::{encode_cursor, query_param, ChangeView, Page, PageRequest};
+use crate::content::{fts_query, fts_scope};
+use crate::domain::SyncStatus;
+use crate::error::{AppError, AppResult};
+use worker::Response;
+
+/// The chain position to read files at: `at` (a completed sync of this project) or now.
+async fn seq_for(svc: &Services<'_>, project: &ProjectRow, at: Option<String>) -> AppResult<u64> {
+    let Some(at) = at.filter(|a| !a.is_empty()) else { return Ok(project.current_seq) };
+    let target = match svc.db.sync(&at).await? {
+        Some(t) if t.project_id == project.id => t,
+        _ => return Err(AppError::not_found("sync")),
+    };
+    match (target.status, target.seq) {
+        (SyncStatus::Complete, Some(seq)) => Ok(seq),
+        _ => Err(AppError::conflict(format!("sync {at} did not complete, so no state was ever active after it"))),
+    }
+}
+
+pub async fn files(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let project = project_of(svc, user, id).await?;
+    let seq = page.snapshot(1, seq_for(svc, &project, query_param(query, "at")).await?)?;
+    let prefix = query_param(query, "prefix").unwrap_or_default();
+    let after = page.after_key(0).unwrap_or("");
+    let rows = svc.db.files_at_seq(project.id.as_str(), seq, &prefix, after, page.limit + 1).await?;
+    json(200, &Page::from_overfetch(rows, page.limit, |f| vec![f.path.clone(), seq.to_string()]))
+}
+
+pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let path = query_param(query, "path").filter(|p| !p.is_empty()).ok_or_else(|| AppError::invalid("path", "is required"))?;
+    let project = project_of(svc, user, id).await?;
+    let current = page.snapshot(1, project.current_seq)?;
+    let before = page.after_key(0).and_then(|k| k.parse::<u64>().ok()).unwrap_or(current + 1);
+    let rows = svc.db.file_history(project.id.as_str(), current, &path, before, page.limit + 1).await?;
+    let page_out = Page::from_overfetch(rows, page.limit, |(_, seq)| vec![seq.to_string(), current.to_string()]);
+    json(200, &Page { items: page_out.items.into_iter().map(|(v, _)| v).collect(), next_cursor: page_out.next_cursor })
+}
+
+pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let sync = sync_of(svc, user, id).await?;
+    // Only a completed sync changed anything; staged rows of a running one are not changes yet.
+    let rows: Vec<ChangeView> = if sync.status == SyncStatus::Complete {
+        svc.db.changes(sync.id.as_str(), page.after_key(0).unwrap_or(""), page.limit + 1).await?
+    } else {
+        Vec::new()
+    };
+    json(200, &Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone()]))
+}
+
+pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let project = project_of(svc, user, id).await?;
+    let scope = project.repository.canonical();
+    let q = query_param(query, "q").unwrap_or_default();
+    if q.trim().is_empty() {
+        // Cursor: (path, chunk, snapshot).
+        let seq = page.snapshot(2, project.current_seq)?;
+        let after = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0));
+        let rows = svc.db.memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
+        return json(200, &Page::from_overfetch(rows, page.limit, |m| vec![m.path.clone(), m.chunk.to_string(), seq.to_string()]));
+    }
+    let fts = fts_query(&q, &fts_scope(&scope)).ok_or_else(|| AppError::invalid("q", "has no word to search for"))?;
+    // Cursor: (offset, snapshot, newest chunk ranked).
+    let seq = page.snapshot(1, project.current_seq)?;
+    let offset: u64 = page.after_key(0).and_then(|o| o.parse().ok()).unwrap_or(0);
+    let max_chunk = match page.after_key(2).and_then(|c| c.parse().ok()) {
+        Some(c) => c,
+        None => svc.db.newest_chunk().await?,
+    };
+    let mut rows = svc.db.memory_search(project.id.as_str(), seq, &fts, max_chunk, offset, page.limit + 1).await?;
+    let next_cursor = (rows.len() > page.limit as usize).then(|| {
+        rows.truncate(page.limit as usize);
+        encode_cursor(&[(offset + u64::from(page.limit)).to_string(), seq.to_string(), max_chunk.to_string()])
+    });
+    json(200, &Page { items: rows, next_cursor })
+}

@@ -1,0 +1,131 @@
+//! Projects: create (checked against GitHub), list, patch, delete, and the repository's
+//! branches.
+
+use super::super::crypto::{encrypt_token, new_id};
+use super::super::d1::{NewProject, ProjectRow, ProjectUpdate};
+use super::super::github_http::GitHubHttp;
+use super::super::http::{body, json, no_content};
+use super::super::{iso, now_ms, sync_client, Services};
+use super::project_of;
+use crate::api::{BranchView, CreateProject, Page, PageRequest, PatchProject, TokenChange};
+use crate::domain::{BranchName, RepoName};
+use crate::error::{AppError, AppResult};
+use crate::github::GhError;
+use std::rc::Rc;
+use worker::{Request, Response};
+
+/// Confirms the branch exists (422 when GitHub says it does not).
+async fn check_branch(gh: &GitHubHttp, repo: &RepoName, branch: &BranchName) -> AppResult<()> {
+    match gh.head_if_moved(repo, branch, None).await {
+        Ok(_) => Ok(()),
+        Err(GhError::NotFound(_)) => Err(AppError::GitHub(format!("branch {branch} does not exist in {repo}"))),
+        Err(GhError::EmptyRepository) => Err(AppError::GitHub(format!("{repo} is empty: it has no branches yet"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A token sealed for storage, if one is given.
+async fn seal(svc: &Services<'_>, token: Option<&str>) -> AppResult<Option<String>> {
+    match token {
+        Some(t) => Ok(Some(encrypt_token(&svc.settings.token_keys()?, t).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppResult<Response> {
+    let input = CreateProject::parse(&body(req).await?)?;
+    // Sealed first: without TOKEN_ENCRYPTION_KEY a project with a token is refused.
+    let sealed = seal(svc, input.github_token.as_deref()).await?;
+    let token = input.github_token.clone().or_else(|| svc.settings.github_token.clone());
+    let gh = GitHubHttp::new(&svc.settings.github_api_url, token, Some(Rc::clone(&svc.db)));
+    let info = match gh.repo(&input.repository).await {
+        Ok(info) => info,
+        Err(GhError::NotFound(_)) => {
+            return Err(AppError::GitHub(format!("repository {} was not found (or the token cannot see it)", input.repository)))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let branch = match input.branch {
+        Some(b) => b,
+        None => {
+            let default = info.default_branch.ok_or_else(|| AppError::GitHub("the repository has no default branch".into()))?;
+            BranchName::parse(&default).map_err(|e| AppError::GitHub(format!("default branch: {e}")))?
+        }
+    };
+    check_branch(&gh, &input.repository, &branch).await?;
+    let id = new_id()?;
+    let now = iso(now_ms());
+    svc.db
+        .insert_project(&NewProject {
+            id: &id,
+            user_id: user,
+            name: &input.name,
+            repository: &input.repository,
+            branch: &branch,
+            tracked: input.tracked,
+            github_token_enc: sealed.as_deref(),
+            now: &now,
+        })
+        .await?;
+    json(201, &project_of(svc, user, &id).await?.view())
+}
+
+pub async fn list(svc: &Services<'_>, user: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let after = page.after_key(0).zip(page.after_key(1));
+    let rows = svc.db.projects_of(user, after, page.limit + 1).await?;
+    let views = rows.iter().map(ProjectRow::view).collect();
+    json(200, &Page::from_overfetch(views, page.limit, |p| vec![p.created_at.clone(), p.id.clone()]))
+}
+
+pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) -> AppResult<Response> {
+    let patch = PatchProject::parse(&body(req).await?)?;
+    let project = project_of(svc, user, id).await?;
+    let sealed = match &patch.github_token {
+        TokenChange::Keep => project.github_token_enc.clone(),
+        TokenChange::Remove => None,
+        TokenChange::Set(t) => seal(svc, Some(t)).await?,
+    };
+    let token_changed = !matches!(patch.github_token, TokenChange::Keep);
+    let branch = patch.branch.clone().unwrap_or_else(|| project.branch.clone());
+    if branch != project.branch || token_changed {
+        // Check what GitHub says with the credentials the project will use from now on.
+        let gh = svc.github_for(sealed.as_deref()).await?;
+        check_branch(&gh, &project.repository, &branch).await?;
+    }
+    let update = ProjectUpdate {
+        name: patch.name.as_deref().unwrap_or(&project.name),
+        branch: &branch,
+        tracked: patch.tracked.unwrap_or(project.tracked),
+        github_token_enc: sealed.as_deref(),
+        now: &iso(now_ms()),
+    };
+    svc.db.update_project(user, id, &update).await?;
+    json(200, &project_of(svc, user, id).await?.view())
+}
+
+pub async fn delete(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Response> {
+    let project = project_of(svc, user, id).await?;
+    if let Some(running) = svc.db.running_sync(&project.id).await? {
+        // Best effort: the object also stops by itself once the project's rows are gone.
+        let _ = sync_client::cancel(svc.env, running.id.as_str()).await;
+    }
+    svc.db.delete_project(user, id).await?;
+    no_content()
+}
+
+pub async fn branches(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let project = project_of(svc, user, id).await?;
+    let gh = svc.github_for(project.github_token_enc.as_deref()).await?;
+    let mut all: Vec<BranchView> = gh
+        .branches(&project.repository)
+        .await?
+        .into_iter()
+        .map(|b| BranchView { name: b.name, commit_sha: b.commit.sha, protected: b.protected })
+        .collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    let after = page.after_key(0).unwrap_or("");
+    let rest: Vec<BranchView> = all.into_iter().filter(|b| b.name.as_str() > after).take(page.limit as usize + 1).collect();
+    json(200, &Page::from_overfetch(rest, page.limit, |b| vec![b.name.clone()]))
+}

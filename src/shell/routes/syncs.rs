@@ -1,0 +1,83 @@
+//! Syncs: start (202 with an eventsUrl; 409 naming the running one), restore, history and
+//! cancel.
+
+use super::super::http::{body, json};
+use super::super::starts::{start_sync, StartRequest};
+use super::super::{sync_client, Services};
+use super::{project_of, sync_of};
+use crate::api::{Page, PageRequest, Restore, StartSync, SyncStarted};
+use crate::domain::{SyncKind, SyncStatus, Trigger};
+use crate::error::{AppError, AppResult};
+use crate::sync_protocol::CancelAnswer;
+use worker::{Request, Response};
+
+pub async fn start(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) -> AppResult<Response> {
+    let input = StartSync::parse(&body(req).await?)?;
+    let project = project_of(svc, user, id).await?;
+    let branch = match input.branch {
+        Some(b) if b != project.branch => {
+            let gh = svc.github_for(project.github_token_enc.as_deref()).await?;
+            if let Err(e) = gh.head_if_moved(&project.repository, &b, None).await {
+                return Err(match e {
+                    crate::github::GhError::NotFound(_) => AppError::GitHub(format!("branch {b} does not exist in {}", project.repository)),
+                    other => other.into(),
+                });
+            }
+            b
+        }
+        Some(b) => b,
+        None => project.branch.clone(),
+    };
+    let request = StartRequest { project: &project, kind: SyncKind::Sync, trigger: Trigger::Api, branch: &branch, restore_from: None };
+    started(svc, start_sync(svc, request).await?)
+}
+
+fn started(svc: &Services<'_>, sync: super::super::d1::SyncRow) -> AppResult<Response> {
+    let events_url = sync_client::events_url(&svc.settings, sync.id.as_str())?;
+    json(202, &SyncStarted { sync: sync.view(), events_url })
+}
+
+pub async fn restore(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) -> AppResult<Response> {
+    let input = Restore::parse(&body(req).await?)?;
+    let project = project_of(svc, user, id).await?;
+    let target = match svc.db.sync(input.sync_id.as_str()).await? {
+        Some(t) if t.project_id == project.id => t,
+        _ => return Err(AppError::not_found("sync")),
+    };
+    if target.status != SyncStatus::Complete {
+        return Err(AppError::conflict(format!("sync {} did not complete, so it has no state to restore", target.id)));
+    }
+    let request = StartRequest {
+        project: &project,
+        kind: SyncKind::Restore,
+        trigger: Trigger::Api,
+        branch: &target.branch,
+        restore_from: Some(&target),
+    };
+    started(svc, start_sync(svc, request).await?)
+}
+
+pub async fn history(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let project = project_of(svc, user, id).await?;
+    let after = page.after_key(0).zip(page.after_key(1));
+    let rows = svc.db.history(&project.id, after, page.limit + 1).await?;
+    let views = rows.iter().map(|r| r.view()).collect();
+    json(200, &Page::from_overfetch(views, page.limit, |s| vec![s.started_at.clone(), s.id.clone()]))
+}
+
+pub async fn cancel(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Response> {
+    let sync = sync_of(svc, user, id).await?;
+    if sync.status.is_terminal() {
+        return Err(AppError::conflict(format!("the sync already ended ({})", sync.status.as_str())));
+    }
+    match sync_client::cancel(svc.env, sync.id.as_str()).await? {
+        CancelAnswer::Cancelling => json(202, &sync_of(svc, user, id).await?.view()),
+        CancelAnswer::TooLate => Err(AppError::conflict("the sync is already committing or has ended")),
+        // A row whose start never reached its object: nothing runs, so it ends here.
+        CancelAnswer::NoJob => {
+            svc.db.cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms())).await?;
+            json(202, &sync_of(svc, user, id).await?.view())
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Starting a sync: record its QUEUED row (the database refuses a second running sync of a
+//! project), then hand the job to its object. Used by the API, the cron and the queue.
+//! A project that looks busy is checked first: a running row whose object has no job (a
+//! start that was lost) is ended on the spot, so a wedged project recovers at the next
+//! attempt rather than at the next reaper pass.
+
+use super::d1::{ProjectRow, SyncRow};
+use super::{crypto::new_id, iso, now_ms, parse_iso, sync_client, Services};
+use super::d1::QueuedSync;
+use crate::domain::{BranchName, SyncKind, Trigger};
+use crate::engine::NewJob;
+use crate::error::{AppError, AppResult};
+use crate::reaper::{decide, RunningRow, Verdict};
+use crate::sync_protocol::PokeAnswer;
+
+pub struct StartRequest<'a> {
+    pub project: &'a ProjectRow,
+    pub kind: SyncKind,
+    pub trigger: Trigger,
+    pub branch: &'a BranchName,
+    /// For restores: the completed sync whose state is wanted.
+    pub restore_from: Option<&'a SyncRow>,
+}
+
+pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<SyncRow> {
+    // Checked before anything is written: the answer carries an eventsUrl.
+    svc.settings.stream_secret()?;
+    let id = new_id()?;
+    let started = now_ms();
+    let queued = QueuedSync {
+        id: &id,
+        project_id: &req.project.id,
+        kind: req.kind,
+        trigger: req.trigger,
+        branch: req.branch,
+        restored_from: req.restore_from.map(|r| (&r.id, r.commit_sha.as_ref())),
+        set_project_branch: req.kind == SyncKind::Sync && req.branch != &req.project.branch,
+        now: &iso(started),
+    };
+    if let Err(e) = svc.db.insert_queued(&queued).await {
+        if !e.is_running_sync_conflict() {
+            return Err(e.into());
+        }
+        if !reap_running(svc, req.project).await? {
+            return Err(busy(svc, req.project).await?);
+        }
+        svc.db.insert_queued(&queued).await.map_err(|e| if e.is_running_sync_conflict() { AppError::conflict(BUSY) } else { e.into() })?;
+    }
+    if svc.db.fault("object.start").await {
+        // The invocation "died" between the insert and the call: the row has no object.
+        return row(svc, &id).await;
+    }
+    let job = NewJob {
+        sync_id: crate::domain::Id::parse(&id).map_err(|e| AppError::internal(e.0))?,
+        project_id: req.project.id.clone(),
+        repository: req.project.repository.clone(),
+        branch: req.branch.clone(),
+        kind: req.kind,
+        trigger: req.trigger,
+        restore_from: req.restore_from.map(|r| (r.id.clone(), r.seq.unwrap_or(0), r.commit_sha.clone())),
+        started_at_ms: started,
+        max_text_bytes: svc.settings.max_text_bytes,
+    };
+    if !sync_client::start(svc.env, &job).await.unwrap_or(false) {
+        let _ = svc.db.fail_if_running(&id, "the sync could not be handed to its worker; nothing was changed", &iso(now_ms())).await;
+        return Err(AppError::internal("the sync object did not take the job"));
+    }
+    row(svc, &id).await
+}
+
+const BUSY: &str = "a sync of this project is already queued or running";
+
+async fn row(svc: &Services<'_>, id: &str) -> AppResult<SyncRow> {
+    svc.db.sync(id).await?.ok_or_else(|| AppError::internal("the sync row vanished"))
+}
+
+/// The 409 that names the running sync.
+async fn busy(svc: &Services<'_>, project: &ProjectRow) -> AppResult<AppError> {
+    let running = svc.db.running_sync(&project.id).await?;
+    Ok(AppError::Conflict { message: BUSY.into(), sync: running.map(|r| serde_json::to_value(r.view()).unwrap_or_default()) })
+}
+
+/// Checks the project's running sync with its object and ends it if the reaper's rules
+/// say so. True when it was ended (the project is free now).
+async fn reap_running(svc: &Services<'_>, project: &ProjectRow) -> AppResult<bool> {
+    match svc.db.running_sync(&project.id).await? {
+        Some(running) => reap(svc, &running).await,
+        None => Ok(true),
+    }
+}
+
+/// Pokes the sync's object and acts on the verdict. True when the row was ended here.
+pub async fn reap(svc: &Services<'_>, running: &SyncRow) -> AppResult<bool> {
+    let answer = sync_client::poke(svc.env, running.id.as_str()).await;
+    let facts = RunningRow {
+        started_at_ms: parse_iso(&running.started_at),
+        updated_at_ms: running.updated_at.as_deref().map(parse_iso).unwrap_or(0),
+    };
+    match decide(facts, PokeAnswer::object_state(answer), now_ms(), svc.settings.reaper_grace_ms) {
+        Verdict::Leave => Ok(false),
+        Verdict::Fail(why) => {
+            worker::console_warn!("reaper: sync {} of project {}: {why}", running.id, running.project_id);
+            Ok(svc.db.fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?)
+        }
+    }
+}

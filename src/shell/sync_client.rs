@@ -1,0 +1,65 @@
+//! The worker's side of a sync's Durable Object: one function per command of
+//! `crate::sync_protocol`, each answering in its typed form. Routes, the cron tick, the
+//! reaper and the queue consumer all come through here.
+
+use crate::auth::{stream_token, STREAM_TOKEN_TTL_SECS};
+use crate::config::Settings;
+use crate::engine::NewJob;
+use crate::error::{AppError, AppResult};
+use crate::sync_protocol::{CancelAnswer, Command, PokeAnswer, BINDING};
+use worker::{Env, Headers, Method, Request, RequestInit, Response};
+
+async fn call(env: &Env, sync_id: &str, command: Command, body: Option<String>, headers: &[(&str, String)]) -> AppResult<Response> {
+    let namespace = env.durable_object(BINDING).map_err(AppError::internal)?;
+    let stub = namespace.id_from_name(sync_id).and_then(|id| id.get_stub()).map_err(AppError::internal)?;
+    let h = Headers::new();
+    for (name, value) in headers {
+        h.set(name, value).map_err(AppError::internal)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(if command.is_get() { Method::Get } else { Method::Post });
+    if let Some(b) = body {
+        h.set("content-type", "application/json").map_err(AppError::internal)?;
+        init.with_body(Some(b.into()));
+    }
+    init.with_headers(h);
+    let req = Request::new_with_init(&format!("https://sync-object{}", command.path()), &init).map_err(AppError::internal)?;
+    stub.fetch_with_request(req).await.map_err(AppError::internal)
+}
+
+/// Hands a recorded sync to its object; true once the object holds the job.
+pub async fn start(env: &Env, job: &NewJob) -> AppResult<bool> {
+    let body = serde_json::to_string(job).map_err(AppError::internal)?;
+    let answer = call(env, job.sync_id.as_str(), Command::Start, Some(body), &[]).await?;
+    Ok((200..300).contains(&answer.status_code()))
+}
+
+/// What the object says of its job; `None` when it could not be reached.
+pub async fn poke(env: &Env, sync_id: &str) -> Option<PokeAnswer> {
+    let mut answer = call(env, sync_id, Command::Poke, None, &[]).await.ok()?;
+    let body = answer.text().await.unwrap_or_default();
+    PokeAnswer::from_wire(answer.status_code(), &body)
+}
+
+pub async fn cancel(env: &Env, sync_id: &str) -> AppResult<CancelAnswer> {
+    let answer = call(env, sync_id, Command::Cancel, None, &[]).await?;
+    CancelAnswer::from_wire(answer.status_code()).ok_or_else(|| AppError::internal(format!("sync object answered {} to cancel", answer.status_code())))
+}
+
+/// The object's event stream (its response, passed through), or `None` when it holds no
+/// job (never started, or its storage was cleared after the retention period).
+pub async fn events(env: &Env, sync_id: &str, last_event_id: Option<String>) -> AppResult<Option<Response>> {
+    let headers: Vec<(&str, String)> = last_event_id.map(|v| ("last-event-id", v)).into_iter().collect();
+    let response = call(env, sync_id, Command::Events, None, &headers).await?;
+    match response.status_code() {
+        200 => Ok(Some(response)),
+        404 => Ok(None),
+        other => Err(AppError::internal(format!("sync object answered {other} to events"))),
+    }
+}
+
+/// `eventsUrl`: the stream with a signed, short-lived token for this sync only.
+pub fn events_url(settings: &Settings, sync_id: &str) -> AppResult<String> {
+    let token = stream_token(settings.stream_secret()?, sync_id, super::now_ms() / 1000 + STREAM_TOKEN_TTL_SECS);
+    Ok(format!("/api/v1/events/project-sync/{sync_id}?access_token={token}"))
+}

@@ -1,0 +1,113 @@
+//! What a GitHub webhook delivery means, without I/O: the event header and the payload
+//! become a `WebhookEvent`. Only the fields we act on are read (payloads run to 25 MB).
+
+use crate::domain::{BranchName, CommitSha, RepoName};
+use crate::error::{AppError, AppResult};
+use serde::Deserialize;
+
+/// GitHub's limit on a webhook payload: 25 MB.
+pub const MAX_PAYLOAD_BYTES: usize = 25 * 1024 * 1024;
+/// `X-GitHub-Delivery` values are GUIDs; anything longer than this is not one.
+pub const MAX_DELIVERY_ID_CHARS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookEvent {
+    Ping,
+    Push(Push),
+    /// Understood and deliberately not acted on (the reason says why).
+    Ignored(String),
+}
+
+/// A push to a branch: every tracked project on this repository and branch syncs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub repository: RepoName,
+    pub branch: BranchName,
+    /// The commit the branch now points at.
+    pub after: Option<CommitSha>,
+}
+
+#[derive(Deserialize)]
+struct PushWire {
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    #[serde(default)]
+    deleted: bool,
+    after: Option<String>,
+    repository: Option<RepositoryWire>,
+}
+
+#[derive(Deserialize)]
+struct RepositoryWire {
+    full_name: String,
+}
+
+/// The delivery id, when it is one we can key on.
+pub fn delivery_id(header: Option<&str>) -> Option<String> {
+    header.map(str::trim).filter(|d| !d.is_empty() && d.chars().count() <= MAX_DELIVERY_ID_CHARS).map(str::to_string)
+}
+
+pub fn interpret(event: &str, body: &[u8]) -> AppResult<WebhookEvent> {
+    match event {
+        "ping" => Ok(WebhookEvent::Ping),
+        "push" => push(body),
+        other => Ok(WebhookEvent::Ignored(format!("event {other:?} is not handled"))),
+    }
+}
+
+fn push(body: &[u8]) -> AppResult<WebhookEvent> {
+    let wire: PushWire = serde_json::from_slice(body).map_err(|e| AppError::invalid("body", format!("is not a push event ({e})")))?;
+    let (Some(git_ref), Some(repo)) = (wire.git_ref, wire.repository) else {
+        return Err(AppError::invalid("body", "a push event needs ref and repository.full_name"));
+    };
+    let Some(branch) = git_ref.strip_prefix("refs/heads/") else {
+        return Ok(WebhookEvent::Ignored("not a branch push".into()));
+    };
+    if wire.deleted {
+        return Ok(WebhookEvent::Ignored("branch deleted".into()));
+    }
+    let repository = RepoName::parse(&repo.full_name).map_err(|e| AppError::invalid("repository.full_name", e))?;
+    let branch = BranchName::parse(branch).map_err(|e| AppError::invalid("ref", e))?;
+    let after = wire.after.and_then(|a| CommitSha::parse(&a).ok()).filter(|a| a.as_str().bytes().any(|b| b != b'0'));
+    Ok(WebhookEvent::Push(Push { repository, branch, after }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(v: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn events() {
+        let sha = "a".repeat(40);
+        let push = body(json!({"ref": "refs/heads/feature/x", "after": sha, "repository": {"full_name": "Acme/Widgets"}, "commits": []}));
+        match interpret("push", &push).unwrap() {
+            WebhookEvent::Push(p) => {
+                assert_eq!((p.repository.as_str(), p.branch.as_str()), ("Acme/Widgets", "feature/x"));
+                assert_eq!(p.after.map(|a| a.to_string()), Some(sha.clone()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(interpret("ping", b"{}").unwrap(), WebhookEvent::Ping);
+        assert!(matches!(interpret("issues", b"{}").unwrap(), WebhookEvent::Ignored(_)));
+        let tag = body(json!({"ref": "refs/tags/v1", "repository": {"full_name": "a/b"}}));
+        assert!(matches!(interpret("push", &tag).unwrap(), WebhookEvent::Ignored(_)));
+        let deleted = body(json!({"ref": "refs/heads/x", "deleted": true, "after": "0".repeat(40), "repository": {"full_name": "a/b"}}));
+        assert!(matches!(interpret("push", &deleted).unwrap(), WebhookEvent::Ignored(_)));
+        for bad in [&b"not json"[..], b"{}", br#"{"ref":"refs/heads/a..b","repository":{"full_name":"a/b"}}"#] {
+            assert_eq!(interpret("push", bad).unwrap_err().status(), 400, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn delivery_ids() {
+        assert_eq!(delivery_id(Some(" 72d3162e-cc78-11e3-81ab-4c9367dc0958 ")).as_deref(), Some("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
+        assert_eq!(delivery_id(Some("")), None);
+        assert_eq!(delivery_id(Some(&"x".repeat(101))), None);
+        assert_eq!(delivery_id(None), None);
+    }
+}
