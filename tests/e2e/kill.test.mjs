@@ -24,8 +24,6 @@ import {
 
 const FILES = 12_000;
 const PHASES = ['FETCHING', 'DIFFING', 'PROCESSING', 'PERSISTING'];
-/** How long after a phase is first seen the kill may come (ms, chosen at random below it). */
-const WINDOW_MS = { FETCHING: 1_500, DIFFING: 150, PROCESSING: 1_500, PERSISTING: 1_500 };
 
 let world;
 let alice;
@@ -37,6 +35,9 @@ const test = worldTest(() => world);
 before(async () => {
   world = await startWorld();
   alice = await world.createUser('killer');
+  // Every D1 statement of a sync waits 100 ms, as over a slow link, so that DIFFING and
+  // PERSISTING last long enough here to be hit.
+  await world.armFault('d1.slow', 100);
   repo = createRepo(world.root, 'acme', 'killed');
 });
 
@@ -85,42 +86,61 @@ async function assertVisibleStateIsACompletedOne(label) {
 }
 
 /**
- * Follows sync `id` and kills the runtime once in each of `phases` (a phase the sync has
- * already passed is skipped), at a random moment after it is first seen; checks the state
- * after every restart and measures how long the sync takes to move again.
+ * Follows sync `id` and kills the runtime once in each of `phases`: when the sync is seen
+ * in (or past) the phase, after a random pause shorter than the phase lasts here. The kill
+ * lands where the sync is then, which is what is recorded. After every restart the
+ * visible state is checked; the time until the sync moves again is its resume time.
  */
-async function killThrough(label, id, phases) {
-  for (const wanted of phases) {
-    let seen = await getSync(id);
-    while (!TERMINAL.includes(seen.status) && STATUS_ORDER.indexOf(seen.status) < STATUS_ORDER.indexOf(wanted)) {
-      await sleep(20);
-      seen = await getSync(id);
+async function killThrough(label, id, phases, windows) {
+  let pending = null; // the last kill, until the sync is seen moving again
+  const watch = async () => {
+    const now = await getSync(id);
+    if (pending && (now.message !== pending.before.message || now.progress !== pending.before.progress || now.status !== pending.before.status)) {
+      pending.kill.resumeMs = Date.now() - pending.restartedAt;
+      pending = null;
     }
-    if (seen.status !== wanted) continue; // already past it (or ended)
-    await sleep(Math.floor(Math.random() * WINDOW_MS[wanted]));
-    const before = await getSync(id);
+    return now;
+  };
+  for (const wanted of phases) {
+    let seen = await watch();
+    // After a kill, first see the sync move again by itself (that is its resume time).
+    const resumeBy = Date.now() + 60_000;
+    while (pending && !TERMINAL.includes(seen.status)) {
+      if (Date.now() > resumeBy) throw new Error(`${label}: no progress within 60 s of a restart: ${JSON.stringify(seen)}`);
+      await sleep(15);
+      seen = await watch();
+    }
+    while (!TERMINAL.includes(seen.status) && STATUS_ORDER.indexOf(seen.status) < STATUS_ORDER.indexOf(wanted)) {
+      await sleep(15);
+      seen = await watch();
+    }
+    if (TERMINAL.includes(seen.status)) break;
+    await sleep(Math.floor(Math.random() * (windows[wanted] ?? 50)));
+    const before = await watch();
     if (TERMINAL.includes(before.status)) break;
     await world.killAndRestart();
-    const restartedAt = Date.now();
-    await assertVisibleStateIsACompletedOne(`${label}, after a kill in ${before.status}`);
     const kill = { sync: label, wanted, at: before.status, resumeMs: null };
     kills.push(kill);
-    // The sync moves again by itself (its alarm): a new row write changes the message or progress.
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const now = await getSync(id);
-      if (now.message !== before.message || now.progress !== before.progress || now.status !== before.status) break;
-      if (Date.now() > until) throw new Error(`${label}: the sync did not move within 60 s of the restart: ${JSON.stringify(now)}`);
-      await sleep(100);
-    }
-    kill.resumeMs = Date.now() - restartedAt;
+    pending = { kill, before, restartedAt: Date.now() };
+    await assertVisibleStateIsACompletedOne(`${label}, after a kill in ${before.status}`);
   }
-  const done = await alice.waitSync(id, { timeoutMs: 120_000 });
+  const until = Date.now() + 120_000;
+  let done = await watch();
+  while (!TERMINAL.includes(done.status)) {
+    if (Date.now() > until) throw new Error(`${label}: the sync did not end by itself: ${JSON.stringify(done)}`);
+    await sleep(100);
+    done = await watch();
+  }
+  process.stderr.write(`[kill] ${label}: ${done.status} in ${(done.stats.durationMs / 1000).toFixed(1)} s (${done.message})\n`);
   const stream = await world.readEvents(`/api/v1/events/project-sync/${id}`, { token: alice.token, timeoutMs: 30_000 });
   assertEventStream(stream, { syncId: id, terminal: done.status.toLowerCase() });
   await assertVisibleStateIsACompletedOne(`${label}, ended ${done.status}`);
   return done;
 }
+
+/** Pauses (ms) before a kill, by phase: GitHub is slowed to hold FETCHING and PROCESSING. */
+const SLOWED = { FETCHING: 1_500, DIFFING: 200, PROCESSING: 1_500, PERSISTING: 1_000 };
+const UNSLOWED = { FETCHING: 200, DIFFING: 200, PROCESSING: 20, PERSISTING: 1_000 };
 
 /** Slows the routes that hold FETCHING and PROCESSING long enough to be hit. */
 function slowGitHub() {
@@ -135,17 +155,17 @@ test('a first sync killed in every phase ends by itself with exactly the tree', 
   project = await alice.createProject({ name: 'killed', repository: 'acme/killed' });
   slowGitHub();
   const { sync } = await alice.startSync(project.id);
-  const done = await killThrough('first', sync.id, PHASES);
+  const done = await killThrough('first', sync.id, PHASES, SLOWED);
   assert.equal(done.status, 'COMPLETE', JSON.stringify(done));
   assert.equal(done.commitSha, commit);
 });
 
 test('an incremental sync killed in every phase ends by itself', { timeout: 240_000 }, async () => {
-  writeAll(Array.from({ length: 4_000 }, (_, i) => [fileName(i * 3), `second ${i}\n`]));
+  writeAll(Array.from({ length: 6_000 }, (_, i) => [fileName(i * 3), `second ${i}\n`]));
   repo.commit('second');
   slowGitHub();
   const { sync } = await alice.startSync(project.id);
-  const done = await killThrough('incremental', sync.id, PHASES);
+  const done = await killThrough('incremental', sync.id, PHASES, SLOWED);
   assert.ok(['COMPLETE', 'FAILED'].includes(done.status), JSON.stringify(done));
 });
 
@@ -155,7 +175,7 @@ test('a restore killed in every phase it has ends by itself', { timeout: 240_000
   const res = await alice.post(`/api/v1/projects/${project.id}/restore`, { syncId: first.id });
   assert.equal(res.status, 202, res.text);
   // A restore reads no contents: its PROCESSING lasts one short step, so it is rarely hit.
-  const done = await killThrough('restore', res.json.sync.id, PHASES);
+  const done = await killThrough('restore', res.json.sync.id, PHASES, UNSLOWED);
   assert.ok(['COMPLETE', 'FAILED'].includes(done.status), JSON.stringify(done));
 });
 
@@ -170,7 +190,7 @@ test('a force-push sync killed in every phase ends by itself', { timeout: 240_00
   repo.git(['branch', '-q', '-D', 'rewrite']);
   slowGitHub();
   const { sync } = await alice.startSync(project.id);
-  const done = await killThrough('force-push', sync.id, PHASES);
+  const done = await killThrough('force-push', sync.id, PHASES, SLOWED);
   assert.ok(['COMPLETE', 'FAILED'].includes(done.status), JSON.stringify(done));
 });
 

@@ -17,6 +17,21 @@ impl Db {
         Ok(())
     }
 
+    /// Makes this connection slow (`d1.slow`: milliseconds per statement) when armed; the
+    /// kill test uses it to hold a sync in each phase long enough to be killed there.
+    pub async fn take_slowness(&self) {
+        if !self.faults {
+            return;
+        }
+        #[derive(Deserialize)]
+        struct Row {
+            remaining: u64,
+        }
+        if let Ok(Some(row)) = self.first::<Row>("SELECT remaining FROM test_faults WHERE point = 'd1.slow'", &[]).await {
+            self.slow_ms.set(row.remaining);
+        }
+    }
+
     /// Whether the fault at `point` fires now (using up one of its times). Always false
     /// unless fault injection is on; then it costs one query.
     pub async fn fault(&self, point: &str) -> bool {

@@ -95,11 +95,13 @@ pub struct Db {
     meter: Option<Rc<Meter>>,
     /// Whether armed test faults are honoured (`FAULT_INJECTION=true`).
     faults: bool,
+    /// A test fault: every statement waits this long first, as over a slow link.
+    slow_ms: Cell<u64>,
 }
 
 impl Db {
     pub fn from_env(env: &Env, faults: bool) -> DbResult<Db> {
-        Ok(Db { db: env.d1("DB").map_err(DbError::from_d1)?, rows_written: Cell::new(0), meter: None, faults })
+        Ok(Db { db: env.d1("DB").map_err(DbError::from_d1)?, rows_written: Cell::new(0), meter: None, faults, slow_ms: Cell::new(0) })
     }
 
     /// Counts every statement on `meter` (a sync slice's budget).
@@ -117,9 +119,13 @@ impl Db {
         self.db.prepare(sql).bind(args).map_err(DbError::from_d1)
     }
 
-    fn spend(&self, statements: usize) {
+    async fn spend(&self, statements: usize) {
         if let Some(m) = &self.meter {
             m.query(statements as u32);
+        }
+        let slow = self.slow_ms.get();
+        if slow > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(slow)).await;
         }
     }
 
@@ -131,7 +137,7 @@ impl Db {
     }
 
     async fn all<T: DeserializeOwned>(&self, sql: &str, args: &[JsValue]) -> DbResult<Vec<T>> {
-        self.spend(1);
+        self.spend(1).await;
         let result = self.stmt(sql, args)?.all().await.map_err(DbError::from_d1)?;
         result.results::<T>().map_err(DbError::from_d1)
     }
@@ -142,7 +148,7 @@ impl Db {
 
     /// Runs a write; returns the number of rows it changed.
     async fn run(&self, sql: &str, args: &[JsValue]) -> DbResult<u64> {
-        self.spend(1);
+        self.spend(1).await;
         let result = self.stmt(sql, args)?.run().await.map_err(DbError::from_d1)?;
         Ok(self.count(&result))
     }
@@ -152,7 +158,7 @@ impl Db {
         if statements.is_empty() {
             return Ok(Vec::new());
         }
-        self.spend(statements.len());
+        self.spend(statements.len()).await;
         let results = self.db.batch(statements).await.map_err(DbError::from_d1)?;
         Ok(results.iter().map(|r| self.count(r)).collect())
     }

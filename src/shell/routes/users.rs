@@ -10,8 +10,9 @@ use crate::error::{AppError, AppResult};
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
-/// Points where an armed fault makes the real adapter fail (see `d1::faults`).
-const FAULT_POINTS: [&str; 3] = ["record.final", "object.start", "webhook.enqueue"];
+/// Points where an armed fault makes the real adapter fail (see `d1::faults`); for
+/// `d1.slow`, `times` is the delay in milliseconds before each statement of a sync.
+const FAULT_POINTS: [&str; 4] = ["record.final", "object.start", "webhook.enqueue", "d1.slow"];
 
 fn require_admin(svc: &Services<'_>, req: &Request, what: &str) -> AppResult<()> {
     let admin = svc.settings.admin_token()?;

@@ -153,6 +153,7 @@ impl SyncObject {
         let db = Db::from_env(&self.env, settings.fault_injection)
             .map_err(|e| worker::Error::RustError(e.to_string()))?
             .metered(Rc::clone(&meter));
+        db.take_slowness().await;
         let svc = Services { env: &self.env, db: Rc::new(db), settings };
         let github = self.github_for(&svc, &mut job, &meter).await;
         let store = EngineStore { db: &svc.db };
