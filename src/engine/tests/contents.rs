@@ -95,7 +95,7 @@ fn tarball_bytes_are_kept_only_when_they_are_the_blob() {
     {
         let mut archived = w.gh.archived.borrow_mut();
         archived.insert(crlf.path.clone(), Some(b"one\r\ntwo\r\n".to_vec()));
-        archived.insert(subst.path.clone(), Some(b"a1b2c3d4e5\n".to_vec())); // as long as "$Format:%h$\n"
+        archived.insert(subst.path.clone(), Some(b"a1b2c3d4e5f\n".to_vec())); // as long as "$Format:%h$\n"
         archived.insert(ignored.path.clone(), None);
         archived.insert(pointer.path.clone(), Some(vec![0u8; 4096])); // the LFS object itself
     }
