@@ -44,7 +44,7 @@ pub fn json_chunks<T: Serialize>(rows: &[T], max_bytes: usize, max_rows: usize) 
 /// `UNIQUE constraint failed: syncs.project_id`), if that is what it says.
 pub fn unique_violation(message: &str) -> Option<&str> {
     let (_, rest) = message.split_once("UNIQUE constraint failed: ")?;
-    let columns = rest.split(|c: char| c == ':' || c == '\n').next().unwrap_or(rest).trim();
+    let columns = rest.split([':', '\n']).next().unwrap_or(rest).trim();
     (!columns.is_empty()).then_some(columns)
 }
 

@@ -62,13 +62,6 @@ impl FakeGitHub {
         self.contents.borrow().get(sha).cloned().unwrap_or_else(|| format!("content of {sha}\n").into_bytes())
     }
 
-    /// A file whose listed sha is the git blob id of its content, as in a real repository.
-    pub fn real_file(&self, path: &str, content: &[u8]) -> TreeFile {
-        let sha = CommitSha::parse(&crate::gitobj::blob_id(content)).expect("a blob id");
-        self.contents.borrow_mut().insert(sha.to_string(), content.to_vec());
-        TreeFile { path: path.into(), mode: FileMode::Regular, sha, size: Some(content.len() as u64) }
-    }
-
     async fn request(&self, route: &str) -> Result<(), GhError> {
         self.requests.set(self.requests.get() + 1);
         if let Some(meter) = self.meter.borrow().as_ref() {

@@ -115,8 +115,8 @@ fn ending_a_sync_never_touches_a_running_syncs_rows() {
     // The directory shas B committed are those of the tree, so a later incremental sync
     // that changes one file in every directory still ends with exactly the tree.
     let mut v3 = v2_files.clone();
-    for i in 0..10 {
-        v3[i] = file(&v3[i].path.clone(), 90_000 + i as u32);
+    for (i, f) in v3.iter_mut().take(10).enumerate() {
+        *f = file(&f.path.clone(), 90_000 + i as u32);
     }
     w.push("main", &sha(102), v3.clone());
     let mut c = w.job(None);

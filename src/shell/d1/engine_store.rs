@@ -38,6 +38,9 @@ fn fence(param: u8) -> String {
     format!("EXISTS (SELECT 1 FROM syncs WHERE id = ?{param} AND status IN {RUNNING_STATUSES})")
 }
 
+/// A new version as the insert reads it: path, mode, kind, sha, size, previous path.
+type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<&'a str>);
+
 /// D1 as the engine's `Store`.
 pub struct EngineStore<'a> {
     pub db: &'a Db,
@@ -187,7 +190,7 @@ impl Store for EngineStore<'_> {
     async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
         let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
         let superseded: Vec<&str> = changes.iter().filter_map(|c| c.superseded()).map(|f| f.path.as_str()).collect();
-        let introduced: Vec<(&str, &str, &str, &str, Option<u64>, Option<&str>)> = changes
+        let introduced: Vec<VersionArgs> = changes
             .iter()
             .filter_map(|c| {
                 let new = c.introduced()?;
