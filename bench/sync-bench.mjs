@@ -12,49 +12,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startWorld, createRepo, PROJECT_DIR } from '../tests/support/harness.mjs';
+import { workerdRssKb as runtimeRssKb } from '../tests/support/processes.mjs';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 if (sizes.length === 0) sizes.push(10_000);
-
-/** Every PID below `pid` (the workerd processes wrangler started). */
-function descendants(pid) {
-  const out = [];
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    let kids = [];
-    try {
-      kids = fs.readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      /* gone */
-    }
-    out.push(...kids);
-    stack.push(...kids);
-  }
-  return out;
-}
-
-function rssKb(pid) {
-  try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function isWorkerd(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'workerd';
-  } catch {
-    return false;
-  }
-}
-
-/** The summed RSS of the runtime's workerd processes, in kB. */
-function runtimeRssKb(rootPid) {
-  return descendants(rootPid).filter(isWorkerd).reduce((sum, p) => sum + rssKb(p), 0);
-}
 
 /** Samples the runtime's RSS until stopped; returns the peak. */
 function sampleMemory(rootPid) {

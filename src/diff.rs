@@ -34,18 +34,22 @@ impl FileEntry {
         self.sha == other.sha && self.mode == other.mode
     }
 
-    /// What git's rename detection keeps apart: a symlink never becomes a file (or a
-    /// submodule) by a rename, though a file may change its executable bit.
     fn object_type(&self) -> u8 {
-        match self.mode {
-            FileMode::Regular | FileMode::Executable => 0,
-            FileMode::Symlink => 1,
-            FileMode::Submodule => 2,
-        }
+        object_type(self.mode)
     }
 
     fn basename(&self) -> &str {
         self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+}
+
+/// What git's rename detection keeps apart: a symlink never becomes a file (or a
+/// submodule) by a rename, though a file may change its executable bit.
+pub fn object_type(mode: FileMode) -> u8 {
+    match mode {
+        FileMode::Regular | FileMode::Executable => 0,
+        FileMode::Symlink => 1,
+        FileMode::Submodule => 2,
     }
 }
 
@@ -124,7 +128,7 @@ pub fn diff(held: Vec<FileEntry>, wanted: Vec<FileEntry>) -> Diff {
 /// Pairs removed and added paths by object id and type, as `git diff -M` finds exact
 /// renames: within one id, a source with the same file name first, then in path order, so
 /// the result does not depend on input order.
-fn pair_renames(
+pub fn pair_renames(
     mut added: Vec<FileEntry>,
     mut removed: Vec<FileEntry>,
 ) -> (Vec<Change>, Vec<FileEntry>, Vec<FileEntry>) {
@@ -230,7 +234,8 @@ mod tests {
     #[test]
     fn table() {
         let empty = || FileEntry { sha: ObjectSha::parse(EMPTY_BLOB_SHA).unwrap(), ..f("x", 'a') };
-        let cases: Vec<(&str, Vec<FileEntry>, Vec<FileEntry>, Vec<&str>, (u64, u64, u64, u64, u64))> = vec![
+        type Case<'a> = (&'a str, Vec<FileEntry>, Vec<FileEntry>, Vec<&'a str>, (u64, u64, u64, u64, u64));
+        let cases: Vec<Case> = vec![
             ("first sync adds everything", vec![], vec![f("b", '1'), f("a", '2')], vec!["A a", "A b"], (2, 0, 0, 0, 0)),
             ("identical state", vec![f("a", '1')], vec![f("a", '1')], vec![], (0, 0, 0, 1, 0)),
             ("content change", vec![f("a", '1')], vec![f("a", '2')], vec!["M a"], (0, 1, 0, 0, 0)),

@@ -16,6 +16,7 @@ pub mod error;
 pub mod fanout;
 pub mod github;
 pub mod gitobj;
+pub mod merge;
 pub mod progress;
 pub mod reaper;
 pub mod routing;

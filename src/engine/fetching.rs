@@ -5,6 +5,12 @@
 use super::{short, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES, TREE_REQUESTS_PER_STEP};
 use crate::diff::FileEntry;
 use crate::domain::SyncStatus;
+use crate::merge::{successor, Span};
+
+/// The span after `after` (a key already read), or everything.
+fn after_span(after: Option<&str>) -> Span {
+    Span { from: after.map(successor).unwrap_or_default(), until: None }
+}
 
 pub(super) async fn start<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>) -> Result<(), Stop> {
     let Ports { store, scratch, meter, .. } = ports;
@@ -21,8 +27,20 @@ pub(super) async fn start<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports:
     job.base_sync_id = head.current_sync_id;
     job.base_seq = head.current_seq;
     job.base_commit_sha = head.current_commit_sha;
-    let held_dirs = store.dirs_at(&job.project_id, job.base_seq).await?;
-    scratch.map_put(ScratchMap::HeldDirs, &held_dirs)?;
+    job.phase = Phase::LoadHeldDirs { after: None };
+    job.set(SyncStatus::Fetching, 0, 1, "Loading the directories of the state we hold".into());
+    Ok(())
+}
+
+/// The held directory shas, a page a step, into scratch (incremental descent compares them).
+pub(super) async fn load_held_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, after: Option<String>) -> Result<(), Stop> {
+    let Ports { store, scratch, .. } = ports;
+    let page = store.dirs_in(&job.project_id, job.base_seq, &after_span(after.as_deref()), HELD_PAGE).await?;
+    scratch.map_put(ScratchMap::HeldDirs, &page)?;
+    if page.len() as u32 == HELD_PAGE {
+        job.phase = Phase::LoadHeldDirs { after: page.last().map(|(p, _)| p.clone()) };
+        return Ok(());
+    }
     match job.restore_from.clone() {
         None => {
             job.phase = Phase::ResolveHead;
@@ -41,8 +59,8 @@ pub(super) async fn resolve_head<G: GitHub, S: Store, X: Scratch>(job: &mut Job,
     let sha = github.head(&job.repository, &job.branch).await?;
     if job.base_commit_sha.as_ref() == Some(&sha) {
         // We hold exactly this commit's tree: nothing to list.
-        scratch.map_put(ScratchMap::Unchanged, &[(String::new(), String::new())])?;
-        job.phase = Phase::Diff;
+        scratch.add_unchanged("")?;
+        job.phase = Phase::MergeFiles { from: String::new() };
         job.set(SyncStatus::Diffing, 0, 1, format!("{} is still at {}; nothing to fetch", job.branch, short(&sha)));
         job.commit_sha = Some(sha);
         return Ok(());
@@ -64,8 +82,9 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
     mut files: u64,
 ) -> Result<(), Stop> {
     let Ports { github, scratch, meter, .. } = ports;
-    for _ in 0..TREE_REQUESTS_PER_STEP {
-        if meter.spent() {
+    for i in 0..TREE_REQUESTS_PER_STEP {
+        // One listing a step at least, so a step always moves the walk on.
+        if i > 0 && meter.spent() {
             break;
         }
         let Some((prefix, tree_ish, recursive)) = pending.pop() else { break };
@@ -96,7 +115,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
     }
     let message = format!("Listed {files} files in {requests} tree requests");
     if pending.is_empty() {
-        job.phase = Phase::Diff;
+        job.phase = Phase::MergeFiles { from: String::new() };
         job.set(SyncStatus::Diffing, 0, 1, format!("{message}; comparing with the state we hold"));
     } else {
         // The walk's size is unknown up front: move the bar by requests made, asymptotically.
@@ -120,7 +139,7 @@ async fn descend<G: GitHub, S: Store, X: Scratch>(
     let mut changed = Vec::new();
     for (path, sha) in dirs {
         match scratch.map_get(ScratchMap::HeldDirs, &path)? {
-            Some(held) if held == sha => scratch.map_put(ScratchMap::Unchanged, &[(path, String::new())])?,
+            Some(held) if held == sha => scratch.add_unchanged(&path)?,
             Some(_) => changed.push((path, sha)),
             None => pending.push((path, sha, true)),
         }
@@ -143,20 +162,35 @@ pub(super) async fn load_target<G: GitHub, S: Store, X: Scratch>(
     mut files: u64,
 ) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
-    let (_, seq) = job.restore_from.clone().ok_or_else(|| Stop::Fail("restore without a target".into()))?;
-    if after.is_none() {
-        scratch.map_put(ScratchMap::WantedDirs, &store.dirs_at(&job.project_id, seq).await?)?;
-    }
-    let page = store.files_at(&job.project_id, seq, after.as_deref(), HELD_PAGE).await?;
+    let seq = target_seq(job)?;
+    let page = store.files_in(&job.project_id, seq, &after_span(after.as_deref()), HELD_PAGE).await?;
     scratch.put_wanted(&page)?;
     files += page.len() as u64;
     if (page.len() as u32) < HELD_PAGE {
-        job.phase = Phase::Diff;
-        job.set(SyncStatus::Diffing, 0, 1, format!("Loaded {files} files of the earlier state; comparing"));
+        job.phase = Phase::LoadTargetDirs { after: None };
+        job.set(SyncStatus::Fetching, files, files + 1, format!("Loaded {files} files of the earlier state"));
     } else {
         let last = page.last().map(|f| f.path.clone());
         job.phase = Phase::LoadTarget { after: last, files };
         job.set(SyncStatus::Fetching, files, files + u64::from(HELD_PAGE), format!("Loaded {files} files of the earlier state"));
     }
     Ok(())
+}
+
+/// The earlier state's directory shas, a page a step, as the wanted ones.
+pub(super) async fn load_target_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, after: Option<String>) -> Result<(), Stop> {
+    let Ports { store, scratch, .. } = ports;
+    let page = store.dirs_in(&job.project_id, target_seq(job)?, &after_span(after.as_deref()), HELD_PAGE).await?;
+    scratch.map_put(ScratchMap::WantedDirs, &page)?;
+    if page.len() as u32 == HELD_PAGE {
+        job.phase = Phase::LoadTargetDirs { after: page.last().map(|(p, _)| p.clone()) };
+    } else {
+        job.phase = Phase::MergeFiles { from: String::new() };
+        job.set(SyncStatus::Diffing, 0, 1, "Loaded the earlier state; comparing".into());
+    }
+    Ok(())
+}
+
+fn target_seq(job: &Job) -> Result<u64, Stop> {
+    job.restore_from.as_ref().map(|(_, seq)| *seq).ok_or_else(|| Stop::Fail("restore without a target".into()))
 }

@@ -41,8 +41,17 @@ use serde::{Deserialize, Serialize};
 pub const TREE_REQUESTS_PER_STEP: usize = 8;
 /// Changes written to D1 per step (one transaction).
 pub const PERSIST_CHUNK: usize = 1_000;
-/// Held files read per D1 query while diffing.
-pub const HELD_PAGE: u32 = 5_000;
+/// Files (or directories) read per query while diffing and loading a state. The engine
+/// tests run with pages of 7, so that every listing they build crosses page boundaries.
+#[cfg(not(test))]
+pub const HELD_PAGE: u32 = 2_000;
+#[cfg(test)]
+pub const HELD_PAGE: u32 = 7;
+/// Rename groups (one blob id each) paired per step.
+#[cfg(not(test))]
+pub const RENAME_GROUPS_PER_STEP: u64 = 500;
+#[cfg(test)]
+pub const RENAME_GROUPS_PER_STEP: u64 = 3;
 /// Changes planned for content per step.
 pub const PLAN_PAGE: u64 = 5_000;
 /// A changed directory holding more files than this is listed one level at a time (so its
@@ -56,6 +65,10 @@ pub const TARBALL_FLUSH_BYTES: u64 = 2 * 1024 * 1024;
 pub const TARBALL_MAX_PASSES: u32 = 3;
 /// A store failure is retried this many times (across steps) before the sync fails.
 pub const MAX_STORE_ATTEMPTS: u32 = 3;
+/// The scratch layout this code reads and writes. A job checkpointed under an older one (a
+/// deploy during its run) starts again from `Phase::Start`: every step is idempotent and
+/// staged rows sit at a chain position no reader sees, so starting over is always safe.
+pub const CHECKPOINT_LAYOUT: u32 = 2;
 /// A step that was started this many times without finishing (the runtime killed it: out
 /// of memory or CPU time) fails the sync instead of being tried for ever.
 pub const MAX_STEP_ATTEMPTS: u32 = 3;
@@ -65,16 +78,31 @@ pub const MAX_STEP_ATTEMPTS: u32 = 3;
 #[serde(tag = "phase", rename_all = "camelCase")]
 pub enum Phase {
     Start,
+    /// The held state's directory shas, a page at a time (what incremental descent compares).
+    LoadHeldDirs { after: Option<String> },
     ResolveHead,
     /// Trees still to list: `(path prefix, tree-ish, whether to ask for a recursive list)`.
     ListTree { pending: Vec<(String, String, bool)>, requests: u64, files: u64 },
     LoadTarget { after: Option<String>, files: u64 },
+    /// The earlier state's directory shas (restores), a page at a time.
+    LoadTargetDirs { after: Option<String> },
+    /// From checkpoints written before the streaming diff: the same as `MergeFiles` from "".
     Diff,
+    /// The held and wanted files merged a page at a time from path `from` on.
+    MergeFiles { from: String },
+    /// The same for directory shas.
+    MergeDirs { from: String },
+    /// Added and removed paths with the same blob id paired as renames, group by group.
+    PairRenames { after: Option<String> },
+    /// The candidates no rename took become added and removed changes.
+    FlushCandidates { after: Option<(Side, String)> },
     /// Decide which contents to download (`offset` changes looked at so far), and how.
     PlanContent {
         total: u64,
         #[serde(default)]
         offset: u64,
+        #[serde(default)]
+        after: Option<String>,
     },
     FetchBlobs { done: u64, total: u64 },
     FetchTarball {
@@ -82,7 +110,14 @@ pub enum Phase {
         #[serde(default)]
         passes: u32,
     },
-    Persist { done: u64, total: u64 },
+    Persist {
+        done: u64,
+        total: u64,
+        #[serde(default)]
+        after: Option<String>,
+    },
+    /// Directory changes staged like file changes, a page at a time.
+    PersistDirs { after: Option<String> },
     Commit,
     /// The outcome (FAILED or CANCELLED, in `job.status`) is decided; the sync's row is
     /// still to say so. Nothing else happens until it does.
@@ -129,6 +164,9 @@ pub struct Job {
     /// Failed tries of the final record, for the retry's backoff.
     #[serde(default)]
     pub end_attempts: u32,
+    /// The scratch layout the job was checkpointed under (see `CHECKPOINT_LAYOUT`).
+    #[serde(default)]
+    pub layout: u32,
 }
 
 /// What starting a sync needs: the request the worker sends the sync's object.
@@ -179,7 +217,18 @@ impl Job {
             tree_bytes: 0,
             step_attempts: 0,
             end_attempts: 0,
+            layout: CHECKPOINT_LAYOUT,
         }
+    }
+
+    /// Restarts a running job checkpointed under an older scratch layout.
+    pub fn upgrade(&mut self) {
+        if self.layout < CHECKPOINT_LAYOUT && !matches!(self.phase, Phase::Ending | Phase::Finished) {
+            self.phase = Phase::Start;
+            self.counts = Counts::default();
+            self.tree_bytes = 0;
+        }
+        self.layout = CHECKPOINT_LAYOUT;
     }
 
     /// Contents are shared by every project of the same repository.
@@ -314,14 +363,21 @@ fn account<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, 
 async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, now_ms: u64) -> Result<(), Stop> {
     match job.phase.clone() {
         Phase::Start => fetching::start(job, ports).await,
+        Phase::LoadHeldDirs { after } => fetching::load_held_dirs(job, ports, after).await,
         Phase::ResolveHead => fetching::resolve_head(job, ports).await,
         Phase::ListTree { pending, requests, files } => fetching::list_tree(job, ports, pending, requests, files).await,
         Phase::LoadTarget { after, files } => fetching::load_target(job, ports, after, files).await,
-        Phase::Diff => diffing::diff_step(job, ports).await,
-        Phase::PlanContent { total, offset } => processing::plan_content(job, ports, total, offset).await,
+        Phase::LoadTargetDirs { after } => fetching::load_target_dirs(job, ports, after).await,
+        Phase::Diff => diffing::merge_files(job, ports, String::new()).await,
+        Phase::MergeFiles { from } => diffing::merge_files(job, ports, from).await,
+        Phase::MergeDirs { from } => diffing::merge_dirs(job, ports, from).await,
+        Phase::PairRenames { after } => diffing::pair_renames(job, ports, after).await,
+        Phase::FlushCandidates { after } => diffing::flush_candidates(job, ports, after).await,
+        Phase::PlanContent { total, offset, after } => processing::plan_content(job, ports, total, offset, after).await,
         Phase::FetchBlobs { done, total } => processing::fetch_blobs(job, ports, done, total).await,
         Phase::FetchTarball { total, passes } => processing::fetch_tarball(job, ports, total, passes).await,
-        Phase::Persist { done, total } => persisting::persist(job, ports, done, total).await,
+        Phase::Persist { done, total, after } => persisting::persist(job, ports, done, total, after).await,
+        Phase::PersistDirs { after } => persisting::persist_dirs(job, ports, after).await,
         Phase::Commit => persisting::commit(job, ports, now_ms).await,
         Phase::Ending | Phase::Finished => Ok(()),
     }
@@ -331,14 +387,16 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
 fn phase_name(phase: &Phase) -> &'static str {
     match phase {
         Phase::Start => "start",
+        Phase::LoadHeldDirs { .. } => "loading the held directories",
         Phase::ResolveHead => "reading the head",
         Phase::ListTree { .. } => "listing the tree",
-        Phase::LoadTarget { .. } => "loading the earlier state",
-        Phase::Diff => "diffing",
+        Phase::LoadTarget { .. } | Phase::LoadTargetDirs { .. } => "loading the earlier state",
+        Phase::Diff | Phase::MergeFiles { .. } | Phase::MergeDirs { .. } => "diffing",
+        Phase::PairRenames { .. } | Phase::FlushCandidates { .. } => "pairing renames",
         Phase::PlanContent { .. } => "planning contents",
         Phase::FetchBlobs { .. } => "reading blobs",
         Phase::FetchTarball { .. } => "reading the tarball",
-        Phase::Persist { .. } => "writing changes",
+        Phase::Persist { .. } | Phase::PersistDirs { .. } => "writing changes",
         Phase::Commit => "committing",
         Phase::Ending => "ending",
         Phase::Finished => "finished",

@@ -2,33 +2,50 @@
 //! own chain position, then the commit: one compare-and-swap that makes them visible and
 //! marks the sync COMPLETE, only while the sync is still running.
 
-use super::{GitHub, Job, Phase, Ports, Scratch, Stop, Store, StoreError, PERSIST_CHUNK};
+use super::{GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, StoreError, HELD_PAGE, PERSIST_CHUNK};
 use crate::diff::DirChange;
 use crate::domain::{SyncKind, SyncStatus};
+use crate::merge::{successor, Span};
 
 pub(super) async fn persist<G: GitHub, S: Store, X: Scratch>(
     job: &mut Job,
     ports: &Ports<'_, G, S, X>,
     done: u64,
     total: u64,
+    after: Option<String>,
 ) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
-    let chunk = scratch.changes(done, PERSIST_CHUNK as u64)?;
+    let chunk = scratch.changes_after(after.as_deref(), PERSIST_CHUNK as u64)?;
     if !chunk.is_empty() {
         store.apply(job, &chunk).await?;
     }
     let done = (done + chunk.len() as u64).min(total);
-    if done < total && !chunk.is_empty() {
-        job.phase = Phase::Persist { done, total };
+    if chunk.len() == PERSIST_CHUNK {
+        let after = chunk.last().map(|c| c.path().to_string());
+        job.phase = Phase::Persist { done, total, after };
         job.set(SyncStatus::Persisting, done, total, format!("Wrote {done} of {total} changes"));
         return Ok(());
     }
-    let dir_changes: Vec<DirChange> = scratch
-        .map_all(super::ScratchMap::DirChanges)?
-        .into_iter()
-        .map(|(_, json)| serde_json::from_str(&json).map_err(|e| StoreError::Other(e.to_string())))
+    job.phase = Phase::PersistDirs { after: None };
+    job.set(SyncStatus::Persisting, total, total + 1, format!("Wrote {total} changes"));
+    Ok(())
+}
+
+/// Directory changes, a page a step; then the commit.
+pub(super) async fn persist_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, after: Option<String>) -> Result<(), Stop> {
+    let Ports { store, scratch, .. } = ports;
+    let span = Span { from: after.as_deref().map(successor).unwrap_or_default(), until: None };
+    let page = scratch.map_in(ScratchMap::DirChanges, &span, u64::from(HELD_PAGE))?;
+    let changes: Vec<DirChange> = page
+        .iter()
+        .map(|(_, json)| serde_json::from_str(json).map_err(|e| StoreError::Other(e.to_string())))
         .collect::<Result<_, StoreError>>()?;
-    store.apply_dirs(job, &dir_changes).await?;
+    store.apply_dirs(job, &changes).await?;
+    if page.len() as u32 == HELD_PAGE {
+        job.phase = Phase::PersistDirs { after: page.last().map(|(p, _)| p.clone()) };
+        return Ok(());
+    }
+    let total = job.counts.added + job.counts.modified + job.counts.removed + job.counts.renamed;
     job.phase = Phase::Commit;
     job.set(SyncStatus::Persisting, total, total, format!("Wrote {total} changes; committing"));
     Ok(())

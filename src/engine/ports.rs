@@ -6,6 +6,7 @@ use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{BranchName, CommitSha, Id, RepoName, Stats, SyncStatus};
 use crate::github::{GhError, TreeListing};
+use crate::merge::Span;
 use std::cell::Cell;
 use std::fmt;
 
@@ -89,8 +90,10 @@ pub trait Store {
     /// completing (FAILED or CANCELLED, so fenced for good) staged and never committed.
     /// Returns true once nothing is left. Never touches a running sync's rows. Idempotent.
     async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError>;
-    /// Files active right after the sync at `seq`, sorted by path, after `after`.
-    async fn files_at(&self, project: &Id, seq: u64, after: Option<&str>, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
+    /// Files active right after the sync at `seq` with a path in `span`, sorted by path.
+    async fn files_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
+    /// How many files are active at `seq` with a path in `span`, and their bytes.
+    async fn count_in(&self, project: &Id, seq: u64, span: &Span) -> Result<(u64, u64), StoreError>;
     /// Stages `changes` at `job.new_seq()`: supersedes old versions, then inserts new ones
     /// (an LFS pointer's kind and any reason to keep no text come from the analysed blob).
     /// Idempotent; lands nothing once the sync's row has ended.
@@ -102,8 +105,8 @@ pub trait Store {
     /// Writes the sync's visible row (status, progress, counts, stats, error) while it is
     /// running; an ended row is never rewritten.
     async fn record(&self, job: &super::Job, completed_at_ms: Option<u64>) -> Result<Recorded, StoreError>;
-    /// Directory tree shas active right after the sync at `seq`.
-    async fn dirs_at(&self, project: &Id, seq: u64) -> Result<Vec<(String, String)>, StoreError>;
+    /// Directory tree shas active right after the sync at `seq` in `span`, sorted by path.
+    async fn dirs_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError>;
     /// How many files are active at `seq` strictly inside each of `dirs`, in one query.
     async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError>;
     /// Stages directory changes like `apply` stages file changes. Idempotent and fenced.
@@ -116,16 +119,44 @@ pub trait Store {
     fn take_rows_written(&self) -> u64;
 }
 
-/// Per-sync scratch space that survives eviction (the Durable Object's own SQLite).
+/// Which side of the diff a path is on, before renames are paired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Added,
+    Removed,
+}
+
+/// Per-sync scratch space that survives eviction (the Durable Object's own SQLite). Every
+/// listing in it is read a page at a time, in path order.
 pub trait Scratch {
     fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError>;
-    fn wanted(&self) -> Result<Vec<FileEntry>, StoreError>;
+    /// Wanted files with a path in `span`, in path order.
+    fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError>;
+    /// Writes changes, keyed by path (a repeated path replaces the earlier change).
     fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError>;
-    fn changes(&self, offset: u64, limit: u64) -> Result<Vec<Change>, StoreError>;
-    /// Small string maps (directories held and wanted, unchanged subtrees, directory changes).
+    /// Changes in path order, with a path after `after`.
+    fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError>;
+    /// Small string maps (directories held and wanted, directory changes).
     fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError>;
     fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError>;
-    fn map_all(&self, map: ScratchMap) -> Result<Vec<(String, String)>, StoreError>;
+    /// Entries with a key in `span`, in key order.
+    fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError>;
+    /// A directory whose tree sha did not change: its files are the held ones.
+    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError>;
+    /// The first unchanged directory's range that ends after `from` (ranges never overlap).
+    fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError>;
+    /// Paths only one side has: rename candidates, paired by blob id and type.
+    fn add_candidates(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError>;
+    /// Rename groups (blob id and object type) that both sides have, after `after`
+    /// (paired candidates included, so the list is the same however often it is read).
+    fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError>;
+    /// The added and the removed files of one rename group, each in path order.
+    fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError>;
+    /// Marks candidates a rename took (kept, so a replayed step sees the same groups).
+    fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError>;
+    /// Candidates no rename took, by side then path, after `after`.
+    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError>;
     /// Adds blobs to read; a sha already pending keeps the path it came with first.
     fn add_pending_blobs(&self, blobs: &[PendingBlob]) -> Result<(), StoreError>;
     /// Blobs not read yet, in path order, with a path greater than `after`.
@@ -137,14 +168,18 @@ pub trait Scratch {
     fn clear(&self) -> Result<(), StoreError>;
 }
 
+/// The rename group of a file: its blob id and its object type (a symlink never becomes a
+/// file by a rename).
+pub fn rename_group(f: &FileEntry) -> String {
+    format!("{} {}", f.sha, crate::diff::object_type(f.mode))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScratchMap {
     /// Directory → tree sha in the state the sync builds on.
     HeldDirs,
     /// Directory → tree sha in the state the sync brings.
     WantedDirs,
-    /// Directories whose tree sha did not change: their files are taken from the held state.
-    Unchanged,
     /// Directory → JSON `DirChange`.
     DirChanges,
 }
@@ -154,7 +189,6 @@ impl ScratchMap {
         match self {
             ScratchMap::HeldDirs => "held_dirs",
             ScratchMap::WantedDirs => "wanted_dirs",
-            ScratchMap::Unchanged => "unchanged",
             ScratchMap::DirChanges => "dir_changes",
         }
     }

@@ -28,6 +28,7 @@ pub(super) async fn plan_content<G: GitHub, S: Store, X: Scratch>(
     ports: &Ports<'_, G, S, X>,
     total: u64,
     offset: u64,
+    after: Option<String>,
 ) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
     if job.kind == SyncKind::Restore {
@@ -35,7 +36,7 @@ pub(super) async fn plan_content<G: GitHub, S: Store, X: Scratch>(
         // (by blob sha, for the repository) when it was first synced.
         return to_persist(job, format!("{total} changed paths"));
     }
-    let page = scratch.changes(offset, PLAN_PAGE)?;
+    let page = scratch.changes_after(after.as_deref(), PLAN_PAGE)?;
     let mut seen = HashSet::new();
     let candidates: Vec<PendingBlob> = page
         .iter()
@@ -53,7 +54,8 @@ pub(super) async fn plan_content<G: GitHub, S: Store, X: Scratch>(
     scratch.add_pending_blobs(&unknown)?;
     let offset = offset + page.len() as u64;
     if (page.len() as u64) == PLAN_PAGE {
-        job.phase = Phase::PlanContent { total, offset };
+        let after = page.last().map(|c| c.path().to_string());
+        job.phase = Phase::PlanContent { total, offset, after };
         job.set(SyncStatus::Processing, 0, 1, format!("Checked {offset} of {total} changed paths for contents we already hold"));
         return Ok(());
     }
@@ -83,8 +85,9 @@ pub(super) async fn fetch_blobs<G: GitHub, S: Store, X: Scratch>(
     let Ports { github, scratch, meter, .. } = ports;
     let batch = scratch.pending_blobs(None, BLOBS_PER_STEP as u64)?;
     let mut analysed = Vec::with_capacity(batch.len());
-    for blob in &batch {
-        if meter.spent() {
+    for (i, blob) in batch.iter().enumerate() {
+        // One blob a step at least, so a step always moves the reading on.
+        if i > 0 && meter.spent() {
             break;
         }
         let bytes = github.blob(&job.repository, &blob.sha).await?;
@@ -259,7 +262,7 @@ impl<'a, X: Scratch> PendingCursor<'a, X> {
 
 fn to_persist(job: &mut Job, message: String) -> Result<(), Stop> {
     let total = job.counts.added + job.counts.modified + job.counts.removed + job.counts.renamed;
-    job.phase = Phase::Persist { done: 0, total };
+    job.phase = Phase::Persist { done: 0, total, after: None };
     job.set(SyncStatus::Persisting, 0, total, format!("{message}; writing {total} changes"));
     Ok(())
 }

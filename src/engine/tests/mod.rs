@@ -4,6 +4,7 @@
 
 mod contents;
 mod reliability;
+mod streaming;
 mod syncs;
 
 use super::fakes::{FakeCheckpoint, FakeGitHub, FakeScratch, FakeStore};

@@ -168,10 +168,14 @@ fn a_step_replayed_after_eviction_changes_nothing() {
     let ports = w.ports();
     while !job.is_finished() {
         let checkpoint = job.clone();
+        w.store.new_invocation();
+        w.meter.reset();
         block_on(step(&mut job, &ports, 5_000));
         let mut replay = checkpoint;
+        w.store.new_invocation();
+        w.meter.reset();
         block_on(step(&mut replay, &ports, 5_000));
-        assert_eq!(replay.phase, job.phase);
+        assert_eq!(replay.phase, job.phase, "a replayed step ends where the step did");
     }
     assert_eq!(job.status, SyncStatus::Complete, "{:?}", job.error);
     assert_eq!(w.active(), expect(&v2));

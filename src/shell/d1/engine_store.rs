@@ -8,6 +8,7 @@ use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
+use crate::merge::Span;
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -173,18 +174,37 @@ impl Store for EngineStore<'_> {
         Ok(true)
     }
 
-    async fn files_at(&self, project: &Id, seq: u64, after: Option<&str>, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
+    async fn files_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
         let rows: Vec<FileRow> = self
             .db
             .all(
                 &format!(
                     "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions \
-                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path > ?3 ORDER BY path LIMIT ?4"
+                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path >= ?3 AND (?4 IS NULL OR path < ?4) ORDER BY path LIMIT ?5"
                 ),
-                &[s(project.as_str()), n(seq), s(after.unwrap_or("")), n(u64::from(limit))],
+                &[s(project.as_str()), n(seq), s(&span.from), opt(span.until.as_deref()), n(u64::from(limit))],
             )
             .await?;
         rows.into_iter().map(FileRow::entry).collect()
+    }
+
+    async fn count_in(&self, project: &Id, seq: u64, span: &Span) -> Result<(u64, u64), StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: u64,
+            bytes: Option<u64>,
+        }
+        let row: Option<Row> = self
+            .db
+            .first(
+                &format!(
+                    "SELECT count(*) AS n, sum(size) AS bytes FROM file_versions \
+                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path >= ?3 AND (?4 IS NULL OR path < ?4)"
+                ),
+                &[s(project.as_str()), n(seq), s(&span.from), opt(span.until.as_deref())],
+            )
+            .await?;
+        Ok(row.map(|r| (r.n, r.bytes.unwrap_or(0))).unwrap_or((0, 0)))
     }
 
     async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
@@ -225,7 +245,7 @@ impl Store for EngineStore<'_> {
         Ok(())
     }
 
-    async fn dirs_at(&self, project: &Id, seq: u64) -> Result<Vec<(String, String)>, StoreError> {
+    async fn dirs_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             path: String,
@@ -233,7 +253,13 @@ impl Store for EngineStore<'_> {
         }
         let rows: Vec<Row> = self
             .db
-            .all(&format!("SELECT path, sha FROM dir_versions WHERE project_id = ?1 AND {VISIBLE_AT}"), &[s(project.as_str()), n(seq)])
+            .all(
+                &format!(
+                    "SELECT path, sha FROM dir_versions WHERE project_id = ?1 AND {VISIBLE_AT} \
+                     AND path >= ?3 AND (?4 IS NULL OR path < ?4) ORDER BY path LIMIT ?5"
+                ),
+                &[s(project.as_str()), n(seq), s(&span.from), opt(span.until.as_deref()), n(u64::from(limit))],
+            )
             .await?;
         Ok(rows.into_iter().map(|r| (r.path, r.sha)).collect())
     }

@@ -143,6 +143,7 @@ impl SyncObject {
     async fn run_slice(&self) -> Result<()> {
         let log = self.log();
         let Some(mut job) = log.load_job()? else { return Ok(()) };
+        job.upgrade();
         let storage = self.state.storage();
         if job.is_finished() {
             return self.forget_when_due(&log).await;

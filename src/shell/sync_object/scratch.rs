@@ -2,21 +2,28 @@
 //! changes, directory maps and the blobs still to read. Cleared when the sync ends.
 
 use crate::diff::{Change, FileEntry};
-use crate::engine::{PendingBlob, Scratch, ScratchMap, StoreError};
+use crate::engine::{rename_group, PendingBlob, Scratch, ScratchMap, Side, StoreError};
+use crate::merge::Span;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
 /// The scratch tables. `blobs_to_read` is kept in path order for the tarball merge.
 pub const SCRATCH_DDL: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS wanted (path TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS changes (idx INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS diff_changes (path TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS maps (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID",
+    // Unchanged directories as ranges of paths: start (`dir/`) and end (`dir0`, '' for none).
+    "CREATE TABLE IF NOT EXISTS unchanged_dirs (start TEXT PRIMARY KEY, end TEXT NOT NULL) WITHOUT ROWID",
+    // Rename candidates: paths only one side has, grouped by blob id and object type.
+    "CREATE TABLE IF NOT EXISTS candidates (side TEXT NOT NULL, path TEXT NOT NULL, grp TEXT NOT NULL, body TEXT NOT NULL, \
+     paired INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (side, path)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS candidates_by_group ON candidates (grp, side, path)",
     "CREATE TABLE IF NOT EXISTS blobs_to_read (sha TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, \
      read INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS blobs_to_read_by_path ON blobs_to_read (read, path)",
 ];
 
-const TABLES: [&str; 4] = ["wanted", "changes", "maps", "blobs_to_read"];
+const TABLES: [&str; 6] = ["wanted", "diff_changes", "maps", "unchanged_dirs", "candidates", "blobs_to_read"];
 
 pub struct ObjectScratch {
     pub sql: SqlStorage,
@@ -32,6 +39,18 @@ pub fn text(v: impl Into<String>) -> SqlStorageValue {
 
 fn int(v: u64) -> SqlStorageValue {
     SqlStorageValue::Integer(v.min(i64::MAX as u64) as i64)
+}
+
+/// A span's bounds as bindings: `from`, then `until` ('' for no end).
+fn bounds(span: &Span) -> [SqlStorageValue; 2] {
+    [text(span.from.clone()), text(span.until.clone().unwrap_or_default())]
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Added => "added",
+        Side::Removed => "removed",
+    }
 }
 
 #[derive(Deserialize)]
@@ -64,21 +83,27 @@ impl Scratch for ObjectScratch {
         Ok(())
     }
 
-    fn wanted(&self) -> Result<Vec<FileEntry>, StoreError> {
-        self.bodies("SELECT body FROM wanted ORDER BY path", vec![])
+    fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError> {
+        let [from, until] = bounds(span);
+        self.bodies(
+            "SELECT body FROM wanted WHERE path >= ?1 AND (?2 = '' OR path < ?2) ORDER BY path LIMIT ?3",
+            vec![from, until, int(limit)],
+        )
     }
 
     fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError> {
-        self.exec("DELETE FROM changes", vec![])?;
-        for (i, c) in changes.iter().enumerate() {
+        for c in changes {
             let body = serde_json::to_string(c).map_err(sql_err)?;
-            self.exec("INSERT INTO changes (idx, body) VALUES (?, ?)", vec![int(i as u64), text(body)])?;
+            self.exec("INSERT OR REPLACE INTO diff_changes (path, body) VALUES (?, ?)", vec![text(c.path()), text(body)])?;
         }
         Ok(())
     }
 
-    fn changes(&self, offset: u64, limit: u64) -> Result<Vec<Change>, StoreError> {
-        self.bodies("SELECT body FROM changes WHERE idx >= ? ORDER BY idx LIMIT ?", vec![int(offset), int(limit)])
+    fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError> {
+        self.bodies(
+            "SELECT body FROM diff_changes WHERE ?1 IS NULL OR path > ?1 ORDER BY path LIMIT ?2",
+            vec![after.map(text).unwrap_or(SqlStorageValue::Null), int(limit)],
+        )
     }
 
     fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError> {
@@ -97,14 +122,92 @@ impl Scratch for ObjectScratch {
         Ok(rows.into_iter().next().map(|r| r.value))
     }
 
-    fn map_all(&self, map: ScratchMap) -> Result<Vec<(String, String)>, StoreError> {
+    fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             key: String,
             value: String,
         }
-        let rows: Vec<Row> = self.rows("SELECT key, value FROM maps WHERE name = ? ORDER BY key", vec![text(map.name())])?;
+        let [from, until] = bounds(span);
+        let rows: Vec<Row> = self.rows(
+            "SELECT key, value FROM maps WHERE name = ?1 AND key >= ?2 AND (?3 = '' OR key < ?3) ORDER BY key LIMIT ?4",
+            vec![text(map.name()), from, until, int(limit)],
+        )?;
         Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
+    }
+
+    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
+        let span = Span::inside(dir);
+        self.exec("INSERT OR REPLACE INTO unchanged_dirs (start, end) VALUES (?, ?)", vec![text(span.from), text(span.until.unwrap_or_default())])
+    }
+
+    fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            start: String,
+            end: String,
+        }
+        // Ranges never overlap, so the first one by start that ends after `from` is next.
+        let rows: Vec<Row> =
+            self.rows("SELECT start, end FROM unchanged_dirs WHERE end = '' OR end > ?1 ORDER BY start LIMIT 1", vec![text(from)])?;
+        Ok(rows.into_iter().next().map(|r| Span { from: r.start, until: (!r.end.is_empty()).then_some(r.end) }))
+    }
+
+    fn add_candidates(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
+        for f in files {
+            let body = serde_json::to_string(f).map_err(sql_err)?;
+            self.exec(
+                "INSERT INTO candidates (side, path, grp, body) VALUES (?, ?, ?, ?) ON CONFLICT (side, path) DO NOTHING",
+                vec![text(side_name(side)), text(f.path.clone()), text(rename_group(f)), text(body)],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            grp: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT a.grp FROM candidates a WHERE a.side = 'added' AND (?1 IS NULL OR a.grp > ?1) \
+             AND EXISTS (SELECT 1 FROM candidates r WHERE r.grp = a.grp AND r.side = 'removed') \
+             GROUP BY a.grp ORDER BY a.grp LIMIT ?2",
+            vec![after.map(text).unwrap_or(SqlStorageValue::Null), int(limit)],
+        )?;
+        Ok(rows.into_iter().map(|r| r.grp).collect())
+    }
+
+    fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError> {
+        let side = |name: &str| self.bodies("SELECT body FROM candidates WHERE grp = ? AND side = ? ORDER BY path", vec![text(key), text(name)]);
+        Ok((side("added")?, side("removed")?))
+    }
+
+    fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError> {
+        for p in paths {
+            self.exec("UPDATE candidates SET paired = 1 WHERE side = ? AND path = ?", vec![text(side_name(side)), text(p.clone())])?;
+        }
+        Ok(())
+    }
+
+    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            side: String,
+            body: String,
+        }
+        let (side, path) = after.map(|(s, p)| (text(side_name(s)), text(p))).unwrap_or((SqlStorageValue::Null, SqlStorageValue::Null));
+        let rows: Vec<Row> = self.rows(
+            "SELECT side, body FROM candidates WHERE paired = 0 AND (?1 IS NULL OR side > ?1 OR (side = ?1 AND path > ?2)) \
+             ORDER BY side, path LIMIT ?3",
+            vec![side, path, int(limit)],
+        )?;
+        rows.into_iter()
+            .map(|r| {
+                let side = if r.side == "added" { Side::Added } else { Side::Removed };
+                Ok((side, serde_json::from_str(&r.body).map_err(sql_err)?))
+            })
+            .collect()
     }
 
     fn add_pending_blobs(&self, blobs: &[PendingBlob]) -> Result<(), StoreError> {

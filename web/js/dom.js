@@ -1,0 +1,55 @@
+// DOM helpers shared by the views.
+//
+// Everything the server sends (names, paths, messages) is untrusted: it reaches the page
+// only through textContent and attribute setters, never through innerHTML.
+
+import { formatTime } from './format.js';
+
+export const $ = (id) => document.getElementById(id);
+
+/** Creates an element; `props.text` becomes textContent, other props attributes. */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'text') node.textContent = String(value);
+    else if (key === 'className') node.className = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function show(node, visible = true) {
+  node.hidden = !visible;
+}
+
+/** A <time> for a timestamp: the readable form shown, the exact one as title. */
+export function timeEl(iso) {
+  return el('time', { datetime: iso, title: iso, text: formatTime(iso) });
+}
+
+/** Fills an error box: a lead sentence, the server's message and its code. */
+export function showError(box, err, lead) {
+  box.replaceChildren();
+  if (!err) {
+    show(box, false);
+    return;
+  }
+  if (lead) box.append(el('strong', { text: lead }), ' ');
+  box.append(el('span', { text: err.message || String(err) }));
+  if (err.retryAfter) box.append(' ', el('span', { text: `Try again in ${err.retryAfter} s.` }));
+  if (err.code) {
+    box.append(' ', el('span', { className: 'error-code', text: err.status ? `${err.code} · ${err.status}` : err.code }));
+  }
+  show(box, true);
+}
+
+export function prefersReducedMotion() {
+  return window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+}

@@ -1,0 +1,59 @@
+// Project Sync dashboard: plain JavaScript modules, no build step, no dependencies.
+//
+// Everything the server sends (names, paths, messages) is untrusted: it reaches the page
+// only through textContent and attribute setters, never through innerHTML.
+//
+// This module only wires: it creates the bus, the API client and the components (each owns
+// its part of index.html and its own state), and routes on hashchange. The components talk
+// through CustomEvents on the bus; each module's head comment lists what it emits and hears.
+
+import { createApi } from './api.js';
+import { BannerView } from './banner.js';
+import { createBus } from './bus.js';
+import { createConfirm } from './confirm.js';
+import { FilesView } from './files.js';
+import { HistoryView } from './history.js';
+import { NoticesView } from './notices.js';
+import { ProjectHeadView } from './project-head.js';
+import { ProjectsView } from './projects.js';
+import { Router } from './router.js';
+import { SessionView } from './session.js';
+import { SyncControlsView } from './sync-controls.js';
+
+async function boot() {
+  const bus = createBus();
+  // The client and the session need each other (the token; signing out on a 401): the
+  // client reaches the session lazily, and so does enterApp the router, which needs it too.
+  let session = null;
+  let router = null;
+  const api = createApi({
+    getToken: () => session?.token ?? null,
+    onUnauthorized: () => session.signOut('Your token was not accepted any more. Sign in again.'),
+  });
+  const confirm = createConfirm();
+  new NoticesView({ bus });
+  const projects = new ProjectsView({ api, bus });
+  session = new SessionView({
+    api,
+    bus,
+    // Signed in: the project list first, then the project the hash names (or the first).
+    enterApp: async () => {
+      await projects.load();
+      if (session.signedIn) await router.route();
+    },
+  });
+  router = new Router({ api, bus, session, projects });
+  // The views below own their cards and hear the bus; nothing else needs a handle on them.
+  new ProjectHeadView({ api, bus, confirm });
+  new SyncControlsView({ api, bus });
+  new BannerView({ api, bus });
+  new HistoryView({ api, bus, confirm });
+  new FilesView({ api, bus });
+
+  window.addEventListener('hashchange', () => router.route());
+
+  await session.start();
+  document.documentElement.dataset.ready = 'true';
+}
+
+boot();
