@@ -371,6 +371,18 @@ pub struct FileHistoryView {
     pub superseded_by_sync_id: Option<String>,
 }
 
+/// One memory entry: a chunk of an active text file.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryView {
+    pub id: String,
+    pub path: String,
+    pub sha: String,
+    pub chunk: u32,
+    pub text: String,
+    pub sync_id: String,
+}
+
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeView {

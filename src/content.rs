@@ -2,7 +2,6 @@
 //! not UTF-8, too large), chunking text into memory entries, choosing the cheaper GitHub path
 //! for downloading blobs, and full-text queries.
 
-use crate::auth::sha256_hex;
 use serde::{Deserialize, Serialize};
 
 /// Default largest text file whose content is kept.
@@ -38,7 +37,6 @@ impl ContentStatus {
 pub struct Chunk {
     pub index: u32,
     pub text: String,
-    pub sha256: String,
 }
 
 /// A blob, analysed: its status and, for text, its chunks.
@@ -48,6 +46,38 @@ pub struct BlobContent {
     pub size: u64,
     pub status: ContentStatus,
     pub chunks: Vec<Chunk>,
+}
+
+impl BlobContent {
+    /// The text (a text blob's bytes), rebuilt from its chunks.
+    pub fn text(&self) -> String {
+        self.chunks.iter().map(|c| c.text.as_str()).collect()
+    }
+
+    /// The byte offset at which each chunk starts.
+    pub fn chunk_starts(&self) -> Vec<u64> {
+        let mut at = 0u64;
+        self.chunks
+            .iter()
+            .map(|c| {
+                let start = at;
+                at += c.text.len() as u64;
+                start
+            })
+            .collect()
+    }
+}
+
+/// Where a text blob lives in the content bucket: one object per repository and blob.
+pub fn text_key(scope: &str, sha: &str) -> String {
+    format!("text/{scope}/{sha}")
+}
+
+/// The byte range of chunk `index` of a text of `size` bytes whose chunks start at `starts`.
+pub fn chunk_range(starts: &[u64], index: usize, size: u64) -> Option<(u64, u64)> {
+    let start = *starts.get(index)?;
+    let end = starts.get(index + 1).copied().unwrap_or(size);
+    (start <= end && end <= size).then_some((start, end))
 }
 
 pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
@@ -98,7 +128,7 @@ pub fn chunk_text(text: &str, target: usize) -> Vec<Chunk> {
             end = rest.char_indices().nth(1).map(|(i, _)| i).unwrap_or(rest.len());
         }
         let (piece, tail) = rest.split_at(end);
-        chunks.push(Chunk { index: chunks.len() as u32, text: piece.to_string(), sha256: sha256_hex(piece.as_bytes()) });
+        chunks.push(Chunk { index: chunks.len() as u32, text: piece.to_string() });
         rest = tail;
     }
     chunks
@@ -196,12 +226,26 @@ mod tests {
                 assert_eq!(c.index as usize, i);
                 assert!(c.text.len() <= 4096, "chunk of {} bytes", c.text.len());
                 assert!(!c.text.is_empty());
-                assert_eq!(c.sha256, sha256_hex(c.text.as_bytes()));
             }
         }
         let lines = chunk_text(&"line\n".repeat(3000), 4096);
         assert!(lines[..lines.len() - 1].iter().all(|c| c.text.ends_with('\n')), "cuts at line breaks");
         assert!(chunk_text("abc", 1).iter().all(|c| c.text.len() == 1));
+    }
+
+    #[test]
+    fn chunk_offsets_locate_each_chunk() {
+        let text = format!("{}\n{}", "a".repeat(3000), "b".repeat(3000));
+        let blob = analyse("s", text.as_bytes());
+        assert_eq!(blob.text(), text);
+        let starts = blob.chunk_starts();
+        assert_eq!(starts.len(), blob.chunks.len());
+        for (i, c) in blob.chunks.iter().enumerate() {
+            let (a, b) = chunk_range(&starts, i, text.len() as u64).unwrap();
+            assert_eq!(&text.as_bytes()[a as usize..b as usize], c.text.as_bytes());
+        }
+        assert_eq!(chunk_range(&starts, starts.len(), text.len() as u64), None);
+        assert_eq!(text_key("acme/widgets", "abc"), "text/acme/widgets/abc");
     }
 
     #[test]

@@ -1,39 +1,29 @@
-//! Planning the cron tick without I/O: which shard (Durable Object) checks which tracked
-//! project, stably, so a project is queued in one place however often ticks overlap; and
-//! what a head check concludes.
+//! The cron tick without I/O: how many tracked projects one tick checks, and what a head
+//! check concludes. The checks themselves run as messages on the fan-out queue.
 
-use crate::auth::sha256_hex;
 use crate::domain::CommitSha;
-use std::collections::BTreeMap;
+use crate::github::GhError;
 
-/// Durable Objects the checks are spread over. Each works through its queue in alarm
-/// slices with its own subrequest budget, so a tick is a few dozen calls however many
-/// projects are tracked.
-pub const SHARDS: u32 = 32;
-/// Tracked projects queued per tick, least recently checked first.
-pub const MAX_QUEUED_PER_TICK: u64 = 20_000;
-/// Head checks one shard makes per alarm invocation (a GitHub request and a D1 write each).
-pub const CHECKS_PER_SLICE: usize = 25;
-
-pub fn shard_of(project_id: &str, shards: u32) -> u32 {
-    let digest = sha256_hex(project_id.as_bytes());
-    u32::from_str_radix(&digest[..8], 16).unwrap_or(0) % shards.max(1)
-}
-
-/// Groups project ids by shard, keeping their order within each shard.
-pub fn plan(project_ids: Vec<String>, shards: u32) -> BTreeMap<u32, Vec<String>> {
-    let mut plan: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-    for id in project_ids {
-        plan.entry(shard_of(&id, shards)).or_default().push(id);
-    }
-    plan
-}
+/// Tracked projects checked per tick, least recently checked first.
+pub const MAX_CHECKS_PER_TICK: u64 = 20_000;
+/// The queue's longest delay (12 hours): a rate limit that resets later is retried then.
+pub const MAX_RETRY_DELAY_SECS: u64 = 12 * 60 * 60;
 
 /// Whether a project whose branch head is `head` needs a sync: exactly when it does not
 /// hold that commit. Compared with the held commit (not with an ETag alone), so a cron sync
 /// that failed or was refused is tried again by every later tick until one completes.
 pub fn needs_sync(head: &CommitSha, held: Option<&CommitSha>) -> bool {
     held != Some(head)
+}
+
+/// When a head check that failed is tried again (seconds), if at all: after the wait a
+/// rate limit names (GitHub's `Retry-After` or reset time), or soon for a transient fault.
+pub fn retry_after_secs(error: &GhError) -> Option<u64> {
+    match error {
+        GhError::RateLimited { wait_secs, .. } => Some((*wait_secs).clamp(1, MAX_RETRY_DELAY_SECS)),
+        GhError::Unavailable(_) => Some(30),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -50,21 +40,13 @@ mod tests {
     }
 
     #[test]
-    fn shards_are_stable_and_spread() {
-        let ids: Vec<String> = (0..10_000).map(|i| format!("project-{i}")).collect();
-        let a = plan(ids.clone(), SHARDS);
-        let b = plan(ids.iter().rev().cloned().collect(), SHARDS);
-        assert_eq!(a.len(), SHARDS as usize);
-        for (shard, members) in &a {
-            let mut x = members.clone();
-            let mut y = b[shard].clone();
-            x.sort();
-            y.sort();
-            assert_eq!(x, y, "same projects in shard {shard} whatever the order");
-            // 10,000 over 32 shards: about 312 each; none wildly off.
-            assert!((200..450).contains(&members.len()), "shard {shard} has {}", members.len());
-        }
-        assert_eq!(a.values().map(Vec::len).sum::<usize>(), 10_000);
-        assert_eq!(shard_of("p", 1), 0);
+    fn failed_checks_wait_as_github_asks() {
+        let limited = |wait_secs| GhError::RateLimited { wait_secs, secondary: false };
+        assert_eq!(retry_after_secs(&limited(42)), Some(42));
+        assert_eq!(retry_after_secs(&limited(0)), Some(1));
+        assert_eq!(retry_after_secs(&limited(10 * 24 * 3600)), Some(MAX_RETRY_DELAY_SECS));
+        assert_eq!(retry_after_secs(&GhError::Unavailable("HTTP 503".into())), Some(30));
+        assert_eq!(retry_after_secs(&GhError::NotFound("branch".into())), None);
+        assert_eq!(retry_after_secs(&GhError::Unauthorized), None);
     }
 }

@@ -1,7 +1,8 @@
 //! Messages of the fan-out queue (this worker is its producer and its consumer) and what
 //! the consumer does with each, decided without I/O. A push becomes one `Start` message per
 //! tracked project, so however many projects a repository has, the webhook answers at once
-//! and each consumer invocation stays within its limits.
+//! and each consumer invocation stays within its limits; a cron tick becomes one `Check`
+//! per tracked project.
 
 use crate::domain::{BranchName, CommitSha, Id, RepoName, Trigger};
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,8 @@ use serde::{Deserialize, Serialize};
 /// Messages sent per `sendBatch` call (the platform's limit).
 pub const SEND_BATCH_MAX: usize = 100;
 /// A start refused because the project is busy is tried again after this long: the running
-/// sync may predate the push. With the queue's 30 tries that is half an hour of waiting.
+/// sync may predate the push. With the queue's 10 tries that is ten minutes of waiting (a
+/// tracked project's cron check follows up after that).
 pub const BUSY_RETRY_DELAY_SECS: u32 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,9 @@ pub enum Message {
     /// Start one project's sync (if it does not already hold `after`).
     #[serde(rename_all = "camelCase")]
     Start { project_id: Id, trigger: Trigger, after: Option<CommitSha> },
+    /// The cron's head check of one tracked project (one conditional request).
+    #[serde(rename_all = "camelCase")]
+    Check { project_id: Id },
 }
 
 /// What the consumer does with a `Start` for a project in this state.
@@ -52,6 +57,8 @@ pub enum Refusal {
     Final,
     /// Not a message of ours: retried at once until the queue dead-letters it.
     Poisoned,
+    /// GitHub asked to wait this long (a rate limit): retried then.
+    After(u32),
 }
 
 /// A transient failure is tried again after this long (the queue's `max_retries` bounds
@@ -65,6 +72,7 @@ pub fn retry_delay_secs(refusal: Refusal) -> Option<u32> {
         Refusal::Transient => Some(TRANSIENT_RETRY_DELAY_SECS),
         Refusal::Final => None,
         Refusal::Poisoned => Some(0),
+        Refusal::After(secs) => Some(secs),
     }
 }
 
@@ -95,5 +103,8 @@ mod tests {
         assert_eq!(retry_delay_secs(Refusal::Transient), Some(TRANSIENT_RETRY_DELAY_SECS));
         assert_eq!(retry_delay_secs(Refusal::Final), None);
         assert_eq!(retry_delay_secs(Refusal::Poisoned), Some(0));
+        assert_eq!(retry_delay_secs(Refusal::After(90)), Some(90));
+        let check = serde_json::json!({"kind": "check", "projectId": "p-2"});
+        assert_eq!(serde_json::from_value::<Message>(check).unwrap(), Message::Check { project_id: Id::parse("p-2").unwrap() });
     }
 }

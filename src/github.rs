@@ -137,12 +137,37 @@ pub struct TreeListing {
     pub files: Vec<TreeFile>,
     pub dirs: Vec<(String, String)>,
     pub truncated: bool,
+    /// For a truncated listing: the directories it provably holds whole (their recomputed
+    /// tree ids match, recursively; see `gitobj::complete_dirs`), re-rooted like the paths.
+    pub complete: std::collections::BTreeSet<String>,
+}
+
+impl TreeListing {
+    /// The part of a truncated listing that lies in provably whole directories: their
+    /// files, and their subdirectories' shas. Everything else must be listed again.
+    pub fn whole_part(&self) -> (Vec<TreeFile>, Vec<(String, String)>) {
+        let parent = |path: &str| path.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+        let files = self.files.iter().filter(|f| self.complete.contains(&parent(&f.path))).cloned().collect();
+        let dirs = self.dirs.iter().filter(|(p, _)| self.complete.contains(&parent(p)) || self.complete.contains(p)).cloned().collect();
+        (files, dirs)
+    }
 }
 
 impl TreeWire {
     /// Entries are re-rooted under `prefix` (empty for the root tree).
     pub fn into_listing(self, prefix: &str) -> Result<TreeListing, GhError> {
-        let mut listing = TreeListing { sha: self.sha, truncated: self.truncated, ..Default::default() };
+        let reroot = |p: &str| if prefix.is_empty() { p.to_string() } else if p.is_empty() { prefix.to_string() } else { format!("{prefix}/{p}") };
+        let complete = if self.truncated {
+            let entries: Vec<crate::gitobj::ListedEntry> = self
+                .tree
+                .iter()
+                .map(|e| crate::gitobj::ListedEntry { path: e.path.clone(), mode: e.mode.clone(), sha: e.sha.clone(), is_tree: e.kind == "tree" })
+                .collect();
+            crate::gitobj::complete_dirs(&self.sha, &entries).iter().map(|d| reroot(d)).collect()
+        } else {
+            Default::default()
+        };
+        let mut listing = TreeListing { sha: self.sha, truncated: self.truncated, complete, ..Default::default() };
         for e in self.tree {
             let path = if prefix.is_empty() { e.path } else { format!("{prefix}/{}", e.path) };
             if e.kind == "tree" {

@@ -1,9 +1,11 @@
-//! Git object ids computed from content, so bytes that claim to be a blob can be checked
-//! against the id GitHub's tree listing gave for it (tarballs apply `.gitattributes`:
-//! `export-subst`, `eol`, filters; only bytes that hash to the listed id are the blob).
+//! Git object ids computed from content, so what GitHub hands over can be checked against
+//! the ids it listed: bytes that claim to be a blob (tarballs apply `.gitattributes`:
+//! `export-subst`, `eol`, filters; only bytes that hash to the listed id are the blob), and
+//! the part of a truncated tree listing that provably holds whole directories.
 
 use crate::auth::hex;
 use sha1::{Digest, Sha1};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// git's object id of a blob: SHA-1 over `blob <len>\0` and the bytes.
 pub fn blob_id(bytes: &[u8]) -> String {
@@ -16,6 +18,97 @@ pub fn blob_id(bytes: &[u8]) -> String {
 /// Whether `bytes` are exactly the blob `sha` (a 40-digit lower-case hex id).
 pub fn is_blob(bytes: &[u8], sha: &str) -> bool {
     blob_id(bytes).eq_ignore_ascii_case(sha)
+}
+
+/// One entry of a tree, as a listing gives it: its name in its directory, git mode (as
+/// listed: `040000` or `40000` for trees) and object id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry<'a> {
+    pub name: &'a str,
+    pub mode: &'a str,
+    pub sha: &'a str,
+    pub is_tree: bool,
+}
+
+/// git's object id of a tree holding exactly `entries`: SHA-1 over `tree <len>\0` and the
+/// entries in git's order (`<mode> <name>\0<20-byte id>`, a tree's name compared as if it
+/// ended in `/`). `None` when an id is not 40 hex digits.
+pub fn tree_id(entries: &[TreeEntry]) -> Option<String> {
+    let mut sorted: Vec<&TreeEntry> = entries.iter().collect();
+    let sort_key = |e: &TreeEntry| {
+        let mut k = e.name.as_bytes().to_vec();
+        if e.is_tree {
+            k.push(b'/');
+        }
+        k
+    };
+    sorted.sort_by_key(|e| sort_key(e));
+    let mut body = Vec::new();
+    for e in sorted {
+        // Trees are written `40000`, whatever the listing's leading zero.
+        let mode = e.mode.trim_start_matches('0');
+        body.extend_from_slice(mode.as_bytes());
+        body.push(b' ');
+        body.extend_from_slice(e.name.as_bytes());
+        body.push(0);
+        body.extend_from_slice(&unhex20(e.sha)?);
+    }
+    let mut hasher = Sha1::new();
+    hasher.update(format!("tree {}\0", body.len()).as_bytes());
+    hasher.update(&body);
+    Some(hex(&hasher.finalize()))
+}
+
+fn unhex20(sha: &str) -> Option<[u8; 20]> {
+    let mut out = [0u8; 20];
+    if sha.len() != 40 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(sha.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// An entry of a recursive listing: its full path (relative to the listed tree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedEntry {
+    pub path: String,
+    pub mode: String,
+    pub sha: String,
+    pub is_tree: bool,
+}
+
+/// The directories of a (truncated) recursive listing whose whole contents it holds,
+/// provably: the tree id recomputed from the entries listed directly under a directory
+/// equals the id the listing gave it, and so, recursively, for each of its subdirectories.
+/// The listed tree itself is `""` (its id is `root_sha`).
+pub fn complete_dirs(root_sha: &str, entries: &[ListedEntry]) -> BTreeSet<String> {
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::from([("", root_sha)]);
+    let mut children: BTreeMap<&str, Vec<&ListedEntry>> = BTreeMap::new();
+    for e in entries {
+        if e.is_tree {
+            ids.insert(&e.path, &e.sha);
+        }
+        let parent = e.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        children.entry(parent).or_default().push(e);
+    }
+    // Deepest first, so each directory's subdirectories are decided before it.
+    let mut dirs: Vec<&str> = ids.keys().copied().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(if d.is_empty() { 0 } else { d.matches('/').count() + 1 }));
+    let mut complete = BTreeSet::new();
+    for dir in dirs {
+        let direct = children.get(dir).map(Vec::as_slice).unwrap_or(&[]);
+        let subdirs_complete = direct.iter().filter(|e| e.is_tree).all(|e| complete.contains(e.path.as_str()));
+        let tree: Vec<TreeEntry> = direct
+            .iter()
+            .map(|e| TreeEntry { name: e.path.rsplit('/').next().unwrap_or(&e.path), mode: &e.mode, sha: &e.sha, is_tree: e.is_tree })
+            .collect();
+        if subdirs_complete && tree_id(&tree).as_deref() == ids.get(dir).copied() {
+            complete.insert(dir.to_string());
+        }
+    }
+    complete
 }
 
 #[cfg(test)]
@@ -35,5 +128,74 @@ mod tests {
             assert!(is_blob(bytes, &want.to_ascii_uppercase()));
         }
         assert!(!is_blob(b"hello\n", "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"));
+    }
+
+    fn entry(path: &str, mode: &str, sha: &str) -> ListedEntry {
+        ListedEntry { path: path.into(), mode: mode.into(), sha: sha.into(), is_tree: mode.ends_with("40000") }
+    }
+
+    /// A repository made with git (`git ls-tree -r -t` of it; ids computed by git):
+    /// a.txt "a", b/c.txt "c", b/d/e.txt "e", b-x "x" (sorting around the tree `b`).
+    fn listing() -> (String, Vec<ListedEntry>) {
+        let (a, c, e, x) = (blob_id(b"a"), blob_id(b"c"), blob_id(b"e"), blob_id(b"x"));
+        let d = tree_id(&[TreeEntry { name: "e.txt", mode: "100644", sha: &e, is_tree: false }]).unwrap();
+        let b = tree_id(&[
+            TreeEntry { name: "c.txt", mode: "100644", sha: &c, is_tree: false },
+            TreeEntry { name: "d", mode: "040000", sha: &d, is_tree: true },
+        ])
+        .unwrap();
+        let root = tree_id(&[
+            TreeEntry { name: "a.txt", mode: "100644", sha: &a, is_tree: false },
+            TreeEntry { name: "b", mode: "040000", sha: &b, is_tree: true },
+            TreeEntry { name: "b-x", mode: "100755", sha: &x, is_tree: false },
+        ])
+        .unwrap();
+        let entries = vec![
+            entry("a.txt", "100644", &a),
+            entry("b", "040000", &b),
+            entry("b/c.txt", "100644", &c),
+            entry("b/d", "040000", &d),
+            entry("b/d/e.txt", "100644", &e),
+            entry("b-x", "100755", &x),
+        ];
+        (root, entries)
+    }
+
+    #[test]
+    fn tree_ids_match_git() {
+        // `printf a > a.txt; git add a.txt; git write-tree`.
+        let a = blob_id(b"a");
+        assert_eq!(a, "2e65efe2a145dda7ee51d1741299f848e5bf752e");
+        let tree = tree_id(&[TreeEntry { name: "a.txt", mode: "100644", sha: &a, is_tree: false }]).unwrap();
+        assert_eq!(tree, "1a602d9bd07ce5272ddaa64e21da12dbca2b8c9f");
+        // git sorts a tree named "b" as "b/": after the file "b-x" ('-' < '/').
+        let (root, entries) = listing();
+        let names: Vec<TreeEntry> = entries.iter().filter(|e| !e.path.contains('/')).map(|e| TreeEntry { name: &e.path, mode: &e.mode, sha: &e.sha, is_tree: e.is_tree }).collect();
+        assert_eq!(tree_id(&names).as_deref(), Some(root.as_str()));
+        // The ids `git write-tree` and `git ls-tree -r -t` give for that repository.
+        assert_eq!(root, "044adc4aeb0f4e5c0e2fe01bf394b5d8ee7b5fe2");
+        let listed: Vec<(&str, &str)> = entries.iter().map(|e| (e.path.as_str(), e.sha.as_str())).collect();
+        assert!(listed.contains(&("b", "e0122beacd3cdd80c7454d709be0892f9717bddf")));
+        assert!(listed.contains(&("b/d", "ba2e2f63fadf88cd14aff44d418bb9ba2be6fde5")));
+        assert_eq!(tree_id(&[TreeEntry { name: "x", mode: "100644", sha: "zz", is_tree: false }]), None);
+    }
+
+    #[test]
+    fn only_provably_whole_directories_are_complete() {
+        let (root, entries) = listing();
+        let all: Vec<&str> = vec!["", "b", "b/d"];
+        let got = complete_dirs(&root, &entries);
+        assert_eq!(got.iter().map(String::as_str).collect::<Vec<_>>(), { let mut a = all.clone(); a.sort(); a });
+        // Truncated after b/c.txt: b/d lists nothing under it, so neither it, b nor the root
+        // is provably whole; nothing is (a.txt is a file of the root).
+        let cut: Vec<ListedEntry> = entries[..4].to_vec();
+        assert!(complete_dirs(&root, &cut).is_empty());
+        // Truncated after b/d/e.txt: b and b/d are whole, the root (missing b-x) is not.
+        let cut: Vec<ListedEntry> = entries[..5].to_vec();
+        assert_eq!(complete_dirs(&root, &cut).into_iter().collect::<Vec<_>>(), vec!["b".to_string(), "b/d".to_string()]);
+        // A listed id that does not match its entries is never trusted.
+        let mut lying = entries.clone();
+        lying[3].sha = blob_id(b"not a tree");
+        assert!(!complete_dirs(&root, &lying).contains("b"));
     }
 }

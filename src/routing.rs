@@ -22,6 +22,10 @@ pub enum Route<'a> {
     Webhook,
     /// Arms a test fault (admin token; only with `FAULT_INJECTION=true`).
     ArmFault,
+    /// Puts a raw message on the fan-out queue (admin token; only with `FAULT_INJECTION`).
+    Enqueue,
+    /// The serving isolate's memory and the dead letters (admin token).
+    Diagnostics,
     CreateProject,
     ListProjects,
     GetProject(&'a str),
@@ -43,7 +47,10 @@ pub enum Route<'a> {
 impl Route<'_> {
     /// Routes that authenticate with something other than a user's bearer token.
     pub fn own_credentials(&self) -> bool {
-        matches!(self, Route::Health | Route::OpenApi | Route::CreateUser | Route::Events(_) | Route::Webhook | Route::ArmFault)
+        matches!(
+            self,
+            Route::Health | Route::OpenApi | Route::CreateUser | Route::Events(_) | Route::Webhook | Route::ArmFault | Route::Enqueue | Route::Diagnostics
+        )
     }
 }
 
@@ -59,6 +66,8 @@ pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
             (Get, ["events", "project-sync", sync]) => Route::Events(sync),
             (Post, ["webhooks", "github"]) => Route::Webhook,
             (Post, ["_test", "faults"]) => Route::ArmFault,
+            (Post, ["_test", "enqueue"]) => Route::Enqueue,
+            (Get, ["_diagnostics"]) => Route::Diagnostics,
             (Post, ["projects"]) => Route::CreateProject,
             (Get, ["projects"]) => Route::ListProjects,
             (Get, ["projects", id]) => Route::GetProject(id),
@@ -112,6 +121,8 @@ mod tests {
             (Get, "/api/v1/syncs/s-1/changes", Some(Route::Changes("s-1"))),
             (Get, "/api/v1/syncs/s-1/events-url", Some(Route::EventsUrl("s-1"))),
             (Post, "/api/v1/_test/faults", Some(Route::ArmFault)),
+            (Get, "/api/v1/_diagnostics", Some(Route::Diagnostics)),
+            (Post, "/api/v1/_test/enqueue", Some(Route::Enqueue)),
             (Delete, "/api/v1/syncs/s-1", None),
             (Get, "/api/v2/projects", None),
             (Other, "/api/v1/projects", None),

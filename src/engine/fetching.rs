@@ -99,7 +99,15 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
                     if prefix.is_empty() { "the root directory" } else { prefix.as_str() }
                 )));
             }
-            // A truncated listing is never used, not even in part: walk it level by level.
+            // Only the provably whole directories of a truncated listing are used (their tree
+            // ids recomputed from what it lists); the rest is listed again, level by level.
+            let (whole_files, whole_dirs) = listing.whole_part();
+            let whole: Vec<FileEntry> = whole_files.into_iter().map(FileEntry::from).collect();
+            scratch.put_wanted(&whole)?;
+            files += whole.len() as u64;
+            scratch.map_put(ScratchMap::WantedDirs, &whole_dirs)?;
+            let marks: Vec<(String, String)> = listing.complete.iter().map(|d| (d.clone(), String::new())).collect();
+            scratch.map_put(ScratchMap::ListedWhole, &marks)?;
             pending.push((prefix, listing.sha, false));
             continue;
         }
@@ -138,6 +146,9 @@ async fn descend<G: GitHub, S: Store, X: Scratch>(
     let Ports { store, scratch, .. } = ports;
     let mut changed = Vec::new();
     for (path, sha) in dirs {
+        if scratch.map_get(ScratchMap::ListedWhole, &path)?.is_some() {
+            continue; // a truncated listing already held it whole
+        }
         match scratch.map_get(ScratchMap::HeldDirs, &path)? {
             Some(held) if held == sha => scratch.add_unchanged(&path)?,
             Some(_) => changed.push((path, sha)),

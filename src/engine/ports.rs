@@ -182,6 +182,8 @@ pub enum ScratchMap {
     WantedDirs,
     /// Directory → JSON `DirChange`.
     DirChanges,
+    /// Directories a truncated listing provably held whole: already listed, not again.
+    ListedWhole,
 }
 
 impl ScratchMap {
@@ -190,6 +192,7 @@ impl ScratchMap {
             ScratchMap::HeldDirs => "held_dirs",
             ScratchMap::WantedDirs => "wanted_dirs",
             ScratchMap::DirChanges => "dir_changes",
+            ScratchMap::ListedWhole => "listed_whole",
         }
     }
 }

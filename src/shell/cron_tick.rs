@@ -1,13 +1,14 @@
 //! The cron tick: first the reaper (running syncs whose object has no job, or that made no
-//! progress for 10 minutes, end FAILED), then every tracked project is queued on its
-//! `CronShard`, which makes the head checks in its own alarm slices.
+//! progress for 10 minutes, end FAILED), then one head check per tracked project (least
+//! recently checked first) onto the fan-out queue, whose consumers make them.
 
+use super::fanout::FANOUT_BINDING;
 use super::starts::reap;
 use super::{iso, now_ms, Services};
 use crate::cron;
 use crate::error::{AppError, AppResult};
-use serde_json::json;
-use worker::{Env, Method, Request};
+use crate::fanout::{Message, SEND_BATCH_MAX};
+use worker::Env;
 
 /// Running syncs the reaper looks at per tick (the quietest first).
 const REAP_PER_TICK: u64 = 50;
@@ -15,33 +16,24 @@ const REAP_PER_TICK: u64 = 50;
 pub async fn tick(env: &Env, cron: String) {
     let started = now_ms();
     match run_tick(env).await {
-        Ok((reaped, queued, shards)) => worker::console_log!(
-            "cron {cron}: ended {reaped} stalled syncs; queued {queued} tracked projects on {shards} shards in {} ms",
+        Ok((reaped, queued)) => worker::console_log!(
+            "cron {cron}: ended {reaped} stalled syncs; queued {queued} head checks in {} ms",
             now_ms() - started
         ),
         Err(e) => worker::console_error!("cron {cron} failed: {e}"),
     }
 }
 
-async fn run_tick(env: &Env) -> AppResult<(u64, u64, u64)> {
+async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
     let svc = Services::from_env(env)?;
     let reaped = reap_stalled(&svc).await?;
-    let due = svc.db.due_for_head_check(cron::MAX_QUEUED_PER_TICK).await?;
-    let queued = due.len() as u64;
-    let plan = cron::plan(due.into_iter().map(|id| id.to_string()).collect(), cron::SHARDS);
-    let shards = plan.len() as u64;
-    let namespace = env.durable_object(super::cron_shard::BINDING).map_err(AppError::internal)?;
-    for (shard, ids) in plan {
-        let stub = namespace.id_from_name(&format!("shard-{shard}")).and_then(|id| id.get_stub()).map_err(AppError::internal)?;
-        let body = serde_json::to_string(&json!({ "projectIds": ids })).map_err(AppError::internal)?;
-        let mut init = worker::RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init(&format!("https://cron-shard{}", super::cron_shard::ENQUEUE_PATH), &init).map_err(AppError::internal)?;
-        if let Err(e) = stub.fetch_with_request(req).await {
-            worker::console_warn!("cron: shard {shard} did not take its queue: {e}");
-        }
+    let due = svc.db.due_for_head_check(cron::MAX_CHECKS_PER_TICK).await?;
+    let queue = env.queue(FANOUT_BINDING).map_err(AppError::internal)?;
+    let checks: Vec<Message> = due.into_iter().map(|project_id| Message::Check { project_id }).collect();
+    for batch in checks.chunks(SEND_BATCH_MAX) {
+        queue.send_batch(batch.to_vec()).await.map_err(|e| AppError::internal(format!("the fan-out queue refused head checks: {e}")))?;
     }
-    Ok((reaped, queued, shards))
+    Ok((reaped, checks.len() as u64))
 }
 
 /// Pokes the objects of running syncs past the grace period and ends those the reaper's

@@ -4,6 +4,7 @@
 //! are retried with a delay, and a message that keeps failing ends in the dead-letter
 //! queue, whose consumer records it in D1 for an operator.
 
+use super::head_check::{check_project, Checked};
 use super::starts::{start_sync, StartRequest};
 use super::{iso, now_ms, Services};
 use crate::domain::{SyncKind, Trigger};
@@ -48,6 +49,29 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
     }
 }
 
+/// A cron head check; a rate limit is retried after the wait GitHub names.
+async fn check(svc: &Services<'_>, project_id: &crate::domain::Id) -> Result<(), Refusal> {
+    let project = match svc.db.project(project_id.as_str()).await {
+        Ok(Some(p)) if p.tracked => p,
+        Ok(_) => return Ok(()),
+        Err(_) => return Err(Refusal::Transient),
+    };
+    match check_project(svc, &project).await {
+        Ok(Checked::UpToDate | Checked::Started) => Ok(()),
+        Ok(Checked::GitHub { error, retry_after }) => {
+            worker::console_warn!("cron: project {project_id}: {error}");
+            match retry_after {
+                Some(secs) => Err(Refusal::After(secs.min(u64::from(u32::MAX)) as u32)),
+                None => Ok(()),
+            }
+        }
+        Err(e) => {
+            worker::console_warn!("cron: project {project_id}: {e}");
+            Err(Refusal::Transient)
+        }
+    }
+}
+
 async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
     match message {
         Message::Push { delivery, repository, branch, after } => {
@@ -66,6 +90,7 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
             }
             Ok(())
         }
+        Message::Check { project_id } => check(svc, &project_id).await,
         Message::Start { project_id, trigger, after } => {
             let Some(project) = svc.db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
                 return Err(Refusal::Final);

@@ -1,18 +1,19 @@
 //! The imperative shell: the Workers entry points and the thin adapters over the runtime.
 //!
 //! Entry points: `fetch` (the HTTP API, `routes`), `scheduled` (the cron tick,
-//! `cron_tick`), `queue` (the fan-out consumer, `fanout`), and the Durable Objects
-//! `SyncObject` (one per sync, `sync_object`) and `CronShard` (`cron_shard`).
+//! `cron_tick`), `queue` (the fan-out consumer: webhook pushes, starts and the cron's head
+//! checks, `fanout`), and the Durable Object `SyncObject` (one per sync, `sync_object`).
 //!
 //! Architecture invariants: SQL only in `d1`; a sync object's paths only through
 //! `sync_client` (and `crate::sync_protocol`); the core never imports `worker`.
 
-mod cron_shard;
+mod content;
 mod cron_tick;
 mod crypto;
 mod d1;
 mod fanout;
 mod github_http;
+mod head_check;
 mod http;
 mod routes;
 mod starts;

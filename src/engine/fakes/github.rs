@@ -3,9 +3,10 @@
 
 use crate::domain::{BranchName, CommitSha, FileMode, RepoName, Stats, TreeFile};
 use crate::engine::{ByteSource, GitHub, Meter};
-use crate::github::{GhError, TreeListing};
+use crate::github::{GhError, TreeEntryWire, TreeListing, TreeWire};
+use crate::gitobj::{tree_id, TreeEntry};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 /// A repository as GitHub would list it: one flat tree per commit, with optional
@@ -65,25 +66,40 @@ impl FakeGitHub {
         }
     }
 
-    /// A directory's tree id: a hash of everything under it, so it changes exactly when
-    /// its content does (as git's tree shas do).
+    /// A directory's git tree id, computed as git does from its entries (subdirectories'
+    /// ids recursively), so listings carry real ids and truncated ones can be verified.
     fn dir_id(&self, commit: &str, dir: &str) -> String {
-        let trees = self.trees.borrow();
-        let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
-        let mut listing: Vec<String> = trees
-            .get(commit)
-            .map(|files| {
-                files
-                    .iter()
-                    .filter(|f| f.path.starts_with(&base))
-                    .map(|f| format!("{} {} {}", &f.path[base.len()..], f.mode.as_str(), f.sha))
-                    .collect()
-            })
-            .unwrap_or_default();
-        listing.sort();
-        let id = crate::auth::sha256_hex(listing.join("\n").as_bytes())[..40].to_string();
+        let entries = self.entries(commit, dir, false);
+        let tree: Vec<TreeEntry> = entries.iter().map(|e| TreeEntry { name: &e.path, mode: &e.mode, sha: &e.sha, is_tree: e.kind == "tree" }).collect();
+        let id = tree_id(&tree).expect("valid ids");
         self.dir_ids.borrow_mut().insert(id.clone(), (commit.to_string(), dir.to_string()));
         id
+    }
+
+    /// The entries under `dir` as GitHub lists them (paths relative to `dir`), in git's
+    /// pre-order (a tree before its contents, siblings by name with trees as `name/`).
+    fn entries(&self, commit: &str, dir: &str, recursive: bool) -> Vec<TreeEntryWire> {
+        let files: Vec<TreeFile> = self.trees.borrow().get(commit).cloned().unwrap_or_default();
+        let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let mut dirs = BTreeSet::new();
+        let mut out = Vec::new();
+        for f in files.iter().filter(|f| f.path.starts_with(&base)) {
+            let parts: Vec<&str> = f.path[base.len()..].split('/').collect();
+            let depth = if recursive { parts.len() - 1 } else { parts.len().min(2) - 1 };
+            dirs.extend((1..=depth).map(|i| parts[..i].join("/")));
+            if recursive || parts.len() == 1 {
+                let size = (f.mode != FileMode::Submodule).then(|| f.size.unwrap_or(0));
+                let kind = if f.mode == FileMode::Submodule { "commit" } else { "blob" };
+                out.push(TreeEntryWire { path: parts.join("/"), mode: f.mode.as_str().into(), kind: kind.into(), sha: f.sha.to_string(), size });
+            }
+        }
+        for d in dirs {
+            let sha = self.dir_id(commit, &format!("{base}{d}"));
+            out.push(TreeEntryWire { path: d, mode: "040000".into(), kind: "tree".into(), sha, size: None });
+        }
+        let key = |e: &TreeEntryWire| if e.kind == "tree" { format!("{}/", e.path) } else { e.path.clone() };
+        out.sort_by_key(key);
+        out
     }
 
     fn listing(&self, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
@@ -94,29 +110,14 @@ impl FakeGitHub {
             Some((commit, _)) => (commit, prefix.to_string()),
             None => (tree_ish.to_string(), String::new()),
         };
-        let all: Vec<TreeFile> = self.trees.borrow().get(&commit).cloned().ok_or_else(|| GhError::NotFound("tree".into()))?;
-        let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
-        let mut files = Vec::new();
-        let mut dirs = BTreeMap::new();
-        for f in all.iter().filter(|f| f.path.starts_with(&base)) {
-            let rest = &f.path[base.len()..];
-            // Every directory between this one and the file.
-            let parts: Vec<&str> = rest.split('/').collect();
-            let depth = if recursive { parts.len() - 1 } else { parts.len().min(2) - 1 };
-            for i in 1..=depth {
-                let sub = format!("{base}{}", parts[..i].join("/"));
-                dirs.entry(sub.clone()).or_insert_with(|| self.dir_id(&commit, &sub));
-            }
-            if recursive || parts.len() == 1 {
-                files.push(f.clone());
-            }
+        if !self.trees.borrow().contains_key(&commit) {
+            return Err(GhError::NotFound("tree".into()));
         }
+        let mut tree = self.entries(&commit, &dir, recursive);
         let max = if recursive { self.max_recursive.get() } else { self.max_flat.get() };
-        let truncated = files.len() + dirs.len() > max;
-        if truncated {
-            files.truncate(max);
-        }
-        Ok(TreeListing { sha: self.dir_id(&commit, &dir), files, dirs: dirs.into_iter().collect(), truncated })
+        let truncated = tree.len() > max;
+        tree.truncate(max);
+        TreeWire { sha: self.dir_id(&commit, &dir), tree, truncated }.into_listing(prefix)
     }
 }
 

@@ -310,3 +310,19 @@ fn incremental_syncs_stay_exact_through_a_history() {
         assert_eq!(w.active(), expect(&tree), "step {step}");
     }
 }
+
+#[test]
+fn the_provably_whole_part_of_a_truncated_listing_is_used_not_listed_again() {
+    let w = World::new();
+    // 3 directories of 40 files: 123 entries. A recursive listing truncated at 90 holds d0
+    // and d1 whole (their recomputed tree ids match) and d2 in part.
+    let files: Vec<TreeFile> = (0..120).map(|i| file(&format!("d{}/f{:03}", i / 40, i), i + 1)).collect();
+    w.push("main", &sha(100), files.clone());
+    w.gh.max_recursive.set(90);
+    let mut job = w.job(None);
+    w.run(&mut job);
+    assert_eq!(job.status, SyncStatus::Complete, "{:?}", job.error);
+    assert_eq!(w.active(), expect(&files));
+    // The truncated listing, the root's one level, and d2: d0 and d1 are not listed again.
+    assert_eq!(w.gh.tree_requests.get(), 3);
+}

@@ -35,3 +35,23 @@ impl Db {
         Ok(())
     }
 }
+
+/// A dead letter as diagnostics show it.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub id: String,
+    pub queue: String,
+    pub body: String,
+    pub received_at: String,
+}
+
+impl Db {
+    pub async fn latest_dead_letters(&self, limit: u64) -> DbResult<Vec<DeadLetter>> {
+        self.all(
+            "SELECT id, queue, body, received_at AS receivedAt FROM dead_letters ORDER BY received_at DESC LIMIT ?1",
+            &[super::n(limit)],
+        )
+        .await
+    }
+}

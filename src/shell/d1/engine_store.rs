@@ -42,9 +42,10 @@ fn fence(param: u8) -> String {
 /// A new version as the insert reads it: path, mode, kind, sha, size, previous path.
 type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<&'a str>);
 
-/// D1 as the engine's `Store`.
+/// D1 (and, for blob text, the content bucket) as the engine's `Store`.
 pub struct EngineStore<'a> {
     pub db: &'a Db,
+    pub content: &'a super::super::content::ContentBucket,
 }
 
 fn now_iso() -> String {
@@ -121,13 +122,17 @@ impl EngineStore<'_> {
     /// Deletes (or, with `unmark`, un-supersedes) at most `DISCARD_BATCH` rows of `table`
     /// that syncs which ended without completing left behind.
     fn discard_statement(&self, table: &str, project: &Id, unmark: bool) -> Result<D1PreparedStatement, DbError> {
+        let key = "(project_id, path, introduced_sync_id)";
         let sql = if unmark {
             format!(
-                "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL WHERE id IN \
-                 (SELECT id FROM {table} WHERE superseded_by_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
+                "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL WHERE {key} IN \
+                 (SELECT project_id, path, introduced_sync_id FROM {table} WHERE superseded_by_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
             )
         } else {
-            format!("DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)")
+            format!(
+                "DELETE FROM {table} WHERE {key} IN \
+                 (SELECT project_id, path, introduced_sync_id FROM {table} WHERE introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
+            )
         };
         self.db.stmt(&sql, &[s(project.as_str()), n(DISCARD_BATCH)])
     }
@@ -321,26 +326,33 @@ impl Store for EngineStore<'_> {
     }
 
     async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError> {
-        let heads: Vec<(&str, &str, u64)> = blobs.iter().map(|b| (b.sha.as_str(), b.status.as_str(), b.size)).collect();
-        let chunks: Vec<(&str, u32, &str, &str)> = blobs
+        // The text goes to R2 first (content-addressed: writing it again changes nothing);
+        // the blob row, written after, means the text is there.
+        for blob in blobs.iter().filter(|b| b.status == crate::content::ContentStatus::Text && !b.chunks.is_empty()) {
+            self.content.put_text(scope, &blob.sha, blob.text()).await?;
+        }
+        let heads: Vec<(&str, &str, u64, String)> = blobs
             .iter()
-            .flat_map(|b| b.chunks.iter().map(move |c| (b.sha.as_str(), c.index, c.text.as_str(), c.sha256.as_str())))
-            .collect();
-        // Chunks first and the blob row last, all in one transaction: a blob row means its
-        // text is complete.
+            .map(|b| Ok((b.sha.as_str(), b.status.as_str(), b.size, serde_json::to_string(&b.chunk_starts()).map_err(|e| StoreError::Other(e.to_string()))?)))
+            .collect::<Result<_, StoreError>>()?;
+        let chunks: Vec<(&str, u32, &str)> =
+            blobs.iter().flat_map(|b| b.chunks.iter().map(move |c| (b.sha.as_str(), c.index, c.text.as_str()))).collect();
+        // One transaction: the blob rows, then their chunks' index entries (each chunk's
+        // document id derives from its blob's row, so a replay indexes nothing twice).
         let mut statements = self.bulk(
-            "INSERT INTO blob_chunks (repository, sha, chunk, text, text_sha256) \
+            "INSERT INTO blob_contents (repository, sha, status, size, chunks) \
              SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2) WHERE true \
-             ON CONFLICT (repository, sha, chunk) DO NOTHING",
-            &[s(scope)],
-            &chunks,
-        )?;
-        statements.extend(self.bulk(
-            "INSERT INTO blob_contents (repository, sha, status, size) \
-             SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2) WHERE true \
              ON CONFLICT (repository, sha) DO NOTHING",
             &[s(scope)],
             &heads,
+        )?;
+        statements.extend(self.bulk(
+            "INSERT INTO memory_fts (rowid, scope, text) \
+             SELECT b.id * 65536 + (j.value ->> 1), ?2, j.value ->> 2 FROM json_each(?3) j \
+             JOIN blob_contents b ON b.repository = ?1 AND b.sha = j.value ->> 0 \
+             WHERE NOT EXISTS (SELECT 1 FROM memory_fts WHERE rowid = b.id * 65536 + (j.value ->> 1))",
+            &[s(scope), s(&crate::content::fts_scope(scope))],
+            &chunks,
         )?);
         self.db.batch(statements).await?;
         Ok(())

@@ -86,7 +86,7 @@ impl Db {
         self.all(
             "SELECT * FROM ( \
                SELECT n.path AS path, \
-                 CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.id IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
+                 CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
                  n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha \
                FROM file_versions n \
                LEFT JOIN file_versions o ON o.superseded_by_sync_id = n.introduced_sync_id \

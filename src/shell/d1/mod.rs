@@ -17,6 +17,7 @@ mod syncs;
 mod users;
 
 pub use engine_store::EngineStore;
+pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};
 pub use syncs::QueuedSync;

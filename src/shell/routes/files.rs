@@ -2,14 +2,16 @@
 //! a sync changed, and the memory entries. Every list's cursor carries the chain position
 //! its first page read, so a sync that completes between two pages changes nothing in them.
 
-use super::super::d1::ProjectRow;
+use super::super::content::ContentBucket;
+use super::super::d1::{ChunkRef, ProjectRow};
 use super::super::http::json;
 use super::super::Services;
 use super::{project_of, sync_of};
-use crate::api::{encode_cursor, query_param, ChangeView, Page, PageRequest};
+use crate::api::{encode_cursor, query_param, ChangeView, MemoryView, Page, PageRequest};
 use crate::content::{fts_query, fts_scope};
 use crate::domain::SyncStatus;
 use crate::error::{AppError, AppResult};
+use std::collections::HashMap;
 use worker::Response;
 
 /// The chain position to read files at: `at` (a completed sync of this project) or now.
@@ -67,21 +69,42 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         // Cursor: (path, chunk, snapshot).
         let seq = page.snapshot(2, project.current_seq)?;
         let after = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0));
-        let rows = svc.db.memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
+        let refs = svc.db.memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
+        let rows = with_text(svc, &scope, refs).await?;
         return json(200, &Page::from_overfetch(rows, page.limit, |m| vec![m.path.clone(), m.chunk.to_string(), seq.to_string()]));
     }
     let fts = fts_query(&q, &fts_scope(&scope)).ok_or_else(|| AppError::invalid("q", "has no word to search for"))?;
-    // Cursor: (offset, snapshot, newest chunk ranked).
+    // Cursor: (offset, snapshot, last document ranked).
     let seq = page.snapshot(1, project.current_seq)?;
     let offset: u64 = page.after_key(0).and_then(|o| o.parse().ok()).unwrap_or(0);
-    let max_chunk = match page.after_key(2).and_then(|c| c.parse().ok()) {
+    let max_doc = match page.after_key(2).and_then(|c| c.parse().ok()) {
         Some(c) => c,
-        None => svc.db.newest_chunk().await?,
+        None => svc.db.newest_doc().await?,
     };
-    let mut rows = svc.db.memory_search(project.id.as_str(), seq, &fts, max_chunk, offset, page.limit + 1).await?;
-    let next_cursor = (rows.len() > page.limit as usize).then(|| {
-        rows.truncate(page.limit as usize);
-        encode_cursor(&[(offset + u64::from(page.limit)).to_string(), seq.to_string(), max_chunk.to_string()])
+    let mut refs = svc.db.memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
+    let next_cursor = (refs.len() > page.limit as usize).then(|| {
+        refs.truncate(page.limit as usize);
+        encode_cursor(&[(offset + u64::from(page.limit)).to_string(), seq.to_string(), max_doc.to_string()])
     });
-    json(200, &Page { items: rows, next_cursor })
+    json(200, &Page { items: with_text(svc, &scope, refs).await?, next_cursor })
+}
+
+/// The entries with their text, read from R2 once per distinct blob of the page.
+async fn with_text(svc: &Services<'_>, scope: &str, refs: Vec<ChunkRef>) -> AppResult<Vec<MemoryView>> {
+    let content = ContentBucket::from_env(svc.env)?;
+    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    let mut rows = Vec::with_capacity(refs.len());
+    for r in refs {
+        if !texts.contains_key(&r.sha) {
+            let text = content.text(scope, &r.sha).await?;
+            texts.insert(r.sha.clone(), text);
+        }
+        let text = texts.get(&r.sha).and_then(|t| t.as_deref()).and_then(|t| t.get(r.start as usize..r.end as usize));
+        let Some(text) = text else {
+            worker::console_warn!("memory: the text of blob {} ({}) is missing from R2", r.sha, r.path);
+            continue;
+        };
+        rows.push(MemoryView { id: r.id, path: r.path, sha: r.sha, chunk: r.chunk, text: text.to_string(), sync_id: r.sync_id });
+    }
+    Ok(rows)
 }

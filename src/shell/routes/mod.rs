@@ -3,6 +3,7 @@
 //! `crate::api`, read and write through `d1::Db`, start syncs through `starts`; every error
 //! leaves through `http::error_response`.
 
+mod admin;
 mod events;
 mod files;
 mod projects;
@@ -64,7 +65,9 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::Health => json(200, &json!({"ok": true, "version": crate::VERSION})),
         Route::OpenApi => http::bytes(200, "application/json; charset=utf-8", OPENAPI_JSON.into()),
         Route::CreateUser => users::create_user(&svc, &mut req).await,
-        Route::ArmFault => users::arm_fault(&svc, &mut req).await,
+        Route::ArmFault => admin::arm_fault(&svc, &mut req).await,
+        Route::Enqueue => admin::enqueue(&svc, &mut req).await,
+        Route::Diagnostics => admin::diagnostics(&svc, &req).await,
         Route::Events(sync) => events::events(&svc, &req, sync, q).await,
         Route::Webhook => super::webhook::receive(&svc, &mut req).await,
         Route::CreateProject => projects::create(&svc, user, &mut req).await,

@@ -10,6 +10,7 @@
 mod log;
 mod scratch;
 
+use super::content::ContentBucket;
 use super::d1::{Db, EngineStore};
 use super::github_http::GitHubHttp;
 use super::{now_ms, Services};
@@ -103,8 +104,8 @@ impl SyncObject {
                 PokeAnswer::Running
             }
             Some(job) => {
-                if let Ok(svc) = Services::from_env(&self.env) {
-                    let store = EngineStore { db: &svc.db };
+                if let (Ok(svc), Ok(content)) = (Services::from_env(&self.env), ContentBucket::from_env(&self.env)) {
+                    let store = EngineStore { db: &svc.db, content: &content };
                     let _ = crate::engine::Store::record(&store, &job, Some(now_ms())).await;
                 }
                 PokeAnswer::Finished(job.status)
@@ -157,7 +158,8 @@ impl SyncObject {
         db.take_slowness().await;
         let svc = Services { env: &self.env, db: Rc::new(db), settings };
         let github = self.github_for(&svc, &mut job, &meter).await;
-        let store = EngineStore { db: &svc.db };
+        let content = ContentBucket::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let store = EngineStore { db: &svc.db, content: &content };
         let scratch = ObjectScratch { sql: storage.sql() };
         let ports = Ports { github: &github, store: &store, scratch: &scratch, meter: &meter };
         let next = run_slice(&mut job, &ports, &log, &now_ms).await.map_err(|e| worker::Error::RustError(e.to_string()))?;

@@ -1,0 +1,55 @@
+//! The cron's head check of one tracked project: one conditional request (the stored ETag,
+//! which names the commit it saw), and a sync when that head is not the commit the project
+//! holds — compared with the held commit, so a failed or refused cron sync is tried again.
+
+use super::github_http::{GitHubHttp, HeadCheck};
+use super::starts::{start_sync, StartRequest};
+use super::{crypto::decrypt_token, d1::ProjectRow, iso, now_ms, Services};
+use crate::cron;
+use crate::domain::{CommitSha, SyncKind, Trigger};
+use crate::error::{AppError, AppResult};
+use crate::github::GhError;
+
+/// What a check came to.
+pub enum Checked {
+    /// The head is the commit the project holds (or a sync of it is already running).
+    UpToDate,
+    Started,
+    /// GitHub failed or refused; `retry_after` says when to try again, if at all.
+    GitHub { error: GhError, retry_after: Option<u64> },
+}
+
+pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResult<Checked> {
+    let token = match &project.github_token_enc {
+        Some(sealed) => Some(decrypt_token(&svc.settings.token_keys()?, sealed).await?),
+        None => svc.settings.github_token.clone(),
+    };
+    // The head check carries the project's own ETag; no cache is needed for it.
+    let gh = GitHubHttp::new(&svc.settings.github_api_url, token, None);
+    let known = project.head_etag.as_deref().zip(project.head_sha.as_ref());
+    let checked = gh.head_if_moved(&project.repository, &project.branch, known.map(|(etag, _)| etag)).await;
+    let (head, seen): (Option<CommitSha>, Option<(String, CommitSha)>) = match checked {
+        Ok(HeadCheck::NotModified) => (known.map(|(_, sha)| sha.clone()), None),
+        Ok(HeadCheck::Moved { sha, etag }) => (Some(sha.clone()), etag.map(|e| (e, sha))),
+        Err(error) => {
+            svc.db.record_head_check(project.id.as_str(), &iso(now_ms()), None).await?;
+            let retry_after = cron::retry_after_secs(&error);
+            return Ok(Checked::GitHub { error, retry_after });
+        }
+    };
+    let outcome = match head {
+        Some(head) if cron::needs_sync(&head, project.current_commit_sha.as_ref()) => {
+            let request = StartRequest { project, kind: SyncKind::Sync, trigger: Trigger::Cron, branch: &project.branch, restore_from: None };
+            match start_sync(svc, request).await {
+                Ok(_) => Ok(Checked::Started),
+                // Already running: a later tick compares again once it is done.
+                Err(AppError::Conflict { .. }) => Ok(Checked::UpToDate),
+                Err(e) => Err(e),
+            }
+        }
+        _ => Ok(Checked::UpToDate),
+    };
+    // Whatever the outcome, the check happened: the project moves to the back of the queue.
+    svc.db.record_head_check(project.id.as_str(), &iso(now_ms()), seen.as_ref().map(|(e, s)| (e.as_str(), s))).await?;
+    outcome
+}

@@ -1,0 +1,70 @@
+//! What only the admin token may do besides creating users: diagnostics (`GET
+//! /_diagnostics`: the serving isolate's memory, what the benchmark reports, and the latest
+//! dead letters of the fan-out queue), and, for tests only (`FAULT_INJECTION=true`), arming
+//! a named fault (`POST /_test/faults`) and putting a raw message on the queue
+//! (`POST /_test/enqueue`).
+
+use super::super::http::{body, header, json};
+use super::super::Services;
+use crate::api::parse_object;
+use crate::auth::{bearer_token, constant_time_eq};
+use crate::error::{AppError, AppResult};
+use serde_json::{json, Value};
+use wasm_bindgen::JsCast;
+use worker::{Request, Response};
+
+/// Points where an armed fault makes the real adapter fail (see `d1::faults`); for
+/// `d1.slow`, `times` is the delay in milliseconds before each statement of a sync.
+const FAULT_POINTS: [&str; 4] = ["record.final", "object.start", "webhook.enqueue", "d1.slow"];
+
+pub fn require_admin(svc: &Services<'_>, req: &Request, what: &str) -> AppResult<()> {
+    let admin = svc.settings.admin_token()?;
+    let authorization = header(req, "authorization");
+    let given = bearer_token(authorization.as_deref()).unwrap_or("");
+    if !constant_time_eq(given.as_bytes(), admin.as_bytes()) {
+        return Err(AppError::Unauthorized(format!("{what} needs the admin token")));
+    }
+    Ok(())
+}
+
+/// The linear memory of this isolate's wasm instance (it only grows, so it is the peak).
+pub fn wasm_memory_bytes() -> u64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64
+}
+
+pub async fn diagnostics(svc: &Services<'_>, req: &Request) -> AppResult<Response> {
+    require_admin(svc, req, "diagnostics")?;
+    let dead_letters = svc.db.latest_dead_letters(20).await?;
+    json(200, &json!({ "wasmMemoryBytes": wasm_memory_bytes(), "version": crate::VERSION, "deadLetters": dead_letters }))
+}
+
+pub async fn enqueue(svc: &Services<'_>, req: &mut Request) -> AppResult<Response> {
+    if !svc.settings.fault_injection {
+        return Err(AppError::NotFound("no route for POST /api/v1/_test/enqueue".into()));
+    }
+    require_admin(svc, req, "enqueueing")?;
+    let raw: Value = serde_json::from_slice(&body(req).await?).map_err(|e| AppError::invalid("body", e))?;
+    let queue = svc.env.queue(super::super::fanout::FANOUT_BINDING).map_err(AppError::internal)?;
+    queue.send(raw).await.map_err(AppError::internal)?;
+    json(202, &json!({ "queued": true }))
+}
+
+pub async fn arm_fault(svc: &Services<'_>, req: &mut Request) -> AppResult<Response> {
+    if !svc.settings.fault_injection {
+        return Err(AppError::NotFound("no route for POST /api/v1/_test/faults".into()));
+    }
+    require_admin(svc, req, "arming a fault")?;
+    let m = parse_object(&body(req).await?, false)?;
+    let point = match m.get("point") {
+        Some(Value::String(p)) if FAULT_POINTS.contains(&p.as_str()) => p.clone(),
+        _ => return Err(AppError::invalid("point", format!("must be one of {}", FAULT_POINTS.join(", ")))),
+    };
+    let times = match m.get("times") {
+        None => 1,
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|t| t <= 1_000) => n.as_u64().unwrap_or(1),
+        Some(_) => return Err(AppError::invalid("times", "must be a whole number from 0 to 1000")),
+    };
+    svc.db.arm_fault(&point, times).await?;
+    json(200, &json!({ "point": point, "times": times }))
+}
