@@ -22,6 +22,7 @@ before(async () => {
   for (let i = 0; i < 30; i++) projects.push(await alice.createProject({ name: `q${i}`, repository: 'acme/queued', tracked: true }));
   for (const p of projects) await alice.syncAndWait(p.id);
   // One tick records every project's head ETag (each check answered 200 the first time).
+  world.emulator.resetStats();
   await world.triggerScheduled();
   await waitForRequests('ref', projects.length, 60_000);
 });
@@ -58,7 +59,6 @@ test('a no-op tick over 30 tracked projects: 30 conditional requests, all 304, n
 });
 
 test('a head check GitHub rate-limits is retried after the wait it names, then syncs', async () => {
-  const p = projects[0];
   repo.write('later.txt', 'later\n');
   const commit = repo.commit('c2');
   world.emulator.resetStats();
@@ -67,25 +67,25 @@ test('a head check GitHub rate-limits is retried after the wait it names, then s
   world.emulator.injectFault({ route: 'ref', kind: 'primaryRateLimit', resetIn: 25, times: 1 });
   const t0 = Date.now();
   await world.triggerScheduled();
-  await waitForRequests('ref', projects.length + 1, 60_000);
-  const until = Date.now() + 90_000;
-  let sync;
-  while (!sync) {
-    if (Date.now() > until) throw new Error('the rate-limited check was never retried');
-    sync = (await cronSyncs(p)).find((s) => s.commitSha === commit || s.status !== 'COMPLETE');
-    if (!sync) await sleep(500);
+  const until = Date.now() + 120_000;
+  let synced;
+  for (;;) {
+    synced = await Promise.all(projects.map(async (q) => (await cronSyncs(q)).find((s) => s.commitSha === commit)));
+    if (synced.every(Boolean)) break;
+    if (Date.now() > until) throw new Error(`${synced.filter((s) => !s).length} projects never synced the new commit`);
+    await sleep(1_000);
   }
   const limited = world.emulator.stats().log.filter((e) => e.route === 'ref' && e.fault === 'primaryRateLimit');
-  assert.equal(limited.length, 1);
-  const done = await alice.waitSync(sync.id, { timeoutMs: 60_000 });
-  assert.equal(done.status, 'COMPLETE');
-  // Every other project synced at its first check; the limited one only after the wait.
-  const startedAfter = Date.parse(done.startedAt) - t0;
-  const others = await Promise.all(projects.slice(1).map(async (q) => (await cronSyncs(q)).find((s) => s.commitSha === commit)));
-  assert.ok(others.every(Boolean), 'the other projects synced the new commit');
-  const firstOther = Math.min(...others.map((s) => Date.parse(s.startedAt) - t0));
-  assert.ok(startedAfter >= 20_000 && startedAfter > firstOther, `the retry waited: ${startedAfter} ms (others from ${firstOther} ms)`);
-  assert.deepEqual(fileShape(await alice.files(p.id)), expectedFiles(repo, commit));
+  assert.equal(limited.length, 1, 'one check met the limit');
+  const done = await Promise.all(synced.map((s) => alice.waitSync(s.id, { timeoutMs: 60_000 })));
+  assert.ok(done.every((s) => s.status === 'COMPLETE'), JSON.stringify(done.map((s) => s.status)));
+  // Every project but one synced at its first check; that one only after GitHub's wait.
+  const startedAfter = done.map((s) => Date.parse(s.startedAt) - t0).sort((a, b) => a - b);
+  const late = startedAfter.filter((ms) => ms >= 20_000);
+  assert.equal(late.length, 1, `one sync started after the wait: ${startedAfter.join(', ')} ms`);
+  const retried = projects[done.findIndex((s) => Date.parse(s.startedAt) - t0 >= 20_000)];
+  assert.deepEqual(fileShape(await alice.files(retried.id)), expectedFiles(repo, commit));
+  process.stderr.write(`[queue] rate-limited check retried; its sync started ${late[0]} ms after the tick (others by ${startedAfter.at(-2)} ms)\n`);
 });
 
 test('a message that is not ours is dead-lettered and recorded', async () => {

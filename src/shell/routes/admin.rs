@@ -11,7 +11,7 @@ use crate::auth::{bearer_token, constant_time_eq};
 use crate::error::{AppError, AppResult};
 use serde_json::{json, Value};
 use wasm_bindgen::JsCast;
-use worker::{Request, Response};
+use worker::{QueueContentType, RawMessageBuilder, Request, Response};
 
 /// Points where an armed fault makes the real adapter fail (see `d1::faults`); for
 /// `d1.slow`, `times` is the delay in milliseconds before each statement of a sync.
@@ -44,9 +44,12 @@ pub async fn enqueue(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
         return Err(AppError::NotFound("no route for POST /api/v1/_test/enqueue".into()));
     }
     require_admin(svc, req, "enqueueing")?;
-    let raw: Value = serde_json::from_slice(&body(req).await?).map_err(|e| AppError::invalid("body", e))?;
+    // Sent as the very JSON given (a serde `Value` would reach the queue as a JS `Map`).
+    let text = String::from_utf8(body(req).await?).map_err(|e| AppError::invalid("body", e))?;
+    let raw = js_sys::JSON::parse(&text).map_err(|_| AppError::invalid("body", "not JSON"))?;
+    let message = RawMessageBuilder::new(raw).build_with_content_type(QueueContentType::Json);
     let queue = svc.env.queue(super::super::fanout::FANOUT_BINDING).map_err(AppError::internal)?;
-    queue.send(raw).await.map_err(AppError::internal)?;
+    queue.send_raw(message).await.map_err(AppError::internal)?;
     json(202, &json!({ "queued": true }))
 }
 
