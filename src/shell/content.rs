@@ -36,4 +36,25 @@ impl ContentBucket {
         let Some(body) = object.body() else { return Ok(None) };
         Ok(Some(body.text().await.map_err(|e| AppError::internal(format!("R2: {e}")))?))
     }
+
+    /// How many objects, and bytes, the bucket holds for one repository (`scope`).
+    pub async fn usage(&self, scope: &str) -> Result<(u64, u64), AppError> {
+        let prefix = text_key(scope, "");
+        let (mut objects, mut bytes, mut cursor) = (0u64, 0u64, None::<String>);
+        loop {
+            let mut list = self.bucket.list().prefix(prefix.clone()).limit(1000);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await.map_err(|e| AppError::internal(format!("R2: listing {prefix}: {e}")))?;
+            for object in page.objects() {
+                objects += 1;
+                bytes += object.size();
+            }
+            match (page.truncated(), page.cursor()) {
+                (true, Some(next)) => cursor = Some(next),
+                _ => return Ok((objects, bytes)),
+            }
+        }
+    }
 }

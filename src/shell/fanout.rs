@@ -23,29 +23,44 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
         return;
     };
     let dead_letters = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
-    for message in batch.iter() {
-        let Ok(message) = message else { continue };
+    // The messages of a batch are independent (each a project's own check or start), so
+    // they run together: a batch costs about its slowest message, not their sum.
+    let messages: Vec<_> = batch.iter().filter_map(Result::ok).collect();
+    let handled = messages.iter().map(|message| async {
         if dead_letters {
-            let body = message.body().to_string();
-            worker::console_error!("fan-out: dead letter {}: {body}", message.id());
-            match svc.db.record_dead_letter(&message.id(), &batch.queue(), &body, &iso(now_ms())).await {
-                Ok(()) => message.ack(),
-                Err(_) => message.retry(),
-            }
-            continue;
+            record_dead_letter(&svc, message, &batch.queue()).await;
+        } else {
+            settle(message, parse_and_handle(&svc, message).await);
         }
-        let outcome = match serde_json::from_value::<Message>(message.body().clone()) {
-            Ok(parsed) => handle(&svc, parsed).await,
-            // A poisoned message never parses: retried until it is dead-lettered.
-            Err(e) => {
-                worker::console_error!("fan-out: message {} is not one of ours: {e}", message.id());
-                Err(Refusal::Poisoned)
-            }
-        };
-        match outcome.map_err(retry_delay_secs) {
-            Ok(()) | Err(None) => message.ack(),
-            Err(Some(delay)) => message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build()),
+    });
+    futures::future::join_all(handled).await;
+}
+
+async fn record_dead_letter(svc: &Services<'_>, message: &worker::Message<serde_json::Value>, queue: &str) {
+    let body = message.body().to_string();
+    worker::console_error!("fan-out: dead letter {}: {body}", message.id());
+    match svc.db.record_dead_letter(&message.id(), queue, &body, &iso(now_ms())).await {
+        Ok(()) => message.ack(),
+        Err(_) => message.retry(),
+    }
+}
+
+async fn parse_and_handle(svc: &Services<'_>, message: &worker::Message<serde_json::Value>) -> Result<(), Refusal> {
+    match serde_json::from_value::<Message>(message.body().clone()) {
+        Ok(parsed) => handle(svc, parsed).await,
+        // A poisoned message never parses: retried until it is dead-lettered.
+        Err(e) => {
+            worker::console_error!("fan-out: message {} is not one of ours: {e}", message.id());
+            Err(Refusal::Poisoned)
         }
+    }
+}
+
+/// Acks a message that is done (or never will be), retries the rest after their delay.
+fn settle(message: &worker::Message<serde_json::Value>, outcome: Result<(), Refusal>) {
+    match outcome.map_err(retry_delay_secs) {
+        Ok(()) | Err(None) => message.ack(),
+        Err(Some(delay)) => message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build()),
     }
 }
 

@@ -72,8 +72,9 @@ export class Runtime {
   /** Starts `wrangler dev` on `port` (a free one when null) and waits for /healthz. */
   async launch(port = null) {
     port ??= await freePort();
+    this.inspectorPort = await freePort();
     const args = [
-      'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()),
+      'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(this.inspectorPort),
       '--persist-to', this.state, '--show-interactive-dev-session=false', '--test-scheduled',
     ];
     for (const [name, value] of Object.entries(this.vars())) {

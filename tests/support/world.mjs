@@ -63,6 +63,7 @@ export async function startWorld({
   world.state = runtime.state;
   Object.defineProperty(world, 'base', { get: () => runtime.base });
   Object.defineProperty(world, 'pid', { get: () => runtime.pid });
+  Object.defineProperty(world, 'inspectorPort', { get: () => runtime.inspectorPort });
 
   const stopAll = async () => {
     await runtime.stop();

@@ -164,6 +164,13 @@ impl Db {
         Ok(results.iter().map(|r| self.count(r)).collect())
     }
 
+    /// The database's own size in bytes, as D1 reports it after a statement.
+    pub async fn size_bytes(&self) -> DbResult<Option<u64>> {
+        self.spend(1).await;
+        let result = self.stmt("SELECT 1", &[])?.all().await.map_err(DbError::from_d1)?;
+        Ok(result.meta().ok().flatten().and_then(|m| m.size_after).map(|s| s as u64))
+    }
+
     pub fn take_rows_written(&self) -> u64 {
         self.rows_written.replace(0)
     }

@@ -6,7 +6,10 @@
 
 use super::super::http::{body, header, json};
 use super::super::Services;
-use crate::api::parse_object;
+use super::super::content::ContentBucket;
+use crate::api::{parse_object, query_param};
+use crate::content::fts_scope;
+use crate::domain::RepoName;
 use crate::auth::{bearer_token, constant_time_eq};
 use crate::error::{AppError, AppResult};
 use serde_json::{json, Value};
@@ -33,10 +36,24 @@ pub fn wasm_memory_bytes() -> u64 {
     memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64
 }
 
-pub async fn diagnostics(svc: &Services<'_>, req: &Request) -> AppResult<Response> {
+/// What the benchmark and an operator read: the isolate's wasm memory, the database's own
+/// size, the latest dead letters, and with `?repository=owner/repo` that repository's
+/// objects in the content bucket (a listing of its prefix, a page of 1,000 at a time).
+pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppResult<Response> {
     require_admin(svc, req, "diagnostics")?;
     let dead_letters = svc.db.latest_dead_letters(20).await?;
-    json(200, &json!({ "wasmMemoryBytes": wasm_memory_bytes(), "version": crate::VERSION, "deadLetters": dead_letters }))
+    let mut body = json!({
+        "version": crate::VERSION,
+        "wasmMemoryBytes": wasm_memory_bytes(),
+        "d1SizeBytes": svc.db.size_bytes().await?,
+        "deadLetters": dead_letters,
+    });
+    if let Some(raw) = query_param(query, "repository") {
+        let repository = RepoName::parse(&raw).map_err(|e| AppError::invalid("repository", e.0))?;
+        let (objects, bytes) = ContentBucket::from_env(svc.env)?.usage(&fts_scope(&repository.canonical())).await?;
+        body["content"] = json!({ "repository": repository.canonical(), "objects": objects, "bytes": bytes });
+    }
+    json(200, &body)
 }
 
 pub async fn enqueue(svc: &Services<'_>, req: &mut Request) -> AppResult<Response> {

@@ -67,7 +67,7 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::CreateUser => users::create_user(&svc, &mut req).await,
         Route::ArmFault => admin::arm_fault(&svc, &mut req).await,
         Route::Enqueue => admin::enqueue(&svc, &mut req).await,
-        Route::Diagnostics => admin::diagnostics(&svc, &req).await,
+        Route::Diagnostics => admin::diagnostics(&svc, &req, q).await,
         Route::Events(sync) => events::events(&svc, &req, sync, q).await,
         Route::Webhook => super::webhook::receive(&svc, &mut req).await,
         Route::CreateProject => projects::create(&svc, user, &mut req).await,
