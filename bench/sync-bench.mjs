@@ -1,10 +1,12 @@
-// Sync benchmark: prints, for generated repositories of N files, the cost of a first sync,
-// of a re-sync after a one-file change, and of a re-sync of an unchanged head: wall time,
-// GitHub requests, D1 rows written (from D1's own result metadata), bytes downloaded, and
-// the peak resident memory of the local runtime (workerd) during each sync.
+// Sync benchmark: for generated repositories of N files, the cost of a first sync, of a
+// re-sync after a one-file change and of a re-sync of an unchanged head — wall time,
+// GitHub requests, D1 rows written (D1's own result metadata), bytes downloaded, the
+// isolate's peak wasm memory and JS heap, the workerd process's peak RSS, D1 bytes and
+// R2 bytes per held file — each next to the figure RESULTS.md had before.
+// `--cron N`: a no-op cron tick over N tracked projects (requests, 304s, sync rows, time).
 //
 // Usage (after scripts/setup and scripts/build):
-//   PATH=$PWD/node_modules/.bin:$PATH PROJECT_SYNC_PREBUILT=1 node bench/sync-bench.mjs 10000 100000
+//   PATH=$PWD/node_modules/.bin:$PATH PROJECT_SYNC_PREBUILT=1 node bench/sync-bench.mjs 30000 100000 300000 --cron 10000
 // Writes bench/out/results-<time>.json as well. It is a benchmark, not a test: it asserts
 // only that each sync completes and that the synced files match `git ls-tree`.
 
@@ -12,22 +14,16 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startWorld, createRepo, PROJECT_DIR } from '../tests/support/harness.mjs';
-import { workerdRssKb as runtimeRssKb } from '../tests/support/processes.mjs';
+import { diagnostics, openInspector, rssBytes, samplePeak } from './probes.mjs';
+import { withPrevious } from './previous.mjs';
+import { cronNoOpTick } from './cron-tick.mjs';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-if (sizes.length === 0) sizes.push(10_000);
-
-/** Samples the runtime's RSS until stopped; returns the peak. */
-function sampleMemory(rootPid) {
-  let peak = runtimeRssKb(rootPid);
-  const timer = setInterval(() => {
-    peak = Math.max(peak, runtimeRssKb(rootPid));
-  }, 100);
-  return () => {
-    clearInterval(timer);
-    return peak;
-  };
-}
+const MiB = 1024 * 1024;
+const args = process.argv.slice(2);
+const cronAt = args.indexOf('--cron');
+const cronProjects = cronAt >= 0 ? Number(args.splice(cronAt, 2)[1]) : 0;
+const sizes = args.map(Number).filter((n) => n > 0);
+if (sizes.length === 0 && !cronProjects) sizes.push(10_000);
 
 /** N files of ~100 bytes, 100 to a directory, two directory levels deep. */
 function makeRepo(root, n) {
@@ -36,7 +32,7 @@ function makeRepo(root, n) {
   for (let i = 0; i < n; i++) {
     const rel = `t${Math.floor(i / 10_000)}/m${Math.floor(i / 100) % 100}/f${i % 100}.txt`;
     const file = path.join(dir, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (i % 100 === 0) fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, `file ${i}\nretry with backoff and jitter, bounded by the platform limits (${i * 7919})\n`);
   }
   repo.git(['add', '-A']);
@@ -44,68 +40,108 @@ function makeRepo(root, n) {
   return { repo, dir, sha };
 }
 
-async function timedSync(world, user, projectId) {
-  const beforeKb = runtimeRssKb(world.pid);
-  const stop = sampleMemory(world.pid);
+async function timedSync(world, inspector, user, projectId) {
+  const wasmBefore = (await diagnostics(world)).wasmMemoryBytes;
+  const stopRss = samplePeak(() => rssBytes(world), 100);
+  const stopHeap = samplePeak(() => inspector.heapUsedBytes(), 250);
   const t0 = performance.now();
   const started = await user.startSync(projectId);
   const done = await user.waitSync(started.sync.id, { timeoutMs: 60 * 60 * 1000 });
   const wallMs = Math.round(performance.now() - t0);
-  const peakKb = stop();
+  const [peakRss, peakHeap] = [await stopRss(), await stopHeap()];
   if (done.status !== 'COMPLETE') throw new Error(`sync ended ${done.status}: ${done.error}`);
+  const after = await diagnostics(world);
   return {
     wallMs,
     githubRequests: done.stats.githubRequests,
     githubNotModified: done.stats.githubNotModified,
     d1RowsWritten: done.stats.d1RowsWritten,
     bytesDownloaded: done.stats.bytesDownloaded,
-    runtimeRssBeforeMb: Math.round(beforeKb / 1024),
-    peakRuntimeRssMb: Math.round(peakKb / 1024),
+    wasmMiBBefore: wasmBefore / MiB,
+    wasmMiB: after.wasmMemoryBytes / MiB,
+    peakHeapMiB: peakHeap / MiB,
+    peakRssMb: Math.round(peakRss / MiB),
+    d1SizeBytes: after.d1SizeBytes,
     counts: done.counts,
   };
 }
 
-const results = [];
-for (const n of sizes) {
+async function benchSize(n) {
   const world = await startWorld();
+  const inspector = await openInspector(world);
   try {
     process.stderr.write(`[bench] generating a ${n}-file repository...\n`);
     const { repo, dir, sha } = makeRepo(world.root, n);
     const user = await world.createUser('bench');
-    const project = await user.createProject({ name: `bench ${n}`, repository: `bench/files-${n}` });
+    const repository = `bench/files-${n}`;
+    const project = await user.createProject({ name: `bench ${n}`, repository });
+    const d1Before = (await diagnostics(world)).d1SizeBytes;
 
     process.stderr.write(`[bench] first sync of ${n} files...\n`);
-    const first = await timedSync(world, user, project.id);
+    const first = await timedSync(world, inspector, user, project.id);
     const files = await user.files(project.id, { limit: 500 });
     const lsTree = execFileSync('git', ['-C', dir, 'ls-tree', '-r', '--name-only', sha], { maxBuffer: 1 << 28 }).toString().trim().split('\n');
     if (files.length !== lsTree.length) throw new Error(`synced ${files.length} files, git has ${lsTree.length}`);
+    const content = (await diagnostics(world, repository)).content;
+    first.rowsPerFile = first.d1RowsWritten / n;
+    first.d1BytesPerFile = (first.d1SizeBytes - d1Before) / n;
+    first.r2Objects = content.objects;
+    first.r2Bytes = content.bytes;
 
     fs.appendFileSync(path.join(dir, 't0/m0/f0.txt'), 'one more line\n');
     repo.git(['add', '-A']);
-  repo.commit('one file changed');
+    repo.commit('one file changed');
     process.stderr.write('[bench] re-sync after a one-file change...\n');
-    const oneFile = await timedSync(world, user, project.id);
+    const oneFile = await timedSync(world, inspector, user, project.id);
 
     process.stderr.write('[bench] re-sync of an unchanged head...\n');
-    const unchanged = await timedSync(world, user, project.id);
-
-    results.push({ files: n, first, oneFile, unchanged });
+    const unchanged = await timedSync(world, inspector, user, project.id);
+    return { files: n, first, oneFile, unchanged };
   } finally {
+    inspector.close();
     await world.stop();
   }
 }
 
-const rows = [['files', 'sync', 'wall ms', 'GitHub req', '304s', 'D1 rows written', 'bytes down', 'workerd RSS MB before', 'peak']];
-for (const r of results) {
-  for (const [name, m] of [['first', r.first], ['1-file change', r.oneFile], ['unchanged head', r.unchanged]]) {
-    rows.push([r.files, name, m.wallMs, m.githubRequests, m.githubNotModified, m.d1RowsWritten, m.bytesDownloaded, m.runtimeRssBeforeMb, m.peakRuntimeRssMb].map(String));
-  }
+function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+  console.log('');
 }
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+
+function report(results) {
+  const head = ['files', 'sync', 'wall ms', 'GitHub req', '304s', 'D1 rows', 'bytes down', 'wasm MiB', 'JS heap MiB', 'RSS MB'];
+  const rows = [head];
+  for (const r of results) {
+    for (const [name, m] of [['first', r.first], ['1-file change', r.oneFile], ['unchanged head', r.unchanged]]) {
+      const w = (key, v) => withPrevious(r.files, name, key, v);
+      rows.push([String(r.files), name, w('wallMs', m.wallMs), w('githubRequests', m.githubRequests), String(m.githubNotModified),
+        w('d1RowsWritten', m.d1RowsWritten), w('bytesDownloaded', m.bytesDownloaded), w('wasmMiB', m.wasmMiB),
+        m.peakHeapMiB.toFixed(1), w('peakRssMb', m.peakRssMb)]);
+    }
+  }
+  printTable(rows);
+  const storage = [['files', 'D1 rows / new file', 'D1 bytes / held file', 'R2 objects', 'R2 bytes', 'R2 bytes / file']];
+  for (const r of results) {
+    const f = r.first;
+    storage.push([String(r.files), withPrevious(r.files, 'first', 'rowsPerFile', f.rowsPerFile), f.d1BytesPerFile.toFixed(0),
+      String(f.r2Objects), String(f.r2Bytes), (f.r2Bytes / r.files).toFixed(1)]);
+  }
+  printTable(storage);
+}
+
+const results = [];
+for (const n of sizes) results.push(await benchSize(n));
+if (results.length) report(results);
+let cron = null;
+if (cronProjects) {
+  cron = await cronNoOpTick(cronProjects);
+  console.log(`cron no-op tick over ${cron.projects} tracked projects: ${cron.checks} head checks, ${cron.notModified} answered 304, ` +
+    `${cron.syncRows} sync rows, ${cron.wallMs} ms until the last check\n`);
+}
 
 const outDir = path.join(PROJECT_DIR, 'bench', 'out');
 fs.mkdirSync(outDir, { recursive: true });
 const out = path.join(outDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-fs.writeFileSync(out, JSON.stringify({ command: `node bench/sync-bench.mjs ${sizes.join(' ')}`, results }, null, 2));
-console.log(`\nwritten to ${path.relative(PROJECT_DIR, out)}`);
+fs.writeFileSync(out, JSON.stringify({ command: `node bench/sync-bench.mjs ${process.argv.slice(2).join(' ')}`, results, cron }, null, 2));
+console.log(`written to ${path.relative(PROJECT_DIR, out)}`);

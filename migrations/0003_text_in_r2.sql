@@ -1,5 +1,5 @@
--- Fewer D1 rows per file (issue 13): blob text moves to R2 (one object per repository and
--- blob, `text/<owner/repo>/<sha>`), D1 keeps what a blob is, where its chunks start, and a
+-- Fewer D1 rows per file (issue 13): blob text moves to R2 (packs of one stored batch each,
+-- `packs/<owner/repo>/<sha256>`), D1 keeps what a blob is, where its chunks start, and a
 -- contentless full-text index; versions lose the indexes no contract query needs.
 --
 -- Pre-release note: the text stored so far in D1 is not carried over (a migration cannot
@@ -57,8 +57,9 @@ CREATE UNIQUE INDEX dir_versions_one_head ON dir_versions (project_id, path) WHE
 CREATE INDEX dir_versions_introduced ON dir_versions (introduced_sync_id);
 CREATE INDEX dir_versions_superseded ON dir_versions (superseded_by_sync_id) WHERE superseded_by_sync_id IS NOT NULL;
 
--- Blobs: what each is, once per repository; for text, where its memory entries (chunks)
--- start, as a JSON array of byte offsets. The text itself is in R2.
+-- Blobs: what each is, once per repository; for text, the pack (an object of the content
+-- bucket holding the texts of one stored batch) and offset where its text is, and where its
+-- memory entries (chunks) start within it, as a JSON array of byte offsets.
 DROP TRIGGER blob_chunks_index;
 DROP TABLE memory_fts;
 DROP TABLE blob_chunks;
@@ -70,7 +71,10 @@ CREATE TABLE blob_contents (
   status      TEXT NOT NULL CHECK (status IN ('text', 'binary', 'lfs-pointer', 'not-text')),
   size        INTEGER NOT NULL,
   chunks      TEXT NOT NULL DEFAULT '[]',
-  UNIQUE (repository, sha)
+  pack        TEXT,                          -- NULL unless status = 'text'
+  pack_offset INTEGER,
+  UNIQUE (repository, sha),
+  CHECK (pack IS NULL OR (status = 'text' AND pack_offset IS NOT NULL))
 );
 UPDATE file_versions SET content_skipped = 'unread' WHERE content_skipped IS NULL AND kind = 'file';
 

@@ -68,18 +68,6 @@ impl BlobContent {
     }
 }
 
-/// Where a text blob lives in the content bucket: one object per repository and blob.
-pub fn text_key(scope: &str, sha: &str) -> String {
-    format!("text/{scope}/{sha}")
-}
-
-/// The byte range of chunk `index` of a text of `size` bytes whose chunks start at `starts`.
-pub fn chunk_range(starts: &[u64], index: usize, size: u64) -> Option<(u64, u64)> {
-    let start = *starts.get(index)?;
-    let end = starts.get(index + 1).copied().unwrap_or(size);
-    (start <= end && end <= size).then_some((start, end))
-}
-
 pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
     bytes.len() <= LFS_POINTER_MAX_BYTES
         && bytes.starts_with(b"version https://git-lfs.github.com/spec/")
@@ -240,12 +228,9 @@ mod tests {
         assert_eq!(blob.text(), text);
         let starts = blob.chunk_starts();
         assert_eq!(starts.len(), blob.chunks.len());
-        for (i, c) in blob.chunks.iter().enumerate() {
-            let (a, b) = chunk_range(&starts, i, text.len() as u64).unwrap();
-            assert_eq!(&text.as_bytes()[a as usize..b as usize], c.text.as_bytes());
+        for (c, start) in blob.chunks.iter().zip(&starts) {
+            assert_eq!(&text.as_bytes()[*start as usize..*start as usize + c.text.len()], c.text.as_bytes());
         }
-        assert_eq!(chunk_range(&starts, starts.len(), text.len() as u64), None);
-        assert_eq!(text_key("acme/widgets", "abc"), "text/acme/widgets/abc");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod fanout;
 pub mod github;
 pub mod gitobj;
 pub mod merge;
+pub mod pack;
 pub mod progress;
 pub mod reaper;
 pub mod routing;

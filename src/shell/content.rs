@@ -1,11 +1,10 @@
-//! The content bucket (R2): the text of text blobs, one object per repository and blob
-//! (`content::text_key`), written once and read by the memory endpoints. Content-addressed:
-//! writing an object again writes the same bytes.
+//! The content bucket (R2): the text of text blobs, in packs (`crate::pack`), one object
+//! per stored batch, written once and read back a blob at a time with ranged gets.
 
-use crate::content::text_key;
 use crate::engine::StoreError;
 use crate::error::AppError;
-use worker::{Bucket, Env};
+use crate::pack::Pack;
+use worker::{Bucket, Env, Range};
 
 /// The R2 binding (wrangler.toml).
 pub const BINDING: &str = "CONTENT";
@@ -19,30 +18,28 @@ impl ContentBucket {
         Ok(ContentBucket { bucket: env.bucket(BINDING).map_err(|e| AppError::internal(format!("R2 binding {BINDING}: {e}")))? })
     }
 
-    pub async fn put_text(&self, scope: &str, sha: &str, text: String) -> Result<(), StoreError> {
+    pub async fn put_pack(&self, pack: &Pack) -> Result<(), StoreError> {
         self.bucket
-            .put(text_key(scope, sha), text.into_bytes())
+            .put(&pack.key, pack.bytes.clone())
             .execute()
             .await
-            .map_err(|e| StoreError::Other(format!("R2: storing the text of {sha}: {e}")))?;
+            .map_err(|e| StoreError::Other(format!("R2: storing {}: {e}", pack.key)))?;
         Ok(())
     }
 
-    /// A blob's text, or `None` when the bucket does not hold it.
-    pub async fn text(&self, scope: &str, sha: &str) -> Result<Option<String>, AppError> {
-        let Some(object) = self.bucket.get(text_key(scope, sha)).execute().await.map_err(|e| AppError::internal(format!("R2: {e}")))? else {
-            return Ok(None);
-        };
-        let Some(body) = object.body() else { return Ok(None) };
-        Ok(Some(body.text().await.map_err(|e| AppError::internal(format!("R2: {e}")))?))
+    /// `length` bytes of object `key` from `offset`, or `None` when the bucket lacks it.
+    pub async fn read(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, AppError> {
+        let range = Range::OffsetWithLength { offset, length };
+        let got = self.bucket.get(key).range(range).execute().await.map_err(|e| AppError::internal(format!("R2: {e}")))?;
+        let Some(body) = got.as_ref().and_then(|o| o.body()) else { return Ok(None) };
+        Ok(Some(body.bytes().await.map_err(|e| AppError::internal(format!("R2: {e}")))?))
     }
 
-    /// How many objects, and bytes, the bucket holds for one repository (`scope`).
-    pub async fn usage(&self, scope: &str) -> Result<(u64, u64), AppError> {
-        let prefix = text_key(scope, "");
+    /// How many objects, and bytes, the bucket holds under `prefix`.
+    pub async fn usage(&self, prefix: &str) -> Result<(u64, u64), AppError> {
         let (mut objects, mut bytes, mut cursor) = (0u64, 0u64, None::<String>);
         loop {
-            let mut list = self.bucket.list().prefix(prefix.clone()).limit(1000);
+            let mut list = self.bucket.list().prefix(prefix).limit(1000);
             if let Some(c) = cursor.take() {
                 list = list.cursor(c);
             }

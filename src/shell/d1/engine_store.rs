@@ -5,6 +5,7 @@
 use super::files::{FileRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
 use crate::content::BlobContent;
+use crate::pack::pack_texts;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
@@ -38,6 +39,9 @@ fn outcome_args(job: &Job) -> Vec<JsValue> {
 fn fence(param: u8) -> String {
     format!("EXISTS (SELECT 1 FROM syncs WHERE id = ?{param} AND status IN {RUNNING_STATUSES})")
 }
+
+/// A blob row as the insert reads it: sha, status, size, chunk starts, pack, offset in it.
+type BlobArgs<'a> = (&'a str, &'static str, u64, String, Option<&'a str>, Option<u64>);
 
 /// A new version as the insert reads it: path, mode, kind, sha, size, previous path.
 type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<&'a str>);
@@ -326,22 +330,29 @@ impl Store for EngineStore<'_> {
     }
 
     async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError> {
-        // The text goes to R2 first (content-addressed: writing it again changes nothing);
-        // the blob row, written after, means the text is there.
-        for blob in blobs.iter().filter(|b| b.status == crate::content::ContentStatus::Text && !b.chunks.is_empty()) {
-            self.content.put_text(scope, &blob.sha, blob.text()).await?;
+        // The texts go to R2 first, as one pack (content-addressed: a replay writes the same
+        // object); the blob rows, written after, name the pack, so a row means its text is there.
+        let pack = pack_texts(scope, blobs);
+        if let Some(pack) = &pack {
+            self.db.count_subrequests(1);
+            self.content.put_pack(pack).await?;
         }
-        let heads: Vec<(&str, &str, u64, String)> = blobs
+        let located = |sha: &str| pack.as_ref().and_then(|p| p.offset_of(sha).map(|at| (p.key.as_str(), at)));
+        let heads: Vec<BlobArgs> = blobs
             .iter()
-            .map(|b| Ok((b.sha.as_str(), b.status.as_str(), b.size, serde_json::to_string(&b.chunk_starts()).map_err(|e| StoreError::Other(e.to_string()))?)))
+            .map(|b| {
+                let starts = serde_json::to_string(&b.chunk_starts()).map_err(|e| StoreError::Other(e.to_string()))?;
+                let at = located(&b.sha);
+                Ok((b.sha.as_str(), b.status.as_str(), b.size, starts, at.map(|a| a.0), at.map(|a| a.1)))
+            })
             .collect::<Result<_, StoreError>>()?;
         let chunks: Vec<(&str, u32, &str)> =
             blobs.iter().flat_map(|b| b.chunks.iter().map(move |c| (b.sha.as_str(), c.index, c.text.as_str()))).collect();
         // One transaction: the blob rows, then their chunks' index entries (each chunk's
         // document id derives from its blob's row, so a replay indexes nothing twice).
         let mut statements = self.bulk(
-            "INSERT INTO blob_contents (repository, sha, status, size, chunks) \
-             SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2) WHERE true \
+            "INSERT INTO blob_contents (repository, sha, status, size, chunks, pack, pack_offset) \
+             SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?2) WHERE true \
              ON CONFLICT (repository, sha) DO NOTHING",
             &[s(scope)],
             &heads,

@@ -1,6 +1,6 @@
 //! Memory entries: chunks of the text blobs a project has active at a chain position,
 //! listed or searched. D1 knows where each blob's chunks start (`blob_contents.chunks`); the
-//! text is in R2. The full-text index (`memory_fts`, contentless, one document per chunk,
+//! text is in R2, in the pack the blob row names. The full-text index (`memory_fts`, contentless, one document per chunk,
 //! docid = blob id * 65536 + chunk) carries a scope token per repository, so a search
 //! matches and ranks only the repository's own chunks.
 
@@ -19,12 +19,16 @@ pub struct ChunkRef {
     pub start: u64,
     pub end: u64,
     pub sync_id: String,
+    /// The pack holding the blob's text, where in it the text starts, and its size.
+    pub pack: String,
+    pub base: u64,
+    pub blob_size: u64,
 }
 
 /// The entry's columns, from `fv` (a version), `b` (its blob) and `c` (a chunk of it).
 const ENTRY: &str = "fv.introduced_sync_id || ':' || c.key || ':' || fv.path AS id, fv.path, fv.sha, c.key AS chunk, \
      c.value AS start, COALESCE(json_extract(b.chunks, '$[' || (c.key + 1) || ']'), b.size) AS \"end\", \
-     fv.introduced_sync_id AS syncId";
+     fv.introduced_sync_id AS syncId, b.pack, b.pack_offset AS base, b.size AS blobSize";
 
 impl Db {
     /// Active memory entries at `seq` in path and chunk order, after `(path, chunk)`.
@@ -32,7 +36,7 @@ impl Db {
         self.all(
             &format!(
                 "SELECT {ENTRY} FROM file_versions fv \
-                 JOIN blob_contents b ON b.repository = ?3 AND b.sha = fv.sha AND b.status = 'text' \
+                 JOIN blob_contents b ON b.repository = ?3 AND b.sha = fv.sha AND b.pack IS NOT NULL \
                  JOIN json_each(b.chunks) c \
                  WHERE fv.project_id = ?1 AND {VISIBLE_AT} AND fv.kind = 'file' \
                  AND (fv.path > ?4 OR (fv.path = ?4 AND c.key > ?5)) \
@@ -50,7 +54,7 @@ impl Db {
         self.all(
             &format!(
                 "SELECT {ENTRY} FROM memory_fts f \
-                 JOIN blob_contents b ON b.id = f.rowid / 65536 \
+                 JOIN blob_contents b ON b.id = f.rowid / 65536 AND b.pack IS NOT NULL \
                  JOIN json_each(b.chunks) c ON c.key = f.rowid % 65536 \
                  JOIN file_versions fv ON fv.project_id = ?1 AND fv.sha = b.sha AND {VISIBLE_AT} AND fv.kind = 'file' \
                  WHERE memory_fts MATCH ?3 AND f.rowid <= ?4 \

@@ -164,6 +164,13 @@ impl Db {
         Ok(results.iter().map(|r| self.count(r)).collect())
     }
 
+    /// Counts `n` subrequests that are not D1's (content bucket writes) on the slice's meter.
+    pub fn count_subrequests(&self, n: u32) {
+        if let Some(m) = &self.meter {
+            m.subrequest(n);
+        }
+    }
+
     /// The database's own size in bytes, as D1 reports it after a statement.
     pub async fn size_bytes(&self) -> DbResult<Option<u64>> {
         self.spend(1).await;

@@ -8,7 +8,7 @@ use super::super::http::{body, header, json};
 use super::super::Services;
 use super::super::content::ContentBucket;
 use crate::api::{parse_object, query_param};
-use crate::content::fts_scope;
+use crate::pack::pack_prefix;
 use crate::domain::RepoName;
 use crate::auth::{bearer_token, constant_time_eq};
 use crate::error::{AppError, AppResult};
@@ -50,7 +50,7 @@ pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppR
     });
     if let Some(raw) = query_param(query, "repository") {
         let repository = RepoName::parse(&raw).map_err(|e| AppError::invalid("repository", e.0))?;
-        let (objects, bytes) = ContentBucket::from_env(svc.env)?.usage(&fts_scope(&repository.canonical())).await?;
+        let (objects, bytes) = ContentBucket::from_env(svc.env)?.usage(&pack_prefix(&repository.canonical())).await?;
         body["content"] = json!({ "repository": repository.canonical(), "objects": objects, "bytes": bytes });
     }
     json(200, &body)

@@ -70,7 +70,7 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         let seq = page.snapshot(2, project.current_seq)?;
         let after = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0));
         let refs = svc.db.memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
-        let rows = with_text(svc, &scope, refs).await?;
+        let rows = with_text(svc, refs).await?;
         return json(200, &Page::from_overfetch(rows, page.limit, |m| vec![m.path.clone(), m.chunk.to_string(), seq.to_string()]));
     }
     let fts = fts_query(&q, &fts_scope(&scope)).ok_or_else(|| AppError::invalid("q", "has no word to search for"))?;
@@ -86,22 +86,23 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         refs.truncate(page.limit as usize);
         encode_cursor(&[(offset + u64::from(page.limit)).to_string(), seq.to_string(), max_doc.to_string()])
     });
-    json(200, &Page { items: with_text(svc, &scope, refs).await?, next_cursor })
+    json(200, &Page { items: with_text(svc, refs).await?, next_cursor })
 }
 
-/// The entries with their text, read from R2 once per distinct blob of the page.
-async fn with_text(svc: &Services<'_>, scope: &str, refs: Vec<ChunkRef>) -> AppResult<Vec<MemoryView>> {
+/// The entries with their text, read from R2 once per distinct blob of the page (a ranged
+/// get of the blob's bytes in its pack).
+async fn with_text(svc: &Services<'_>, refs: Vec<ChunkRef>) -> AppResult<Vec<MemoryView>> {
     let content = ContentBucket::from_env(svc.env)?;
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    let mut texts: HashMap<String, Option<Vec<u8>>> = HashMap::new();
     let mut rows = Vec::with_capacity(refs.len());
     for r in refs {
         if !texts.contains_key(&r.sha) {
-            let text = content.text(scope, &r.sha).await?;
-            texts.insert(r.sha.clone(), text);
+            let bytes = content.read(&r.pack, r.base, r.blob_size).await?;
+            texts.insert(r.sha.clone(), bytes);
         }
-        let text = texts.get(&r.sha).and_then(|t| t.as_deref()).and_then(|t| t.get(r.start as usize..r.end as usize));
-        let Some(text) = text else {
-            worker::console_warn!("memory: the text of blob {} ({}) is missing from R2", r.sha, r.path);
+        let bytes = texts.get(&r.sha).and_then(|t| t.as_deref()).and_then(|t| t.get(r.start as usize..r.end as usize));
+        let Some(text) = bytes.and_then(|b| std::str::from_utf8(b).ok()) else {
+            worker::console_warn!("memory: the text of blob {} ({}) is missing from pack {}", r.sha, r.path, r.pack);
             continue;
         };
         rows.push(MemoryView { id: r.id, path: r.path, sha: r.sha, chunk: r.chunk, text: text.to_string(), sync_id: r.sync_id });
