@@ -1,7 +1,8 @@
 // What the benchmark reads from the running worker, never guesses:
-// - the isolate's wasm linear memory (`memory.buffer.byteLength`, from the admin-only
-//   GET /api/v1/_diagnostics; it only grows, so its value after a sync is that sync's peak
-//   — locally the worker and its Durable Objects share the isolate);
+// - the wasm linear memory (`memory.buffer.byteLength`, from the admin-only
+//   GET /api/v1/_diagnostics) of the worker's isolate and, asked through the sync's own
+//   object, of the isolate that object runs in; it only grows, so its value after a sync
+//   is that sync's peak;
 // - the isolate's JS heap, sampled over the V8 inspector that `wrangler dev` exposes
 //   (`Runtime.getHeapUsage`; the heap shrinks when collected, hence the sampling);
 // - D1's own database size and the content bucket's bytes for a repository (diagnostics);
@@ -10,8 +11,12 @@
 import WebSocket from 'ws';
 import { workerdRssKb } from '../tests/support/processes.mjs';
 
-export async function diagnostics(world, repository) {
-  const q = repository ? `?repository=${encodeURIComponent(repository)}` : '';
+/** The admin diagnostics; `repository` adds its R2 usage, `sync` its object's wasm memory. */
+export async function diagnostics(world, { repository, sync } = {}) {
+  const params = new URLSearchParams();
+  if (repository) params.set('repository', repository);
+  if (sync) params.set('sync', sync);
+  const q = params.size ? `?${params}` : '';
   const res = await world.api('GET', `/api/v1/_diagnostics${q}`, { token: world.adminToken });
   if (res.status !== 200) throw new Error(`diagnostics: ${res.status} ${res.text}`);
   return res.json;

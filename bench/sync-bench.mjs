@@ -41,24 +41,23 @@ function makeRepo(root, n) {
 }
 
 async function timedSync(world, inspector, user, projectId) {
-  const wasmBefore = (await diagnostics(world)).wasmMemoryBytes;
   const stopRss = samplePeak(() => rssBytes(world), 100);
-  const stopHeap = samplePeak(() => inspector.heapUsedBytes(), 250);
+  const stopHeap = process.env.BENCH_NO_HEAP ? async () => 0 : samplePeak(() => inspector.heapUsedBytes(), 250);
   const t0 = performance.now();
   const started = await user.startSync(projectId);
   const done = await user.waitSync(started.sync.id, { timeoutMs: 60 * 60 * 1000 });
   const wallMs = Math.round(performance.now() - t0);
   const [peakRss, peakHeap] = [await stopRss(), await stopHeap()];
   if (done.status !== 'COMPLETE') throw new Error(`sync ended ${done.status}: ${done.error}`);
-  const after = await diagnostics(world);
+  const after = await diagnostics(world, { sync: started.sync.id });
   return {
     wallMs,
     githubRequests: done.stats.githubRequests,
     githubNotModified: done.stats.githubNotModified,
     d1RowsWritten: done.stats.d1RowsWritten,
     bytesDownloaded: done.stats.bytesDownloaded,
-    wasmMiBBefore: wasmBefore / MiB,
-    wasmMiB: after.wasmMemoryBytes / MiB,
+    workerWasmMiB: after.wasmMemoryBytes / MiB,
+    wasmMiB: after.syncObjectWasmMemoryBytes / MiB,
     peakHeapMiB: peakHeap / MiB,
     peakRssMb: Math.round(peakRss / MiB),
     d1SizeBytes: after.d1SizeBytes,
@@ -82,7 +81,7 @@ async function benchSize(n) {
     const files = await user.files(project.id, { limit: 500 });
     const lsTree = execFileSync('git', ['-C', dir, 'ls-tree', '-r', '--name-only', sha], { maxBuffer: 1 << 28 }).toString().trim().split('\n');
     if (files.length !== lsTree.length) throw new Error(`synced ${files.length} files, git has ${lsTree.length}`);
-    const content = (await diagnostics(world, repository)).content;
+    const content = (await diagnostics(world, { repository })).content;
     first.rowsPerFile = first.d1RowsWritten / n;
     first.d1BytesPerFile = (first.d1SizeBytes - d1Before) / n;
     first.r2Objects = content.objects;
@@ -110,13 +109,13 @@ function printTable(rows) {
 }
 
 function report(results) {
-  const head = ['files', 'sync', 'wall ms', 'GitHub req', '304s', 'D1 rows', 'bytes down', 'wasm MiB', 'JS heap MiB', 'RSS MB'];
+  const head = ['files', 'sync', 'wall ms', 'GitHub req', '304s', 'D1 rows', 'bytes down', 'object wasm MiB', 'worker wasm MiB', 'JS heap MiB', 'RSS MB'];
   const rows = [head];
   for (const r of results) {
     for (const [name, m] of [['first', r.first], ['1-file change', r.oneFile], ['unchanged head', r.unchanged]]) {
       const w = (key, v) => withPrevious(r.files, name, key, v);
       rows.push([String(r.files), name, w('wallMs', m.wallMs), w('githubRequests', m.githubRequests), String(m.githubNotModified),
-        w('d1RowsWritten', m.d1RowsWritten), w('bytesDownloaded', m.bytesDownloaded), w('wasmMiB', m.wasmMiB),
+        w('d1RowsWritten', m.d1RowsWritten), w('bytesDownloaded', m.bytesDownloaded), w('wasmMiB', m.wasmMiB), m.workerWasmMiB.toFixed(2),
         m.peakHeapMiB.toFixed(1), w('peakRssMb', m.peakRssMb)]);
     }
   }

@@ -73,6 +73,9 @@ CREATE TABLE blob_contents (
   chunks      TEXT NOT NULL DEFAULT '[]',
   pack        TEXT,                          -- NULL unless status = 'text'
   pack_offset INTEGER,
+  -- The write that created the row (random per write): that write's own full-text insert
+  -- indexes exactly the rows it created, so a replay never indexes a chunk twice.
+  write_tag   TEXT NOT NULL,
   UNIQUE (repository, sha),
   CHECK (pack IS NULL OR (status = 'text' AND pack_offset IS NOT NULL))
 );

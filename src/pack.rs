@@ -7,20 +7,21 @@
 
 use crate::content::{BlobContent, ContentStatus};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// One pack: its key, its bytes, and where each text blob in it starts.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Pack {
     pub key: String,
     pub bytes: Vec<u8>,
-    /// `(blob sha, offset of its text in bytes)`, in the order of the batch.
-    pub offsets: Vec<(String, u64)>,
+    /// Where each text blob's text starts, in bytes, by blob sha.
+    pub offsets: BTreeMap<String, u64>,
 }
 
 impl Pack {
     /// Where `sha`'s text starts in this pack, if it holds it.
     pub fn offset_of(&self, sha: &str) -> Option<u64> {
-        self.offsets.iter().find(|(s, _)| s == sha).map(|(_, at)| *at)
+        self.offsets.get(sha).copied()
     }
 }
 
@@ -28,13 +29,13 @@ impl Pack {
 /// no text to store. A blob listed twice is stored once.
 pub fn pack_texts(scope: &str, blobs: &[BlobContent]) -> Option<Pack> {
     let mut bytes = Vec::new();
-    let mut offsets: Vec<(String, u64)> = Vec::new();
+    let mut offsets = BTreeMap::new();
     let mut ids = Sha256::new();
     for blob in blobs.iter().filter(|b| b.status == ContentStatus::Text && !b.chunks.is_empty()) {
-        if offsets.iter().any(|(s, _)| *s == blob.sha) {
+        if offsets.contains_key(&blob.sha) {
             continue;
         }
-        offsets.push((blob.sha.clone(), bytes.len() as u64));
+        offsets.insert(blob.sha.clone(), bytes.len() as u64);
         ids.update(blob.sha.as_bytes());
         ids.update(b"\n");
         for chunk in &blob.chunks {

@@ -18,10 +18,12 @@ pub enum Command {
     Cancel,
     /// GET: the event stream (`Last-Event-ID` honoured).
     Events,
+    /// GET: the wasm linear memory of the isolate the object runs in (diagnostics).
+    Memory,
 }
 
 impl Command {
-    pub const ALL: [Command; 4] = [Command::Start, Command::Poke, Command::Cancel, Command::Events];
+    pub const ALL: [Command; 5] = [Command::Start, Command::Poke, Command::Cancel, Command::Events, Command::Memory];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -29,11 +31,12 @@ impl Command {
             Command::Poke => "/poke",
             Command::Cancel => "/cancel",
             Command::Events => "/events",
+            Command::Memory => "/memory",
         }
     }
 
     pub fn is_get(self) -> bool {
-        self == Command::Events
+        matches!(self, Command::Events | Command::Memory)
     }
 
     pub fn parse(is_get: bool, path: &str) -> Option<Command> {

@@ -15,6 +15,7 @@ mod fanout;
 mod github_http;
 mod head_check;
 mod http;
+mod isolate;
 mod routes;
 mod starts;
 mod sync_client;

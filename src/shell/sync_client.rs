@@ -58,6 +58,13 @@ pub async fn events(env: &Env, sync_id: &str, last_event_id: Option<String>) -> 
     }
 }
 
+/// The wasm memory of the isolate the sync's object runs in, in bytes.
+pub async fn object_memory(env: &Env, sync_id: &str) -> AppResult<u64> {
+    let mut answer = call(env, sync_id, Command::Memory, None, &[]).await?;
+    let body = answer.text().await.map_err(AppError::internal)?;
+    body.trim().parse().map_err(|_| AppError::internal(format!("sync object answered {body:?} to memory")))
+}
+
 /// `eventsUrl`: the stream with a signed, short-lived token for this sync only.
 pub fn events_url(settings: &Settings, sync_id: &str) -> AppResult<String> {
     let token = stream_token(settings.stream_secret()?, sync_id, super::now_ms() / 1000 + STREAM_TOKEN_TTL_SECS);

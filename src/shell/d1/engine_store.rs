@@ -348,21 +348,23 @@ impl Store for EngineStore<'_> {
             .collect::<Result<_, StoreError>>()?;
         let chunks: Vec<(&str, u32, &str)> =
             blobs.iter().flat_map(|b| b.chunks.iter().map(move |c| (b.sha.as_str(), c.index, c.text.as_str()))).collect();
-        // One transaction: the blob rows, then their chunks' index entries (each chunk's
-        // document id derives from its blob's row, so a replay indexes nothing twice).
+        // One transaction: the blob rows, then the index entries of the chunks of exactly
+        // the rows this write created (its tag), so a replay indexes nothing twice. (A
+        // NOT EXISTS probe of the contentless index by rowid scans the whole index.) CROSS
+        // JOIN keeps the JSON outer: as the inner loop it would be parsed once per blob row.
+        let tag = super::super::crypto::new_id().map_err(|e| StoreError::Other(e.to_string()))?;
         let mut statements = self.bulk(
-            "INSERT INTO blob_contents (repository, sha, status, size, chunks, pack, pack_offset) \
-             SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?2) WHERE true \
+            "INSERT INTO blob_contents (repository, sha, write_tag, status, size, chunks, pack, pack_offset) \
+             SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?3) WHERE true \
              ON CONFLICT (repository, sha) DO NOTHING",
-            &[s(scope)],
+            &[s(scope), s(&tag)],
             &heads,
         )?;
         statements.extend(self.bulk(
             "INSERT INTO memory_fts (rowid, scope, text) \
-             SELECT b.id * 65536 + (j.value ->> 1), ?2, j.value ->> 2 FROM json_each(?3) j \
-             JOIN blob_contents b ON b.repository = ?1 AND b.sha = j.value ->> 0 \
-             WHERE NOT EXISTS (SELECT 1 FROM memory_fts WHERE rowid = b.id * 65536 + (j.value ->> 1))",
-            &[s(scope), s(&crate::content::fts_scope(scope))],
+             SELECT b.id * 65536 + (j.value ->> 1), ?2, j.value ->> 2 FROM json_each(?4) j \
+             CROSS JOIN blob_contents b ON b.repository = ?1 AND b.sha = j.value ->> 0 AND b.write_tag = ?3",
+            &[s(scope), s(&crate::content::fts_scope(scope)), s(&tag)],
             &chunks,
         )?);
         self.db.batch(statements).await?;

@@ -90,6 +90,17 @@ pub(crate) fn opt(v: Option<&str>) -> JsValue {
     v.map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }
 
+/// A statement that takes longer than this is logged (what it was and how long it took).
+const SLOW_STATEMENT_MS: u64 = 1_000;
+
+fn log_if_slow(started_ms: u64, what: &str) {
+    let took = crate::shell::now_ms().saturating_sub(started_ms);
+    if took >= SLOW_STATEMENT_MS {
+        let head: String = what.chars().take(300).collect();
+        worker::console_warn!("d1: slow statement ({took} ms): {head}");
+    }
+}
+
 pub struct Db {
     db: D1Database,
     rows_written: Cell<u64>,
@@ -139,7 +150,9 @@ impl Db {
 
     async fn all<T: DeserializeOwned>(&self, sql: &str, args: &[JsValue]) -> DbResult<Vec<T>> {
         self.spend(1).await;
+        let started = crate::shell::now_ms();
         let result = self.stmt(sql, args)?.all().await.map_err(DbError::from_d1)?;
+        log_if_slow(started, sql);
         result.results::<T>().map_err(DbError::from_d1)
     }
 
@@ -150,7 +163,9 @@ impl Db {
     /// Runs a write; returns the number of rows it changed.
     async fn run(&self, sql: &str, args: &[JsValue]) -> DbResult<u64> {
         self.spend(1).await;
+        let started = crate::shell::now_ms();
         let result = self.stmt(sql, args)?.run().await.map_err(DbError::from_d1)?;
+        log_if_slow(started, sql);
         Ok(self.count(&result))
     }
 
@@ -160,7 +175,10 @@ impl Db {
             return Ok(Vec::new());
         }
         self.spend(statements.len()).await;
+        let started = crate::shell::now_ms();
+        let count = statements.len();
         let results = self.db.batch(statements).await.map_err(DbError::from_d1)?;
+        log_if_slow(started, &format!("a batch of {count} statements"));
         Ok(results.iter().map(|r| self.count(r)).collect())
     }
 

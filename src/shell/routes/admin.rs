@@ -13,7 +13,7 @@ use crate::domain::RepoName;
 use crate::auth::{bearer_token, constant_time_eq};
 use crate::error::{AppError, AppResult};
 use serde_json::{json, Value};
-use wasm_bindgen::JsCast;
+use super::super::isolate::wasm_memory_bytes;
 use worker::{QueueContentType, RawMessageBuilder, Request, Response};
 
 /// Points where an armed fault makes the real adapter fail (see `d1::faults`); for
@@ -30,12 +30,6 @@ pub fn require_admin(svc: &Services<'_>, req: &Request, what: &str) -> AppResult
     Ok(())
 }
 
-/// The linear memory of this isolate's wasm instance (it only grows, so it is the peak).
-pub fn wasm_memory_bytes() -> u64 {
-    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64
-}
-
 /// What the benchmark and an operator read: the isolate's wasm memory, the database's own
 /// size, the latest dead letters, and with `?repository=owner/repo` that repository's
 /// objects in the content bucket (a listing of its prefix, a page of 1,000 at a time).
@@ -48,6 +42,9 @@ pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppR
         "d1SizeBytes": svc.db.size_bytes().await?,
         "deadLetters": dead_letters,
     });
+    if let Some(sync) = query_param(query, "sync") {
+        body["syncObjectWasmMemoryBytes"] = json!(super::super::sync_client::object_memory(svc.env, &sync).await?);
+    }
     if let Some(raw) = query_param(query, "repository") {
         let repository = RepoName::parse(&raw).map_err(|e| AppError::invalid("repository", e.0))?;
         let (objects, bytes) = ContentBucket::from_env(svc.env)?.usage(&pack_prefix(&repository.canonical())).await?;

@@ -200,6 +200,7 @@ impl DurableObject for SyncObject {
             Some(Command::Events) => self.events(&req),
             Some(Command::Cancel) => self.cancel().await,
             Some(Command::Poke) => self.poke().await,
+            Some(Command::Memory) => Response::ok(super::isolate::wasm_memory_bytes().to_string()),
             None => reply(404, "unknown object route"),
         }
     }

@@ -4,7 +4,8 @@
 use crate::diff::{Change, FileEntry};
 use crate::engine::{rename_group, PendingBlob, Scratch, ScratchMap, Side, StoreError};
 use crate::merge::Span;
-use serde::Deserialize;
+use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
+use serde::{Deserialize, Serialize};
 use worker::{SqlStorage, SqlStorageValue};
 
 /// The scratch tables. `blobs_to_read` is kept in path order for the tarball merge.
@@ -68,6 +69,17 @@ impl ObjectScratch {
         self.sql.exec(sql, args).map_err(sql_err)?.to_array().map_err(sql_err)
     }
 
+    /// Runs `sql` once per JSON chunk of `rows` (the chunk is the last parameter, after
+    /// `fixed`): a page of rows is one call into storage, not one per row.
+    fn bulk<T: Serialize>(&self, sql: &str, fixed: &[&str], rows: &[T]) -> Result<(), StoreError> {
+        for chunk in json_chunks(rows, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(sql_err)? {
+            let mut args: Vec<SqlStorageValue> = fixed.iter().map(|f| text(*f)).collect();
+            args.push(text(chunk));
+            self.exec(sql, args)?;
+        }
+        Ok(())
+    }
+
     fn bodies<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: Vec<SqlStorageValue>) -> Result<Vec<T>, StoreError> {
         let rows: Vec<Body> = self.rows(sql, args)?;
         rows.into_iter().map(|r| serde_json::from_str(&r.body).map_err(sql_err)).collect()
@@ -76,11 +88,7 @@ impl ObjectScratch {
 
 impl Scratch for ObjectScratch {
     fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError> {
-        for f in files {
-            let body = serde_json::to_string(f).map_err(sql_err)?;
-            self.exec("INSERT OR REPLACE INTO wanted (path, body) VALUES (?, ?)", vec![text(f.path.clone()), text(body)])?;
-        }
-        Ok(())
+        self.bulk("INSERT OR REPLACE INTO wanted (path, body) SELECT value ->> '$.path', value FROM json_each(?1)", &[], files)
     }
 
     fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError> {
@@ -92,11 +100,8 @@ impl Scratch for ObjectScratch {
     }
 
     fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError> {
-        for c in changes {
-            let body = serde_json::to_string(c).map_err(sql_err)?;
-            self.exec("INSERT OR REPLACE INTO diff_changes (path, body) VALUES (?, ?)", vec![text(c.path()), text(body)])?;
-        }
-        Ok(())
+        let rows: Vec<(&str, &Change)> = changes.iter().map(|c| (c.path(), c)).collect();
+        self.bulk("INSERT OR REPLACE INTO diff_changes (path, body) SELECT value ->> 0, value -> 1 FROM json_each(?1)", &[], &rows)
     }
 
     fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError> {
@@ -107,10 +112,7 @@ impl Scratch for ObjectScratch {
     }
 
     fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError> {
-        for (k, v) in entries {
-            self.exec("INSERT OR REPLACE INTO maps (name, key, value) VALUES (?, ?, ?)", vec![text(map.name()), text(k.clone()), text(v.clone())])?;
-        }
-        Ok(())
+        self.bulk("INSERT OR REPLACE INTO maps (name, key, value) SELECT ?1, value ->> 0, value ->> 1 FROM json_each(?2)", &[map.name()], entries)
     }
 
     fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError> {
@@ -154,14 +156,13 @@ impl Scratch for ObjectScratch {
     }
 
     fn add_candidates(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
-        for f in files {
-            let body = serde_json::to_string(f).map_err(sql_err)?;
-            self.exec(
-                "INSERT INTO candidates (side, path, grp, body) VALUES (?, ?, ?, ?) ON CONFLICT (side, path) DO NOTHING",
-                vec![text(side_name(side)), text(f.path.clone()), text(rename_group(f)), text(body)],
-            )?;
-        }
-        Ok(())
+        let rows: Vec<(&str, String, &FileEntry)> = files.iter().map(|f| (f.path.as_str(), rename_group(f), f)).collect();
+        self.bulk(
+            "INSERT INTO candidates (side, path, grp, body) SELECT ?1, value ->> 0, value ->> 1, value -> 2 FROM json_each(?2) WHERE true \
+             ON CONFLICT (side, path) DO NOTHING",
+            &[side_name(side)],
+            &rows,
+        )
     }
 
     fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError> {
@@ -184,10 +185,7 @@ impl Scratch for ObjectScratch {
     }
 
     fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError> {
-        for p in paths {
-            self.exec("UPDATE candidates SET paired = 1 WHERE side = ? AND path = ?", vec![text(side_name(side)), text(p.clone())])?;
-        }
-        Ok(())
+        self.bulk("UPDATE candidates SET paired = 1 WHERE side = ?1 AND path IN (SELECT value FROM json_each(?2))", &[side_name(side)], paths)
     }
 
     fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
@@ -211,13 +209,13 @@ impl Scratch for ObjectScratch {
     }
 
     fn add_pending_blobs(&self, blobs: &[PendingBlob]) -> Result<(), StoreError> {
-        for b in blobs {
-            self.exec(
-                "INSERT INTO blobs_to_read (sha, path, size) VALUES (?, ?, ?) ON CONFLICT (sha) DO NOTHING",
-                vec![text(b.sha.clone()), text(b.path.clone()), int(b.size)],
-            )?;
-        }
-        Ok(())
+        let rows: Vec<(&str, &str, u64)> = blobs.iter().map(|b| (b.sha.as_str(), b.path.as_str(), b.size)).collect();
+        self.bulk(
+            "INSERT INTO blobs_to_read (sha, path, size) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) WHERE true \
+             ON CONFLICT (sha) DO NOTHING",
+            &[],
+            &rows,
+        )
     }
 
     fn pending_blobs(&self, after: Option<&str>, limit: u64) -> Result<Vec<PendingBlob>, StoreError> {
@@ -245,10 +243,7 @@ impl Scratch for ObjectScratch {
     }
 
     fn mark_read(&self, shas: &[String]) -> Result<(), StoreError> {
-        for sha in shas {
-            self.exec("UPDATE blobs_to_read SET read = 1 WHERE sha = ?", vec![text(sha.clone())])?;
-        }
-        Ok(())
+        self.bulk("UPDATE blobs_to_read SET read = 1 WHERE sha IN (SELECT value FROM json_each(?1))", &[], shas)
     }
 
     fn clear(&self) -> Result<(), StoreError> {
