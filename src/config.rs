@@ -5,6 +5,7 @@
 
 use crate::auth::hmac_sha256;
 use crate::error::{AppError, AppResult};
+use crate::placement::Placement;
 
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 /// A running sync whose object says it has no job is failed only once it is this old, so
@@ -22,6 +23,8 @@ pub struct Settings {
     pub reaper_grace_ms: u64,
     /// `FAULT_INJECTION=true`: the admin may arm faults at named points (tests only).
     pub fault_injection: bool,
+    /// `PROJECT_DATABASES`, parsed by `placement()`.
+    project_databases: Option<String>,
     admin_token: Option<String>,
     token_key: Option<String>,
     token_key_previous: Option<String>,
@@ -46,11 +49,18 @@ impl Settings {
             max_text_bytes: get("MAX_TEXT_BYTES").and_then(|v| v.parse().ok()).unwrap_or(crate::content::DEFAULT_MAX_TEXT_BYTES),
             reaper_grace_ms: get("REAPER_GRACE_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_REAPER_GRACE_MS),
             fault_injection: get("FAULT_INJECTION").as_deref() == Some("true"),
+            project_databases: get("PROJECT_DATABASES"),
             admin_token: get("ADMIN_TOKEN"),
             token_key: get("TOKEN_ENCRYPTION_KEY"),
             token_key_previous: get("TOKEN_ENCRYPTION_KEY_PREVIOUS"),
             stream_secret: get("STREAM_TOKEN_SECRET"),
         }
+    }
+
+    /// Which database holds which project (a bad `PROJECT_DATABASES` refuses every request
+    /// with a 500 that names it, rather than putting projects where they will not be found).
+    pub fn placement(&self) -> AppResult<Placement> {
+        Placement::parse(self.project_databases.as_deref()).map_err(|e| AppError::internal(e.0))
     }
 
     pub fn admin_token(&self) -> AppResult<&str> {

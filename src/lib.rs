@@ -18,6 +18,7 @@ pub mod github;
 pub mod gitobj;
 pub mod merge;
 pub mod pack;
+pub mod placement;
 pub mod progress;
 pub mod reaper;
 pub mod routing;

@@ -27,7 +27,12 @@ pub async fn tick(env: &Env, cron: String) {
 async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
     let svc = Services::from_env(env)?;
     let reaped = reap_stalled(&svc).await?;
-    let due = svc.db.due_for_head_check(cron::MAX_CHECKS_PER_TICK).await?;
+    // Each database's least recently checked projects, an equal share of the tick each.
+    let share = cron::MAX_CHECKS_PER_TICK / svc.databases().len().max(1) as u64;
+    let mut due = Vec::new();
+    for db in svc.databases() {
+        due.extend(db.due_for_head_check(share).await?);
+    }
     let queue = env.queue(FANOUT_BINDING).map_err(AppError::internal)?;
     let checks: Vec<Message> = due.into_iter().map(|project_id| Message::Check { project_id }).collect();
     for batch in checks.chunks(SEND_BATCH_MAX) {
@@ -41,7 +46,11 @@ async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
 async fn reap_stalled(svc: &Services<'_>) -> AppResult<u64> {
     let cutoff = iso(now_ms().saturating_sub(svc.settings.reaper_grace_ms));
     let mut ended = 0;
-    for sync in svc.db.running_since(&cutoff, REAP_PER_TICK).await? {
+    let mut stalled = Vec::new();
+    for db in svc.databases() {
+        stalled.extend(db.running_since(&cutoff, REAP_PER_TICK).await?);
+    }
+    for sync in stalled {
         match reap(svc, &sync).await {
             Ok(true) => ended += 1,
             Ok(false) => {}

@@ -66,7 +66,7 @@ fn settle(message: &worker::Message<serde_json::Value>, outcome: Result<(), Refu
 
 /// A cron head check; a rate limit is retried after the wait GitHub names.
 async fn check(svc: &Services<'_>, project_id: &crate::domain::Id) -> Result<(), Refusal> {
-    let project = match svc.db.project(project_id.as_str()).await {
+    let project = match svc.for_project(project_id.as_str()).project(project_id.as_str()).await {
         Ok(Some(p)) if p.tracked => p,
         Ok(_) => return Ok(()),
         Err(_) => return Err(Refusal::Transient),
@@ -90,7 +90,10 @@ async fn check(svc: &Services<'_>, project_id: &crate::domain::Id) -> Result<(),
 async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
     match message {
         Message::Push { delivery, repository, branch, after } => {
-            let projects = svc.db.tracked_on(&repository, &branch).await.map_err(|_| Refusal::Transient)?;
+            let mut projects = Vec::new();
+            for db in svc.databases() {
+                projects.extend(db.tracked_on(&repository, &branch).await.map_err(|_| Refusal::Transient)?);
+            }
             let starts: Vec<Message> = projects
                 .iter()
                 .map(|p| Message::Start { project_id: p.id.clone(), trigger: Trigger::Webhook, after: after.clone() })
@@ -107,7 +110,7 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
         }
         Message::Check { project_id } => check(svc, &project_id).await,
         Message::Start { project_id, trigger, after } => {
-            let Some(project) = svc.db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
+            let Some(project) = svc.for_project(project_id.as_str()).project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
                 return Err(Refusal::Final);
             };
             if let StartDecision::Skip(why) = decide_start(project.tracked, project.current_commit_sha.as_ref(), after.as_ref()) {

@@ -32,7 +32,7 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
         Ok(HeadCheck::NotModified) => (known.map(|(_, sha)| sha.clone()), None),
         Ok(HeadCheck::Moved { sha, etag }) => (Some(sha.clone()), etag.map(|e| (e, sha))),
         Err(error) => {
-            svc.db.record_head_check(project.id.as_str(), &iso(now_ms()), None).await?;
+            svc.for_project(project.id.as_str()).record_head_check(project.id.as_str(), &iso(now_ms()), None).await?;
             let retry_after = cron::retry_after_secs(&error);
             return Ok(Checked::GitHub { error, retry_after });
         }
@@ -50,6 +50,7 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
         _ => Ok(Checked::UpToDate),
     };
     // Whatever the outcome, the check happened: the project moves to the back of the queue.
-    svc.db.record_head_check(project.id.as_str(), &iso(now_ms()), seen.as_ref().map(|(e, s)| (e.as_str(), s))).await?;
+    let db = svc.for_project(project.id.as_str());
+    db.record_head_check(project.id.as_str(), &iso(now_ms()), seen.as_ref().map(|(e, s)| (e.as_str(), s))).await?;
     outcome
 }

@@ -23,8 +23,10 @@ mod sync_object;
 mod webhook;
 
 use crate::config::Settings;
+use crate::engine::Meter;
 use crate::error::AppResult;
-use d1::Db;
+use crate::placement::Placement;
+use d1::{Db, SyncRow};
 use github_http::GitHubHttp;
 use std::rc::Rc;
 use worker::{event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
@@ -55,18 +57,67 @@ pub fn settings(env: &Env) -> Settings {
     Settings::from_lookup(|name| env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok())
 }
 
-/// What a handler, the cron tick and the queue consumer work with.
+/// What a handler, the cron tick, the queue consumer and a sync's object work with.
 pub struct Services<'a> {
     pub env: &'a Env,
+    /// The home database: users, webhook deliveries, dead letters, test faults.
     pub db: Rc<Db>,
     pub settings: Settings,
+    placement: Placement,
+    /// Every project database, in `placement.all()` order (the first is `db`).
+    databases: Vec<Rc<Db>>,
 }
 
 impl<'a> Services<'a> {
     pub fn from_env(env: &'a Env) -> AppResult<Services<'a>> {
-        let settings = settings(env);
-        let db = Rc::new(Db::from_env(env, settings.fault_injection)?);
-        Ok(Services { env, db, settings })
+        Self::with_meter(env, settings(env), None)
+    }
+
+    /// As `from_env`, with every statement counted on a sync slice's `meter`.
+    pub fn with_meter(env: &'a Env, settings: Settings, meter: Option<&Rc<Meter>>) -> AppResult<Services<'a>> {
+        let placement = settings.placement()?;
+        let databases = placement
+            .all()
+            .iter()
+            .map(|binding| {
+                let db = Db::from_env(env, binding, settings.fault_injection)?;
+                Ok(Rc::new(match meter {
+                    Some(m) => db.metered(Rc::clone(m)),
+                    None => db,
+                }))
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(Services { env, db: Rc::clone(&databases[0]), settings, placement, databases })
+    }
+
+    /// The database that holds `project_id` and its syncs, versions and content rows.
+    pub fn for_project(&self, project_id: &str) -> &Rc<Db> {
+        let binding = self.placement.database_for(project_id);
+        self.databases.iter().find(|d| d.binding == binding).unwrap_or(&self.db)
+    }
+
+    pub fn databases(&self) -> &[Rc<Db>] {
+        &self.databases
+    }
+
+    /// A sync by id, from whichever database holds it (a sync id does not name its project).
+    pub async fn find_sync(&self, sync_id: &str) -> AppResult<Option<SyncRow>> {
+        for db in &self.databases {
+            if let Some(row) = db.sync(sync_id).await? {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The caller's sync (another user's is `None`), from whichever database holds it.
+    pub async fn find_sync_for_user(&self, user: &str, sync_id: &str) -> AppResult<Option<SyncRow>> {
+        for db in &self.databases {
+            if let Some(row) = db.sync_for_user(user, sync_id).await? {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
     }
 
     /// GitHub with the project's own token (decrypted; an unreadable one is an error, never

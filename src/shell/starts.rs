@@ -4,7 +4,7 @@
 //! start that was lost) is ended on the spot, so a wedged project recovers at the next
 //! attempt rather than at the next reaper pass.
 
-use super::d1::{ProjectRow, SyncRow};
+use super::d1::{Db, ProjectRow, SyncRow};
 use super::{crypto::new_id, iso, now_ms, parse_iso, sync_client, Services};
 use super::d1::QueuedSync;
 use crate::domain::{BranchName, SyncKind, Trigger};
@@ -37,18 +37,19 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
         set_project_branch: req.kind == SyncKind::Sync && req.branch != &req.project.branch,
         now: &iso(started),
     };
-    if let Err(e) = svc.db.insert_queued(&queued).await {
+    let db = svc.for_project(req.project.id.as_str());
+    if let Err(e) = db.insert_queued(&queued).await {
         if !e.is_running_sync_conflict() {
             return Err(e.into());
         }
         if !reap_running(svc, req.project).await? {
             return Err(busy(svc, req.project).await?);
         }
-        svc.db.insert_queued(&queued).await.map_err(|e| if e.is_running_sync_conflict() { AppError::conflict(BUSY) } else { e.into() })?;
+        db.insert_queued(&queued).await.map_err(|e| if e.is_running_sync_conflict() { AppError::conflict(BUSY) } else { e.into() })?;
     }
     if svc.db.fault("object.start").await {
         // The invocation "died" between the insert and the call: the row has no object.
-        return row(svc, &id).await;
+        return row(db, &id).await;
     }
     let job = NewJob {
         sync_id: crate::domain::Id::parse(&id).map_err(|e| AppError::internal(e.0))?,
@@ -62,28 +63,28 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
         max_text_bytes: svc.settings.max_text_bytes,
     };
     if !sync_client::start(svc.env, &job).await.unwrap_or(false) {
-        let _ = svc.db.fail_if_running(&id, "the sync could not be handed to its worker; nothing was changed", &iso(now_ms())).await;
+        let _ = db.fail_if_running(&id, "the sync could not be handed to its worker; nothing was changed", &iso(now_ms())).await;
         return Err(AppError::internal("the sync object did not take the job"));
     }
-    row(svc, &id).await
+    row(db, &id).await
 }
 
 const BUSY: &str = "a sync of this project is already queued or running";
 
-async fn row(svc: &Services<'_>, id: &str) -> AppResult<SyncRow> {
-    svc.db.sync(id).await?.ok_or_else(|| AppError::internal("the sync row vanished"))
+async fn row(db: &Db, id: &str) -> AppResult<SyncRow> {
+    db.sync(id).await?.ok_or_else(|| AppError::internal("the sync row vanished"))
 }
 
 /// The 409 that names the running sync.
 async fn busy(svc: &Services<'_>, project: &ProjectRow) -> AppResult<AppError> {
-    let running = svc.db.running_sync(&project.id).await?;
+    let running = svc.for_project(project.id.as_str()).running_sync(&project.id).await?;
     Ok(AppError::Conflict { message: BUSY.into(), sync: running.map(|r| serde_json::to_value(r.view()).unwrap_or_default()) })
 }
 
 /// Checks the project's running sync with its object and ends it if the reaper's rules
 /// say so. True when it was ended (the project is free now).
 async fn reap_running(svc: &Services<'_>, project: &ProjectRow) -> AppResult<bool> {
-    match svc.db.running_sync(&project.id).await? {
+    match svc.for_project(project.id.as_str()).running_sync(&project.id).await? {
         Some(running) => reap(svc, &running).await,
         None => Ok(true),
     }
@@ -100,7 +101,7 @@ pub async fn reap(svc: &Services<'_>, running: &SyncRow) -> AppResult<bool> {
         Verdict::Leave => Ok(false),
         Verdict::Fail(why) => {
             worker::console_warn!("reaper: sync {} of project {}: {why}", running.id, running.project_id);
-            Ok(svc.db.fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?)
+            Ok(svc.for_project(running.project_id.as_str()).fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?)
         }
     }
 }

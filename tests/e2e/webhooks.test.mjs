@@ -7,12 +7,10 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createRequire } from 'node:module';
-import { sign } from '@octokit/webhooks-methods';
 import { startWorld, worldTest, createRepo, expectedFiles, fileShape, sleep } from '../support/harness.mjs';
+import { pushPayload as examplePush, deliverPush } from '../support/push.mjs';
 
 const SECRET = 'webhook-secret-' + crypto.randomBytes(6).toString('hex');
-const examples = createRequire(import.meta.url)('@octokit/webhooks-examples');
 
 let world;
 let repo;
@@ -34,38 +32,8 @@ after(async () => {
   await world?.stop();
 });
 
-/** GitHub's example push to a branch, pointed at our repository and grown to `bytes`. */
-function pushPayload({ after, fullName = 'acme/hooked', bytes = 0 }) {
-  const example = examples.find((e) => e.name === 'push').examples.find((x) => x.ref?.startsWith('refs/heads/') && x.commits?.length);
-  const payload = structuredClone(example);
-  payload.ref = 'refs/heads/main';
-  payload.after = after;
-  payload.head_commit = { ...payload.head_commit, id: after };
-  const [owner, name] = fullName.split('/');
-  payload.repository = { ...payload.repository, full_name: fullName, name, owner: { ...payload.repository.owner, login: owner, name: owner } };
-  const commit = payload.commits[0];
-  // A large push lists many commits (GitHub sends up to 2,048 of them, and 25 MB).
-  while (JSON.stringify(payload).length < bytes) {
-    payload.commits.push({ ...commit, id: crypto.randomBytes(20).toString('hex'), message: `commit ${payload.commits.length}\n\n${'x'.repeat(900)}` });
-  }
-  return JSON.stringify(payload);
-}
-
-async function deliver(raw, { delivery = crypto.randomUUID(), event = 'push' } = {}) {
-  const signature = await sign(SECRET, raw);
-  const started = Date.now();
-  const res = await world.api('POST', '/api/v1/webhooks/github', {
-    body: raw,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/044aadd',
-      'x-github-event': event,
-      'x-github-delivery': delivery,
-      'x-hub-signature-256': signature,
-    },
-  });
-  return { res, ms: Date.now() - started, delivery };
-}
+const pushPayload = ({ after, fullName = 'acme/hooked', bytes = 0 }) => examplePush({ after, fullName, bytes });
+const deliver = (raw, opts) => deliverPush(world, SECRET, raw, opts);
 
 async function waitForWebhookSync(project, commit, timeoutMs = 60_000) {
   const until = Date.now() + timeoutMs;

@@ -26,14 +26,23 @@ import {
 const HIDDEN = /^(ADMIN_TOKEN|STREAM_TOKEN_SECRET|TOKEN_ENCRYPTION_KEY[A-Z_]*):/;
 
 export class Runtime {
-  /** `vars()` gives the variables of each launch (read anew, so a restart can change them). */
-  constructor({ state, logFile, vars }) {
-    Object.assign(this, { state, logFile, vars, child: null, exit: null, base: null, pid: null });
+  /**
+   * `vars()` gives the variables of each launch (read anew, so a restart can change them);
+   * `config` a wrangler configuration other than wrangler.toml, `databases` its D1 bindings.
+   */
+  constructor({ state, logFile, vars, config = null, databases = ['DB'] }) {
+    Object.assign(this, { state, logFile, vars, config, databases, child: null, exit: null, base: null, pid: null });
   }
 
-  /** Applies the D1 migrations to the state directory (once, before the first launch). */
-  migrate() {
-    return runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', this.state], { logFile: this.logFile });
+  configArgs() {
+    return this.config ? ['--config', this.config] : [];
+  }
+
+  /** Applies the D1 migrations to every database in the state directory (before the first launch). */
+  async migrate() {
+    for (const binding of this.databases) {
+      await runWrangler(['d1', 'migrations', 'apply', binding, '--local', '--persist-to', this.state, ...this.configArgs()], { logFile: this.logFile });
+    }
   }
 
   logSize() {
@@ -75,7 +84,7 @@ export class Runtime {
     this.inspectorPort = await freePort();
     const args = [
       'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(this.inspectorPort),
-      '--persist-to', this.state, '--show-interactive-dev-session=false', '--test-scheduled',
+      '--persist-to', this.state, '--show-interactive-dev-session=false', '--test-scheduled', ...this.configArgs(),
     ];
     for (const [name, value] of Object.entries(this.vars())) {
       if (value !== null && value !== undefined) args.push('--var', `${name}:${value}`);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test as nodeTest } from 'node:test';
 import { request, userClient } from './client.mjs';
 import { startGitHubEmulator } from './github-emulator.mjs';
-import { sleep } from './processes.mjs';
+import { PROJECT_DIR, sleep } from './processes.mjs';
 import { Runtime } from './runtime.mjs';
 import { readEvents } from './sse.mjs';
 
@@ -35,11 +35,27 @@ function worldVars({ emulatorUrl, apiPath, webhookSecret, githubToken, adminToke
 }
 
 /**
+ * D1 bindings for a world of `n` databases: wrangler.toml as it is for one; for more, a
+ * copy of it (in the project directory, so its relative paths hold) that binds DB2, DB3 …
+ * as well, and PROJECT_DATABASES naming them all.
+ */
+function databaseConfig(n) {
+  if (n <= 1) return { bindings: ['DB'], config: null, vars: {} };
+  const bindings = ['DB', ...Array.from({ length: n - 1 }, (_, i) => `DB${i + 2}`)];
+  const extra = bindings.slice(1).map((b, i) =>
+    `\n[[d1_databases]]\nbinding = "${b}"\ndatabase_name = "project-sync-${i + 2}"\n` +
+    `database_id = "00000000-0000-0000-0000-00000000000${i + 2}"\nmigrations_dir = "migrations"\n`);
+  const config = path.join(PROJECT_DIR, `.wrangler-e2e-${n}-databases.toml`);
+  fs.writeFileSync(config, fs.readFileSync(path.join(PROJECT_DIR, 'wrangler.toml'), 'utf8') + extra.join(''));
+  return { bindings, config, vars: { PROJECT_DATABASES: bindings.join(',') } };
+}
+
+/**
  * Start an emulator and a worker with fresh state.
  * Options: webhookSecret, githubToken (default 'e2e-github-token'; null for none),
  * emulatorTokens (null: the emulator accepts any token), apiPath (e.g. '/api/v3'),
  * vars (more or other variables; a test may change `world.vars` before a restart),
- * keepState (keep the temp dir).
+ * keepState (keep the temp dir), databases (how many D1 databases hold projects).
  */
 export async function startWorld({
   webhookSecret,
@@ -48,6 +64,7 @@ export async function startWorld({
   apiPath = '',
   keepState = !!process.env.E2E_KEEP_STATE,
   vars = {},
+  databases = 1,
 } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'project-sync-e2e-'));
   const root = path.join(tmp, 'github');
@@ -58,7 +75,14 @@ export async function startWorld({
   const emulator = await startGitHubEmulator({ root, tokens: emulatorTokens });
   const base = worldVars({ emulatorUrl: emulator.url, apiPath, webhookSecret, githubToken, adminToken });
   const world = { tmp, root, logFile, adminToken, emulator, webhookSecret, githubToken, vars: { ...vars } };
-  const runtime = new Runtime({ state: path.join(tmp, 'state'), logFile, vars: () => ({ ...base, ...world.vars }) });
+  const placement = databaseConfig(databases);
+  const runtime = new Runtime({
+    state: path.join(tmp, 'state'),
+    logFile,
+    vars: () => ({ ...base, ...placement.vars, ...world.vars }),
+    config: placement.config,
+    databases: placement.bindings,
+  });
   world.runtime = runtime;
   world.state = runtime.state;
   Object.defineProperty(world, 'base', { get: () => runtime.base });

@@ -103,6 +103,8 @@ fn log_if_slow(started_ms: u64, what: &str) {
 
 pub struct Db {
     db: D1Database,
+    /// The binding this is (`crate::placement`).
+    pub binding: String,
     rows_written: Cell<u64>,
     meter: Option<Rc<Meter>>,
     /// Whether armed test faults are honoured (`FAULT_INJECTION=true`).
@@ -112,8 +114,15 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn from_env(env: &Env, faults: bool) -> DbResult<Db> {
-        Ok(Db { db: env.d1("DB").map_err(DbError::from_d1)?, rows_written: Cell::new(0), meter: None, faults, slow_ms: Cell::new(0) })
+    pub fn from_env(env: &Env, binding: &str, faults: bool) -> DbResult<Db> {
+        Ok(Db {
+            db: env.d1(binding).map_err(DbError::from_d1)?,
+            binding: binding.to_string(),
+            rows_written: Cell::new(0),
+            meter: None,
+            faults,
+            slow_ms: Cell::new(0),
+        })
     }
 
     /// Counts every statement on `meter` (a sync slice's budget).

@@ -87,6 +87,14 @@ impl Db {
     }
 
     /// Tracked projects on a repository (GitHub names are case-insensitive) and branch.
+    pub async fn project_count(&self) -> DbResult<u64> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: u64,
+        }
+        Ok(self.first::<Row>("SELECT count(*) AS n FROM projects", &[]).await?.map(|r| r.n).unwrap_or(0))
+    }
+
     pub async fn tracked_on(&self, repository: &RepoName, branch: &BranchName) -> DbResult<Vec<ProjectRow>> {
         self.all(
             &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE tracked = 1 AND repository = ?1 COLLATE NOCASE AND branch = ?2"),

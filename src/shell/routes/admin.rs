@@ -30,18 +30,30 @@ pub fn require_admin(svc: &Services<'_>, req: &Request, what: &str) -> AppResult
     Ok(())
 }
 
-/// What the benchmark and an operator read: the isolate's wasm memory, the database's own
-/// size, the latest dead letters, and with `?repository=owner/repo` that repository's
-/// objects in the content bucket (a listing of its prefix, a page of 1,000 at a time).
+/// What the benchmark and an operator read: the isolate's wasm memory, each database's own
+/// size and project count, the latest dead letters; with `?sync=<id>` the memory of the
+/// isolate that sync's object runs in, with `?project=<id>` the database holding it, and
+/// with `?repository=owner/repo` that repository's objects in the content bucket.
 pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppResult<Response> {
     require_admin(svc, req, "diagnostics")?;
     let dead_letters = svc.db.latest_dead_letters(20).await?;
+    let mut databases = Vec::new();
+    let mut total = 0;
+    for db in svc.databases() {
+        let size = db.size_bytes().await?.unwrap_or(0);
+        total += size;
+        databases.push(json!({ "binding": db.binding, "sizeBytes": size, "projects": db.project_count().await? }));
+    }
     let mut body = json!({
         "version": crate::VERSION,
         "wasmMemoryBytes": wasm_memory_bytes(),
-        "d1SizeBytes": svc.db.size_bytes().await?,
+        "d1SizeBytes": total,
+        "databases": databases,
         "deadLetters": dead_letters,
     });
+    if let Some(project) = query_param(query, "project") {
+        body["projectDatabase"] = json!(svc.for_project(&project).binding);
+    }
     if let Some(sync) = query_param(query, "sync") {
         body["syncObjectWasmMemoryBytes"] = json!(super::super::sync_client::object_memory(svc.env, &sync).await?);
     }
@@ -82,6 +94,8 @@ pub async fn arm_fault(svc: &Services<'_>, req: &mut Request) -> AppResult<Respo
         Some(Value::Number(n)) if n.as_u64().is_some_and(|t| t <= 1_000) => n.as_u64().unwrap_or(1),
         Some(_) => return Err(AppError::invalid("times", "must be a whole number from 0 to 1000")),
     };
-    svc.db.arm_fault(&point, times).await?;
+    for db in svc.databases() {
+        db.arm_fault(&point, times).await?;
+    }
     json(200, &json!({ "point": point, "times": times }))
 }

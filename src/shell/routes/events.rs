@@ -25,7 +25,7 @@ pub async fn events(svc: &Services<'_>, req: &Request, sync_id: &str, query: &st
     if let Some(stream) = sync_client::events(svc.env, sync_id, last_event_id.clone()).await? {
         return Ok(stream);
     }
-    let row = svc.db.sync(sync_id).await?.ok_or_else(|| AppError::not_found("sync"))?;
+    let row = svc.find_sync(sync_id).await?.ok_or_else(|| AppError::not_found("sync"))?;
     if !row.status.is_terminal() {
         return Err(AppError::not_found("sync"));
     }

@@ -17,7 +17,7 @@ use worker::Response;
 /// The chain position to read files at: `at` (a completed sync of this project) or now.
 async fn seq_for(svc: &Services<'_>, project: &ProjectRow, at: Option<String>) -> AppResult<u64> {
     let Some(at) = at.filter(|a| !a.is_empty()) else { return Ok(project.current_seq) };
-    let target = match svc.db.sync(&at).await? {
+    let target = match svc.for_project(project.id.as_str()).sync(&at).await? {
         Some(t) if t.project_id == project.id => t,
         _ => return Err(AppError::not_found("sync")),
     };
@@ -33,7 +33,7 @@ pub async fn files(svc: &Services<'_>, user: &str, id: &str, query: &str) -> App
     let seq = page.snapshot(1, seq_for(svc, &project, query_param(query, "at")).await?)?;
     let prefix = query_param(query, "prefix").unwrap_or_default();
     let after = page.after_key(0).unwrap_or("");
-    let rows = svc.db.files_at_seq(project.id.as_str(), seq, &prefix, after, page.limit + 1).await?;
+    let rows = svc.for_project(project.id.as_str()).files_at_seq(project.id.as_str(), seq, &prefix, after, page.limit + 1).await?;
     json(200, &Page::from_overfetch(rows, page.limit, |f| vec![f.path.clone(), seq.to_string()]))
 }
 
@@ -43,7 +43,7 @@ pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str)
     let project = project_of(svc, user, id).await?;
     let current = page.snapshot(1, project.current_seq)?;
     let before = page.after_key(0).and_then(|k| k.parse::<u64>().ok()).unwrap_or(current + 1);
-    let rows = svc.db.file_history(project.id.as_str(), current, &path, before, page.limit + 1).await?;
+    let rows = svc.for_project(project.id.as_str()).file_history(project.id.as_str(), current, &path, before, page.limit + 1).await?;
     let page_out = Page::from_overfetch(rows, page.limit, |(_, seq)| vec![seq.to_string(), current.to_string()]);
     json(200, &Page { items: page_out.items.into_iter().map(|(v, _)| v).collect(), next_cursor: page_out.next_cursor })
 }
@@ -53,7 +53,7 @@ pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
     let sync = sync_of(svc, user, id).await?;
     // Only a completed sync changed anything; staged rows of a running one are not changes yet.
     let rows: Vec<ChangeView> = if sync.status == SyncStatus::Complete {
-        svc.db.changes(sync.id.as_str(), page.after_key(0).unwrap_or(""), page.limit + 1).await?
+        svc.for_project(sync.project_id.as_str()).changes(sync.id.as_str(), page.after_key(0).unwrap_or(""), page.limit + 1).await?
     } else {
         Vec::new()
     };
@@ -69,7 +69,7 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         // Cursor: (path, chunk, snapshot).
         let seq = page.snapshot(2, project.current_seq)?;
         let after = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0));
-        let refs = svc.db.memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
+        let refs = svc.for_project(project.id.as_str()).memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
         let rows = with_text(svc, refs).await?;
         return json(200, &Page::from_overfetch(rows, page.limit, |m| vec![m.path.clone(), m.chunk.to_string(), seq.to_string()]));
     }
@@ -79,9 +79,9 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
     let offset: u64 = page.after_key(0).and_then(|o| o.parse().ok()).unwrap_or(0);
     let max_doc = match page.after_key(2).and_then(|c| c.parse().ok()) {
         Some(c) => c,
-        None => svc.db.newest_doc().await?,
+        None => svc.for_project(project.id.as_str()).newest_doc().await?,
     };
-    let mut refs = svc.db.memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
+    let mut refs = svc.for_project(project.id.as_str()).memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
     let next_cursor = (refs.len() > page.limit as usize).then(|| {
         refs.truncate(page.limit as usize);
         encode_cursor(&[(offset + u64::from(page.limit)).to_string(), seq.to_string(), max_doc.to_string()])

@@ -100,10 +100,10 @@ async fn authenticate(svc: &Services<'_>, req: &Request) -> AppResult<Id> {
 
 /// The caller's project (another user's is a 404, as if it did not exist).
 async fn project_of(svc: &Services<'_>, user: &str, id: &str) -> AppResult<ProjectRow> {
-    svc.db.project_for_user(user, id).await?.ok_or_else(|| AppError::not_found("project"))
+    svc.for_project(id).project_for_user(user, id).await?.ok_or_else(|| AppError::not_found("project"))
 }
 
 /// The caller's sync (another user's is a 404).
 async fn sync_of(svc: &Services<'_>, user: &str, id: &str) -> AppResult<SyncRow> {
-    svc.db.sync_for_user(user, id).await?.ok_or_else(|| AppError::not_found("sync"))
+    svc.find_sync_for_user(user, id).await?.ok_or_else(|| AppError::not_found("sync"))
 }

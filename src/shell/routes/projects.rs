@@ -55,8 +55,13 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
     check_branch(&gh, &input.repository, &branch).await?;
     let id = new_id()?;
     let now = iso(now_ms());
-    svc.db
-        .insert_project(&NewProject {
+    let db = svc.for_project(&id);
+    if !Rc::ptr_eq(db, &svc.db) {
+        // The project's rows refer to its user: a copy of the user's row goes with them.
+        let owner = svc.db.user(user).await?.ok_or_else(|| AppError::internal("the caller's user row vanished"))?;
+        db.copy_user(&owner).await?;
+    }
+    db.insert_project(&NewProject {
             id: &id,
             user_id: user,
             name: &input.name,
@@ -73,7 +78,14 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
 pub async fn list(svc: &Services<'_>, user: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let after = page.after_key(0).zip(page.after_key(1));
-    let rows = svc.db.projects_of(user, after, page.limit + 1).await?;
+    // Every database's first page after the cursor, merged: the first `limit + 1` of them
+    // are the first of all.
+    let mut rows = Vec::new();
+    for db in svc.databases() {
+        rows.extend(db.projects_of(user, after, page.limit + 1).await?);
+    }
+    rows.sort_by(|a, b| (&a.created_at, a.id.as_str()).cmp(&(&b.created_at, b.id.as_str())));
+    rows.truncate(page.limit as usize + 1);
     let views = rows.iter().map(ProjectRow::view).collect();
     json(200, &Page::from_overfetch(views, page.limit, |p| vec![p.created_at.clone(), p.id.clone()]))
 }
@@ -100,17 +112,18 @@ pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
         github_token_enc: sealed.as_deref(),
         now: &iso(now_ms()),
     };
-    svc.db.update_project(user, id, &update).await?;
+    svc.for_project(id).update_project(user, id, &update).await?;
     json(200, &project_of(svc, user, id).await?.view())
 }
 
 pub async fn delete(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Response> {
     let project = project_of(svc, user, id).await?;
-    if let Some(running) = svc.db.running_sync(&project.id).await? {
+    let db = svc.for_project(project.id.as_str());
+    if let Some(running) = db.running_sync(&project.id).await? {
         // Best effort: the object also stops by itself once the project's rows are gone.
         let _ = sync_client::cancel(svc.env, running.id.as_str()).await;
     }
-    svc.db.delete_project(user, id).await?;
+    db.delete_project(user, id).await?;
     no_content()
 }
 

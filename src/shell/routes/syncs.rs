@@ -40,7 +40,7 @@ fn started(svc: &Services<'_>, sync: super::super::d1::SyncRow) -> AppResult<Res
 pub async fn restore(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) -> AppResult<Response> {
     let input = Restore::parse(&body(req).await?)?;
     let project = project_of(svc, user, id).await?;
-    let target = match svc.db.sync(input.sync_id.as_str()).await? {
+    let target = match svc.for_project(project.id.as_str()).sync(input.sync_id.as_str()).await? {
         Some(t) if t.project_id == project.id => t,
         _ => return Err(AppError::not_found("sync")),
     };
@@ -61,7 +61,7 @@ pub async fn history(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
     let after = page.after_key(0).zip(page.after_key(1));
-    let rows = svc.db.history(&project.id, after, page.limit + 1).await?;
+    let rows = svc.for_project(project.id.as_str()).history(&project.id, after, page.limit + 1).await?;
     let views = rows.iter().map(|r| r.view()).collect();
     json(200, &Page::from_overfetch(views, page.limit, |s| vec![s.started_at.clone(), s.id.clone()]))
 }
@@ -76,7 +76,7 @@ pub async fn cancel(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Respo
         CancelAnswer::TooLate => Err(AppError::conflict("the sync is already committing or has ended")),
         // A row whose start never reached its object: nothing runs, so it ends here.
         CancelAnswer::NoJob => {
-            svc.db.cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms())).await?;
+            svc.for_project(sync.project_id.as_str()).cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms())).await?;
             json(202, &sync_of(svc, user, id).await?.view())
         }
     }

@@ -11,7 +11,7 @@ mod log;
 mod scratch;
 
 use super::content::ContentBucket;
-use super::d1::{Db, EngineStore};
+use super::d1::EngineStore;
 use super::github_http::GitHubHttp;
 use super::{now_ms, Services};
 use crate::engine::slice::{run_slice, Next};
@@ -105,7 +105,7 @@ impl SyncObject {
             }
             Some(job) => {
                 if let (Ok(svc), Ok(content)) = (Services::from_env(&self.env), ContentBucket::from_env(&self.env)) {
-                    let store = EngineStore { db: &svc.db, content: &content };
+                    let store = EngineStore { db: svc.for_project(job.project_id.as_str()), content: &content };
                     let _ = crate::engine::Store::record(&store, &job, Some(now_ms())).await;
                 }
                 PokeAnswer::Finished(job.status)
@@ -126,7 +126,7 @@ impl SyncObject {
     /// GitHub for the job: the project's own token or the global one. A token that cannot
     /// be decrypted fails the sync with that reason instead of syncing with another token.
     async fn github_for(&self, svc: &Services<'_>, job: &mut Job, meter: &Rc<Meter>) -> GitHubHttp {
-        let sealed = match svc.db.project(job.project_id.as_str()).await {
+        let sealed = match svc.for_project(job.project_id.as_str()).project(job.project_id.as_str()).await {
             Ok(Some(p)) => p.github_token_enc,
             _ => None,
         };
@@ -152,14 +152,12 @@ impl SyncObject {
         storage.set_alarm(Duration::from_millis(WATCHDOG_MS)).await?;
         let settings = super::settings(&self.env);
         let meter = Rc::new(Meter::default());
-        let db = Db::from_env(&self.env, settings.fault_injection)
-            .map_err(|e| worker::Error::RustError(e.to_string()))?
-            .metered(Rc::clone(&meter));
+        let svc = Services::with_meter(&self.env, settings, Some(&meter)).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let db = svc.for_project(job.project_id.as_str());
         db.take_slowness().await;
-        let svc = Services { env: &self.env, db: Rc::new(db), settings };
         let github = self.github_for(&svc, &mut job, &meter).await;
         let content = ContentBucket::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let store = EngineStore { db: &svc.db, content: &content };
+        let store = EngineStore { db, content: &content };
         let scratch = ObjectScratch { sql: storage.sql() };
         let ports = Ports { github: &github, store: &store, scratch: &scratch, meter: &meter };
         let next = run_slice(&mut job, &ports, &log, &now_ms).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
