@@ -66,6 +66,17 @@ impl Span {
     pub fn contains(&self, key: &str) -> bool {
         key >= self.from.as_str() && self.until.as_deref().is_none_or(|u| key < u)
     }
+
+    /// This span as an SQL condition on `column`, its bounds taking parameters `?first` (and
+    /// `?first + 1`), with the values to bind. Each bound is a plain comparison, so an index
+    /// on the column serves both ends: an `(? IS NULL OR column < ?)` upper bound cannot, and
+    /// made every span's query scan on to the end of the project's files.
+    pub fn condition(&self, column: &str, first: u8) -> (String, Vec<&str>) {
+        match &self.until {
+            Some(until) => (format!("{column} >= ?{first} AND {column} < ?{}", first + 1), vec![self.from.as_str(), until.as_str()]),
+            None => (format!("{column} >= ?{first}"), vec![self.from.as_str()]),
+        }
+    }
 }
 
 /// The smallest string after `key` in byte order (paths never hold a NUL).
@@ -106,6 +117,13 @@ pub fn merge_page<T: Keyed + Clone>(held: &[T], held_done: bool, wanted: &[T], w
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn span_conditions_bind_each_bound_once() {
+        let bounded = Span::inside("src");
+        assert_eq!(bounded.condition("path", 3), ("path >= ?3 AND path < ?4".to_string(), vec!["src/", "src0"]));
+        assert_eq!(Span::all().condition("key", 2), ("key >= ?2".to_string(), vec![""]));
+    }
 
     fn k(keys: &[&str]) -> Vec<(String, String)> {
         keys.iter().map(|k| (k.to_string(), String::new())).collect()

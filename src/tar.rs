@@ -300,6 +300,27 @@ mod tests {
     }
 
     #[test]
+    fn an_unwanted_entry_is_streamed_past_never_buffered() {
+        // A 64 MiB entry (an LFS object in an archive, say) declined by `want`: the reader
+        // only counts its bytes down, whatever arrives, and keeps none of them.
+        const SIZE: usize = 64 << 20;
+        let mut reader = TarReader::default();
+        let mut asked = Vec::new();
+        let mut want = |p: &str, size: u64| {
+            asked.push((p.to_string(), size));
+            false
+        };
+        reader.feed(&header("top/huge.bin", SIZE, b'0'), &mut want, &mut |_| panic!("nothing is kept")).unwrap();
+        let chunk = vec![0u8; 64 << 10];
+        for _ in 0..128 {
+            reader.feed(&chunk, &mut want, &mut |_| panic!("nothing is kept")).unwrap();
+            assert!(matches!(reader.state, State::Skip { .. }), "the entry's bytes are skipped, not held");
+        }
+        assert!(matches!(reader.state, State::Skip { remaining } if remaining == (SIZE - 128 * chunk.len()) as u64));
+        assert_eq!(asked, vec![("huge.bin".to_string(), SIZE as u64)], "`want` sees the entry's real size");
+    }
+
+    #[test]
     fn damage_is_reported() {
         let (mut bytes, _) = archive();
         let cut = bytes.len() - 1024 - 300;

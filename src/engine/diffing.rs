@@ -10,44 +10,93 @@
 use super::{GitHub, Job, Phase, Ports, Scratch, ScratchMap, Side, Stop, Store, StoreError, HELD_PAGE, RENAME_GROUPS_PER_STEP};
 use crate::diff::{self, Change, DirChange, FileEntry};
 use crate::domain::SyncStatus;
-use crate::merge::{merge_page, successor, Merged, Pair, Span};
+use crate::merge::{merge_page, successor, Pair, Span};
 
-/// Pages of each listing merged per step (the meter may stop a step earlier).
-const PAGES_PER_STEP: usize = 4;
+/// Windows merged per step (the meter may stop a step earlier).
+const WINDOWS_PER_STEP: usize = 4;
+/// Unchanged ranges one window spans: the held pages of the segments between them are read
+/// in one round trip, and the ranges' files counted in another, whatever their number.
+#[cfg(not(test))]
+const RANGES_PER_WINDOW: usize = 50;
+#[cfg(test)]
+const RANGES_PER_WINDOW: usize = 3;
 
-/// Where a merge goes next: on from a key, past an unchanged range, or done.
+/// The part of the remaining paths one merge round covers: `segments`, the stretches to
+/// merge, in order, and between them the unchanged `ranges` to skip (and count).
+struct Window {
+    segments: Vec<Span>,
+    ranges: Vec<Span>,
+}
+
+impl Window {
+    /// From `from` on: segments up to the next `RANGES_PER_WINDOW` unchanged ranges.
+    fn from(scratch: &impl Scratch, from: &str) -> Result<Window, StoreError> {
+        let mut window = Window { segments: Vec::new(), ranges: Vec::new() };
+        let mut at = from.to_string();
+        loop {
+            let Some(range) = scratch.next_unchanged(&at)? else {
+                window.segments.push(Span { from: at, until: None });
+                return Ok(window);
+            };
+            window.segments.push(Span { from: at, until: Some(range.from.clone()) });
+            if window.ranges.len() == RANGES_PER_WINDOW {
+                return Ok(window); // the range that ends the last segment is the next window's
+            }
+            let Some(end) = range.until.clone() else {
+                window.ranges.push(range);
+                return Ok(window);
+            };
+            window.ranges.push(range);
+            at = end;
+        }
+    }
+
+    /// Where the window ends (`None`: at the end of all paths): the end of its last
+    /// segment, unless that is the start of a range of the window that runs to the end.
+    fn until(&self) -> Option<&String> {
+        let end = self.segments.last()?.until.as_ref()?;
+        match self.ranges.last() {
+            Some(range) if range.until.is_none() && &range.from == end => None,
+            _ => Some(end),
+        }
+    }
+
+    /// The held pages to read: the first segment a whole page, the others a small share
+    /// each, so one window never holds more than two pages of rows.
+    fn held_spans(&self) -> Vec<(Span, u32)> {
+        let share = (HELD_PAGE / RANGES_PER_WINDOW as u32).max(1);
+        self.segments.iter().enumerate().map(|(i, seg)| (seg.clone(), if i == 0 { HELD_PAGE } else { share })).collect()
+    }
+
+    /// The held rows of the window in path order, cut after the first page that came back
+    /// full (what follows it in that segment is not read yet): the rows, and whether they
+    /// are all the window holds.
+    fn held_rows<T>(&self, pages: Vec<Vec<T>>) -> (Vec<T>, bool) {
+        let mut rows = Vec::new();
+        for ((_, limit), page) in self.held_spans().iter().zip(pages) {
+            let full = page.len() as u32 >= *limit;
+            rows.extend(page);
+            if full {
+                return (rows, false);
+            }
+        }
+        (rows, true)
+    }
+}
+
+/// Where a merge goes next: on from a key, or done.
 enum Next {
     From(String),
     Done,
 }
 
-/// Merges the next page of each stream within the part of `from..` that precedes the next
-/// unchanged range; at the end of that part, skips the range. `on_range` is told of each
-/// range skipped; returns the merged pairs and where to go on from.
-async fn next_segment<T, H>(
-    scratch: &impl Scratch,
-    from: &str,
-    held: impl FnOnce(Span) -> H,
-    wanted: impl FnOnce(&Span) -> Result<Vec<T>, StoreError>,
-) -> Result<(Merged<T>, Option<Span>), StoreError>
-where
-    T: crate::merge::Keyed + Clone,
-    H: std::future::Future<Output = Result<Vec<T>, StoreError>>,
-{
-    let range = scratch.next_unchanged(from)?;
-    let segment = Span { from: from.to_string(), until: range.as_ref().map(|r| r.from.clone()) };
-    let wanted = wanted(&segment)?;
-    let held = held(segment).await?;
-    let merged = merge_page(&held, (held.len() as u32) < HELD_PAGE, &wanted, (wanted.len() as u32) < HELD_PAGE);
-    Ok((merged, range))
-}
-
-/// Where to go after a segment: past its last key, or past the range that ends it.
-fn after_segment(through: Option<String>, range: Option<&Span>) -> Next {
-    match (through, range) {
-        (Some(key), _) => Next::From(successor(&key)),
-        (None, Some(Span { until: Some(end), .. })) => Next::From(end.clone()),
-        (None, _) => Next::Done,
+/// After a window merged through `through` (`None`: all of it): the ranges passed, to be
+/// counted, and where to go on from.
+fn after_window(window: &Window, through: Option<String>) -> (Vec<Span>, Next) {
+    match through {
+        // A range lies wholly before or after a key outside every range.
+        Some(key) => (window.ranges.iter().filter(|r| r.from < key).cloned().collect(), Next::From(successor(&key))),
+        None => (window.ranges.clone(), window.until().map_or(Next::Done, |end| Next::From(end.clone()))),
     }
 }
 
@@ -58,22 +107,20 @@ pub(super) async fn merge_files<G: GitHub, S: Store, X: Scratch>(job: &mut Job, 
         job.counts = Default::default();
         job.tree_bytes = 0;
     }
-    for _ in 0..PAGES_PER_STEP {
-        let (project, seq) = (job.project_id.clone(), job.base_seq);
-        let (merged, range) = next_segment(*scratch, &from, |span| async move { store.files_in(&project, seq, &span, HELD_PAGE).await }, |span| {
-            scratch.wanted_in(span, u64::from(HELD_PAGE))
-        })
-        .await?;
-        let through = merged.through.clone();
+    for _ in 0..WINDOWS_PER_STEP {
+        let window = Window::from(*scratch, &from)?;
+        let (held, held_done) = window.held_rows(store.files_in_each(&job.project_id, job.base_seq, &window.held_spans()).await?);
+        // Nothing wanted lies in an unchanged range (those directories were never listed).
+        let wanted = scratch.wanted_in(&Span { from: from.clone(), until: window.until().cloned() }, u64::from(HELD_PAGE))?;
+        let merged = merge_page(&held, held_done, &wanted, (wanted.len() as u32) < HELD_PAGE);
+        let (passed, next) = after_window(&window, merged.through.clone());
         emit_files(job, *scratch, merged.pairs)?;
-        if through.is_none() {
-            if let Some(r) = &range {
-                let (files, bytes) = store.count_in(&job.project_id, job.base_seq, r).await?;
-                job.counts.unchanged += files;
-                job.tree_bytes += bytes;
-            }
+        if !passed.is_empty() {
+            let (files, bytes) = store.count_in_each(&job.project_id, job.base_seq, &passed).await?;
+            job.counts.unchanged += files;
+            job.tree_bytes += bytes;
         }
-        match after_segment(through, range.as_ref()) {
+        match next {
             Next::From(next) => from = next,
             Next::Done => {
                 job.phase = Phase::MergeDirs { from: String::new() };
@@ -89,7 +136,9 @@ pub(super) async fn merge_files<G: GitHub, S: Store, X: Scratch>(job: &mut Job, 
     Ok(())
 }
 
-/// Modified paths become changes; paths one side alone has become rename candidates.
+/// Modified paths become changes; paths one side alone has become rename candidates —
+/// except when nothing is held (a first sync): then nothing can be renamed, and every
+/// wanted path is added at once, without a second pass through scratch.
 fn emit_files(job: &mut Job, scratch: &impl Scratch, pairs: Vec<Pair<FileEntry>>) -> Result<(), StoreError> {
     let (mut modified, mut added, mut removed) = (Vec::new(), Vec::new(), Vec::new());
     for pair in pairs {
@@ -111,19 +160,24 @@ fn emit_files(job: &mut Job, scratch: &impl Scratch, pairs: Vec<Pair<FileEntry>>
     }
     job.counts.modified += modified.len() as u64;
     scratch.put_changes(&modified)?;
+    if job.base_sync_id.is_none() {
+        job.counts.added += added.len() as u64;
+        let added: Vec<Change> = added.into_iter().map(|new| Change::Added { new }).collect();
+        return scratch.put_changes(&added);
+    }
     scratch.add_candidates(Side::Added, &added)?;
     scratch.add_candidates(Side::Removed, &removed)
 }
 
 pub(super) async fn merge_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, mut from: String) -> Result<(), Stop> {
     let Ports { store, scratch, meter, .. } = ports;
-    for _ in 0..PAGES_PER_STEP {
-        let (project, seq) = (job.project_id.clone(), job.base_seq);
-        let (merged, range) = next_segment(*scratch, &from, |span| async move { store.dirs_in(&project, seq, &span, HELD_PAGE).await }, |span| {
-            scratch.map_in(ScratchMap::WantedDirs, span, u64::from(HELD_PAGE))
-        })
-        .await?;
-        let through = merged.through.clone();
+    for _ in 0..WINDOWS_PER_STEP {
+        let window = Window::from(*scratch, &from)?;
+        let (held, held_done) = window.held_rows(store.dirs_in_each(&job.project_id, job.base_seq, &window.held_spans()).await?);
+        let span = Span { from: from.clone(), until: window.until().cloned() };
+        let wanted = scratch.map_in(ScratchMap::WantedDirs, &span, u64::from(HELD_PAGE))?;
+        let merged = merge_page(&held, held_done, &wanted, (wanted.len() as u32) < HELD_PAGE);
+        let (_, next) = after_window(&window, merged.through.clone());
         let changes: Vec<(String, String)> = merged
             .pairs
             .into_iter()
@@ -131,7 +185,7 @@ pub(super) async fn merge_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, p
             .map(|c| Ok((c.path.clone(), serde_json::to_string(&c).map_err(|e| StoreError::Other(e.to_string()))?)))
             .collect::<Result<_, StoreError>>()?;
         scratch.map_put(ScratchMap::DirChanges, &changes)?;
-        match after_segment(through, range.as_ref()) {
+        match next {
             Next::From(next) => from = next,
             Next::Done => {
                 job.phase = Phase::PairRenames { after: None };

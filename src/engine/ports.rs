@@ -92,8 +92,11 @@ pub trait Store {
     async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError>;
     /// Files active right after the sync at `seq` with a path in `span`, sorted by path.
     async fn files_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
-    /// How many files are active at `seq` with a path in `span`, and their bytes.
-    async fn count_in(&self, project: &Id, seq: u64, span: &Span) -> Result<(u64, u64), StoreError>;
+    /// `files_in` for each (span, limit), in one round trip.
+    async fn files_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError>;
+    /// How many files are active at `seq` with a path in any of `spans` (disjoint), and
+    /// their bytes, in one round trip.
+    async fn count_in_each(&self, project: &Id, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError>;
     /// Stages `changes` at `job.new_seq()`: supersedes old versions, then inserts new ones
     /// (an LFS pointer's kind and any reason to keep no text come from the analysed blob).
     /// Idempotent; lands nothing once the sync's row has ended.
@@ -107,6 +110,8 @@ pub trait Store {
     async fn record(&self, job: &super::Job, completed_at_ms: Option<u64>) -> Result<Recorded, StoreError>;
     /// Directory tree shas active right after the sync at `seq` in `span`, sorted by path.
     async fn dirs_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError>;
+    /// `dirs_in` for each (span, limit), in one round trip.
+    async fn dirs_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError>;
     /// How many files are active at `seq` strictly inside each of `dirs`, in one query.
     async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError>;
     /// Stages directory changes like `apply` stages file changes. Idempotent and fenced.

@@ -85,3 +85,28 @@ test('a rotated TOKEN_ENCRYPTION_KEY reads stored tokens through the previous ke
   assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, c2), 'nothing changed');
   assert.ok(c1);
 });
+
+test('rotating ADMIN_TOKEN changes only who may create users: stored tokens and stream tokens stay valid', async () => {
+  // Both keys used to be derived from ADMIN_TOKEN, so rotating it broke every stored token
+  // and every eventsUrl. The emulator knows only the project's own token, as above.
+  await freshWorld({ githubToken: 'global-token', emulatorTokens: ['own-token'] });
+  const repo = createRepo(world.root, 'acme', 'rotated');
+  repo.write('a.txt', 'a\n');
+  repo.commit('a');
+  const alice = await world.createUser('alice');
+  const project = await alice.createProject({ name: 'p', repository: 'acme/rotated', githubToken: 'own-token' });
+  const first = await alice.syncAndWait(project.id);
+
+  const oldAdmin = world.adminToken;
+  world.adminToken = world.vars.ADMIN_TOKEN = `rotated-${oldAdmin}`;
+  await world.restart();
+  assertError(await world.api('POST', '/api/v1/users', { token: oldAdmin, body: { name: 'late' } }), 401, 'unauthorized');
+  await world.createUser('bob');
+  const replay = await world.readEvents(first.eventsUrl);
+  assert.equal(replay.events.at(-1)?.event, 'complete', `the first sync's eventsUrl still replays: ${JSON.stringify(replay.events.at(-1))}`);
+  repo.write('b.txt', 'b\n');
+  const c2 = repo.commit('b');
+  const { done } = await alice.syncAndWait(project.id);
+  assert.equal(done.commitSha, c2, 'the stored GitHub token is still read');
+  assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, c2));
+});

@@ -263,9 +263,20 @@ impl Store for FakeStore {
         Ok(page)
     }
 
-    async fn count_in(&self, _project: &Id, seq: u64, span: &Span) -> Result<(u64, u64), StoreError> {
-        self.call(1)?;
-        let inside: Vec<FileEntry> = self.visible_at(seq).into_iter().filter(|f| span.contains(&f.path)).collect();
+    async fn files_in_each(&self, _project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
+        self.call(spans.len() as u32)?; // a D1 batch: one statement a span
+        let visible = self.visible_at(seq);
+        let pages: Vec<Vec<FileEntry>> = spans
+            .iter()
+            .map(|(span, limit)| visible.iter().filter(|f| span.contains(&f.path)).take(*limit as usize).cloned().collect())
+            .collect();
+        self.rows_read.set(self.rows_read.get() + pages.iter().map(|p| p.len() as u64).sum::<u64>());
+        Ok(pages)
+    }
+
+    async fn count_in_each(&self, _project: &Id, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
+        self.call(spans.len() as u32)?;
+        let inside: Vec<FileEntry> = self.visible_at(seq).into_iter().filter(|f| spans.iter().any(|s| s.contains(&f.path))).collect();
         Ok((inside.len() as u64, inside.iter().map(|f| f.size.unwrap_or(0)).sum()))
     }
 
@@ -339,6 +350,14 @@ impl Store for FakeStore {
         row.error = job.error.clone();
         self.write(1);
         Ok(Recorded::Written)
+    }
+
+    async fn dirs_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
+        let mut pages = Vec::new();
+        for (span, limit) in spans {
+            pages.push(self.dirs_in(project, seq, span, *limit).await?);
+        }
+        Ok(pages)
     }
 
     async fn dirs_in(&self, _project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {

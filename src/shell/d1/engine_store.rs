@@ -35,6 +35,27 @@ fn outcome_args(job: &Job) -> Vec<JsValue> {
         .collect()
 }
 
+/// Files, file counts and directories of project ?1 active at chain position ?2.
+const FILES_IN: &str = "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions";
+const COUNT_IN: &str = "SELECT count(*) AS n, sum(size) AS bytes FROM file_versions";
+const DIRS_IN: &str = "SELECT path, sha FROM dir_versions";
+
+/// `select` restricted to one span of a project's state (`Span::condition`: both bounds
+/// usable by the primary key), in path order with a limit when `paged`.
+fn span_query(select: &str, span: &Span, paged: bool) -> String {
+    let (within, bounds) = span.condition("path", 3);
+    let page = if paged { format!(" ORDER BY path LIMIT ?{}", 3 + bounds.len()) } else { String::new() };
+    format!("{select} WHERE project_id = ?1 AND {VISIBLE_AT} AND {within}{page}")
+}
+
+/// The arguments of `span_query`: ?1 project, ?2 seq, the span's bounds, then the limit.
+fn span_args(project: &Id, seq: u64, span: &Span, limit: Option<u32>) -> Vec<JsValue> {
+    let mut args = vec![s(project.as_str()), n(seq)];
+    args.extend(span.condition("path", 3).1.into_iter().map(s));
+    args.extend(limit.map(|l| n(u64::from(l))));
+    args
+}
+
 /// The condition that fences a write: sync `?{param}` is still queued or running.
 fn fence(param: u8) -> String {
     format!("EXISTS (SELECT 1 FROM syncs WHERE id = ?{param} AND status IN {RUNNING_STATUSES})")
@@ -184,36 +205,31 @@ impl Store for EngineStore<'_> {
     }
 
     async fn files_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
-        let rows: Vec<FileRow> = self
-            .db
-            .all(
-                &format!(
-                    "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions \
-                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path >= ?3 AND (?4 IS NULL OR path < ?4) ORDER BY path LIMIT ?5"
-                ),
-                &[s(project.as_str()), n(seq), s(&span.from), opt(span.until.as_deref()), n(u64::from(limit))],
-            )
-            .await?;
-        rows.into_iter().map(FileRow::entry).collect()
+        let pages = self.files_in_each(project, seq, &[(span.clone(), limit)]).await?;
+        Ok(pages.into_iter().next().unwrap_or_default())
     }
 
-    async fn count_in(&self, project: &Id, seq: u64, span: &Span) -> Result<(u64, u64), StoreError> {
+    async fn files_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
+        let statements = spans
+            .iter()
+            .map(|(span, limit)| self.db.stmt(&span_query(FILES_IN, span, true), &span_args(project, seq, span, Some(*limit))))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        let pages: Vec<Vec<FileRow>> = self.db.batch_all(statements).await?;
+        pages.into_iter().map(|rows| rows.into_iter().map(FileRow::entry).collect()).collect()
+    }
+
+    async fn count_in_each(&self, project: &Id, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
         #[derive(Deserialize)]
         struct Row {
             n: u64,
             bytes: Option<u64>,
         }
-        let row: Option<Row> = self
-            .db
-            .first(
-                &format!(
-                    "SELECT count(*) AS n, sum(size) AS bytes FROM file_versions \
-                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path >= ?3 AND (?4 IS NULL OR path < ?4)"
-                ),
-                &[s(project.as_str()), n(seq), s(&span.from), opt(span.until.as_deref())],
-            )
-            .await?;
-        Ok(row.map(|r| (r.n, r.bytes.unwrap_or(0))).unwrap_or((0, 0)))
+        let statements = spans
+            .iter()
+            .map(|span| self.db.stmt(&span_query(COUNT_IN, span, false), &span_args(project, seq, span, None)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        let counts: Vec<Vec<Row>> = self.db.batch_all(statements).await?;
+        Ok(counts.iter().flatten().fold((0, 0), |(n, b), r| (n + r.n, b + r.bytes.unwrap_or(0))))
     }
 
     async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
@@ -255,22 +271,22 @@ impl Store for EngineStore<'_> {
     }
 
     async fn dirs_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
+        let pages = self.dirs_in_each(project, seq, &[(span.clone(), limit)]).await?;
+        Ok(pages.into_iter().next().unwrap_or_default())
+    }
+
+    async fn dirs_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             path: String,
             sha: String,
         }
-        let rows: Vec<Row> = self
-            .db
-            .all(
-                &format!(
-                    "SELECT path, sha FROM dir_versions WHERE project_id = ?1 AND {VISIBLE_AT} \
-                     AND path >= ?3 AND (?4 IS NULL OR path < ?4) ORDER BY path LIMIT ?5"
-                ),
-                &[s(project.as_str()), n(seq), s(&span.from), opt(span.until.as_deref()), n(u64::from(limit))],
-            )
-            .await?;
-        Ok(rows.into_iter().map(|r| (r.path, r.sha)).collect())
+        let statements = spans
+            .iter()
+            .map(|(span, limit)| self.db.stmt(&span_query(DIRS_IN, span, true), &span_args(project, seq, span, Some(*limit))))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        let pages: Vec<Vec<Row>> = self.db.batch_all(statements).await?;
+        Ok(pages.into_iter().map(|rows| rows.into_iter().map(|r| (r.path, r.sha)).collect()).collect())
     }
 
     async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {

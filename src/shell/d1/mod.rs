@@ -191,6 +191,19 @@ impl Db {
         Ok(results.iter().map(|r| self.count(r)).collect())
     }
 
+    /// Runs read statements in one round trip (a D1 batch); returns each one's rows.
+    async fn batch_all<T: DeserializeOwned>(&self, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<Vec<T>>> {
+        if statements.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.spend(statements.len()).await;
+        let started = crate::shell::now_ms();
+        let count = statements.len();
+        let results = self.db.batch(statements).await.map_err(DbError::from_d1)?;
+        log_if_slow(started, &format!("a read batch of {count} statements"));
+        results.iter().map(|r| r.results::<T>().map_err(DbError::from_d1)).collect()
+    }
+
     /// Counts `n` subrequests that are not D1's (content bucket writes) on the slice's meter.
     pub fn count_subrequests(&self, n: u32) {
         if let Some(m) = &self.meter {

@@ -43,8 +43,10 @@ fn int(v: u64) -> SqlStorageValue {
 }
 
 /// A span's bounds as bindings: `from`, then `until` ('' for no end).
-fn bounds(span: &Span) -> [SqlStorageValue; 2] {
-    [text(span.from.clone()), text(span.until.clone().unwrap_or_default())]
+/// `span` as a condition on `column` from parameter `?first` on, with its bound values.
+fn span_args(span: &Span, column: &str, first: u8) -> (String, Vec<SqlStorageValue>) {
+    let (within, bounds) = span.condition(column, first);
+    (within, bounds.into_iter().map(|b| text(b.to_string())).collect())
 }
 
 fn side_name(side: Side) -> &'static str {
@@ -92,11 +94,9 @@ impl Scratch for ObjectScratch {
     }
 
     fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError> {
-        let [from, until] = bounds(span);
-        self.bodies(
-            "SELECT body FROM wanted WHERE path >= ?1 AND (?2 = '' OR path < ?2) ORDER BY path LIMIT ?3",
-            vec![from, until, int(limit)],
-        )
+        let (within, mut args) = span_args(span, "path", 1);
+        args.push(int(limit));
+        self.bodies(&format!("SELECT body FROM wanted WHERE {within} ORDER BY path LIMIT ?{}", args.len()), args)
     }
 
     fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError> {
@@ -105,10 +105,9 @@ impl Scratch for ObjectScratch {
     }
 
     fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError> {
-        self.bodies(
-            "SELECT body FROM diff_changes WHERE ?1 IS NULL OR path > ?1 ORDER BY path LIMIT ?2",
-            vec![after.map(text).unwrap_or(SqlStorageValue::Null), int(limit)],
-        )
+        // `path > ''` for the first page: no path is empty, and a plain comparison lets the
+        // key serve every page (an `? IS NULL OR` would scan from the start each time).
+        self.bodies("SELECT body FROM diff_changes WHERE path > ?1 ORDER BY path LIMIT ?2", vec![text(after.unwrap_or("")), int(limit)])
     }
 
     fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError> {
@@ -130,11 +129,11 @@ impl Scratch for ObjectScratch {
             key: String,
             value: String,
         }
-        let [from, until] = bounds(span);
-        let rows: Vec<Row> = self.rows(
-            "SELECT key, value FROM maps WHERE name = ?1 AND key >= ?2 AND (?3 = '' OR key < ?3) ORDER BY key LIMIT ?4",
-            vec![text(map.name()), from, until, int(limit)],
-        )?;
+        let (within, bounds) = span_args(span, "key", 2);
+        let mut args = vec![text(map.name())];
+        args.extend(bounds);
+        args.push(int(limit));
+        let rows: Vec<Row> = self.rows(&format!("SELECT key, value FROM maps WHERE name = ?1 AND {within} ORDER BY key LIMIT ?{}", args.len()), args)?;
         Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
     }
 
@@ -171,10 +170,10 @@ impl Scratch for ObjectScratch {
             grp: String,
         }
         let rows: Vec<Row> = self.rows(
-            "SELECT a.grp FROM candidates a WHERE a.side = 'added' AND (?1 IS NULL OR a.grp > ?1) \
+            "SELECT a.grp FROM candidates a WHERE a.side = 'added' AND a.grp > ?1 \
              AND EXISTS (SELECT 1 FROM candidates r WHERE r.grp = a.grp AND r.side = 'removed') \
              GROUP BY a.grp ORDER BY a.grp LIMIT ?2",
-            vec![after.map(text).unwrap_or(SqlStorageValue::Null), int(limit)],
+            vec![text(after.unwrap_or("")), int(limit)],
         )?;
         Ok(rows.into_iter().map(|r| r.grp).collect())
     }
@@ -194,11 +193,11 @@ impl Scratch for ObjectScratch {
             side: String,
             body: String,
         }
-        let (side, path) = after.map(|(s, p)| (text(side_name(s)), text(p))).unwrap_or((SqlStorageValue::Null, SqlStorageValue::Null));
+        let (side, path) = after.map(|(s, p)| (side_name(s), p)).unwrap_or(("", ""));
+        // A row-value comparison, which the key (side, path) serves; no side or path is empty.
         let rows: Vec<Row> = self.rows(
-            "SELECT side, body FROM candidates WHERE paired = 0 AND (?1 IS NULL OR side > ?1 OR (side = ?1 AND path > ?2)) \
-             ORDER BY side, path LIMIT ?3",
-            vec![side, path, int(limit)],
+            "SELECT side, body FROM candidates WHERE (side, path) > (?1, ?2) AND paired = 0 ORDER BY side, path LIMIT ?3",
+            vec![text(side), text(path), int(limit)],
         )?;
         rows.into_iter()
             .map(|r| {
