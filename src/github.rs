@@ -3,7 +3,10 @@
 
 use crate::domain::{BranchName, CommitSha, FileMode, RepoName, TreeFile};
 use crate::error::AppError;
+use crate::gitobj::{complete_dirs, ListedEntry};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::fmt;
 
 pub const API_VERSION: &str = "2022-11-28";
@@ -111,15 +114,15 @@ pub struct GitObjectWire {
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A tree answer as GitHub sends it (what the fakes serve; `parse_tree` reads it).
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct TreeWire {
     pub sha: String,
     pub tree: Vec<TreeEntryWire>,
-    #[serde(default)]
     pub truncated: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct TreeEntryWire {
     pub path: String,
     pub mode: String,
@@ -127,6 +130,20 @@ pub struct TreeEntryWire {
     pub kind: String,
     pub sha: String,
     pub size: Option<u64>,
+}
+
+/// One entry of a tree answer, borrowed from the answer's bytes where it can be.
+#[derive(Deserialize)]
+struct EntryRef<'a> {
+    #[serde(borrow)]
+    path: Cow<'a, str>,
+    #[serde(borrow)]
+    mode: Cow<'a, str>,
+    #[serde(borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    sha: Cow<'a, str>,
+    size: Option<u64>,
 }
 
 /// A tree listing split into what we keep (files, symlinks, submodules) and the
@@ -153,35 +170,104 @@ impl TreeListing {
     }
 }
 
-impl TreeWire {
-    /// Entries are re-rooted under `prefix` (empty for the root tree).
-    pub fn into_listing(self, prefix: &str) -> Result<TreeListing, GhError> {
-        let reroot = |p: &str| if prefix.is_empty() { p.to_string() } else if p.is_empty() { prefix.to_string() } else { format!("{prefix}/{p}") };
-        let complete = if self.truncated {
-            let entries: Vec<crate::gitobj::ListedEntry> = self
-                .tree
-                .iter()
-                .map(|e| crate::gitobj::ListedEntry { path: e.path.clone(), mode: e.mode.clone(), sha: e.sha.clone(), is_tree: e.kind == "tree" })
-                .collect();
-            crate::gitobj::complete_dirs(&self.sha, &entries).iter().map(|d| reroot(d)).collect()
-        } else {
-            Default::default()
-        };
-        let mut listing = TreeListing { sha: self.sha, truncated: self.truncated, complete, ..Default::default() };
-        for e in self.tree {
-            let path = if prefix.is_empty() { e.path } else { format!("{prefix}/{}", e.path) };
-            if e.kind == "tree" {
-                listing.dirs.push((path, e.sha));
-                continue;
+/// Parses a tree answer (entries re-rooted under `prefix`, empty for the root tree)
+/// straight into a listing: each entry is checked and kept as it is read, so the entries of
+/// a 100,000-entry answer never exist twice next to its bytes (as wire structs and as the
+/// listing). That is most of a first sync's peak memory.
+pub fn parse_tree(body: &[u8], prefix: &str) -> Result<TreeListing, GhError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut listing = ListingSeed { prefix }.deserialize(&mut de).map_err(|e| GhError::Malformed(e.to_string()))?;
+    de.end().map_err(|e| GhError::Malformed(e.to_string()))?;
+    if listing.truncated {
+        listing.complete = complete_part(&listing, prefix);
+    }
+    Ok(listing)
+}
+
+/// The directories a truncated listing provably holds whole (`gitobj::complete_dirs`, over
+/// the listing's own entries with the prefix taken off again), re-rooted like the paths.
+fn complete_part(listing: &TreeListing, prefix: &str) -> std::collections::BTreeSet<String> {
+    let unroot = |p: &'_ str| -> String {
+        if prefix.is_empty() { p.to_string() } else { p.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')).unwrap_or(p).to_string() }
+    };
+    let (file_paths, dir_paths): (Vec<String>, Vec<String>) =
+        (listing.files.iter().map(|f| unroot(&f.path)).collect(), listing.dirs.iter().map(|(p, _)| unroot(p)).collect());
+    let files = listing.files.iter().zip(&file_paths).map(|(f, path)| ListedEntry { path, mode: f.mode.as_str(), sha: f.sha.as_str(), is_tree: false });
+    let dirs = listing.dirs.iter().zip(&dir_paths).map(|((_, sha), path)| ListedEntry { path, mode: "040000", sha, is_tree: true });
+    let entries: Vec<ListedEntry> = files.chain(dirs).collect();
+    let reroot = |d: &String| if prefix.is_empty() { d.clone() } else if d.is_empty() { prefix.to_string() } else { format!("{prefix}/{d}") };
+    complete_dirs(&listing.sha, &entries).iter().map(reroot).collect()
+}
+
+struct ListingSeed<'p> {
+    prefix: &'p str,
+}
+
+impl<'de> DeserializeSeed<'de> for ListingSeed<'_> {
+    type Value = TreeListing;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<TreeListing, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListingSeed<'_> {
+    type Value = TreeListing;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a git tree")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TreeListing, A::Error> {
+        let mut listing = TreeListing::default();
+        let mut sha = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "sha" => sha = Some(map.next_value::<String>()?),
+                "truncated" => listing.truncated = map.next_value()?,
+                "tree" => map.next_value_seed(EntriesSeed { prefix: self.prefix, listing: &mut listing })?,
+                _ => map.next_value::<IgnoredAny>().map(|_| ())?,
             }
-            let mode = FileMode::parse(&e.mode)
-                .ok_or_else(|| GhError::Malformed(format!("unknown mode {} at {path}", e.mode)))?;
-            let sha = CommitSha::parse(&e.sha).map_err(|e| GhError::Malformed(e.0))?;
-            let size = if mode == FileMode::Submodule { None } else { Some(e.size.unwrap_or(0)) };
-            listing.files.push(TreeFile { path, mode, sha, size });
         }
+        listing.sha = sha.ok_or_else(|| A::Error::missing_field("sha"))?;
         Ok(listing)
     }
+}
+
+struct EntriesSeed<'l, 'p> {
+    prefix: &'p str,
+    listing: &'l mut TreeListing,
+}
+
+impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("tree entries")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(e) = seq.next_element::<EntryRef<'de>>()? {
+            keep_entry(self.listing, self.prefix, e).map_err(|e| A::Error::custom(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds one entry to the listing: a directory with its tree sha, or a file checked.
+fn keep_entry(listing: &mut TreeListing, prefix: &str, e: EntryRef<'_>) -> Result<(), GhError> {
+    let path = if prefix.is_empty() { e.path.into_owned() } else { format!("{prefix}/{}", e.path) };
+    if e.kind == "tree" {
+        listing.dirs.push((path, e.sha.into_owned()));
+        return Ok(());
+    }
+    let mode = FileMode::parse(&e.mode).ok_or_else(|| GhError::Malformed(format!("unknown mode {} at {path}", e.mode)))?;
+    let sha = CommitSha::parse(&e.sha).map_err(|e| GhError::Malformed(e.0))?;
+    let size = if mode == FileMode::Submodule { None } else { Some(e.size.unwrap_or(0)) };
+    listing.files.push(TreeFile { path, mode, sha, size });
+    Ok(())
 }
 
 /// Rate-limit headers GitHub sends with every answer.
@@ -365,22 +451,25 @@ mod tests {
     #[test]
     fn tree_listing_keeps_files_and_notes_dirs() {
         let sha = "a".repeat(40);
-        let wire: TreeWire = serde_json::from_value(serde_json::json!({
-            "sha": "t", "truncated": false, "tree": [
-                {"path": "src", "mode": "040000", "type": "tree", "sha": sha},
-                {"path": "src/a.rs", "mode": "100644", "type": "blob", "sha": sha, "size": 5},
+        let body = serde_json::json!({
+            "sha": "t", "url": "https://api.github.com/x", "truncated": false, "tree": [
+                {"path": "src", "mode": "040000", "type": "tree", "sha": sha, "url": "u"},
+                {"path": "src/a.rs", "mode": "100644", "type": "blob", "sha": sha, "size": 5, "url": "u"},
                 {"path": "run.sh", "mode": "100755", "type": "blob", "sha": sha, "size": 1},
                 {"path": "link", "mode": "120000", "type": "blob", "sha": sha, "size": 4},
                 {"path": "vendor/lib", "mode": "160000", "type": "commit", "sha": sha}
             ]
-        }))
-        .unwrap();
-        let l = wire.into_listing("root").unwrap();
+        });
+        let l = parse_tree(body.to_string().as_bytes(), "root").unwrap();
         assert_eq!(l.dirs, vec![("root/src".to_string(), sha.clone())]);
         assert_eq!(l.files.len(), 4);
         assert_eq!(l.files[0].path, "root/src/a.rs");
         assert_eq!(l.files[3].mode, FileMode::Submodule);
         assert_eq!(l.files[3].size, None);
+        let bad = [r#"{"tree": []}"#, r#"{"sha": "t", "tree": [{"path": "x", "mode": "100000", "type": "blob", "sha": "s"}]}"#, r#"{"sha": "t"} x"#];
+        for body in bad {
+            assert!(matches!(parse_tree(body.as_bytes(), ""), Err(GhError::Malformed(_))), "{body}");
+        }
     }
 
     #[test]

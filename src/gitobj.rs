@@ -72,10 +72,10 @@ fn unhex20(sha: &str) -> Option<[u8; 20]> {
 
 /// An entry of a recursive listing: its full path (relative to the listed tree).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedEntry {
-    pub path: String,
-    pub mode: String,
-    pub sha: String,
+pub struct ListedEntry<'a> {
+    pub path: &'a str,
+    pub mode: &'a str,
+    pub sha: &'a str,
     pub is_tree: bool,
 }
 
@@ -88,7 +88,7 @@ pub fn complete_dirs(root_sha: &str, entries: &[ListedEntry]) -> BTreeSet<String
     let mut children: BTreeMap<&str, Vec<&ListedEntry>> = BTreeMap::new();
     for e in entries {
         if e.is_tree {
-            ids.insert(&e.path, &e.sha);
+            ids.insert(e.path, e.sha);
         }
         let parent = e.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
         children.entry(parent).or_default().push(e);
@@ -99,10 +99,10 @@ pub fn complete_dirs(root_sha: &str, entries: &[ListedEntry]) -> BTreeSet<String
     let mut complete = BTreeSet::new();
     for dir in dirs {
         let direct = children.get(dir).map(Vec::as_slice).unwrap_or(&[]);
-        let subdirs_complete = direct.iter().filter(|e| e.is_tree).all(|e| complete.contains(e.path.as_str()));
+        let subdirs_complete = direct.iter().filter(|e| e.is_tree).all(|e| complete.contains(e.path));
         let tree: Vec<TreeEntry> = direct
             .iter()
-            .map(|e| TreeEntry { name: e.path.rsplit('/').next().unwrap_or(&e.path), mode: &e.mode, sha: &e.sha, is_tree: e.is_tree })
+            .map(|e| TreeEntry { name: e.path.rsplit('/').next().unwrap_or(e.path), mode: e.mode, sha: e.sha, is_tree: e.is_tree })
             .collect();
         if subdirs_complete && tree_id(&tree).as_deref() == ids.get(dir).copied() {
             complete.insert(dir.to_string());
@@ -130,13 +130,20 @@ mod tests {
         assert!(!is_blob(b"hello\n", "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"));
     }
 
-    fn entry(path: &str, mode: &str, sha: &str) -> ListedEntry {
-        ListedEntry { path: path.into(), mode: mode.into(), sha: sha.into(), is_tree: mode.ends_with("40000") }
+    /// An entry as listed, owned: (path, mode, sha).
+    type Owned = (String, &'static str, String);
+
+    fn entry(path: &str, mode: &'static str, sha: &str) -> Owned {
+        (path.to_string(), mode, sha.to_string())
+    }
+
+    fn borrowed(entries: &[Owned]) -> Vec<ListedEntry<'_>> {
+        entries.iter().map(|(path, mode, sha)| ListedEntry { path, mode, sha, is_tree: mode.ends_with("40000") }).collect()
     }
 
     /// A repository made with git (`git ls-tree -r -t` of it; ids computed by git):
     /// a.txt "a", b/c.txt "c", b/d/e.txt "e", b-x "x" (sorting around the tree `b`).
-    fn listing() -> (String, Vec<ListedEntry>) {
+    fn listing() -> (String, Vec<Owned>) {
         let (a, c, e, x) = (blob_id(b"a"), blob_id(b"c"), blob_id(b"e"), blob_id(b"x"));
         let d = tree_id(&[TreeEntry { name: "e.txt", mode: "100644", sha: &e, is_tree: false }]).unwrap();
         let b = tree_id(&[
@@ -169,12 +176,13 @@ mod tests {
         let tree = tree_id(&[TreeEntry { name: "a.txt", mode: "100644", sha: &a, is_tree: false }]).unwrap();
         assert_eq!(tree, "1a602d9bd07ce5272ddaa64e21da12dbca2b8c9f");
         // git sorts a tree named "b" as "b/": after the file "b-x" ('-' < '/').
-        let (root, entries) = listing();
-        let names: Vec<TreeEntry> = entries.iter().filter(|e| !e.path.contains('/')).map(|e| TreeEntry { name: &e.path, mode: &e.mode, sha: &e.sha, is_tree: e.is_tree }).collect();
+        let (root, owned) = listing();
+        let entries = borrowed(&owned);
+        let names: Vec<TreeEntry> = entries.iter().filter(|e| !e.path.contains('/')).map(|e| TreeEntry { name: e.path, mode: e.mode, sha: e.sha, is_tree: e.is_tree }).collect();
         assert_eq!(tree_id(&names).as_deref(), Some(root.as_str()));
         // The ids `git write-tree` and `git ls-tree -r -t` give for that repository.
         assert_eq!(root, "044adc4aeb0f4e5c0e2fe01bf394b5d8ee7b5fe2");
-        let listed: Vec<(&str, &str)> = entries.iter().map(|e| (e.path.as_str(), e.sha.as_str())).collect();
+        let listed: Vec<(&str, &str)> = entries.iter().map(|e| (e.path, e.sha)).collect();
         assert!(listed.contains(&("b", "e0122beacd3cdd80c7454d709be0892f9717bddf")));
         assert!(listed.contains(&("b/d", "ba2e2f63fadf88cd14aff44d418bb9ba2be6fde5")));
         assert_eq!(tree_id(&[TreeEntry { name: "x", mode: "100644", sha: "zz", is_tree: false }]), None);
@@ -182,7 +190,8 @@ mod tests {
 
     #[test]
     fn only_provably_whole_directories_are_complete() {
-        let (root, entries) = listing();
+        let (root, owned) = listing();
+        let entries = borrowed(&owned);
         let all: Vec<&str> = vec!["", "b", "b/d"];
         let got = complete_dirs(&root, &entries);
         assert_eq!(got.iter().map(String::as_str).collect::<Vec<_>>(), { let mut a = all.clone(); a.sort(); a });
@@ -194,8 +203,8 @@ mod tests {
         let cut: Vec<ListedEntry> = entries[..5].to_vec();
         assert_eq!(complete_dirs(&root, &cut).into_iter().collect::<Vec<_>>(), vec!["b".to_string(), "b/d".to_string()]);
         // A listed id that does not match its entries is never trusted.
-        let mut lying = entries.clone();
-        lying[3].sha = blob_id(b"not a tree");
-        assert!(!complete_dirs(&root, &lying).contains("b"));
+        let mut lying = owned.clone();
+        lying[3].2 = blob_id(b"not a tree");
+        assert!(!complete_dirs(&root, &borrowed(&lying)).contains("b"));
     }
 }

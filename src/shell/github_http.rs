@@ -8,7 +8,7 @@ use crate::domain::{BranchName, CommitSha, RepoName, Stats};
 use crate::engine::{ByteSource, GitHub, Meter};
 use crate::github::{
     self, api_url, classify_failure, next_link, BranchWire, GhError, GitRefWire, RateInfo, RepoInfo, RetryDecision,
-    RetryPolicy, TreeListing, TreeWire,
+    RetryPolicy, TreeListing,
 };
 use futures::future::{select, Either};
 use futures::pin_mut;
@@ -256,8 +256,7 @@ impl GitHub for GitHubHttp {
         // cache queries a listing saved (a walk makes hundreds).
         let url = api_url(&self.base, &github::tree_path(repo, tree_ish, recursive));
         let answer = self.get(&url, github::ACCEPT_JSON, None, &format!("tree {tree_ish}")).await?;
-        let wire: TreeWire = parse(answer.body.bytes())?;
-        wire.into_listing(prefix)
+        github::parse_tree(answer.body.bytes(), prefix)
     }
 
     async fn blob(&self, repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError> {

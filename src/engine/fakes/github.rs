@@ -117,7 +117,9 @@ impl FakeGitHub {
         let max = if recursive { self.max_recursive.get() } else { self.max_flat.get() };
         let truncated = tree.len() > max;
         tree.truncate(max);
-        TreeWire { sha: self.dir_id(&commit, &dir), tree, truncated }.into_listing(prefix)
+        // Served as GitHub serves it, and read back by the parser the shell uses.
+        let body = serde_json::to_vec(&TreeWire { sha: self.dir_id(&commit, &dir), tree, truncated }).map_err(|e| GhError::Malformed(e.to_string()))?;
+        crate::github::parse_tree(&body, prefix)
     }
 }
 
