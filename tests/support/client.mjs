@@ -34,7 +34,8 @@ export async function request(base, method, p, { token, body, headers = {}, time
     // The local dev proxy closes keep-alive connections that sat idle (e.g. while a test
     // builds a large repository); a request sent on one dies before any answer. Once more,
     // on a fresh connection.
-    if (e?.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    // (undici reports it as a socket error, or as EPIPE when the write itself failed.)
+    if (!['UND_ERR_SOCKET', 'EPIPE'].includes(e?.cause?.code)) throw e;
     res = await send();
   }
   const text = await res.text();
