@@ -2,10 +2,11 @@
 // codeload route, and codeload itself (`git archive`, gzipped for tar), with
 // the one-off ?token= grants in emu.codeloadTokens that stand in for GitHub's signed URLs.
 
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { notFound } from './http.mjs';
-import { locateRepo, runGit, isEmptyRepo, resolveCommitish } from './git.mjs';
+import { GIT_ENV, locateRepo, runGit, isEmptyRepo, resolveCommitish } from './git.mjs';
 import { parseAuth } from './limits.mjs';
 
 export async function archiveRedirect(ctx, format) {
@@ -23,7 +24,12 @@ export async function archiveRedirect(ctx, format) {
   return { status: 302, body: Buffer.alloc(0), contentType: 'text/html;charset=utf-8', headers: { location } };
 }
 
-/** GET /_codeload/{owner}/{repo}/{format}/{sha}: the archive itself. */
+/**
+ * GET /_codeload/{owner}/{repo}/{format}/{sha}: the archive itself. A tarball streams as
+ * `git archive` writes it, gzipped on the way, as codeload does (a 300,000-file archive
+ * buffered whole would keep its first byte back for longer than a client waits); a zip is
+ * buffered. Returns { status, body | stream, contentType, headers }.
+ */
 export async function codeload(emu, req, url, route) {
   const repo = locateRepo(emu.root, route.owner, route.repo);
   if (!repo) throw notFound();
@@ -39,13 +45,14 @@ export async function codeload(emu, req, url, route) {
   const sha = (await isEmptyRepo(repo.gitDir)) ? null : await resolveCommitish(repo.gitDir, route.arg);
   if (!sha) throw notFound();
   const prefix = `${repo.owner}-${repo.name}-${sha.slice(0, 7)}/`;
-  const { stdout } = await runGit(repo.gitDir, ['archive', `--format=${isZip ? 'zip' : 'tar'}`, `--prefix=${prefix}`, sha]);
-  const body = isZip ? stdout : zlib.gzipSync(stdout);
   const filename = `${prefix.slice(0, -1)}.${isZip ? 'zip' : 'tar.gz'}`;
-  return {
-    status: 200,
-    body,
-    contentType: isZip ? 'application/zip' : 'application/x-gzip',
-    headers: { 'content-disposition': `attachment; filename=${filename}` },
-  };
+  const headers = { 'content-disposition': `attachment; filename=${filename}` };
+  if (isZip) {
+    const { stdout } = await runGit(repo.gitDir, ['archive', '--format=zip', `--prefix=${prefix}`, sha]);
+    return { status: 200, body: stdout, contentType: 'application/zip', headers };
+  }
+  const git = spawn('git', [`--git-dir=${repo.gitDir}`, 'archive', '--format=tar', `--prefix=${prefix}`, sha], { env: GIT_ENV, stdio: ['ignore', 'pipe', 'ignore'] });
+  const stream = git.stdout.pipe(zlib.createGzip());
+  git.on('error', (e) => stream.destroy(e));
+  return { status: 200, stream, contentType: 'application/x-gzip', headers };
 }

@@ -15,7 +15,7 @@ const ABBREV_SHA_RE = /^[0-9a-f]{4,64}$/;
 const NAME_RE = /^[A-Za-z0-9_.-]+$/; // GitHub owner / repository name charset
 
 /** Environment for every git child: no user/system config, no inherited repo. */
-const GIT_ENV = (() => {
+export const GIT_ENV = (() => {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
     // GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ... would redirect our commands.

@@ -81,8 +81,14 @@ export async function onRequest(emu, req, res) {
     record(emu, entry);
     send(req, res, status, headers, body);
   };
+  /** Logs an answer that was written by other means (a stream). */
+  const finishLogged = (status) => {
+    entry.status = status;
+    entry.ms = elapsedMs(started);
+    record(emu, entry);
+  };
   const rq = {
-    req, method: req.method, rawUrl, pathname, search, prefix, route, auth, entry, started, finish,
+    req, res, method: req.method, rawUrl, pathname, search, prefix, route, auth, entry, started, finish, finishLogged,
     baseUrl: baseUrlOf(emu, req),
     bucketKey: auth.valid ? auth.token : 'anonymous',
     common: commonHeaders(req),
@@ -140,7 +146,18 @@ async function serveCodeload(emu, rq) {
   if (method !== 'GET' && method !== 'HEAD') throw notFound();
   const url = new URL(rq.baseUrl + rq.pathname + rq.search);
   const result = await codeload(emu, rq.req, url, route);
-  return answer(rq, result, { bucket: bucketFor(emu, rq.bucketKey), consume: false });
+  if (!result.stream) return answer(rq, result, { bucket: bucketFor(emu, rq.bucketKey), consume: false });
+  // Streamed (chunked, no ETag: the bytes are not known up front); logged when it ends.
+  const bucket = bucketFor(emu, rq.bucketKey);
+  const headers = { ...rq.common, ...result.headers, 'content-type': result.contentType, ...rateHeaders(bucket) };
+  rq.res.writeHead(200, { 'x-github-request-id': crypto.randomBytes(8).toString('hex').toUpperCase(), ...headers });
+  if (method === 'HEAD') {
+    result.stream.destroy();
+    return rq.finishLogged(200);
+  }
+  result.stream.on('error', () => rq.res.destroy());
+  result.stream.on('end', () => rq.finishLogged(200));
+  result.stream.pipe(rq.res);
 }
 
 /**
