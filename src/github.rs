@@ -162,10 +162,16 @@ pub struct TreeListing {
 impl TreeListing {
     /// The part of a truncated listing that lies in provably whole directories: their
     /// files, and their subdirectories' shas. Everything else must be listed again.
-    pub fn whole_part(&self) -> (Vec<TreeFile>, Vec<(String, String)>) {
-        let parent = |path: &str| path.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
-        let files = self.files.iter().filter(|f| self.complete.contains(&parent(&f.path))).cloned().collect();
-        let dirs = self.dirs.iter().filter(|(p, _)| self.complete.contains(&parent(p)) || self.complete.contains(p)).cloned().collect();
+    /// Taken out of the listing, not copied: a truncated listing is 100,000 entries.
+    pub fn take_whole_part(&mut self) -> (Vec<TreeFile>, Vec<(String, String)>) {
+        fn parent(path: &str) -> &str {
+            path.rsplit_once('/').map_or("", |(p, _)| p)
+        }
+        let complete = &self.complete;
+        let mut files = std::mem::take(&mut self.files);
+        files.retain(|f| complete.contains(parent(&f.path)));
+        let mut dirs = std::mem::take(&mut self.dirs);
+        dirs.retain(|(p, _)| complete.contains(parent(p)) || complete.contains(p.as_str()));
         (files, dirs)
     }
 }

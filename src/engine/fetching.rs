@@ -88,7 +88,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
             break;
         }
         let Some((prefix, tree_ish, recursive)) = pending.pop() else { break };
-        let listing = github.tree(&job.repository, &tree_ish, recursive, &prefix).await?;
+        let mut listing = github.tree(&job.repository, &tree_ish, recursive, &prefix).await?;
         requests += 1;
         if listing.truncated {
             if !recursive {
@@ -101,7 +101,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
             }
             // Only the provably whole directories of a truncated listing are used (their tree
             // ids recomputed from what it lists); the rest is listed again, level by level.
-            let (whole_files, whole_dirs) = listing.whole_part();
+            let (whole_files, whole_dirs) = listing.take_whole_part();
             let whole: Vec<FileEntry> = whole_files.into_iter().map(FileEntry::from).collect();
             scratch.put_wanted(&whole)?;
             files += whole.len() as u64;
