@@ -61,9 +61,6 @@ pub const LEVEL_WALK_ABOVE_FILES: u64 = 2_000;
 pub const BLOBS_PER_STEP: usize = 25;
 /// Analysed text held in memory before it is written, while streaming a tarball.
 pub const TARBALL_FLUSH_BYTES: u64 = 2 * 1024 * 1024;
-/// Analysed blobs held before they are written, whatever their bytes: for small files the
-/// per-blob overhead (ids, chunks, the rows' JSON), not the text, is what fills memory.
-pub const TARBALL_FLUSH_BLOBS: usize = 2_000;
 /// Passes over the tarball before the blobs still missing are read one by one.
 pub const TARBALL_MAX_PASSES: u32 = 3;
 /// A store failure is retried this many times (across steps) before the sync fails.

@@ -9,7 +9,7 @@
 //! so a pass that is cut short (budget, eviction) is resumed without reading them again.
 
 use super::{
-    GitHub, Job, PendingBlob, Phase, Ports, Scratch, Stop, Store, StoreError, BLOBS_PER_STEP, PLAN_PAGE, TARBALL_FLUSH_BLOBS, TARBALL_FLUSH_BYTES,
+    GitHub, Job, PendingBlob, Phase, Ports, Scratch, Stop, Store, StoreError, BLOBS_PER_STEP, PLAN_PAGE, TARBALL_FLUSH_BYTES,
     TARBALL_MAX_PASSES,
 };
 use super::ByteSource;
@@ -183,7 +183,7 @@ async fn stream_tarball<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &
                 }
             }
         }
-        if batch_bytes >= TARBALL_FLUSH_BYTES || batch.len() >= TARBALL_FLUSH_BLOBS {
+        if batch_bytes >= TARBALL_FLUSH_BYTES {
             store_read(job, ports, &std::mem::take(&mut batch)).await?;
             batch_bytes = 0;
             let read = total - ports.scratch.pending_totals()?.0.min(total);
