@@ -178,8 +178,8 @@ impl Db {
         Ok(self.count(&result))
     }
 
-    /// Runs statements as one transaction; returns the rows each changed.
-    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<u64>> {
+    /// Runs statements as one transaction (one round trip), metered and timed.
+    async fn send_batch(&self, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<D1Result>> {
         if statements.is_empty() {
             return Ok(Vec::new());
         }
@@ -188,20 +188,17 @@ impl Db {
         let count = statements.len();
         let results = self.db.batch(statements).await.map_err(DbError::from_d1)?;
         log_if_slow(started, &format!("a batch of {count} statements"));
-        Ok(results.iter().map(|r| self.count(r)).collect())
+        Ok(results)
     }
 
-    /// Runs read statements in one round trip (a D1 batch); returns each one's rows.
+    /// Runs write statements as one transaction; returns the rows each changed.
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<u64>> {
+        Ok(self.send_batch(statements).await?.iter().map(|r| self.count(r)).collect())
+    }
+
+    /// Runs read statements in one round trip; returns each one's rows.
     async fn batch_all<T: DeserializeOwned>(&self, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<Vec<T>>> {
-        if statements.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.spend(statements.len()).await;
-        let started = crate::shell::now_ms();
-        let count = statements.len();
-        let results = self.db.batch(statements).await.map_err(DbError::from_d1)?;
-        log_if_slow(started, &format!("a read batch of {count} statements"));
-        results.iter().map(|r| r.results::<T>().map_err(DbError::from_d1)).collect()
+        self.send_batch(statements).await?.iter().map(|r| r.results::<T>().map_err(DbError::from_d1)).collect()
     }
 
     /// Counts `n` subrequests that are not D1's (content bucket writes) on the slice's meter.
