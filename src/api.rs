@@ -6,6 +6,7 @@
 use crate::auth::{base64url_decode, base64url_encode};
 use crate::domain::{BranchName, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
 use crate::error::{AppError, AppResult};
+use crate::github_app::InstallationId;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -57,6 +58,20 @@ fn opt_bool(map: &Map<String, Value>, field: &str) -> AppResult<Option<bool>> {
     }
 }
 
+/// A JSON number that is an installation id (`null` and absent are `None`).
+fn opt_installation(map: &Map<String, Value>, field: &str) -> AppResult<Option<InstallationId>> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(InstallationId::new)
+            .map(Some)
+            .ok_or_else(|| AppError::invalid(field, "must be a GitHub App installation id (a positive integer)")),
+    }
+}
+
+const EITHER_CREDENTIAL: &str = "a project uses either its own githubToken or an installation, not both";
+
 fn display_name(field: &str, raw: &str) -> AppResult<String> {
     let name = raw.trim();
     if name.is_empty() {
@@ -103,19 +118,25 @@ pub struct CreateProject {
     pub branch: Option<BranchName>,
     pub tracked: bool,
     pub github_token: Option<String>,
+    pub installation_id: Option<InstallationId>,
 }
 
 impl CreateProject {
     pub fn parse(body: &[u8]) -> AppResult<Self> {
         let m = parse_object(body, false)?;
-        reject_unknown(&m, &["name", "repository", "branch", "tracked", "githubToken"])?;
-        Ok(CreateProject {
+        reject_unknown(&m, &["name", "repository", "branch", "tracked", "githubToken", "installationId"])?;
+        let project = CreateProject {
             name: display_name("name", req_string(&m, "name")?)?,
             repository: RepoName::parse(req_string(&m, "repository")?).map_err(|e| AppError::invalid("repository", e))?,
             branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()?,
             tracked: opt_bool(&m, "tracked")?.unwrap_or(false),
             github_token: opt_string(&m, "githubToken")?.map(github_token).transpose()?,
-        })
+            installation_id: opt_installation(&m, "installationId")?,
+        };
+        if project.github_token.is_some() && project.installation_id.is_some() {
+            return Err(AppError::invalid("installationId", EITHER_CREDENTIAL));
+        }
+        Ok(project)
     }
 }
 
@@ -133,12 +154,14 @@ pub struct PatchProject {
     pub branch: Option<BranchName>,
     pub tracked: Option<bool>,
     pub github_token: TokenChange,
+    /// `Some(None)` removes the installation; `None` leaves it alone.
+    pub installation_id: Option<Option<InstallationId>>,
 }
 
 impl PatchProject {
     pub fn parse(body: &[u8]) -> AppResult<Self> {
         let m = parse_object(body, false)?;
-        reject_unknown(&m, &["name", "branch", "tracked", "githubToken"])?;
+        reject_unknown(&m, &["name", "branch", "tracked", "githubToken", "installationId"])?;
         let github_token = match m.get("githubToken") {
             None => TokenChange::Keep,
             Some(Value::Null) => TokenChange::Remove,
@@ -149,12 +172,33 @@ impl PatchProject {
             name: opt_string(&m, "name")?.map(|n| display_name("name", n)).transpose()?,
             branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()?,
             tracked: opt_bool(&m, "tracked")?,
+            installation_id: m.contains_key("installationId").then(|| opt_installation(&m, "installationId")).transpose()?,
             github_token,
         };
+        if matches!(patch.github_token, TokenChange::Set(_)) && matches!(patch.installation_id, Some(Some(_))) {
+            return Err(AppError::invalid("installationId", EITHER_CREDENTIAL));
+        }
         if m.is_empty() {
-            return Err(AppError::invalid("body", "names no field to change (name, branch, tracked, githubToken)"));
+            return Err(AppError::invalid("body", "names no field to change (name, branch, tracked, githubToken, installationId)"));
         }
         Ok(patch)
+    }
+}
+
+/// `POST /installations` (admin): grant an installation to a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantInstallation {
+    pub installation_id: InstallationId,
+    pub user_id: Id,
+}
+
+impl GrantInstallation {
+    pub fn parse(body: &[u8]) -> AppResult<Self> {
+        let m = parse_object(body, false)?;
+        reject_unknown(&m, &["installationId", "userId"])?;
+        let installation_id = opt_installation(&m, "installationId")?.ok_or_else(|| AppError::invalid("installationId", "is required"))?;
+        let user_id = Id::parse(req_string(&m, "userId")?).map_err(|e| AppError::invalid("userId", e))?;
+        Ok(GrantInstallation { installation_id, user_id })
     }
 }
 
@@ -209,15 +253,13 @@ pub fn percent_decode(raw: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?, 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -310,6 +352,28 @@ pub struct ProjectView {
     pub created_at: String,
     /// Whether a GitHub token of the project's own is stored (the token itself never leaves).
     pub has_github_token: bool,
+    /// The GitHub App installation whose tokens the project's requests use.
+    pub installation_id: Option<InstallationId>,
+}
+
+/// An installation granted to a user.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallationView {
+    pub installation_id: InstallationId,
+    pub account: String,
+    pub repository_selection: String,
+    pub user_id: String,
+    pub created_at: String,
+}
+
+/// A repository an installation reaches.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallationRepoView {
+    pub repository: String,
+    pub private: bool,
+    pub default_branch: String,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -431,6 +495,36 @@ mod tests {
         }
         let big = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(CreateProject::parse(&big).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn a_project_has_one_credential() {
+        let p = CreateProject::parse(br#"{"name":"x","repository":"a/b","installationId":42}"#).unwrap();
+        assert_eq!(p.installation_id.map(InstallationId::get), Some(42));
+        let cases: &[&[u8]] = &[
+            br#"{"name":"x","repository":"a/b","installationId":42,"githubToken":"ghp_x"}"#,
+            br#"{"name":"x","repository":"a/b","installationId":0}"#,
+            br#"{"name":"x","repository":"a/b","installationId":"42"}"#,
+            br#"{"name":"x","repository":"a/b","installationId":4.5}"#,
+            br#"{"name":"x","repository":"a/b","installationId":-3}"#,
+        ];
+        for body in cases {
+            assert_eq!(err_field(CreateProject::parse(body)), "installationId", "{}", String::from_utf8_lossy(body));
+        }
+        let set = PatchProject::parse(br#"{"installationId":7}"#).unwrap();
+        assert_eq!(set.installation_id, Some(InstallationId::new(7)));
+        assert_eq!(PatchProject::parse(br#"{"installationId":null}"#).unwrap().installation_id, Some(None), "null removes it");
+        assert_eq!(PatchProject::parse(br#"{"name":"y"}"#).unwrap().installation_id, None, "absent keeps it");
+        let both = PatchProject::parse(br#"{"installationId":7,"githubToken":"ghp_x"}"#);
+        assert_eq!(err_field(both), "installationId");
+        let swap = PatchProject::parse(br#"{"installationId":7,"githubToken":null}"#).unwrap();
+        assert_eq!((swap.github_token, swap.installation_id), (TokenChange::Remove, Some(InstallationId::new(7))));
+
+        let grant = GrantInstallation::parse(br#"{"installationId":9,"userId":"u-1"}"#).unwrap();
+        assert_eq!((grant.installation_id.get(), grant.user_id.as_str()), (9, "u-1"));
+        assert_eq!(err_field(GrantInstallation::parse(br#"{"userId":"u-1"}"#)), "installationId");
+        assert_eq!(err_field(GrantInstallation::parse(br#"{"installationId":9}"#)), "userId");
+        assert_eq!(err_field(GrantInstallation::parse(br#"{"installationId":9,"userId":"u","x":1}"#)), "x");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::auth::hmac_sha256;
 use crate::error::{AppError, AppResult};
+use crate::github_app::AppKey;
 use crate::placement::Placement;
 
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
@@ -29,6 +30,15 @@ pub struct Settings {
     token_key: Option<String>,
     token_key_previous: Option<String>,
     stream_secret: Option<String>,
+    github_app_id: Option<String>,
+    github_app_private_key: Option<String>,
+}
+
+/// The GitHub App this service authenticates as (`GITHUB_APP_ID`, `GITHUB_APP_PRIVATE_KEY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHubApp {
+    pub id: u64,
+    pub key: AppKey,
 }
 
 /// AES-GCM keys for stored GitHub tokens: new writes use `current`; reads try `current`,
@@ -54,6 +64,8 @@ impl Settings {
             token_key: get("TOKEN_ENCRYPTION_KEY"),
             token_key_previous: get("TOKEN_ENCRYPTION_KEY_PREVIOUS"),
             stream_secret: get("STREAM_TOKEN_SECRET"),
+            github_app_id: get("GITHUB_APP_ID"),
+            github_app_private_key: get("GITHUB_APP_PRIVATE_KEY"),
         }
     }
 
@@ -70,6 +82,20 @@ impl Settings {
     /// The HMAC key of `eventsUrl` stream tokens.
     pub fn stream_secret(&self) -> AppResult<&[u8]> {
         self.stream_secret.as_deref().map(str::as_bytes).ok_or_else(|| missing("STREAM_TOKEN_SECRET"))
+    }
+
+    /// The App, for installations; a key that is not an RSA private key is refused naming
+    /// the secret and what is wrong with it (in the log, never in an answer).
+    pub fn github_app(&self) -> AppResult<GitHubApp> {
+        let id = self.github_app_id.as_deref().ok_or_else(|| missing("GITHUB_APP_ID"))?;
+        let id = id
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| AppError::internal(format!("GITHUB_APP_ID must be the App's numeric id, not {id:?}")))?;
+        let pem = self.github_app_private_key.as_deref().ok_or_else(|| missing("GITHUB_APP_PRIVATE_KEY"))?;
+        let key = AppKey::from_pem(pem).map_err(|why| AppError::internal(format!("GITHUB_APP_PRIVATE_KEY: {why}")))?;
+        Ok(GitHubApp { id, key })
     }
 
     pub fn token_keys(&self) -> AppResult<TokenKeys> {
@@ -126,5 +152,22 @@ mod tests {
         assert_eq!(plain.token_keys().unwrap().previous, None);
         assert!(plain.fault_injection);
         assert_eq!(plain.reaper_grace_ms, 2_000);
+    }
+
+    #[test]
+    fn the_app_needs_a_numeric_id_and_an_rsa_key() {
+        let pem = include_str!("testdata/app-key-pkcs1.pem");
+        let app = settings(&[("GITHUB_APP_ID", "1234"), ("GITHUB_APP_PRIVATE_KEY", pem)]).github_app().unwrap();
+        assert_eq!(app.id, 1234);
+        for (pairs, named) in [
+            (vec![("GITHUB_APP_PRIVATE_KEY", pem)], "GITHUB_APP_ID"),
+            (vec![("GITHUB_APP_ID", "1234")], "GITHUB_APP_PRIVATE_KEY"),
+            (vec![("GITHUB_APP_ID", "my-app"), ("GITHUB_APP_PRIVATE_KEY", pem)], "GITHUB_APP_ID"),
+            (vec![("GITHUB_APP_ID", "1234"), ("GITHUB_APP_PRIVATE_KEY", "ghp_x")], "GITHUB_APP_PRIVATE_KEY"),
+        ] {
+            let err = settings(&pairs).github_app().expect_err(named);
+            assert!(err.to_string().contains(named), "{named}: {err}");
+            assert!(!err.public_message().contains("PRIVATE"), "the answer names nothing");
+        }
     }
 }

@@ -194,14 +194,31 @@ pub fn parse_tree(body: &[u8], prefix: &str) -> Result<TreeListing, GhError> {
 /// the listing's own entries with the prefix taken off again), re-rooted like the paths.
 fn complete_part(listing: &TreeListing, prefix: &str) -> std::collections::BTreeSet<String> {
     let unroot = |p: &'_ str| -> String {
-        if prefix.is_empty() { p.to_string() } else { p.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')).unwrap_or(p).to_string() }
+        if prefix.is_empty() {
+            p.to_string()
+        } else {
+            p.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')).unwrap_or(p).to_string()
+        }
     };
     let (file_paths, dir_paths): (Vec<String>, Vec<String>) =
         (listing.files.iter().map(|f| unroot(&f.path)).collect(), listing.dirs.iter().map(|(p, _)| unroot(p)).collect());
-    let files = listing.files.iter().zip(&file_paths).map(|(f, path)| ListedEntry { path, mode: f.mode.as_str(), sha: f.sha.as_str(), is_tree: false });
+    let files = listing.files.iter().zip(&file_paths).map(|(f, path)| ListedEntry {
+        path,
+        mode: f.mode.as_str(),
+        sha: f.sha.as_str(),
+        is_tree: false,
+    });
     let dirs = listing.dirs.iter().zip(&dir_paths).map(|((_, sha), path)| ListedEntry { path, mode: "040000", sha, is_tree: true });
     let entries: Vec<ListedEntry> = files.chain(dirs).collect();
-    let reroot = |d: &String| if prefix.is_empty() { d.clone() } else if d.is_empty() { prefix.to_string() } else { format!("{prefix}/{d}") };
+    let reroot = |d: &String| {
+        if prefix.is_empty() {
+            d.clone()
+        } else if d.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}/{d}")
+        }
+    };
     complete_dirs(&listing.sha, &entries).iter().map(reroot).collect()
 }
 
@@ -293,13 +310,22 @@ pub enum GhError {
     Unauthorized,
     EmptyRepository,
     /// Primary or secondary rate limit; wait this many seconds.
-    RateLimited { wait_secs: u64, secondary: bool },
+    RateLimited {
+        wait_secs: u64,
+        secondary: bool,
+    },
     /// 5xx, or a dropped connection, or a stall: worth retrying.
     Unavailable(String),
     /// An answer we could not read.
     Malformed(String),
     /// Any other refusal (422 validation failures and the like).
-    Refused { status: u16, message: String },
+    Refused {
+        status: u16,
+        message: String,
+    },
+    /// No credential to send: a GitHub App installation that is suspended, deleted or
+    /// cannot mint tokens (the sentence names it).
+    Credential(String),
 }
 
 impl fmt::Display for GhError {
@@ -308,14 +334,15 @@ impl fmt::Display for GhError {
             GhError::NotFound(what) => write!(f, "GitHub: {what} not found"),
             GhError::Unauthorized => f.write_str("GitHub refused the token (401 Bad credentials)"),
             GhError::EmptyRepository => f.write_str("GitHub: the repository is empty"),
-            GhError::RateLimited { wait_secs, secondary } => write!(
-                f,
-                "GitHub {} rate limit reached; retry in {wait_secs} s",
-                if *secondary { "secondary" } else { "primary" }
-            ),
+            GhError::RateLimited { wait_secs, secondary } => {
+                write!(f, "GitHub {} rate limit reached; retry in {wait_secs} s", if *secondary { "secondary" } else { "primary" })
+            }
             GhError::Unavailable(why) => write!(f, "GitHub is unavailable: {why}"),
             GhError::Malformed(why) => write!(f, "GitHub sent an answer we could not read: {why}"),
-            GhError::Refused { status, message } => write!(f, "GitHub refused ({status}): {message}"),
+            GhError::Refused { status, message } => {
+                write!(f, "GitHub refused ({status}): {message}")
+            }
+            GhError::Credential(why) => f.write_str(why),
         }
     }
 }
@@ -323,9 +350,7 @@ impl fmt::Display for GhError {
 impl From<GhError> for AppError {
     fn from(e: GhError) -> Self {
         match e {
-            GhError::RateLimited { wait_secs, .. } => {
-                AppError::RateLimited { retry_after: wait_secs.max(1), message: e.to_string() }
-            }
+            GhError::RateLimited { wait_secs, .. } => AppError::RateLimited { retry_after: wait_secs.max(1), message: e.to_string() },
             other => AppError::GitHub(other.to_string()),
         }
     }
@@ -341,10 +366,7 @@ const SECONDARY_DEFAULT_WAIT: u64 = 60;
 
 /// Turns a non-2xx answer into a `GhError` (`what` names the object for 404s).
 pub fn classify_failure(status: u16, rate: RateInfo, body: &str, now_secs: u64, what: &str) -> GhError {
-    let message = serde_json::from_str::<GhErrorBody>(body)
-        .ok()
-        .and_then(|b| b.message)
-        .unwrap_or_default();
+    let message = serde_json::from_str::<GhErrorBody>(body).ok().and_then(|b| b.message).unwrap_or_default();
     let lower = message.to_ascii_lowercase();
     match status {
         401 => GhError::Unauthorized,
@@ -443,10 +465,7 @@ mod tests {
                 Some(r#"<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last""#),
                 Some("https://api.github.com/x?page=2"),
             ),
-            (
-                Some(r#"<https://h/x?page=1>; rel="prev", <https://h/x?page=3>; rel="next""#),
-                Some("https://h/x?page=3"),
-            ),
+            (Some(r#"<https://h/x?page=1>; rel="prev", <https://h/x?page=3>; rel="next""#), Some("https://h/x?page=3")),
             (Some(r#"<https://h/x?page=1>; rel="first", <https://h/x?page=1>; rel="prev""#), None),
         ];
         for (header, want) in cases {
@@ -472,7 +491,11 @@ mod tests {
         assert_eq!(l.files[0].path, "root/src/a.rs");
         assert_eq!(l.files[3].mode, FileMode::Submodule);
         assert_eq!(l.files[3].size, None);
-        let bad = [r#"{"tree": []}"#, r#"{"sha": "t", "tree": [{"path": "x", "mode": "100000", "type": "blob", "sha": "s"}]}"#, r#"{"sha": "t"} x"#];
+        let bad = [
+            r#"{"tree": []}"#,
+            r#"{"sha": "t", "tree": [{"path": "x", "mode": "100000", "type": "blob", "sha": "s"}]}"#,
+            r#"{"sha": "t"} x"#,
+        ];
         for body in bad {
             assert!(matches!(parse_tree(body.as_bytes(), ""), Err(GhError::Malformed(_))), "{body}");
         }

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod fanout;
 pub mod github;
+pub mod github_app;
 pub mod gitobj;
 pub mod merge;
 pub mod pack;

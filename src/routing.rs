@@ -42,6 +42,10 @@ pub enum Route<'a> {
     CancelSync(&'a str),
     Changes(&'a str),
     EventsUrl(&'a str),
+    /// Grants a GitHub App installation to a user (admin token).
+    GrantInstallation,
+    ListInstallations,
+    InstallationRepositories(&'a str),
 }
 
 impl Route<'_> {
@@ -49,7 +53,15 @@ impl Route<'_> {
     pub fn own_credentials(&self) -> bool {
         matches!(
             self,
-            Route::Health | Route::OpenApi | Route::CreateUser | Route::Events(_) | Route::Webhook | Route::ArmFault | Route::Enqueue | Route::Diagnostics
+            Route::Health
+                | Route::OpenApi
+                | Route::CreateUser
+                | Route::Events(_)
+                | Route::Webhook
+                | Route::ArmFault
+                | Route::Enqueue
+                | Route::Diagnostics
+                | Route::GrantInstallation
         )
     }
 }
@@ -84,6 +96,9 @@ pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
             (Post, ["syncs", id, "cancel"]) => Route::CancelSync(id),
             (Get, ["syncs", id, "changes"]) => Route::Changes(id),
             (Get, ["syncs", id, "events-url"]) => Route::EventsUrl(id),
+            (Post, ["installations"]) => Route::GrantInstallation,
+            (Get, ["installations"]) => Route::ListInstallations,
+            (Get, ["installations", id, "repositories"]) => Route::InstallationRepositories(id),
             _ => return None,
         },
         _ => return None,
@@ -123,6 +138,10 @@ mod tests {
             (Post, "/api/v1/_test/faults", Some(Route::ArmFault)),
             (Get, "/api/v1/_diagnostics", Some(Route::Diagnostics)),
             (Post, "/api/v1/_test/enqueue", Some(Route::Enqueue)),
+            (Post, "/api/v1/installations", Some(Route::GrantInstallation)),
+            (Get, "/api/v1/installations/", Some(Route::ListInstallations)),
+            (Get, "/api/v1/installations/42/repositories", Some(Route::InstallationRepositories("42"))),
+            (Delete, "/api/v1/installations/42", None),
             (Delete, "/api/v1/syncs/s-1", None),
             (Get, "/api/v2/projects", None),
             (Other, "/api/v1/projects", None),
@@ -132,6 +151,8 @@ mod tests {
             assert_eq!(route(*verb, path), *want, "{verb:?} {path}");
         }
         assert!(Route::Webhook.own_credentials());
+        assert!(Route::GrantInstallation.own_credentials(), "the admin token, not a user's");
+        assert!(!Route::ListInstallations.own_credentials());
         assert!(!Route::Files("p").own_credentials());
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::domain::{BranchName, CommitSha, RepoName};
 use crate::error::{AppError, AppResult};
+use crate::github_app::{InstallationId, InstallationState};
 use serde::Deserialize;
 
 /// GitHub's limit on a webhook payload: 25 MB.
@@ -14,6 +15,10 @@ pub const MAX_DELIVERY_ID_CHARS: usize = 100;
 pub enum WebhookEvent {
     Ping,
     Push(Push),
+    /// The App's `installation` event changed an installation's state.
+    InstallationState { installation: InstallationId, state: InstallationState },
+    /// `installation_repositories` with `removed`: the installation no longer reaches these.
+    RepositoriesRemoved { installation: InstallationId, repositories: Vec<RepoName> },
     /// Understood and deliberately not acted on (the reason says why).
     Ignored(String),
 }
@@ -51,6 +56,8 @@ pub fn interpret(event: &str, body: &[u8]) -> AppResult<WebhookEvent> {
     match event {
         "ping" => Ok(WebhookEvent::Ping),
         "push" => push(body),
+        "installation" => installation(body),
+        "installation_repositories" => installation_repositories(body),
         other => Ok(WebhookEvent::Ignored(format!("event {other:?} is not handled"))),
     }
 }
@@ -70,6 +77,48 @@ fn push(body: &[u8]) -> AppResult<WebhookEvent> {
     let branch = BranchName::parse(branch).map_err(|e| AppError::invalid("ref", e))?;
     let after = wire.after.and_then(|a| CommitSha::parse(&a).ok()).filter(|a| a.as_str().bytes().any(|b| b != b'0'));
     Ok(WebhookEvent::Push(Push { repository, branch, after }))
+}
+
+#[derive(Deserialize)]
+struct InstallationEventWire {
+    action: String,
+    installation: InstallationRefWire,
+    #[serde(default)]
+    repositories_removed: Vec<RepositoryWire>,
+}
+
+#[derive(Deserialize)]
+struct InstallationRefWire {
+    id: InstallationId,
+}
+
+fn installation_event(body: &[u8], event: &str) -> AppResult<InstallationEventWire> {
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::invalid("body", format!("is not an {event} event with action and installation.id ({e})")))
+}
+
+fn installation(body: &[u8]) -> AppResult<WebhookEvent> {
+    let wire = installation_event(body, "installation")?;
+    let state = match wire.action.as_str() {
+        "deleted" => InstallationState::Deleted,
+        "suspend" => InstallationState::Suspended,
+        "unsuspend" => InstallationState::Active,
+        other => return Ok(WebhookEvent::Ignored(format!("installation {other:?} changes nothing here"))),
+    };
+    Ok(WebhookEvent::InstallationState { installation: wire.installation.id, state })
+}
+
+fn installation_repositories(body: &[u8]) -> AppResult<WebhookEvent> {
+    let wire = installation_event(body, "installation_repositories")?;
+    if wire.action != "removed" {
+        return Ok(WebhookEvent::Ignored(format!("installation_repositories {:?} changes nothing here", wire.action)));
+    }
+    let repositories = wire
+        .repositories_removed
+        .iter()
+        .map(|r| RepoName::parse(&r.full_name).map_err(|e| AppError::invalid("repositories_removed.full_name", e)))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(WebhookEvent::RepositoriesRemoved { installation: wire.installation.id, repositories })
 }
 
 #[cfg(test)]
@@ -100,6 +149,40 @@ mod tests {
         assert!(matches!(interpret("push", &deleted).unwrap(), WebhookEvent::Ignored(_)));
         for bad in [&b"not json"[..], b"{}", br#"{"ref":"refs/heads/a..b","repository":{"full_name":"a/b"}}"#] {
             assert_eq!(interpret("push", bad).unwrap_err().status(), 400, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    /// GitHub's own examples (npm `@octokit/webhooks-examples`), as far as we read them.
+    #[test]
+    fn installation_events() {
+        let removed = body(json!({"action": "removed", "installation": {"id": 2, "account": {"login": "octocat"}},
+            "repository_selection": "selected", "repositories_added": [],
+            "repositories_removed": [{"id": 1296269, "name": "Hello-World", "full_name": "octocat/Hello-World", "private": false}]}));
+        match interpret("installation_repositories", &removed).unwrap() {
+            WebhookEvent::RepositoriesRemoved { installation, repositories } => {
+                assert_eq!(installation.get(), 2);
+                assert_eq!(repositories.iter().map(RepoName::as_str).collect::<Vec<_>>(), ["octocat/Hello-World"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let added = body(json!({"action": "added", "installation": {"id": 2}, "repositories_added": [{"full_name": "a/b"}]}));
+        assert!(matches!(interpret("installation_repositories", &added).unwrap(), WebhookEvent::Ignored(_)));
+        for (action, state) in
+            [("deleted", InstallationState::Deleted), ("suspend", InstallationState::Suspended), ("unsuspend", InstallationState::Active)]
+        {
+            let event = body(json!({"action": action, "installation": {"id": 16598467}, "repositories": []}));
+            assert_eq!(
+                interpret("installation", &event).unwrap(),
+                WebhookEvent::InstallationState { installation: InstallationId::new(16598467).unwrap(), state },
+                "{action}"
+            );
+        }
+        for quiet in ["created", "new_permissions_accepted"] {
+            let event = body(json!({"action": quiet, "installation": {"id": 1}}));
+            assert!(matches!(interpret("installation", &event).unwrap(), WebhookEvent::Ignored(_)), "{quiet}");
+        }
+        for bad in [&br#"{"action":"deleted"}"#[..], br#"{"action":"deleted","installation":{"id":0}}"#, b"[]"] {
+            assert_eq!(interpret("installation", bad).unwrap_err().status(), 400, "{}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -1,12 +1,14 @@
-//! WebCrypto through the runtime: random ids and tokens, and AES-GCM for stored GitHub tokens.
+//! WebCrypto through the runtime: random ids and tokens, AES-GCM for stored GitHub tokens,
+//! and RS256 signatures for GitHub App JWTs.
 
 use crate::auth::{base64url_decode, base64url_encode, hex};
 use crate::config::TokenKeys;
 use crate::error::{AppError, AppResult};
+use crate::github_app::AppKey;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
 use web_sys::{AesGcmParams, Crypto, CryptoKey};
+use worker::wasm_bindgen_futures::JsFuture;
 
 fn crypto() -> AppResult<Crypto> {
     let value = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(js_err)?;
@@ -39,9 +41,7 @@ async fn aes_key(key_bytes: &[u8]) -> AppResult<CryptoKey> {
     let algorithm = Object::new();
     Reflect::set(&algorithm, &"name".into(), &"AES-GCM".into()).map_err(js_err)?;
     let raw = Uint8Array::from(&key_bytes[..32.min(key_bytes.len())]);
-    let promise = subtle
-        .import_key_with_object("raw", &raw, &algorithm, false, &usages)
-        .map_err(js_err)?;
+    let promise = subtle.import_key_with_object("raw", &raw, &algorithm, false, &usages).map_err(js_err)?;
     Ok(JsFuture::from(promise).await.map_err(js_err)?.unchecked_into())
 }
 
@@ -51,10 +51,7 @@ pub async fn encrypt_token(keys: &TokenKeys, plaintext: &str) -> AppResult<Strin
     let mut iv = random_bytes(12)?;
     let params = AesGcmParams::new_with_u8_slice("AES-GCM", &mut iv);
     let data = plaintext.as_bytes();
-    let promise = crypto()?
-        .subtle()
-        .encrypt_with_object_and_u8_array(&params, &key, data)
-        .map_err(js_err)?;
+    let promise = crypto()?.subtle().encrypt_with_object_and_u8_array(&params, &key, data).map_err(js_err)?;
     let sealed = Uint8Array::new(&JsFuture::from(promise).await.map_err(js_err)?).to_vec();
     Ok(format!("v1.{}.{}", base64url_encode(&iv), base64url_encode(&sealed)))
 }
@@ -80,10 +77,7 @@ async fn open_with(key_bytes: &[u8], sealed: &str) -> AppResult<String> {
     let data = base64url_decode(body).ok_or_else(|| AppError::internal("stored token body"))?;
     let key = aes_key(key_bytes).await?;
     let params = AesGcmParams::new_with_u8_slice("AES-GCM", &mut iv);
-    let promise = crypto()?
-        .subtle()
-        .decrypt_with_object_and_u8_array(&params, &key, &data)
-        .map_err(js_err)?;
+    let promise = crypto()?.subtle().decrypt_with_object_and_u8_array(&params, &key, &data).map_err(js_err)?;
     let plain = Uint8Array::new(&JsFuture::from(promise).await.map_err(|_| {
         AppError::internal(
             "a stored GitHub token could not be decrypted: TOKEN_ENCRYPTION_KEY changed without TOKEN_ENCRYPTION_KEY_PREVIOUS set to the old key",
@@ -91,4 +85,21 @@ async fn open_with(key_bytes: &[u8], sealed: &str) -> AppResult<String> {
     })?)
     .to_vec();
     String::from_utf8(plain).map_err(|_| AppError::internal("stored token is not UTF-8"))
+}
+
+/// RSASSA-PKCS1-v1_5 with SHA-256 (JWT `RS256`) over `data` with the app's key.
+pub async fn sign_rs256(key: &AppKey, data: &[u8]) -> AppResult<Vec<u8>> {
+    let subtle = crypto()?.subtle();
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &"RSASSA-PKCS1-v1_5".into()).map_err(js_err)?;
+    Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into()).map_err(js_err)?;
+    let usages = Array::of1(&JsValue::from_str("sign"));
+    let der = Uint8Array::from(key.pkcs8_der.as_slice());
+    let imported = subtle.import_key_with_object("pkcs8", &der, &algorithm, false, &usages).map_err(js_err)?;
+    let private: CryptoKey = JsFuture::from(imported)
+        .await
+        .map_err(|_| AppError::internal("GITHUB_APP_PRIVATE_KEY could not be imported as an RSA key"))?
+        .unchecked_into();
+    let signing = subtle.sign_with_object_and_u8_array(&algorithm, &private, data).map_err(js_err)?;
+    Ok(Uint8Array::new(&JsFuture::from(signing).await.map_err(js_err)?).to_vec())
 }

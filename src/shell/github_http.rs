@@ -3,17 +3,19 @@
 //! the request counts a sync reports. Rules live in `crate::github`; this moves bytes.
 
 use super::d1::Db;
+use super::installation_tokens::InstallationTokens;
 use crate::auth::sha256_hex;
 use crate::domain::{BranchName, CommitSha, RepoName, Stats};
 use crate::engine::{ByteSource, GitHub, Meter};
 use crate::github::{
-    self, api_url, classify_failure, next_link, BranchWire, GhError, GitRefWire, RateInfo, RepoInfo, RetryDecision,
-    RetryPolicy, TreeListing,
+    self, api_url, classify_failure, next_link, BranchWire, GhError, GitRefWire, RateInfo, RepoInfo, RetryDecision, RetryPolicy,
+    TreeListing,
 };
+use crate::github_app::{self, AccessTokenWire, InstallationId, InstallationReposWire, InstallationWire};
 use futures::future::{select, Either};
 use futures::pin_mut;
-use serde::de::DeserializeOwned;
 use futures::StreamExt;
+use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -24,9 +26,41 @@ const REQUEST_TIMEOUT_MS: u64 = 20_000;
 /// Pages of branches we follow at most (100 per page): 100,000 branches.
 const MAX_BRANCH_PAGES: usize = 1_000;
 
+/// What a request to GitHub carries in `Authorization`.
+pub enum Credential {
+    Anonymous,
+    Token(String),
+    /// Installation tokens, minted and renewed as needed (`installation_tokens`).
+    Installation(Rc<InstallationTokens>),
+}
+
+/// Who a request speaks as: the client's credential, or the App itself (a JWT).
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    Credential,
+    AppJwt(&'a str),
+}
+
+/// One request, as `send_once` sends it.
+struct Call<'a> {
+    method: Method,
+    url: &'a str,
+    accept: &'a str,
+    if_none_match: Option<&'a str>,
+    /// Leave a 2xx body unread, for the caller to stream (tarballs).
+    stream: bool,
+    auth: Auth<'a>,
+}
+
+impl<'a> Call<'a> {
+    fn get(url: &'a str, accept: &'a str, if_none_match: Option<&'a str>) -> Call<'a> {
+        Call { method: Method::Get, url, accept, if_none_match, stream: false, auth: Auth::Credential }
+    }
+}
+
 pub struct GitHubHttp {
     base: String,
-    token: Option<String>,
+    credential: Credential,
     policy: RetryPolicy,
     stats: Rc<RefCell<Stats>>,
     /// Where JSON answers are kept with their ETags; `None` disables conditional reads.
@@ -67,8 +101,13 @@ pub enum HeadCheck {
 }
 
 impl GitHubHttp {
-    pub fn new(base: &str, token: Option<String>, cache: Option<Rc<Db>>) -> Self {
-        GitHubHttp { base: base.to_string(), token, policy: RetryPolicy::default(), stats: Rc::default(), cache, meter: None }
+    pub fn new(base: &str, credential: Credential, cache: Option<Rc<Db>>) -> Self {
+        GitHubHttp { base: base.to_string(), credential, policy: RetryPolicy::default(), stats: Rc::default(), cache, meter: None }
+    }
+
+    /// A personal token, or nobody.
+    pub fn with_token(base: &str, token: Option<String>, cache: Option<Rc<Db>>) -> Self {
+        Self::new(base, token.map_or(Credential::Anonymous, Credential::Token), cache)
     }
 
     pub fn metered(mut self, meter: Rc<Meter>) -> Self {
@@ -78,28 +117,40 @@ impl GitHubHttp {
 
     /// Cache entries are per token (different tokens may see different things), never
     /// keyed by the token itself.
+    /// An installation's answers are shared by its tokens, whichever is current.
     fn cache_key(&self, url: &str) -> String {
-        let scope = match &self.token {
-            Some(t) => sha256_hex(t.as_bytes())[..16].to_string(),
-            None => "anonymous".to_string(),
+        let scope = match &self.credential {
+            Credential::Token(t) => sha256_hex(t.as_bytes())[..16].to_string(),
+            Credential::Installation(tokens) => format!("installation-{}", tokens.id()),
+            Credential::Anonymous => "anonymous".to_string(),
         };
         format!("{scope} {url}")
     }
 
-    async fn send_once(&self, url: &str, accept: &str, if_none_match: Option<&str>, stream: bool) -> Result<Answer, GhError> {
+    async fn authorization(&self, auth: Auth<'_>) -> Result<Option<String>, GhError> {
+        Ok(match (auth, &self.credential) {
+            (Auth::AppJwt(jwt), _) => Some(jwt.to_string()),
+            (Auth::Credential, Credential::Token(t)) => Some(t.clone()),
+            (Auth::Credential, Credential::Installation(tokens)) => Some(tokens.token(self).await?),
+            (Auth::Credential, Credential::Anonymous) => None,
+        })
+    }
+
+    async fn send_once(&self, call: &Call<'_>) -> Result<Answer, GhError> {
+        let Call { url, accept, if_none_match, stream, .. } = *call;
         let headers = Headers::new();
         let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| GhError::Malformed(e.to_string()));
         set("accept", accept)?;
         set("user-agent", github::USER_AGENT)?;
         set("x-github-api-version", github::API_VERSION)?;
-        if let Some(token) = &self.token {
+        if let Some(token) = self.authorization(call.auth).await? {
             set("authorization", &format!("Bearer {token}"))?;
         }
         if let Some(etag) = if_none_match {
             set("if-none-match", etag)?;
         }
         let mut init = RequestInit::new();
-        init.with_method(Method::Get).with_headers(headers);
+        init.with_method(call.method.clone()).with_headers(headers);
         let request = Request::new_with_init(url, &init).map_err(|e| GhError::Malformed(format!("bad URL {url}: {e}")))?;
         let controller = AbortController::default();
         let signal = controller.signal();
@@ -136,30 +187,41 @@ impl GitHubHttp {
         if stream && (200..300).contains(&status) {
             return Ok(Answer { status, etag, link, body: Body::Stream(response) });
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| GhError::Unavailable(format!("connection dropped while reading: {e}")))?;
+        let body = response.bytes().await.map_err(|e| GhError::Unavailable(format!("connection dropped while reading: {e}")))?;
         self.stats.borrow_mut().bytes_downloaded += body.len() as u64;
         if (200..300).contains(&status) {
-            Ok(Answer { status, etag, link, body: Body::Bytes(body) })
-        } else {
-            let now = (js_sys::Date::now() / 1000.0) as u64;
-            Err(classify_failure(status, rate, &String::from_utf8_lossy(&body), now, url))
+            return Ok(Answer { status, etag, link, body: Body::Bytes(body) });
         }
+        let text = String::from_utf8_lossy(&body);
+        if let Auth::AppJwt(_) = call.auth {
+            if let Some(refused) = github_app::app_refusal(status, &text) {
+                return Err(refused);
+            }
+        }
+        Err(classify_failure(status, rate, &text, (js_sys::Date::now() / 1000.0) as u64, url))
     }
 
     /// One logical GET: retried on transient faults and short rate-limit waits.
     async fn get(&self, url: &str, accept: &str, if_none_match: Option<&str>, what: &str) -> Result<Answer, GhError> {
-        self.get_with(url, accept, if_none_match, what, false).await
+        self.call(&Call::get(url, accept, if_none_match), what).await
     }
 
-    async fn get_with(&self, url: &str, accept: &str, if_none_match: Option<&str>, what: &str, stream: bool) -> Result<Answer, GhError> {
+    /// One logical request: retried on transient faults and short rate-limit waits; a 401
+    /// to an installation token renews the token once and tries again at once.
+    async fn call(&self, call: &Call<'_>, what: &str) -> Result<Answer, GhError> {
         let mut attempt = 1;
+        let mut renewed = false;
         loop {
-            match self.send_once(url, accept, if_none_match, stream).await {
+            match self.send_once(call).await {
                 Ok(answer) => return Ok(answer),
                 Err(GhError::NotFound(_)) => return Err(GhError::NotFound(what.to_string())),
+                Err(GhError::Unauthorized) if !renewed && matches!(call.auth, Auth::Credential) => match &self.credential {
+                    Credential::Installation(tokens) => {
+                        renewed = true;
+                        tokens.renew(self).await?;
+                    }
+                    _ => return Err(GhError::Unauthorized),
+                },
                 Err(err) => match self.policy.decide(attempt, &err, js_sys::Math::random()) {
                     RetryDecision::RetryAfterMs(ms) => {
                         Delay::from(Duration::from_millis(ms)).await;
@@ -234,6 +296,29 @@ impl GitHubHttp {
     }
 }
 
+/// The App's own endpoints, authenticated by a JWT (never cached: each answer is fresh).
+impl GitHubHttp {
+    async fn app_call<T: DeserializeOwned>(&self, method: Method, path: &str, jwt: &str, what: &str) -> Result<T, GhError> {
+        let url = api_url(&self.base, path);
+        let call = Call { method, auth: Auth::AppJwt(jwt), ..Call::get(&url, github::ACCEPT_JSON, None) };
+        parse(self.call(&call, what).await?.body.bytes())
+    }
+
+    pub async fn app_installation(&self, id: InstallationId, jwt: &str) -> Result<InstallationWire, GhError> {
+        self.app_call(Method::Get, &github_app::installation_path(id), jwt, &format!("installation {id}")).await
+    }
+
+    pub async fn mint_installation_token(&self, id: InstallationId, jwt: &str) -> Result<AccessTokenWire, GhError> {
+        self.app_call(Method::Post, &github_app::access_tokens_path(id), jwt, &format!("installation {id}")).await
+    }
+
+    /// One page (100) of the repositories the client's installation token reaches.
+    pub async fn installation_repositories(&self, page: u64) -> Result<InstallationReposWire, GhError> {
+        let url = api_url(&self.base, &github_app::installation_repositories_path(page));
+        parse(self.get(&url, github::ACCEPT_JSON, None, "the installation's repositories").await?.body.bytes())
+    }
+}
+
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, GhError> {
     serde_json::from_slice(body).map_err(|e| GhError::Malformed(e.to_string()))
 }
@@ -273,7 +358,8 @@ impl GitHub for GitHubHttp {
     async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<TarballStream, GhError> {
         // GitHub answers 302 to a short-lived download URL; fetch follows it.
         let url = api_url(&self.base, &github::tarball_path(repo, commit));
-        let answer = self.get_with(&url, github::ACCEPT_JSON, None, &format!("tarball of {commit}"), true).await?;
+        let call = Call { stream: true, ..Call::get(&url, github::ACCEPT_JSON, None) };
+        let answer = self.call(&call, &format!("tarball of {commit}")).await?;
         let Body::Stream(response) = answer.body else {
             return Err(GhError::Malformed("the tarball had no body".into()));
         };

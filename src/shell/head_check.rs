@@ -2,9 +2,9 @@
 //! which names the commit it saw), and a sync when that head is not the commit the project
 //! holds — compared with the held commit, so a failed or refused cron sync is tried again.
 
-use super::github_http::{GitHubHttp, HeadCheck};
+use super::github_http::HeadCheck;
 use super::starts::{start_sync, StartRequest};
-use super::{crypto::decrypt_token, d1::ProjectRow, iso, now_ms, Services};
+use super::{d1::ProjectRow, iso, now_ms, Services};
 use crate::cron;
 use crate::domain::{CommitSha, SyncKind, Trigger};
 use crate::error::{AppError, AppResult};
@@ -16,16 +16,15 @@ pub enum Checked {
     UpToDate,
     Started,
     /// GitHub failed or refused; `retry_after` says when to try again, if at all.
-    GitHub { error: GhError, retry_after: Option<u64> },
+    GitHub {
+        error: GhError,
+        retry_after: Option<u64>,
+    },
 }
 
 pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResult<Checked> {
-    let token = match &project.github_token_enc {
-        Some(sealed) => Some(decrypt_token(&svc.settings.token_keys()?, sealed).await?),
-        None => svc.settings.github_token.clone(),
-    };
-    // The head check carries the project's own ETag; no cache is needed for it.
-    let gh = GitHubHttp::new(&svc.settings.github_api_url, token, None);
+    // The head check carries the project's own ETag (the cache is not consulted).
+    let gh = svc.github_for(project).await?;
     let known = project.head_etag.as_deref().zip(project.head_sha.as_ref());
     let checked = gh.head_if_moved(&project.repository, &project.branch, known.map(|(etag, _)| etag)).await;
     let (head, seen): (Option<CommitSha>, Option<(String, CommitSha)>) = match checked {
@@ -39,7 +38,8 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
     };
     let outcome = match head {
         Some(head) if cron::needs_sync(&head, project.current_commit_sha.as_ref()) => {
-            let request = StartRequest { project, kind: SyncKind::Sync, trigger: Trigger::Cron, branch: &project.branch, restore_from: None };
+            let request =
+                StartRequest { project, kind: SyncKind::Sync, trigger: Trigger::Cron, branch: &project.branch, restore_from: None };
             match start_sync(svc, request).await {
                 Ok(_) => Ok(Checked::Started),
                 // Already running: a later tick compares again once it is done.

@@ -15,6 +15,7 @@ mod fanout;
 mod github_http;
 mod head_check;
 mod http;
+mod installation_tokens;
 mod isolate;
 mod routes;
 mod starts;
@@ -25,9 +26,11 @@ mod webhook;
 use crate::config::Settings;
 use crate::engine::Meter;
 use crate::error::AppResult;
+use crate::github_app::InstallationId;
 use crate::placement::Placement;
-use d1::{Db, SyncRow};
-use github_http::GitHubHttp;
+use d1::{Db, ProjectRow, SyncRow};
+use github_http::{Credential, GitHubHttp};
+use installation_tokens::InstallationTokens;
 use std::rc::Rc;
 use worker::{event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
 
@@ -120,14 +123,22 @@ impl<'a> Services<'a> {
         Ok(None)
     }
 
-    /// GitHub with the project's own token (decrypted; an unreadable one is an error, never
-    /// a silent fall back to the global token), or the global one.
-    pub async fn github_for(&self, sealed_token: Option<&str>) -> AppResult<GitHubHttp> {
-        let token = match sealed_token {
-            Some(sealed) => Some(crypto::decrypt_token(&self.settings.token_keys()?, sealed).await?),
-            None => self.settings.github_token.clone(),
+    /// GitHub as a project speaks to it: through its installation (tokens minted as
+    /// needed), else with its own token (decrypted; an unreadable one is an error, never a
+    /// silent fall back to the global token), else with the global one.
+    pub async fn github_for(&self, project: &ProjectRow) -> AppResult<GitHubHttp> {
+        let credential = match (project.installation_id, &project.github_token_enc) {
+            (Some(id), _) => return Ok(self.github_for_installation(id)),
+            (None, Some(sealed)) => Credential::Token(crypto::decrypt_token(&self.settings.token_keys()?, sealed).await?),
+            (None, None) => self.settings.github_token.clone().map_or(Credential::Anonymous, Credential::Token),
         };
-        Ok(GitHubHttp::new(&self.settings.github_api_url, token, Some(Rc::clone(&self.db))))
+        Ok(GitHubHttp::new(&self.settings.github_api_url, credential, Some(Rc::clone(&self.db))))
+    }
+
+    /// GitHub through an installation's tokens (shared with every project of it).
+    pub fn github_for_installation(&self, id: InstallationId) -> GitHubHttp {
+        let tokens = InstallationTokens::new(id, Rc::clone(&self.db), self.settings.clone());
+        GitHubHttp::new(&self.settings.github_api_url, Credential::Installation(Rc::new(tokens)), Some(Rc::clone(&self.db)))
     }
 }
 

@@ -2,13 +2,16 @@
 //! and answered at once: a push becomes one message on the fan-out queue, whatever the
 //! number of projects it concerns. The delivery is recorded as handled by the consumer,
 //! once every project's start is queued, so a redelivery after a failure is handled again.
+//! The App's `installation` and `installation_repositories` events are applied at once
+//! (a few idempotent updates).
 
 use super::fanout::FANOUT_BINDING;
 use super::http::{body_up_to, header, json};
-use super::Services;
+use super::{iso, now_ms, Services};
 use crate::auth::verify_webhook_signature;
 use crate::error::{AppError, AppResult};
 use crate::fanout::Message;
+use crate::github_app::{InstallationId, InstallationState};
 use crate::webhook::{delivery_id, interpret, WebhookEvent, MAX_PAYLOAD_BYTES};
 use serde_json::json;
 use worker::{Request, Response};
@@ -29,6 +32,15 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
         WebhookEvent::Ping => return json(200, &json!({"ok": true, "event": "ping"})),
         WebhookEvent::Ignored(why) => return json(202, &json!({"ok": true, "ignored": why})),
         WebhookEvent::Push(push) => push,
+        WebhookEvent::InstallationState { installation, state } => {
+            let untracked = installation_changed(svc, installation, state).await?;
+            return json(200, &json!({"ok": true, "installation": installation, "state": state.as_str(), "untracked": untracked}));
+        }
+        WebhookEvent::RepositoriesRemoved { installation, repositories } => {
+            let names: Vec<String> = repositories.iter().map(|r| r.as_str().to_string()).collect();
+            let untracked = untrack(svc, installation, Some(&names)).await?;
+            return json(200, &json!({"ok": true, "installation": installation, "untracked": untracked}));
+        }
     };
     if let Some(id) = &delivery {
         if svc.db.delivery_handled(id).await? {
@@ -42,4 +54,27 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
     let message = Message::Push { delivery: delivery.clone(), repository: push.repository, branch: push.branch, after: push.after };
     queue.send(message).await.map_err(|e| AppError::internal(format!("the fan-out queue refused the push: {e}")))?;
     json(202, &json!({"ok": true, "queued": true, "delivery": delivery}))
+}
+
+/// An installation GitHub suspended or deleted mints no more tokens (running syncs of its
+/// projects fail at their next slice, naming it) and its projects stop being tracked; one
+/// unsuspended is usable again (its projects stay untracked until their users say so).
+/// Each write is idempotent, so a redelivery does no harm and needs no record.
+async fn installation_changed(svc: &Services<'_>, id: InstallationId, state: InstallationState) -> AppResult<u64> {
+    svc.db.set_installation_state(id, state, &iso(now_ms())).await?;
+    match state {
+        InstallationState::Active => Ok(0),
+        InstallationState::Suspended | InstallationState::Deleted => untrack(svc, id, None).await,
+    }
+}
+
+/// Stops tracking the installation's projects (on `repositories` only, if given), in every
+/// database; their history stays.
+async fn untrack(svc: &Services<'_>, id: InstallationId, repositories: Option<&[String]>) -> AppResult<u64> {
+    let now = iso(now_ms());
+    let mut untracked = 0;
+    for db in svc.databases() {
+        untracked += db.untrack_installation_projects(id, repositories, &now).await?;
+    }
+    Ok(untracked)
 }

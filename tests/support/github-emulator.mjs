@@ -31,6 +31,7 @@
 //   git.mjs       git CLI and repository access;  format.mjs ids, base64, dates
 //   limits.mjs    rate limits and auth;  faults.mjs fault injection
 //   stats.mjs     request stats and log;  control.mjs /_emulator/* control API
+//   apps.mjs      the GitHub App: JWT checks (RS256), installations, installation tokens
 //   http.mjs      HttpError, body reading, ETag matching, response writer
 
 import path from 'node:path';

@@ -25,6 +25,20 @@ export function pushPayload({ after, fullName, bytes = 0 }) {
   return JSON.stringify(payload);
 }
 
+/**
+ * GitHub's example App event (`installation` or `installation_repositories`) with `action`,
+ * pointed at `installationId`; `removed` (full names) replaces the removed repositories.
+ */
+export function installationPayload(event, action, { installationId, removed }) {
+  const example = examples.find((e) => e.name === event).examples.find((x) => x.action === action);
+  const payload = structuredClone(example);
+  payload.installation = { ...payload.installation, id: installationId };
+  if (removed) {
+    payload.repositories_removed = removed.map((fullName) => ({ ...(example.repositories_removed?.[0] ?? {}), full_name: fullName, name: fullName.split('/')[1] }));
+  }
+  return JSON.stringify(payload);
+}
+
 /** POST `raw` to the worker's webhook as GitHub would; returns { res, ms, delivery }. */
 export async function deliverPush(world, secret, raw, { delivery = crypto.randomUUID(), event = 'push' } = {}) {
   const signature = await sign(secret, raw);

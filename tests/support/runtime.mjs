@@ -23,7 +23,7 @@ import {
 } from './processes.mjs';
 
 /** Variables whose values never reach the log. */
-const HIDDEN = /^(ADMIN_TOKEN|STREAM_TOKEN_SECRET|TOKEN_ENCRYPTION_KEY[A-Z_]*):/;
+const HIDDEN = /^(ADMIN_TOKEN|STREAM_TOKEN_SECRET|TOKEN_ENCRYPTION_KEY[A-Z_]*|GITHUB_APP_PRIVATE_KEY):/;
 
 export class Runtime {
   /**

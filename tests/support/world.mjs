@@ -16,6 +16,7 @@ import { startGitHubEmulator } from './github-emulator.mjs';
 import { PROJECT_DIR, sleep } from './processes.mjs';
 import { Runtime } from './runtime.mjs';
 import { readEvents } from './sse.mjs';
+import { makeAppKeys } from './github-app.mjs';
 
 /** Secrets and test settings of a world; `vars` adds to or overrides them (null removes). */
 function worldVars({ emulatorUrl, apiPath, webhookSecret, githubToken, adminToken }) {
@@ -55,7 +56,9 @@ function databaseConfig(n) {
  * Options: webhookSecret, githubToken (default 'e2e-github-token'; null for none),
  * emulatorTokens (null: the emulator accepts any token), apiPath (e.g. '/api/v3'),
  * vars (more or other variables; a test may change `world.vars` before a restart),
- * keepState (keep the temp dir), databases (how many D1 databases hold projects).
+ * keepState (keep the temp dir), databases (how many D1 databases hold projects),
+ * app ({ id, keyFormat: 'pkcs1' | 'pkcs8' }: a GitHub App the emulator knows and the worker
+ * is configured with; `world.app` then holds its id and keys).
  */
 export async function startWorld({
   webhookSecret,
@@ -65,6 +68,7 @@ export async function startWorld({
   keepState = !!process.env.E2E_KEEP_STATE,
   vars = {},
   databases = 1,
+  app = null,
 } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'project-sync-e2e-'));
   const root = path.join(tmp, 'github');
@@ -75,6 +79,14 @@ export async function startWorld({
   const emulator = await startGitHubEmulator({ root, tokens: emulatorTokens });
   const base = worldVars({ emulatorUrl: emulator.url, apiPath, webhookSecret, githubToken, adminToken });
   const world = { tmp, root, logFile, adminToken, emulator, webhookSecret, githubToken, vars: { ...vars } };
+  if (app) {
+    const keys = makeAppKeys();
+    const id = app.id ?? 31337;
+    emulator.setOption('app', { id, publicKey: keys.publicKey });
+    world.app = { id, keys };
+    base.GITHUB_APP_ID = String(id);
+    base.GITHUB_APP_PRIVATE_KEY = app.keyFormat === 'pkcs8' ? keys.pkcs8 : keys.pkcs1;
+  }
   const placement = databaseConfig(databases);
   const runtime = new Runtime({
     state: path.join(tmp, 'state'),

@@ -10,6 +10,7 @@ mod engine_store;
 mod faults;
 mod files;
 mod github_cache;
+mod installations;
 mod memory;
 mod projects;
 mod rows;
@@ -17,6 +18,7 @@ mod syncs;
 mod users;
 
 pub use engine_store::EngineStore;
+pub use installations::{not_granted, ConfirmedInstallation, GrantRow};
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};
@@ -38,7 +40,9 @@ pub(crate) const RUNNING_STATUSES: &str = "('QUEUED', 'FETCHING', 'DIFFING', 'PR
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbError {
     /// A unique index refused the write; `index` is what D1 names (`table.column, ...`).
-    Unique { index: String },
+    Unique {
+        index: String,
+    },
     Other(String),
 }
 
@@ -219,4 +223,3 @@ impl Db {
         self.rows_written.replace(0)
     }
 }
-

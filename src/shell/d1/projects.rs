@@ -4,7 +4,13 @@
 use super::rows::PROJECT_COLUMNS;
 use super::{n, opt, s, Db, DbResult, ProjectRow};
 use crate::domain::{BranchName, CommitSha, Id, RepoName};
+use crate::github_app::InstallationId;
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+fn installation(id: Option<InstallationId>) -> JsValue {
+    id.map_or(JsValue::NULL, |i| n(i.get()))
+}
 
 /// A project as created.
 pub struct NewProject<'a> {
@@ -15,6 +21,7 @@ pub struct NewProject<'a> {
     pub branch: &'a BranchName,
     pub tracked: bool,
     pub github_token_enc: Option<&'a str>,
+    pub installation_id: Option<InstallationId>,
     pub now: &'a str,
 }
 
@@ -24,13 +31,13 @@ pub struct ProjectUpdate<'a> {
     pub branch: &'a BranchName,
     pub tracked: bool,
     pub github_token_enc: Option<&'a str>,
+    pub installation_id: Option<InstallationId>,
     pub now: &'a str,
 }
 
 impl Db {
     pub async fn project_for_user(&self, user: &str, project: &str) -> DbResult<Option<ProjectRow>> {
-        self.first(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1 AND user_id = ?2"), &[s(project), s(user)])
-            .await
+        self.first(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1 AND user_id = ?2"), &[s(project), s(user)]).await
     }
 
     pub async fn project(&self, project: &str) -> DbResult<Option<ProjectRow>> {
@@ -52,8 +59,8 @@ impl Db {
 
     pub async fn insert_project(&self, p: &NewProject<'_>) -> DbResult<()> {
         self.run(
-            "INSERT INTO projects (id, user_id, name, repository, branch, tracked, github_token_enc, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            "INSERT INTO projects (id, user_id, name, repository, branch, tracked, github_token_enc, created_at, updated_at, \
+             installation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
             &[
                 s(p.id),
                 s(p.user_id),
@@ -63,6 +70,7 @@ impl Db {
                 n(u64::from(p.tracked)),
                 opt(p.github_token_enc),
                 s(p.now),
+                installation(p.installation_id),
             ],
         )
         .await?;
@@ -72,10 +80,19 @@ impl Db {
     /// Applies a PATCH; a new branch forgets the head check made for the old one.
     pub async fn update_project(&self, user: &str, project: &str, u: &ProjectUpdate<'_>) -> DbResult<()> {
         self.run(
-            "UPDATE projects SET name = ?3, branch = ?4, tracked = ?5, github_token_enc = ?6, updated_at = ?7, \
+            "UPDATE projects SET name = ?3, branch = ?4, tracked = ?5, github_token_enc = ?6, updated_at = ?7, installation_id = ?8, \
              head_etag = CASE WHEN branch = ?4 THEN head_etag END, head_sha = CASE WHEN branch = ?4 THEN head_sha END \
              WHERE id = ?1 AND user_id = ?2",
-            &[s(project), s(user), s(u.name), s(u.branch.as_str()), n(u64::from(u.tracked)), opt(u.github_token_enc), s(u.now)],
+            &[
+                s(project),
+                s(user),
+                s(u.name),
+                s(u.branch.as_str()),
+                n(u64::from(u.tracked)),
+                opt(u.github_token_enc),
+                s(u.now),
+                installation(u.installation_id),
+            ],
         )
         .await?;
         Ok(())
@@ -129,5 +146,19 @@ impl Db {
         )
         .await?;
         Ok(())
+    }
+
+    /// Stops tracking the installation's projects (all of them, or those on `repositories`,
+    /// compared case-insensitively); their history stays. Returns how many changed.
+    pub async fn untrack_installation_projects(&self, id: InstallationId, repositories: Option<&[String]>, now: &str) -> DbResult<u64> {
+        let list = repositories.map(|r| serde_json::Value::from(r.to_vec()).to_string());
+        let result = self
+            .run(
+                "UPDATE projects SET tracked = 0, updated_at = ?3 WHERE installation_id = ?1 AND tracked = 1 \
+                 AND (?2 IS NULL OR lower(repository) IN (SELECT lower(value) FROM json_each(?2)))",
+                &[n(id.get()), opt(list.as_deref()), s(now)],
+            )
+            .await?;
+        Ok(result)
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::api::{ProjectView, SyncView};
 use crate::domain::{BranchName, CommitSha, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
+use crate::github_app::InstallationId;
 use serde::{Deserialize, Deserializer};
 
 /// SQLite has no booleans: 0 and 1.
@@ -26,10 +27,12 @@ pub struct ProjectRow {
     pub head_etag: Option<String>,
     pub head_sha: Option<CommitSha>,
     pub created_at: String,
+    /// The GitHub App installation whose tokens the project uses (then no token of its own).
+    pub installation_id: Option<InstallationId>,
 }
 
 pub(super) const PROJECT_COLUMNS: &str = "id, name, repository, branch, tracked, github_token_enc, current_sync_id, \
-     current_seq, current_commit_sha, head_etag, head_sha, created_at";
+     current_seq, current_commit_sha, head_etag, head_sha, created_at, installation_id";
 
 impl ProjectRow {
     pub fn view(&self) -> ProjectView {
@@ -43,6 +46,7 @@ impl ProjectRow {
             current_commit_sha: self.current_commit_sha.as_ref().map(CommitSha::to_string),
             created_at: self.created_at.clone(),
             has_github_token: self.github_token_enc.is_some(),
+            installation_id: self.installation_id,
         }
     }
 }

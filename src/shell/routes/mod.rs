@@ -6,6 +6,7 @@
 mod admin;
 mod events;
 mod files;
+mod installations;
 mod projects;
 mod syncs;
 mod users;
@@ -85,6 +86,9 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::GetSync(id) => json(200, &sync_of(&svc, user, id).await?.view()),
         Route::CancelSync(id) => syncs::cancel(&svc, user, id).await,
         Route::Changes(id) => files::changes(&svc, user, id, q).await,
+        Route::GrantInstallation => installations::grant(&svc, &mut req).await,
+        Route::ListInstallations => installations::list(&svc, user, q).await,
+        Route::InstallationRepositories(id) => installations::repositories(&svc, user, id, q).await,
         Route::EventsUrl(id) => {
             let sync = sync_of(&svc, user, id).await?;
             json(200, &json!({ "eventsUrl": super::sync_client::events_url(&svc.settings, sync.id.as_str())? }))

@@ -1,7 +1,7 @@
 //! Projects: create (checked against GitHub), list, patch, delete, and the repository's
 //! branches.
 
-use super::super::crypto::{encrypt_token, new_id};
+use super::super::crypto::{decrypt_token, encrypt_token, new_id};
 use super::super::d1::{NewProject, ProjectRow, ProjectUpdate};
 use super::super::github_http::GitHubHttp;
 use super::super::http::{body, json, no_content};
@@ -11,6 +11,7 @@ use crate::api::{BranchView, CreateProject, Page, PageRequest, PatchProject, Tok
 use crate::domain::{BranchName, RepoName};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
+use crate::github_app::InstallationId;
 use std::rc::Rc;
 use worker::{Request, Response};
 
@@ -32,12 +33,34 @@ async fn seal(svc: &Services<'_>, token: Option<&str>) -> AppResult<Option<Strin
     }
 }
 
+/// The installation, if it is granted to the caller (404 otherwise, as for anything of
+/// another user's).
+async fn granted(svc: &Services<'_>, user: &str, id: InstallationId) -> AppResult<InstallationId> {
+    match svc.db.grant_for_user(user, id).await? {
+        Some(_) => Ok(id),
+        None => Err(AppError::not_found("installation")),
+    }
+}
+
+/// GitHub with the credential a project is about to have.
+async fn github_with(svc: &Services<'_>, token: Option<&str>, installation: Option<InstallationId>) -> AppResult<GitHubHttp> {
+    Ok(match installation {
+        Some(id) => svc.github_for_installation(id),
+        None => {
+            let token = token.map(str::to_string).or_else(|| svc.settings.github_token.clone());
+            GitHubHttp::with_token(&svc.settings.github_api_url, token, Some(Rc::clone(&svc.db)))
+        }
+    })
+}
+
 pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppResult<Response> {
     let input = CreateProject::parse(&body(req).await?)?;
     // Sealed first: without TOKEN_ENCRYPTION_KEY a project with a token is refused.
     let sealed = seal(svc, input.github_token.as_deref()).await?;
-    let token = input.github_token.clone().or_else(|| svc.settings.github_token.clone());
-    let gh = GitHubHttp::new(&svc.settings.github_api_url, token, Some(Rc::clone(&svc.db)));
+    if let Some(id) = input.installation_id {
+        granted(svc, user, id).await?;
+    }
+    let gh = github_with(svc, input.github_token.as_deref(), input.installation_id).await?;
     let info = match gh.repo(&input.repository).await {
         Ok(info) => info,
         Err(GhError::NotFound(_)) => {
@@ -62,16 +85,17 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
         db.copy_user(&owner).await?;
     }
     db.insert_project(&NewProject {
-            id: &id,
-            user_id: user,
-            name: &input.name,
-            repository: &input.repository,
-            branch: &branch,
-            tracked: input.tracked,
-            github_token_enc: sealed.as_deref(),
-            now: &now,
-        })
-        .await?;
+        id: &id,
+        user_id: user,
+        name: &input.name,
+        repository: &input.repository,
+        branch: &branch,
+        tracked: input.tracked,
+        github_token_enc: sealed.as_deref(),
+        installation_id: input.installation_id,
+        now: &now,
+    })
+    .await?;
     json(201, &project_of(svc, user, &id).await?.view())
 }
 
@@ -93,16 +117,32 @@ pub async fn list(svc: &Services<'_>, user: &str, query: &str) -> AppResult<Resp
 pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) -> AppResult<Response> {
     let patch = PatchProject::parse(&body(req).await?)?;
     let project = project_of(svc, user, id).await?;
+    // A project has one credential: setting a token drops its installation, and the other
+    // way round.
+    let installation = match patch.installation_id {
+        Some(Some(id)) => Some(granted(svc, user, id).await?),
+        Some(None) => None,
+        None if matches!(patch.github_token, TokenChange::Set(_)) => None,
+        None => project.installation_id,
+    };
     let sealed = match &patch.github_token {
+        TokenChange::Keep if installation.is_some() => None,
         TokenChange::Keep => project.github_token_enc.clone(),
         TokenChange::Remove => None,
         TokenChange::Set(t) => seal(svc, Some(t)).await?,
     };
-    let token_changed = !matches!(patch.github_token, TokenChange::Keep);
+    let credential_changed = !matches!(patch.github_token, TokenChange::Keep) || installation != project.installation_id;
     let branch = patch.branch.clone().unwrap_or_else(|| project.branch.clone());
-    if branch != project.branch || token_changed {
+    if branch != project.branch || credential_changed {
         // Check what GitHub says with the credentials the project will use from now on.
-        let gh = svc.github_for(sealed.as_deref()).await?;
+        let token = match &patch.github_token {
+            TokenChange::Set(t) => Some(t.clone()),
+            _ => match &sealed {
+                Some(s) => Some(decrypt_token(&svc.settings.token_keys()?, s).await?),
+                None => None,
+            },
+        };
+        let gh = github_with(svc, token.as_deref(), installation).await?;
         check_branch(&gh, &project.repository, &branch).await?;
     }
     let update = ProjectUpdate {
@@ -110,6 +150,7 @@ pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
         branch: &branch,
         tracked: patch.tracked.unwrap_or(project.tracked),
         github_token_enc: sealed.as_deref(),
+        installation_id: installation,
         now: &iso(now_ms()),
     };
     svc.for_project(id).update_project(user, id, &update).await?;
@@ -130,7 +171,7 @@ pub async fn delete(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Respo
 pub async fn branches(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
-    let gh = svc.github_for(project.github_token_enc.as_deref()).await?;
+    let gh = svc.github_for(&project).await?;
     let mut all: Vec<BranchView> = gh
         .branches(&project.repository)
         .await?

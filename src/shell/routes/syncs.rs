@@ -16,7 +16,7 @@ pub async fn start(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
     let project = project_of(svc, user, id).await?;
     let branch = match input.branch {
         Some(b) if b != project.branch => {
-            let gh = svc.github_for(project.github_token_enc.as_deref()).await?;
+            let gh = svc.github_for(&project).await?;
             if let Err(e) = gh.head_if_moved(&project.repository, &b, None).await {
                 return Err(match e {
                     crate::github::GhError::NotFound(_) => AppError::GitHub(format!("branch {b} does not exist in {}", project.repository)),
@@ -76,7 +76,9 @@ pub async fn cancel(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Respo
         CancelAnswer::TooLate => Err(AppError::conflict("the sync is already committing or has ended")),
         // A row whose start never reached its object: nothing runs, so it ends here.
         CancelAnswer::NoJob => {
-            svc.for_project(sync.project_id.as_str()).cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms())).await?;
+            svc.for_project(sync.project_id.as_str())
+                .cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms()))
+                .await?;
             json(202, &sync_of(svc, user, id).await?.view())
         }
     }

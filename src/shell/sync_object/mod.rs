@@ -11,11 +11,12 @@ mod log;
 mod scratch;
 
 use super::content::ContentBucket;
-use super::d1::EngineStore;
+use super::d1::{not_granted, EngineStore};
 use super::github_http::GitHubHttp;
 use super::{now_ms, Services};
 use crate::engine::slice::{run_slice, Next};
 use crate::engine::{self, Job, Meter, NewJob, Phase, Ports};
+use crate::github_app::InstallationId;
 use crate::progress::parse_last_event_id;
 use crate::sync_protocol::{CancelAnswer, Command, PokeAnswer};
 use futures::channel::mpsc::UnboundedSender;
@@ -123,19 +124,32 @@ impl SyncObject {
         self.log().stream(&job, last)
     }
 
-    /// GitHub for the job: the project's own token or the global one. A token that cannot
-    /// be decrypted fails the sync with that reason instead of syncing with another token.
+    /// GitHub for the job, as its project speaks to it (`Services::github_for`). A token
+    /// that cannot be decrypted fails the sync with that reason instead of syncing with
+    /// another token; so does an installation GitHub suspended or deleted, at the next
+    /// slice of every sync of its projects.
     async fn github_for(&self, svc: &Services<'_>, job: &mut Job, meter: &Rc<Meter>) -> GitHubHttp {
-        let sealed = match svc.for_project(job.project_id.as_str()).project(job.project_id.as_str()).await {
-            Ok(Some(p)) => p.github_token_enc,
-            _ => None,
+        let anonymous = || GitHubHttp::with_token(&svc.settings.github_api_url, None, None);
+        let project = match svc.for_project(job.project_id.as_str()).project(job.project_id.as_str()).await {
+            Ok(Some(p)) => p,
+            // Gone or unreadable: the step's own reads decide what happens to the job.
+            _ => return anonymous(),
         };
-        match svc.github_for(sealed.as_deref()).await {
+        if let Some(id) = project.installation_id {
+            if let Err(why) = installation_usable(svc, id).await {
+                engine::abandon(job, why);
+                return anonymous();
+            }
+        }
+        match svc.github_for(&project).await {
             Ok(gh) => gh.metered(Rc::clone(meter)),
             Err(e) => {
                 worker::console_error!("sync {}: {e}", job.sync_id);
-                engine::abandon(job, "the project's GitHub token could not be read (see the service log: a missing or rotated TOKEN_ENCRYPTION_KEY)".into());
-                GitHubHttp::new(&svc.settings.github_api_url, None, None)
+                engine::abandon(
+                    job,
+                    "the project's GitHub token could not be read (see the service log: a missing or rotated TOKEN_ENCRYPTION_KEY)".into(),
+                );
+                anonymous()
             }
         }
     }
@@ -143,7 +157,9 @@ impl SyncObject {
     /// Advances the sync for one slice, then sets the alarm for what comes next.
     async fn run_slice(&self) -> Result<()> {
         let log = self.log();
-        let Some(mut job) = log.load_job()? else { return Ok(()) };
+        let Some(mut job) = log.load_job()? else {
+            return Ok(());
+        };
         job.upgrade();
         let storage = self.state.storage();
         if job.is_finished() {
@@ -213,5 +229,15 @@ impl DurableObject for SyncObject {
         self.slice_running.set(false);
         outcome?;
         Response::ok("ok")
+    }
+}
+
+/// Whether an installation may still be used: `Err` names it and says why not. A read that
+/// fails is not a verdict (the sync goes on; its requests check again).
+async fn installation_usable(svc: &Services<'_>, id: InstallationId) -> std::result::Result<(), String> {
+    match svc.db.installation(id).await {
+        Ok(Some(row)) => row.state.refusal(id).map_or(Ok(()), Err),
+        Ok(None) => Err(not_granted(id)),
+        Err(_) => Ok(()),
     }
 }

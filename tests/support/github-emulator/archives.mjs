@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { notFound } from './http.mjs';
 import { GIT_ENV, locateRepo, runGit, isEmptyRepo, resolveCommitish } from './git.mjs';
 import { parseAuth } from './limits.mjs';
+import { isAppPrivate, mayRead } from './apps.mjs';
 
 export async function archiveRedirect(ctx, format) {
   const { gitDir, owner, name } = ctx.repo;
@@ -15,7 +16,7 @@ export async function archiveRedirect(ctx, format) {
   const sha = (await isEmptyRepo(gitDir)) ? null : await resolveCommitish(gitDir, ref);
   if (!sha) throw notFound();
   let location = `${ctx.baseUrl}/_codeload/${owner}/${name}/${format}/${sha}`;
-  if (ctx.emu.options.tokens !== null) {
+  if (ctx.emu.options.tokens !== null || isAppPrivate(ctx.emu, owner, name)) {
     // Like GitHub's signed codeload URLs for private repos: a one-off token.
     const t = crypto.randomBytes(12).toString('hex');
     ctx.emu.codeloadTokens.set(t, { repo: `${owner}/${name}`, expires: Date.now() + 5 * 60_000 });
@@ -33,11 +34,12 @@ export async function archiveRedirect(ctx, format) {
 export async function codeload(emu, req, url, route) {
   const repo = locateRepo(emu.root, route.owner, route.repo);
   if (!repo) throw notFound();
-  if (emu.options.tokens !== null) {
+  if (emu.options.tokens !== null || isAppPrivate(emu, repo.owner, repo.name)) {
     const t = url.searchParams.get('token');
     const grant = t && emu.codeloadTokens.get(t);
     const auth = parseAuth(emu, req);
-    const ok = (grant && grant.expires > Date.now() && grant.repo === `${repo.owner}/${repo.name}`) || auth.valid;
+    const granted = grant && grant.expires > Date.now() && grant.repo === `${repo.owner}/${repo.name}`;
+    const ok = granted || (auth.valid && mayRead(emu, auth, repo.owner, repo.name));
     if (!ok) throw notFound();
   }
   const isZip = route.format === 'legacy.zip' || route.format === 'zip';

@@ -11,6 +11,7 @@ import {
 import { nodeId, encode64, byteCompare } from './format.mjs';
 import { repoUrls, commitJson, gitCommitJson, refJson, repoJson } from './payloads.mjs';
 import { archiveRedirect } from './archives.mjs';
+import { isAppPrivate } from './apps.mjs';
 
 /** per_page (default 30, at most 100) and page (default 1) query parameters. */
 function pageParams(q) {
@@ -46,7 +47,7 @@ function refsUnder(all, prefix) {
 
 export const handlers = {
   async repo(ctx) {
-    const isPrivate = ctx.emu.options.tokens !== null;
+    const isPrivate = ctx.emu.options.tokens !== null || isAppPrivate(ctx.emu, ctx.repo.owner, ctx.repo.name);
     return { status: 200, body: repoJson(ctx, isPrivate, await defaultBranch(ctx.repo.gitDir)) };
   },
 

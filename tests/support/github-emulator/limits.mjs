@@ -3,6 +3,7 @@
 // the x-ratelimit-* headers, GitHub's exceeded message) and Authorization parsing.
 
 import { stableId, nowSeconds } from './format.mjs';
+import { installationOfToken, looksLikeJwt } from './apps.mjs';
 
 export const RATE_LIMIT_DOCS_URL =
   'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
@@ -48,10 +49,14 @@ export function rateLimitExceededMessage(key, req) {
     : `API rate limit exceeded for user ID ${stableId(key)}.`;
 }
 
-/** -> { present, token, valid } from the Authorization header. */
+/**
+ * -> { present, token, valid, kind, installation } from the Authorization header. kind is
+ * 'token' (a personal token), 'installation' (one the App minted; installation says whose),
+ * or 'jwt' (the App itself: valid only on the App's endpoints, which verify it).
+ */
 export function parseAuth(emu, req) {
   const h = req.headers.authorization;
-  if (!h) return { present: false, token: null, valid: false };
+  if (!h) return { present: false, token: null, valid: false, kind: 'none' };
   const m = /^(bearer|token|basic)\s+(.+)$/i.exec(h.trim());
   let token = null;
   if (m) {
@@ -62,6 +67,11 @@ export function parseAuth(emu, req) {
       token = m[2].trim();
     }
   }
+  if (token && token.startsWith('ghs_')) {
+    const installation = installationOfToken(emu, token);
+    return { present: true, token, valid: !!installation, kind: 'installation', installation };
+  }
+  if (token && looksLikeJwt(token)) return { present: true, token, valid: false, kind: 'jwt' };
   const valid = !!token && (emu.options.tokens === null || emu.options.tokens.includes(token));
-  return { present: true, token, valid };
+  return { present: true, token, valid, kind: 'token' };
 }

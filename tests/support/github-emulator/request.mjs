@@ -13,6 +13,7 @@ import { control } from './control.mjs';
 import { locateRepo } from './git.mjs';
 import { handlers } from './endpoints.mjs';
 import { codeload } from './archives.mjs';
+import { appHandlers, APP_ROUTES, mayRead } from './apps.mjs';
 
 const DEFAULT_API_VERSION = '2022-11-28';
 const USER_AGENT_REQUIRED =
@@ -43,6 +44,8 @@ function logEntry(req, rawUrl, route, auth) {
     method: req.method,
     path: rawUrl,
     route: route.name,
+    // Which credential the request carried: none, token, jwt or installation:<id>.
+    credential: auth.kind === 'installation' ? `installation:${auth.installation?.id ?? 'invalid'}` : auth.kind,
     status: 0,
     ms: 0,
     headers: {
@@ -90,7 +93,8 @@ export async function onRequest(emu, req, res) {
   const rq = {
     req, res, method: req.method, rawUrl, pathname, search, prefix, route, auth, entry, started, finish, finishLogged,
     baseUrl: baseUrlOf(emu, req),
-    bucketKey: auth.valid ? auth.token : 'anonymous',
+    // The App's JWT requests have a budget of their own, as on GitHub.
+    bucketKey: auth.valid ? auth.token : auth.kind === 'jwt' ? 'app' : 'anonymous',
     common: commonHeaders(req),
   };
   try {
@@ -166,8 +170,8 @@ async function serveCodeload(emu, rq) {
  */
 function admit(emu, rq) {
   const { req, common, bucketKey, finish } = rq;
-  // 4. credentials
-  if (rq.auth.present && !rq.auth.valid) {
+  // 4. credentials (the App's endpoints check their JWT themselves)
+  if (rq.auth.present && !rq.auth.valid && !APP_ROUTES.has(rq.route.name)) {
     const b = bucketFor(emu, 'anonymous');
     finish(401, { ...common, ...rateHeaders(b) }, errorPayload(new HttpError(401, 'Bad credentials')));
     return null;
@@ -196,8 +200,9 @@ function admit(emu, rq) {
 
 async function dispatch(emu, rq, bucket) {
   const { method, route } = rq;
-  const handler = handlers[route.name];
-  if (!handler || (method !== 'GET' && method !== 'HEAD')) {
+  const handler = handlers[route.name] ?? appHandlers[route.name];
+  const allowed = route.name === 'appAccessToken' ? method === 'POST' : method === 'GET' || method === 'HEAD';
+  if (!handler || !allowed) {
     bucket.remaining -= 1;
     throw notFound();
   }
@@ -215,11 +220,14 @@ async function dispatch(emu, rq, bucket) {
 /** The ctx a handler receives (see endpoints.mjs); 404s a missing or hidden repository. */
 function handlerContext(emu, rq, bucket) {
   const { req, route, baseUrl, prefix } = rq;
-  const ctx = { emu, req, url: new URL(baseUrl + prefix + rq.pathname + rq.search), route, bucket, baseUrl };
+  const ctx = { emu, req, url: new URL(baseUrl + prefix + rq.pathname + rq.search), route, bucket, baseUrl, auth: rq.auth };
   if (route.owner === undefined) return ctx;
   const repo = locateRepo(emu.root, route.owner, route.repo);
-  // With tokens configured, repos behave as private: 404 without credentials.
-  if (!repo || (emu.options.tokens !== null && !rq.auth.present)) throw notFound();
+  // With tokens configured, repos behave as private: 404 without credentials. An
+  // installation token reaches its installation's repositories only; an App-private
+  // repository is reached by installation tokens only.
+  const hidden = !repo || (emu.options.tokens !== null && !rq.auth.present) || !mayRead(emu, rq.auth, repo.owner, repo.name);
+  if (hidden) throw notFound();
   return {
     ...ctx,
     repo,

@@ -6,7 +6,7 @@
 export const ROUTE_NAMES = Object.freeze([
   'repo', 'branches', 'branch', 'ref', 'refs', 'matchingRefs', 'commit',
   'gitCommit', 'tree', 'blob', 'tarball', 'zipball', 'codeload', 'rateLimit',
-  'unknown',
+  'appInstallation', 'appAccessToken', 'installationRepositories', 'unknown',
 ]);
 export const ROUTE_NAME_SET = new Set(ROUTE_NAMES);
 
@@ -28,6 +28,11 @@ export function splitPath(pathname) {
 export function matchRoute(segments) {
   const s = segments;
   if (s.length === 1 && s[0] === 'rate_limit') return { name: 'rateLimit' };
+  if (s[0] === 'app' && s[1] === 'installations' && s.length === 3) return { name: 'appInstallation', arg: s[2] };
+  if (s[0] === 'app' && s[1] === 'installations' && s.length === 4 && s[3] === 'access_tokens') {
+    return { name: 'appAccessToken', arg: s[2] };
+  }
+  if (s.length === 2 && s[0] === 'installation' && s[1] === 'repositories') return { name: 'installationRepositories' };
   if (s[0] === '_codeload' && s.length >= 5) {
     return { name: 'codeload', owner: s[1], repo: s[2], format: s[3], arg: s.slice(4).join('/') };
   }

@@ -1,8 +1,9 @@
 // The per-emulator state object ("emu") that every module receives explicitly:
-// root, port, options, rate-limit buckets, codeload grants, faults and stats.
+// root, port, options, rate-limit buckets, codeload grants, faults, stats and the App.
 // Owns its creation and setOption, the one way options change at run time.
 
 import { freshStats } from './stats.mjs';
+import { freshApps, setAppOption } from './apps.mjs';
 
 /** State of one emulator instance; `port` is filled in once the server listens. */
 export function createState(root, { tokens, maxTreeEntries }) {
@@ -22,6 +23,7 @@ export function createState(root, { tokens, maxTreeEntries }) {
     faults: [],
     faultSeq: 0,
     stats: freshStats(),
+    apps: freshApps(), // the GitHub App, its installations and tokens (apps.mjs)
   };
 }
 
@@ -50,6 +52,6 @@ export function setOption(emu, name, value) {
       options[name] = value;
       break;
     default:
-      throw new Error(`setOption: unknown option ${name}`);
+      if (!setAppOption(emu, name, value)) throw new Error(`setOption: unknown option ${name}`);
   }
 }

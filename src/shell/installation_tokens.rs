@@ -1,0 +1,113 @@
+//! Installation tokens of the GitHub App: one per installation, shared by all its projects.
+//! A token is minted with an app JWT (signed through WebCrypto), kept sealed in the home
+//! database until 5 minutes before it expires, and renewed at once when GitHub answers 401.
+//! Tokens are never returned or logged; an installation GitHub suspended or deleted mints
+//! none, and every request of its projects fails naming it.
+
+use super::crypto::{decrypt_token, encrypt_token, sign_rs256};
+use super::d1::{not_granted, Db};
+use super::github_http::GitHubHttp;
+use super::{iso, now_ms, parse_iso};
+use crate::config::{GitHubApp, Settings};
+use crate::error::AppResult;
+use crate::github::GhError;
+use crate::github_app::{jwt, jwt_signing_input, token_usable, AccessTokenWire, InstallationId};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+pub struct InstallationTokens {
+    id: InstallationId,
+    home: Rc<Db>,
+    settings: Settings,
+    /// The token this client uses, once read or minted.
+    current: RefCell<Option<String>>,
+}
+
+/// A JWT that speaks as the App (valid for 9 minutes).
+pub async fn app_jwt(app: &GitHubApp) -> AppResult<String> {
+    let input = jwt_signing_input(app.id, now_ms() / 1000);
+    let signature = sign_rs256(&app.key, input.as_bytes()).await?;
+    Ok(jwt(&input, &signature))
+}
+
+/// A minted token's expiry in epoch milliseconds (an hour when GitHub's time is unreadable).
+pub fn expiry_ms(wire: &AccessTokenWire) -> u64 {
+    match parse_iso(&wire.expires_at) {
+        0 => now_ms() + 3_600_000,
+        ms => ms,
+    }
+}
+
+impl InstallationTokens {
+    pub fn new(id: InstallationId, home: Rc<Db>, settings: Settings) -> InstallationTokens {
+        InstallationTokens { id, home, settings, current: RefCell::new(None) }
+    }
+
+    pub fn id(&self) -> InstallationId {
+        self.id
+    }
+
+    fn unusable(&self, why: impl std::fmt::Display) -> GhError {
+        GhError::Credential(format!("the GitHub App installation {} {why}", self.id))
+    }
+
+    /// The token to send: this client's, else the cached one while it has 5 minutes left,
+    /// else a new one.
+    pub async fn token(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+        if let Some(token) = self.current.borrow().clone() {
+            return Ok(token);
+        }
+        let row = self.home.installation(self.id).await.map_err(|e| GhError::Unavailable(e.to_string()))?;
+        let Some(row) = row else {
+            return Err(GhError::Credential(not_granted(self.id)));
+        };
+        if let Some(why) = row.state.refusal(self.id) {
+            return Err(GhError::Credential(why));
+        }
+        if let (Some(sealed), Some(expires)) = (&row.token_enc, row.token_expires_ms) {
+            if token_usable(expires, now_ms()) {
+                if let Ok(token) = self.open(sealed).await {
+                    *self.current.borrow_mut() = Some(token.clone());
+                    return Ok(token);
+                }
+            }
+        }
+        self.mint(gh).await
+    }
+
+    /// After GitHub refused the current token: a new one, whatever the cache says.
+    pub async fn renew(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+        self.current.borrow_mut().take();
+        self.mint(gh).await
+    }
+
+    async fn open(&self, sealed: &str) -> AppResult<String> {
+        decrypt_token(&self.settings.token_keys()?, sealed).await
+    }
+
+    async fn mint(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+        let app = self.settings.github_app().map_err(|e| {
+            worker::console_error!("installation {}: {e}", self.id);
+            self.unusable("cannot be used: the service's GitHub App is not configured (see the service log)")
+        })?;
+        let jwt = app_jwt(&app).await.map_err(|e| self.unusable(format!("cannot be used: {}", e.public_message())))?;
+        // Boxed: the mint is a request of the very client whose token it makes.
+        let wire = Box::pin(gh.mint_installation_token(self.id, &jwt)).await.map_err(|e| match e {
+            GhError::Credential(why) => self.unusable(format!("has no token: {why}")),
+            other => other,
+        })?;
+        let token = wire.checked_token().map_err(GhError::Malformed)?.to_string();
+        // A token that cannot be cached still serves this client; the next one mints again.
+        if let Err(e) = self.keep(&token, expiry_ms(&wire)).await {
+            worker::console_warn!("installation {}: the new token was not cached: {e}", self.id);
+        }
+        *self.current.borrow_mut() = Some(token.clone());
+        Ok(token)
+    }
+
+    async fn keep(&self, token: &str, expires_ms: u64) -> AppResult<()> {
+        let sealed = encrypt_token(&self.settings.token_keys()?, token).await?;
+        self.home.store_installation_token(self.id, &sealed, expires_ms, &iso(now_ms())).await?;
+        Ok(())
+    }
+}

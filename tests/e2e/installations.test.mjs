@@ -1,0 +1,203 @@
+// GitHub App installations (CONTRACT.md, "GitHub App installations"): an admin grants an
+// installation once GitHub mints a token for it; users see only their own; a project of an
+// installation syncs with installation tokens only (the emulator verifies the app JWT with
+// the app's public key and logs which credential each request carried); one token serves
+// many syncs; a token that expires mid-sync is renewed with no failed sync; both PEM
+// formats work; and the App's webhooks stop tracking as the contract says.
+
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorld, worldTest, createRepo, assertError, expectedFiles, fileShape } from '../support/harness.mjs';
+import { deliverPush, installationPayload } from '../support/push.mjs';
+
+const SECRET = 'installations-webhook-secret';
+const ORG = 'acme-org';
+let world;
+const test = worldTest(() => world);
+
+after(async () => {
+  await world?.stop();
+});
+
+/** A world with the App, two installations and their repositories. */
+async function appWorld(keyFormat) {
+  await world?.stop();
+  world = await startWorld({ app: { keyFormat }, webhookSecret: SECRET });
+  const repos = {};
+  for (const name of ['private-site', 'open', 'outside']) {
+    const repo = createRepo(world.root, ORG, name);
+    repo.write('README.md', `# ${name}\n`);
+    repo.write('src/app.js', `export const name = '${name}';\n`);
+    repos[name] = { repo, head: repo.commit('first') };
+  }
+  world.emulator.setOption('installation', {
+    id: 101,
+    account: ORG,
+    repositorySelection: 'selected',
+    repositories: [`${ORG}/private-site`, `${ORG}/open`],
+    privateRepositories: [`${ORG}/private-site`],
+  });
+  world.emulator.setOption('installation', { id: 202, account: 'someone-else', repositorySelection: 'all', repositories: [`${ORG}/outside`] });
+  return repos;
+}
+
+const grant = (installationId, userId, token = world.adminToken) =>
+  world.api('POST', '/api/v1/installations', { token, body: { installationId, userId } });
+
+/** The emulator's log since `from`: requests to repositories and to the App's endpoints. */
+function githubLog(from) {
+  const log = world.emulator.stats().log.slice(from);
+  return {
+    all: log,
+    mints: log.filter((e) => e.route === 'appAccessToken'),
+    repoRequests: log.filter((e) => e.path.includes('/repos/')),
+  };
+}
+
+let repos;
+let alice;
+let bob;
+
+test('an admin grants an installation once GitHub confirms it; each user sees only their own', async () => {
+  repos = await appWorld('pkcs1');
+  alice = await world.createUser('alice');
+  bob = await world.createUser('bob');
+
+  assertError(await grant(101, alice.id, alice.token), 401, 'unauthorized');
+  assertError(await grant(999, alice.id), 422, 'github_error');
+  assertError(await grant(101, 'no-such-user'), 404, 'not_found');
+  for (const body of [{ installationId: '101', userId: alice.id }, { installationId: 0, userId: alice.id }, { userId: alice.id }]) {
+    assertError(await world.api('POST', '/api/v1/installations', { token: world.adminToken, body }), 400, 'invalid_request');
+  }
+  const res = await grant(101, alice.id);
+  assert.equal(res.status, 201, res.text);
+  assert.deepEqual(Object.keys(res.json).sort(), ['account', 'createdAt', 'installationId', 'repositorySelection', 'userId']);
+  assert.equal(res.json.installationId, 101);
+  assert.equal(res.json.account, ORG);
+  assert.equal(res.json.repositorySelection, 'selected');
+  assert.equal(res.json.userId, alice.id);
+  assert.doesNotMatch(res.text, /ghs_/, 'no token in the answer');
+  const again = await grant(101, alice.id);
+  assert.equal(again.status, 201);
+  assert.equal(again.json.createdAt, res.json.createdAt, 'granting twice keeps the grant');
+  assert.equal((await grant(202, bob.id)).status, 201);
+
+  assert.deepEqual((await alice.listAll('/api/v1/installations')).map((i) => i.installationId), [101]);
+  assert.deepEqual((await bob.listAll('/api/v1/installations')).map((i) => i.installationId), [202]);
+  assertError(await bob.get('/api/v1/installations/101/repositories'), 404, 'not_found');
+  assertError(await alice.get('/api/v1/installations/abc/repositories'), 404, 'not_found');
+  const reached = await alice.listAll('/api/v1/installations/101/repositories', { limit: 1 });
+  assert.deepEqual(reached, [
+    { repository: `${ORG}/open`, private: false, defaultBranch: 'main' },
+    { repository: `${ORG}/private-site`, private: true, defaultBranch: 'main' },
+  ]);
+  assert.doesNotMatch(world.logTail(2000), /ghs_/, 'no installation token in the service log');
+});
+
+test('a project of an installation syncs a private repository with installation tokens only, one token for many syncs', async () => {
+  assertError(await alice.post('/api/v1/projects', { name: 'x', repository: `${ORG}/private-site`, installationId: 101, githubToken: 'ghp_x' }), 400, 'invalid_request');
+  assertError(await bob.post('/api/v1/projects', { name: 'x', repository: `${ORG}/private-site`, installationId: 101 }), 404, 'not_found');
+  assertError(await alice.post('/api/v1/projects', { name: 'x', repository: `${ORG}/outside`, installationId: 101 }), 422, 'github_error');
+  // The global token cannot see the private repository: only the installation's can.
+  assertError(await alice.post('/api/v1/projects', { name: 'x', repository: `${ORG}/private-site` }), 422, 'github_error');
+
+  const from = world.emulator.stats().log.length;
+  const project = await alice.createProject({ name: 'site', repository: `${ORG}/private-site`, installationId: 101, tracked: true });
+  assert.equal(project.installationId, 101);
+  assert.equal(project.hasGithubToken, false);
+  const { repo, head } = repos['private-site'];
+  const first = await alice.syncAndWait(project.id);
+  assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, head));
+  repo.write('src/app.js', 'export const name = "changed";\n');
+  const c2 = repo.commit('change');
+  const second = await alice.syncAndWait(project.id);
+  assert.equal(second.done.commitSha, c2);
+  assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, c2));
+  const third = await alice.syncAndWait(project.id);
+
+  const log = githubLog(from);
+  assert.ok(log.repoRequests.length > 0);
+  for (const e of log.repoRequests) assert.equal(e.credential, 'installation:101', `${e.method} ${e.path} used ${e.credential}`);
+  assert.equal(log.mints.length, 0, 'the token minted by the grant served the project and all three syncs');
+  process.stderr.write(
+    `[installations] GitHub requests: first sync ${first.done.stats.githubRequests}, one-file change ${second.done.stats.githubRequests}, ` +
+      `unchanged head ${third.done.stats.githubRequests} (${third.done.stats.githubNotModified} not modified); token mints 0\n`,
+  );
+
+  // A PATCH that names another credential is checked with it; the installation goes.
+  assertError(await alice.api('PATCH', `/api/v1/projects/${project.id}`, { body: { installationId: 202 } }), 404, 'not_found');
+  assertError(await alice.api('PATCH', `/api/v1/projects/${project.id}`, { body: { installationId: null } }), 422, 'github_error');
+  assert.equal((await alice.getJson(`/api/v1/projects/${project.id}`)).installationId, 101, 'a refused PATCH changes nothing');
+});
+
+test('a token that expires mid-sync is renewed at once, and the sync completes', async () => {
+  const project = await alice.createProject({ name: 'open', repository: `${ORG}/open`, installationId: 101 });
+  // Tokens live 2 s, the cached one is revoked, and the first tree answer takes 2.5 s, so
+  // the token minted for this sync has expired by the time GitHub reads it.
+  world.emulator.setOption('installationTokenLifetimeSeconds', 2);
+  world.emulator.setOption('revokeInstallationTokens', 101);
+  world.emulator.injectFault({ kind: 'delay', route: 'tree', ms: 2500, times: 1 });
+  const from = world.emulator.stats().log.length;
+  const { done } = await alice.syncAndWait(project.id);
+  world.emulator.setOption('installationTokenLifetimeSeconds', null);
+  const { repo, head } = repos.open;
+  assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, head));
+  const log = githubLog(from);
+  const refused = log.all.filter((e) => e.status === 401 && e.credential.startsWith('installation'));
+  assert.ok(refused.length >= 2, `the revoked and the expired token were refused: ${refused.length}`);
+  assert.ok(log.mints.length >= 2, `renewed after each refusal: ${log.mints.length} mints`);
+  for (const e of log.repoRequests.filter((r) => r.status < 400)) assert.equal(e.credential, 'installation:101');
+  assert.equal(done.error, null);
+});
+
+test('installation_repositories "removed" stops tracking those projects; "suspend" stops all and fails their syncs naming it', async () => {
+  const projects = await alice.listAll('/api/v1/projects');
+  const site = projects.find((p) => p.repository === `${ORG}/private-site`);
+  const open = projects.find((p) => p.repository === `${ORG}/open`);
+  await alice.api('PATCH', `/api/v1/projects/${open.id}`, { body: { tracked: true } });
+  const historyBefore = await alice.listAll(`/api/v1/projects/${site.id}/syncs`);
+
+  const removed = installationPayload('installation_repositories', 'removed', { installationId: 101, removed: [`${ORG}/OPEN`] });
+  const r1 = await deliverPush(world, SECRET, removed, { event: 'installation_repositories' });
+  assert.equal(r1.res.status, 200, r1.res.text);
+  assert.equal((await alice.getJson(`/api/v1/projects/${open.id}`)).tracked, false, 'removed (whatever its case): untracked');
+  assert.equal((await alice.getJson(`/api/v1/projects/${site.id}`)).tracked, true, 'the others stay tracked');
+
+  // A sync that is running when GitHub suspends the installation fails, naming it.
+  world.emulator.injectFault({ kind: 'delay', route: 'ref', ms: 3000, times: 1 });
+  const { repo } = repos['private-site'];
+  repo.write('late.txt', 'late\n');
+  repo.commit('late');
+  const running = await alice.startSync(site.id);
+  const suspend = installationPayload('installation', 'suspend', { installationId: 101 });
+  world.emulator.setOption('installation', { id: 101, account: ORG, repositories: [`${ORG}/private-site`, `${ORG}/open`], privateRepositories: [`${ORG}/private-site`], suspended: true });
+  const r2 = await deliverPush(world, SECRET, suspend, { event: 'installation' });
+  assert.equal(r2.res.status, 200, r2.res.text);
+  const failed = await alice.waitSync(running.sync.id);
+  assert.equal(failed.status, 'FAILED');
+  assert.match(failed.error, /installation 101/);
+  assert.equal((await alice.getJson(`/api/v1/projects/${site.id}`)).tracked, false);
+  const later = await alice.syncAndWait(site.id, {}, { expect: 'FAILED' });
+  assert.match(later.done.error, /installation 101 was suspended/);
+  const historyAfter = await alice.listAll(`/api/v1/projects/${site.id}/syncs`);
+  assert.deepEqual(historyAfter.slice(-historyBefore.length), historyBefore, 'history stays');
+  assert.deepEqual(fileShape(await alice.files(site.id)).length > 0, true, 'and so do the files');
+
+  // "deleted" does the same for another installation's projects.
+  const outside = await bob.createProject({ name: 'outside', repository: `${ORG}/outside`, installationId: 202, tracked: true });
+  const deleted = installationPayload('installation', 'deleted', { installationId: 202 });
+  assert.equal((await deliverPush(world, SECRET, deleted, { event: 'installation' })).res.status, 200);
+  assert.equal((await bob.getJson(`/api/v1/projects/${outside.id}`)).tracked, false);
+  const gone = await bob.syncAndWait(outside.id, {}, { expect: 'FAILED' });
+  assert.match(gone.done.error, /installation 202 was uninstalled/);
+});
+
+test('a PKCS#8 private key works the same as the PKCS#1 key GitHub hands out', async () => {
+  repos = await appWorld('pkcs8');
+  const carol = await world.createUser('carol');
+  assert.equal((await grant(101, carol.id)).status, 201);
+  const project = await carol.createProject({ name: 'site', repository: `${ORG}/private-site`, installationId: 101 });
+  await carol.syncAndWait(project.id);
+  const { repo, head } = repos['private-site'];
+  assert.deepEqual(fileShape(await carol.files(project.id)), expectedFiles(repo, head));
+});
