@@ -109,6 +109,20 @@ pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
 mod tests {
     use super::*;
 
+    /// Whether the OpenAPI document has an operation for `verb` on a path template that
+    /// matches `path` (`{name}` matches one segment).
+    fn in_openapi(verb: Verb, path: &str) -> bool {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("../web/openapi.json")).unwrap();
+        let method = format!("{verb:?}").to_lowercase();
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        doc["paths"].as_object().unwrap().iter().any(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(t, s)| t == s || t.starts_with('{'))
+                && item.get(&method).is_some()
+        })
+    }
+
     #[test]
     fn the_route_table() {
         use Verb::*;
@@ -149,6 +163,10 @@ mod tests {
         ];
         for (verb, path, want) in cases {
             assert_eq!(route(*verb, path), *want, "{verb:?} {path}");
+        }
+        let documented: Vec<_> = cases.iter().filter(|(_, path, want)| want.is_some() && !path.contains("/_test/")).collect();
+        for (verb, path, _) in documented {
+            assert!(in_openapi(*verb, path), "{verb:?} {path} is described in web/openapi.json");
         }
         assert!(Route::Webhook.own_credentials());
         assert!(Route::GrantInstallation.own_credentials(), "the admin token, not a user's");

@@ -16,6 +16,7 @@ import {
   startWorld,
   worldTest,
   makeStandardRepo,
+  createRepo,
   expectedFiles,
   expectedCounts,
   gitBranches,
@@ -40,7 +41,7 @@ const test = worldTest(() => world);
 
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  world = await startWorld();
+  world = await startWorld({ app: { keyFormat: 'pkcs1' } });
   repo = makeStandardRepo(world.root);
   user = await world.createUser('Dashboard tester');
   profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'project-sync-chromium-'));
@@ -610,13 +611,56 @@ test('on a phone the page is one column and does not scroll sideways', async () 
   await phone.close();
 });
 
+test('a project through a GitHub App installation: pick the installation, then one of its repositories', async () => {
+  const site = createRepo(world.root, 'acme-org', 'app-site');
+  site.write('index.html', '<h1>site</h1>\n');
+  site.write('docs/guide.md', '# guide\n');
+  const head = site.commit('site');
+  world.emulator.setOption('installation', {
+    id: 555, account: 'acme-org', repositorySelection: 'selected',
+    repositories: ['acme-org/app-site'], privateRepositories: ['acme-org/app-site'],
+  });
+  const granted = await world.api('POST', '/api/v1/installations', { token: world.adminToken, body: { installationId: 555, userId: user.id } });
+  assert.equal(granted.status, 201, granted.text);
+  await page.reload();
+  await page.waitForSelector('#create-installation-field:not([hidden])');
+  assert.ok(await page.isVisible('#create-token-field'), 'without an installation picked, the token field is offered');
+  await page.selectOption('#create-installation', '555');
+  await page.waitForSelector('#create-installation-repo-field:not([hidden])');
+  assert.ok(!(await page.isVisible('#create-token-field')), 'an installation replaces the personal token');
+  await page.waitForFunction(() => document.querySelectorAll('#create-installation-repo option[value="acme-org/app-site"]').length === 1);
+  assert.match(await page.textContent('#create-installation-repo'), /acme-org\/app-site \(private\)/);
+  await page.selectOption('#create-installation-repo', 'acme-org/app-site');
+  assert.equal(await page.inputValue('#create-repository'), 'acme-org/app-site');
+  assert.equal(await page.getAttribute('#create-branch', 'placeholder'), 'main', 'the default branch is shown');
+  await page.fill('#create-name', 'App site');
+  await shot('17-installation-picker');
+  await page.click('#create-submit');
+  await page.waitForFunction(() => /App site/.test(document.getElementById('project-view')?.textContent ?? ''));
+  const projects = (await world.api('GET', '/api/v1/projects?limit=500', { token: user.token })).json.items;
+  const project = projects.find((p) => p.name === 'App site');
+  assert.equal(project.installationId, 555);
+  assert.ok(await page.isVisible('#create-token-field'), 'the form is reset for the next project');
+  assert.equal(await page.textContent('#project-access'), 'GitHub App installation 555');
+
+  await page.click('#sync-start');
+  await waitBanner('COMPLETE');
+  const want = expectedFiles(site, head);
+  await page.waitForFunction((n) => document.querySelectorAll('#file-tree li.tree-file').length === n, want.length);
+  const files = await page.evaluate(() => [...document.querySelectorAll('#file-tree li.tree-file')].map((li) => li.dataset.path));
+  assert.deepEqual(files.sort(), want.map((f) => f.path).sort());
+  const used = world.emulator.stats().log.filter((e) => e.path.includes('/repos/acme-org/app-site'));
+  assert.ok(used.length > 0 && used.every((e) => e.credential === 'installation:555'), 'installation tokens only');
+  await shot('18-installation-project-synced');
+});
+
 test('signing out forgets the token', async () => {
   await page.click('#sign-out');
   await page.waitForSelector('#signin-view:not([hidden])');
   assert.equal(await page.evaluate(() => localStorage.getItem('projectSync.token')), null);
   await page.reload();
   await page.waitForSelector('#signin-view:not([hidden])');
-  await shot('17-signed-out');
+  await shot('19-signed-out');
   assert.deepEqual(pageErrors, [], 'no script errors in the page');
 });
 

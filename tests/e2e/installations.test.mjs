@@ -136,10 +136,13 @@ test('a token that expires mid-sync is renewed at once, and the sync completes',
   // the token minted for this sync has expired by the time GitHub reads it.
   world.emulator.setOption('installationTokenLifetimeSeconds', 2);
   world.emulator.setOption('revokeInstallationTokens', 101);
+  // GitHub's coming format: tokens of up to 1,000 characters.
+  world.emulator.setOption('installationTokenLength', 1000);
   world.emulator.injectFault({ kind: 'delay', route: 'tree', ms: 2500, times: 1 });
   const from = world.emulator.stats().log.length;
   const { done } = await alice.syncAndWait(project.id);
   world.emulator.setOption('installationTokenLifetimeSeconds', null);
+  world.emulator.setOption('installationTokenLength', null);
   const { repo, head } = repos.open;
   assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, head));
   const log = githubLog(from);
@@ -148,6 +151,8 @@ test('a token that expires mid-sync is renewed at once, and the sync completes',
   assert.ok(log.mints.length >= 2, `renewed after each refusal: ${log.mints.length} mints`);
   for (const e of log.repoRequests.filter((r) => r.status < 400)) assert.equal(e.credential, 'installation:101');
   assert.equal(done.error, null);
+  assert.ok(log.mints.length > 0 && log.all.some((e) => e.credential.startsWith('installation:')));
+  assert.doesNotMatch(world.logTail(5000), /ghs_/, 'no installation token in the service log');
 });
 
 test('installation_repositories "removed" stops tracking those projects; "suspend" stops all and fails their syncs naming it', async () => {

@@ -13,6 +13,7 @@ import { createBus } from './bus.js';
 import { createConfirm } from './confirm.js';
 import { FilesView } from './files.js';
 import { HistoryView } from './history.js';
+import { InstallationPicker } from './installations.js';
 import { NoticesView } from './notices.js';
 import { ProjectHeadView } from './project-head.js';
 import { ProjectsView } from './projects.js';
@@ -32,13 +33,14 @@ async function boot() {
   });
   const confirm = createConfirm();
   new NoticesView({ bus });
-  const projects = new ProjectsView({ api, bus });
+  const installations = new InstallationPicker({ api, bus });
+  const projects = new ProjectsView({ api, bus, installations });
   session = new SessionView({
     api,
     bus,
     // Signed in: the project list first, then the project the hash names (or the first).
     enterApp: async () => {
-      await projects.load();
+      await Promise.all([projects.load(), installations.load()]);
       if (session.signedIn) await router.route();
     },
   });

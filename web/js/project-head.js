@@ -11,6 +11,13 @@ import { shortSha } from './format.js';
 
 const enc = encodeURIComponent;
 
+
+/** Which credential the project's GitHub requests use. */
+function accessOf(p) {
+  if (p.installationId) return `GitHub App installation ${p.installationId}`;
+  return p.hasGithubToken ? 'its own token' : 'the service’s token';
+}
+
 export class ProjectHeadView {
   #api;
   #bus;
@@ -64,6 +71,7 @@ export class ProjectHeadView {
     commit.textContent = p.currentCommitSha ? shortSha(p.currentCommitSha) : 'not synced yet';
     commit.title = p.currentCommitSha ?? '';
     commit.classList.toggle('muted', !p.currentCommitSha);
+    $('project-access').textContent = accessOf(p);
     this.#tracked.checked = Boolean(p.tracked);
     document.title = `${p.name} · Project Sync`;
   }

@@ -1,6 +1,8 @@
 // The sidebar: the project list (with its refresh and "more" buttons) and the New project
 // form. Owns the list of the user's projects and which one is marked current.
 //
+// The form's credential comes from the InstallationPicker (installations.js) when one is picked.
+//
 // Listens: project-opened, project-updated (the entry and the current mark), project-closed,
 //          signed-out (forgets the list).
 // Emits:   notice (a project was created). Navigates to a new project through the hash.
@@ -9,7 +11,7 @@ import { $, el, show, showError } from './dom.js';
 import { projectHash } from './route.js';
 
 const PROJECTS_PAGE = 100;
-const FIELDS = ['name', 'repository', 'branch', 'githubToken'];
+const FIELDS = ['name', 'repository', 'branch', 'githubToken', 'installationId'];
 const REPOSITORY = /^[^/\s]+\/[^/\s]+$/;
 
 /** The checks worth doing before asking the server: [field, message] pairs. */
@@ -32,9 +34,13 @@ export class ProjectsView {
   #cursor = null;
   #currentId = null;
 
-  constructor({ api, bus }) {
+  #installations;
+
+  /** `installations` is the form's InstallationPicker (which credential a new project uses). */
+  constructor({ api, bus, installations }) {
     this.#api = api;
     this.#bus = bus;
+    this.#installations = installations;
     this.#form.addEventListener('submit', (event) => this.#onCreate(event));
     $('projects-refresh').addEventListener('click', () => this.load());
     $('projects-more').addEventListener('click', () => this.load({ append: true }));
@@ -159,7 +165,9 @@ export class ProjectsView {
     }
     const body = { name, repository, tracked };
     if (branch) body.branch = branch;
-    if (githubToken) body.githubToken = githubToken;
+    const installationId = this.#installations.installationId();
+    if (installationId !== null) body.installationId = installationId;
+    else if (githubToken) body.githubToken = githubToken;
     await this.#create(body);
   }
 
