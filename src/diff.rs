@@ -128,10 +128,7 @@ pub fn diff(held: Vec<FileEntry>, wanted: Vec<FileEntry>) -> Diff {
 /// Pairs removed and added paths by object id and type, as `git diff -M` finds exact
 /// renames: within one id, a source with the same file name first, then in path order, so
 /// the result does not depend on input order.
-pub fn pair_renames(
-    mut added: Vec<FileEntry>,
-    mut removed: Vec<FileEntry>,
-) -> (Vec<Change>, Vec<FileEntry>, Vec<FileEntry>) {
+pub fn pair_renames(mut added: Vec<FileEntry>, mut removed: Vec<FileEntry>) -> (Vec<Change>, Vec<FileEntry>, Vec<FileEntry>) {
     added.sort_by(|a, b| a.path.cmp(&b.path));
     removed.sort_by(|a, b| a.path.cmp(&b.path));
     let mut by_id: HashMap<(ObjectSha, u8), Vec<usize>> = HashMap::new();
@@ -176,11 +173,11 @@ pub fn diff_dirs(held: &DirMap, wanted: &DirMap) -> Vec<DirChange> {
         .filter(|(path, sha)| held.get(*path) != Some(*sha))
         .map(|(path, sha)| DirChange { path: path.clone(), old: held.get(path).cloned(), new: Some(sha.clone()) })
         .collect();
-    changes.extend(
-        held.iter()
-            .filter(|(path, _)| !wanted.contains_key(*path))
-            .map(|(path, sha)| DirChange { path: path.clone(), old: Some(sha.clone()), new: None }),
-    );
+    changes.extend(held.iter().filter(|(path, _)| !wanted.contains_key(*path)).map(|(path, sha)| DirChange {
+        path: path.clone(),
+        old: Some(sha.clone()),
+        new: None,
+    }));
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     changes
 }
@@ -262,13 +259,7 @@ mod tests {
                 vec!["R a1 -> b1", "R a2 -> b2"],
                 (0, 0, 0, 0, 2),
             ),
-            (
-                "copy is an add, not a rename",
-                vec![f("a", '1')],
-                vec![f("a", '1'), f("b", '1')],
-                vec!["A b"],
-                (1, 0, 0, 1, 0),
-            ),
+            ("copy is an add, not a rename", vec![f("a", '1')], vec![f("a", '1'), f("b", '1')], vec!["A b"], (1, 0, 0, 1, 0)),
             (
                 "a moved empty file is a rename, as git says",
                 vec![FileEntry { path: "e1".into(), ..empty() }],

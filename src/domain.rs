@@ -70,9 +70,7 @@ pub type ObjectSha = CommitSha;
 impl RepoName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
-        let (owner, repo) = raw
-            .split_once('/')
-            .ok_or_else(|| Invalid("must be \"owner/repo\"".into()))?;
+        let (owner, repo) = raw.split_once('/').ok_or_else(|| Invalid("must be \"owner/repo\"".into()))?;
         let owner_ok = !owner.is_empty()
             && owner.len() <= 39
             && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -127,10 +125,7 @@ impl BranchName {
         if raw.ends_with('.') || raw.contains("..") || raw.contains("@{") {
             return bad("contains '..', '@{' or ends with '.'");
         }
-        if raw
-            .chars()
-            .any(|c| c.is_ascii_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\'))
-        {
+        if raw.chars().any(|c| c.is_ascii_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\')) {
             return bad("contains a character git forbids");
         }
         for part in raw.split('/') {
@@ -154,9 +149,7 @@ impl CommitSha {
 
 impl Id {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let ok = !raw.is_empty()
-            && raw.len() <= 64
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let ok = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(Id(raw.to_string()))
         } else {

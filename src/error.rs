@@ -75,10 +75,7 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::InvalidRequest { field, reason } => format!("{field}: {reason}"),
-            AppError::Unauthorized(m)
-            | AppError::NotFound(m)
-            | AppError::TooLarge(m)
-            | AppError::GitHub(m) => m.clone(),
+            AppError::Unauthorized(m) | AppError::NotFound(m) | AppError::TooLarge(m) | AppError::GitHub(m) => m.clone(),
             AppError::Conflict { message, .. } => message.clone(),
             AppError::RateLimited { message, .. } => message.clone(),
             AppError::Internal(_) => "Something went wrong on our side; it has been logged.".into(),

@@ -178,7 +178,11 @@ mod tests {
         // git sorts a tree named "b" as "b/": after the file "b-x" ('-' < '/').
         let (root, owned) = listing();
         let entries = borrowed(&owned);
-        let names: Vec<TreeEntry> = entries.iter().filter(|e| !e.path.contains('/')).map(|e| TreeEntry { name: e.path, mode: e.mode, sha: e.sha, is_tree: e.is_tree }).collect();
+        let names: Vec<TreeEntry> = entries
+            .iter()
+            .filter(|e| !e.path.contains('/'))
+            .map(|e| TreeEntry { name: e.path, mode: e.mode, sha: e.sha, is_tree: e.is_tree })
+            .collect();
         assert_eq!(tree_id(&names).as_deref(), Some(root.as_str()));
         // The ids `git write-tree` and `git ls-tree -r -t` give for that repository.
         assert_eq!(root, "044adc4aeb0f4e5c0e2fe01bf394b5d8ee7b5fe2");
@@ -194,7 +198,11 @@ mod tests {
         let entries = borrowed(&owned);
         let all: Vec<&str> = vec!["", "b", "b/d"];
         let got = complete_dirs(&root, &entries);
-        assert_eq!(got.iter().map(String::as_str).collect::<Vec<_>>(), { let mut a = all.clone(); a.sort(); a });
+        assert_eq!(got.iter().map(String::as_str).collect::<Vec<_>>(), {
+            let mut a = all.clone();
+            a.sort();
+            a
+        });
         // Truncated after b/c.txt: b/d lists nothing under it, so neither it, b nor the root
         // is provably whole; nothing is (a.txt is a file of the root).
         let cut: Vec<ListedEntry> = entries[..4].to_vec();

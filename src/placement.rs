@@ -38,7 +38,8 @@ impl Placement {
             return Err(Invalid(format!("PROJECT_DATABASES names {} databases; at most {MAX_DATABASES}", bindings.len())));
         }
         for (i, b) in bindings.iter().enumerate() {
-            let valid = !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !b.starts_with(|c: char| c.is_ascii_digit());
+            let valid =
+                !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !b.starts_with(|c: char| c.is_ascii_digit());
             if !valid {
                 return Err(Invalid(format!("PROJECT_DATABASES: {b:?} is not a binding name")));
             }

@@ -43,10 +43,9 @@ pub fn decide(row: RunningRow, object: ObjectState, now_ms: u64, grace_ms: u64) 
     match object {
         ObjectState::NoJob => Verdict::Fail("the sync never reached its worker (its start was lost); nothing was changed".into()),
         ObjectState::Finished(_) => Verdict::Leave,
-        ObjectState::Running | ObjectState::Unreachable if quiet_ms >= STALE_AFTER_MS => Verdict::Fail(format!(
-            "the sync made no progress for {} minutes and was stopped; nothing was changed",
-            quiet_ms / 60_000
-        )),
+        ObjectState::Running | ObjectState::Unreachable if quiet_ms >= STALE_AFTER_MS => {
+            Verdict::Fail(format!("the sync made no progress for {} minutes and was stopped; nothing was changed", quiet_ms / 60_000))
+        }
         ObjectState::Running | ObjectState::Unreachable => Verdict::Leave,
     }
 }

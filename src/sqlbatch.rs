@@ -54,7 +54,10 @@ mod tests {
     fn unique_violations_are_read_from_d1_errors() {
         let cases = [
             ("D1_ERROR: UNIQUE constraint failed: syncs.project_id: SQLITE_CONSTRAINT", Some("syncs.project_id")),
-            ("Error: UNIQUE constraint failed: file_versions.project_id, file_versions.path", Some("file_versions.project_id, file_versions.path")),
+            (
+                "Error: UNIQUE constraint failed: file_versions.project_id, file_versions.path",
+                Some("file_versions.project_id, file_versions.path"),
+            ),
             ("D1_ERROR: no such table: syncs", None),
             ("UNIQUE constraint failed: ", None),
         ];

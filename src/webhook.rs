@@ -16,9 +16,15 @@ pub enum WebhookEvent {
     Ping,
     Push(Push),
     /// The App's `installation` event changed an installation's state.
-    InstallationState { installation: InstallationId, state: InstallationState },
+    InstallationState {
+        installation: InstallationId,
+        state: InstallationState,
+    },
     /// `installation_repositories` with `removed`: the installation no longer reaches these.
-    RepositoriesRemoved { installation: InstallationId, repositories: Vec<RepoName> },
+    RepositoriesRemoved {
+        installation: InstallationId,
+        repositories: Vec<RepoName>,
+    },
     /// Understood and deliberately not acted on (the reason says why).
     Ignored(String),
 }

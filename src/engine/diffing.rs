@@ -100,7 +100,11 @@ fn after_window(window: &Window, through: Option<String>) -> (Vec<Span>, Next) {
     }
 }
 
-pub(super) async fn merge_files<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, mut from: String) -> Result<(), Stop> {
+pub(super) async fn merge_files<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    mut from: String,
+) -> Result<(), Stop> {
     let Ports { store, scratch, meter, .. } = ports;
     if from.is_empty() {
         // A (re)started merge counts from zero.
@@ -169,7 +173,11 @@ fn emit_files(job: &mut Job, scratch: &impl Scratch, pairs: Vec<Pair<FileEntry>>
     scratch.add_candidates(Side::Removed, &removed)
 }
 
-pub(super) async fn merge_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, mut from: String) -> Result<(), Stop> {
+pub(super) async fn merge_dirs<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    mut from: String,
+) -> Result<(), Stop> {
     let Ports { store, scratch, meter, .. } = ports;
     for _ in 0..WINDOWS_PER_STEP {
         let window = Window::from(*scratch, &from)?;
@@ -210,7 +218,11 @@ fn dir_change(pair: Pair<(String, String)>) -> Option<DirChange> {
     }
 }
 
-pub(super) async fn pair_renames<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, after: Option<String>) -> Result<(), Stop> {
+pub(super) async fn pair_renames<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    after: Option<String>,
+) -> Result<(), Stop> {
     let scratch = ports.scratch;
     let groups = scratch.rename_groups(after.as_deref(), RENAME_GROUPS_PER_STEP)?;
     for key in &groups {

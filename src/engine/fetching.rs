@@ -2,7 +2,9 @@
 //! discarded), the branch head, and the tree — one recursive listing on a first sync, the
 //! changed subtrees only on later ones — or, for a restore, the earlier state from D1.
 
-use super::{short, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES, TREE_REQUESTS_PER_STEP};
+use super::{
+    short, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES, TREE_REQUESTS_PER_STEP,
+};
 use crate::diff::FileEntry;
 use crate::domain::SyncStatus;
 use crate::merge::{successor, Span};
@@ -33,7 +35,11 @@ pub(super) async fn start<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports:
 }
 
 /// The held directory shas, a page a step, into scratch (incremental descent compares them).
-pub(super) async fn load_held_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, after: Option<String>) -> Result<(), Stop> {
+pub(super) async fn load_held_dirs<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    after: Option<String>,
+) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
     let page = store.dirs_in(&job.project_id, job.base_seq, &after_span(after.as_deref()), HELD_PAGE).await?;
     scratch.map_put(ScratchMap::HeldDirs, &page)?;
@@ -189,7 +195,11 @@ pub(super) async fn load_target<G: GitHub, S: Store, X: Scratch>(
 }
 
 /// The earlier state's directory shas, a page a step, as the wanted ones.
-pub(super) async fn load_target_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, after: Option<String>) -> Result<(), Stop> {
+pub(super) async fn load_target_dirs<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    after: Option<String>,
+) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
     let page = store.dirs_in(&job.project_id, target_seq(job)?, &after_span(after.as_deref()), HELD_PAGE).await?;
     scratch.map_put(ScratchMap::WantedDirs, &page)?;

@@ -79,23 +79,42 @@ pub const MAX_STEP_ATTEMPTS: u32 = 3;
 pub enum Phase {
     Start,
     /// The held state's directory shas, a page at a time (what incremental descent compares).
-    LoadHeldDirs { after: Option<String> },
+    LoadHeldDirs {
+        after: Option<String>,
+    },
     ResolveHead,
     /// Trees still to list: `(path prefix, tree-ish, whether to ask for a recursive list)`.
-    ListTree { pending: Vec<(String, String, bool)>, requests: u64, files: u64 },
-    LoadTarget { after: Option<String>, files: u64 },
+    ListTree {
+        pending: Vec<(String, String, bool)>,
+        requests: u64,
+        files: u64,
+    },
+    LoadTarget {
+        after: Option<String>,
+        files: u64,
+    },
     /// The earlier state's directory shas (restores), a page at a time.
-    LoadTargetDirs { after: Option<String> },
+    LoadTargetDirs {
+        after: Option<String>,
+    },
     /// From checkpoints written before the streaming diff: the same as `MergeFiles` from "".
     Diff,
     /// The held and wanted files merged a page at a time from path `from` on.
-    MergeFiles { from: String },
+    MergeFiles {
+        from: String,
+    },
     /// The same for directory shas.
-    MergeDirs { from: String },
+    MergeDirs {
+        from: String,
+    },
     /// Added and removed paths with the same blob id paired as renames, group by group.
-    PairRenames { after: Option<String> },
+    PairRenames {
+        after: Option<String>,
+    },
     /// The candidates no rename took become added and removed changes.
-    FlushCandidates { after: Option<(Side, String)> },
+    FlushCandidates {
+        after: Option<(Side, String)>,
+    },
     /// Decide which contents to download (`offset` changes looked at so far), and how.
     PlanContent {
         total: u64,
@@ -104,7 +123,10 @@ pub enum Phase {
         #[serde(default)]
         after: Option<String>,
     },
-    FetchBlobs { done: u64, total: u64 },
+    FetchBlobs {
+        done: u64,
+        total: u64,
+    },
     FetchTarball {
         total: u64,
         #[serde(default)]
@@ -117,7 +139,9 @@ pub enum Phase {
         after: Option<String>,
     },
     /// Directory changes staged like file changes, a page at a time.
-    PersistDirs { after: Option<String> },
+    PersistDirs {
+        after: Option<String>,
+    },
     Commit,
     /// The outcome (FAILED or CANCELLED, in `job.status`) is decided; the sync's row is
     /// still to say so. Nothing else happens until it does.
@@ -270,7 +294,10 @@ enum Stop {
     /// A store error worth another try on the next step.
     Retry(StoreError),
     /// The sync's row was ended elsewhere: adopt that ending.
-    Ended { status: SyncStatus, error: Option<String> },
+    Ended {
+        status: SyncStatus,
+        error: Option<String>,
+    },
 }
 
 impl From<GhError> for Stop {

@@ -32,7 +32,11 @@ pub(super) async fn persist<G: GitHub, S: Store, X: Scratch>(
 }
 
 /// Directory changes, a page a step; then the commit.
-pub(super) async fn persist_dirs<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, after: Option<String>) -> Result<(), Stop> {
+pub(super) async fn persist_dirs<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    after: Option<String>,
+) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
     let span = Span { from: after.as_deref().map(successor).unwrap_or_default(), until: None };
     let page = scratch.map_in(ScratchMap::DirChanges, &span, u64::from(HELD_PAGE))?;
@@ -81,8 +85,5 @@ fn complete_message(job: &Job) -> String {
             None => format!("Synced {}", job.branch),
         },
     };
-    format!(
-        "{what}: {} added, {} modified, {} removed, {} renamed, {} unchanged",
-        c.added, c.modified, c.removed, c.renamed, c.unchanged
-    )
+    format!("{what}: {} added, {} modified, {} removed, {} renamed, {} unchanged", c.added, c.modified, c.removed, c.renamed, c.unchanged)
 }

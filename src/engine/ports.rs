@@ -18,7 +18,10 @@ pub enum StoreError {
     ChainMoved,
     /// The sync's row is no longer running: something else (the reaper, a cancel recorded
     /// elsewhere) ended it, and no write of this sync may land any more.
-    NotRunning { status: SyncStatus, error: Option<String> },
+    NotRunning {
+        status: SyncStatus,
+        error: Option<String>,
+    },
     Other(String),
 }
 

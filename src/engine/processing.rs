@@ -8,11 +8,11 @@
 //! sha; everything else is read from `git/blobs`. Blobs are marked read as they are stored,
 //! so a pass that is cut short (budget, eviction) is resumed without reading them again.
 
+use super::ByteSource;
 use super::{
     GitHub, Job, PendingBlob, Phase, Ports, Scratch, Stop, Store, StoreError, BLOBS_PER_STEP, PLAN_PAGE, TARBALL_FLUSH_BYTES,
     TARBALL_MAX_PASSES,
 };
-use super::ByteSource;
 use crate::content::{analyse, choose_fetch, BlobContent, FetchMethod};
 use crate::diff::Change;
 use crate::domain::{FileKind, SyncKind, SyncStatus};
@@ -171,9 +171,7 @@ async fn stream_tarball<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &
     let mut batch_bytes = 0u64;
     while let Some(chunk) = source.next_chunk().await? {
         let mut files = Vec::new();
-        reader
-            .feed(&chunk, &mut |path, size| cursor.want(path, size), &mut |f| files.push(f))
-            .map_err(|e| Stop::Fail(e.to_string()))?;
+        reader.feed(&chunk, &mut |path, size| cursor.want(path, size), &mut |f| files.push(f)).map_err(|e| Stop::Fail(e.to_string()))?;
         cursor.check()?;
         for f in files {
             if let Some(blob) = cursor.take(&f.path) {
@@ -266,4 +264,3 @@ fn to_persist(job: &mut Job, message: String) -> Result<(), Stop> {
     job.set(SyncStatus::Persisting, 0, total, format!("{message}; writing {total} changes"));
     Ok(())
 }
-

@@ -16,10 +16,9 @@ const REAP_PER_TICK: u64 = 50;
 pub async fn tick(env: &Env, cron: String) {
     let started = now_ms();
     match run_tick(env).await {
-        Ok((reaped, queued)) => worker::console_log!(
-            "cron {cron}: ended {reaped} stalled syncs; queued {queued} head checks in {} ms",
-            now_ms() - started
-        ),
+        Ok((reaped, queued)) => {
+            worker::console_log!("cron {cron}: ended {reaped} stalled syncs; queued {queued} head checks in {} ms", now_ms() - started)
+        }
         Err(e) => worker::console_error!("cron {cron} failed: {e}"),
     }
 }

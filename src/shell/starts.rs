@@ -4,9 +4,9 @@
 //! start that was lost) is ended on the spot, so a wedged project recovers at the next
 //! attempt rather than at the next reaper pass.
 
+use super::d1::QueuedSync;
 use super::d1::{Db, ProjectRow, SyncRow};
 use super::{crypto::new_id, iso, now_ms, parse_iso, sync_client, Services};
-use super::d1::QueuedSync;
 use crate::domain::{BranchName, SyncKind, Trigger};
 use crate::engine::NewJob;
 use crate::error::{AppError, AppResult};

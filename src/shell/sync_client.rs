@@ -43,7 +43,8 @@ pub async fn poke(env: &Env, sync_id: &str) -> Option<PokeAnswer> {
 
 pub async fn cancel(env: &Env, sync_id: &str) -> AppResult<CancelAnswer> {
     let answer = call(env, sync_id, Command::Cancel, None, &[]).await?;
-    CancelAnswer::from_wire(answer.status_code()).ok_or_else(|| AppError::internal(format!("sync object answered {} to cancel", answer.status_code())))
+    CancelAnswer::from_wire(answer.status_code())
+        .ok_or_else(|| AppError::internal(format!("sync object answered {} to cancel", answer.status_code())))
 }
 
 /// The object's event stream (its response, passed through), or `None` when it holds no

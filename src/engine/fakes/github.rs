@@ -70,7 +70,8 @@ impl FakeGitHub {
     /// ids recursively), so listings carry real ids and truncated ones can be verified.
     fn dir_id(&self, commit: &str, dir: &str) -> String {
         let entries = self.entries(commit, dir, false);
-        let tree: Vec<TreeEntry> = entries.iter().map(|e| TreeEntry { name: &e.path, mode: &e.mode, sha: &e.sha, is_tree: e.kind == "tree" }).collect();
+        let tree: Vec<TreeEntry> =
+            entries.iter().map(|e| TreeEntry { name: &e.path, mode: &e.mode, sha: &e.sha, is_tree: e.kind == "tree" }).collect();
         let id = tree_id(&tree).expect("valid ids");
         self.dir_ids.borrow_mut().insert(id.clone(), (commit.to_string(), dir.to_string()));
         id
@@ -90,7 +91,13 @@ impl FakeGitHub {
             if recursive || parts.len() == 1 {
                 let size = (f.mode != FileMode::Submodule).then(|| f.size.unwrap_or(0));
                 let kind = if f.mode == FileMode::Submodule { "commit" } else { "blob" };
-                out.push(TreeEntryWire { path: parts.join("/"), mode: f.mode.as_str().into(), kind: kind.into(), sha: f.sha.to_string(), size });
+                out.push(TreeEntryWire {
+                    path: parts.join("/"),
+                    mode: f.mode.as_str().into(),
+                    kind: kind.into(),
+                    sha: f.sha.to_string(),
+                    size,
+                });
             }
         }
         for d in dirs {
@@ -118,7 +125,8 @@ impl FakeGitHub {
         let truncated = tree.len() > max;
         tree.truncate(max);
         // Served as GitHub serves it, and read back by the parser the shell uses.
-        let body = serde_json::to_vec(&TreeWire { sha: self.dir_id(&commit, &dir), tree, truncated }).map_err(|e| GhError::Malformed(e.to_string()))?;
+        let body = serde_json::to_vec(&TreeWire { sha: self.dir_id(&commit, &dir), tree, truncated })
+            .map_err(|e| GhError::Malformed(e.to_string()))?;
         crate::github::parse_tree(&body, prefix)
     }
 }

@@ -91,14 +91,17 @@ impl Scratch for FakeScratch {
 
     fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError> {
         let candidates = self.candidates.borrow();
-        let of = |side: Side| -> BTreeSet<String> { candidates.iter().filter(|((s, _), _)| *s == side).map(|(_, (g, _, _))| g.clone()).collect() };
+        let of = |side: Side| -> BTreeSet<String> {
+            candidates.iter().filter(|((s, _), _)| *s == side).map(|(_, (g, _, _))| g.clone()).collect()
+        };
         let both: Vec<String> = of(Side::Added).intersection(&of(Side::Removed)).cloned().collect();
         Ok(both.into_iter().filter(|g| after.is_none_or(|a| g.as_str() > a)).take(limit as usize).collect())
     }
 
     fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError> {
         let candidates = self.candidates.borrow();
-        let side = |side: Side| candidates.iter().filter(|((s, _), (g, _, _))| *s == side && g == key).map(|(_, (_, f, _))| f.clone()).collect();
+        let side =
+            |side: Side| candidates.iter().filter(|((s, _), (g, _, _))| *s == side && g == key).map(|(_, (_, f, _))| f.clone()).collect();
         Ok((side(Side::Added), side(Side::Removed)))
     }
 

@@ -190,7 +190,14 @@ impl FakeStore {
                 continue; // ON CONFLICT DO NOTHING
             }
             assert!(!rows.iter().any(|r| r.path == path && r.superseded_seq.is_none()), "two active versions of {path}");
-            rows.push(VersionRow { entry, path, introduced_sync: sync.clone(), introduced_seq: seq, superseded_seq: None, superseded_by: None });
+            rows.push(VersionRow {
+                entry,
+                path,
+                introduced_sync: sync.clone(),
+                introduced_seq: seq,
+                superseded_seq: None,
+                superseded_by: None,
+            });
             written += 1;
         }
         written
@@ -322,15 +329,16 @@ impl Store for FakeStore {
         if head.current_seq != job.base_seq {
             return Err(StoreError::ChainMoved);
         }
-        assert!(
-            job.base_sync_id.is_none() || !syncs.values().any(|s| s.previous == job.base_sync_id),
-            "previous_sync_id must stay unique"
-        );
+        assert!(job.base_sync_id.is_none() || !syncs.values().any(|s| s.previous == job.base_sync_id), "previous_sync_id must stay unique");
         syncs.insert(
             job.sync_id.to_string(),
             SyncRow { status: SyncStatus::Complete, previous: job.base_sync_id.clone(), error: None, discarded: false },
         );
-        *head = ProjectHead { current_sync_id: Some(job.sync_id.clone()), current_seq: job.new_seq(), current_commit_sha: job.commit_sha.clone() };
+        *head = ProjectHead {
+            current_sync_id: Some(job.sync_id.clone()),
+            current_seq: job.new_seq(),
+            current_commit_sha: job.commit_sha.clone(),
+        };
         self.write(2);
         Ok(())
     }
@@ -362,8 +370,13 @@ impl Store for FakeStore {
 
     async fn dirs_in(&self, _project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
         self.call(1)?;
-        let mut dirs: Vec<(String, String)> =
-            self.dirs.borrow().iter().filter(|d| d.visible_at(seq) && span.contains(&d.path)).map(|d| (d.path.clone(), d.entry.clone())).collect();
+        let mut dirs: Vec<(String, String)> = self
+            .dirs
+            .borrow()
+            .iter()
+            .filter(|d| d.visible_at(seq) && span.contains(&d.path))
+            .map(|d| (d.path.clone(), d.entry.clone()))
+            .collect();
         dirs.sort();
         dirs.truncate(limit as usize);
         Ok(dirs)

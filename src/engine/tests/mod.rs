@@ -10,7 +10,7 @@ mod syncs;
 use super::fakes::{FakeCheckpoint, FakeGitHub, FakeScratch, FakeStore};
 use super::slice::{run_slice, Next};
 use super::{step, Job, Meter, NewJob, Ports};
-use crate::domain::{BranchName, CommitSha, FileMode, Id, RepoName, SyncKind, SyncStatus, Trigger, TreeFile};
+use crate::domain::{BranchName, CommitSha, FileMode, Id, RepoName, SyncKind, SyncStatus, TreeFile, Trigger};
 use crate::progress::ProgressData;
 use futures::executor::block_on;
 use futures::FutureExt;
@@ -57,7 +57,8 @@ pub struct World {
 impl World {
     pub fn new() -> Self {
         let meter = Rc::new(Meter::default());
-        let w = World { gh: FakeGitHub::new(), store: FakeStore::default(), scratch: FakeScratch::default(), meter, next_sync: Cell::new(1) };
+        let w =
+            World { gh: FakeGitHub::new(), store: FakeStore::default(), scratch: FakeScratch::default(), meter, next_sync: Cell::new(1) };
         *w.gh.meter.borrow_mut() = Some(Rc::clone(&w.meter));
         *w.store.meter.borrow_mut() = Some(Rc::clone(&w.meter));
         BLOBS.with(|b| w.gh.contents.borrow_mut().extend(b.borrow().iter().map(|(k, v)| (k.clone(), v.clone()))));

@@ -40,14 +40,13 @@ fn symlink(path: &str, n: u32) -> TreeFile {
 #[test]
 fn the_streaming_diff_agrees_with_the_reference() {
     let many: Vec<TreeFile> = (0..60).map(|i| file(&format!("d{}/f{i:02}", i % 6), i + 1)).collect();
-    let moved_far: Vec<TreeFile> = many
-        .iter()
-        .map(|f| if f.path == "d0/f00" { TreeFile { path: "zz/last".into(), ..f.clone() } } else { f.clone() })
-        .collect();
+    let moved_far: Vec<TreeFile> =
+        many.iter().map(|f| if f.path == "d0/f00" { TreeFile { path: "zz/last".into(), ..f.clone() } } else { f.clone() }).collect();
     let one_dir_changed: Vec<TreeFile> =
         many.iter().map(|f| if f.path.starts_with("d3/") { file(&f.path, 900 + f.size.unwrap_or(0) as u32) } else { f.clone() }).collect();
     let copies_before: Vec<TreeFile> = (0..20).map(|i| file(&format!("a/{i:02}/same.txt"), 7)).collect();
-    let copies_after: Vec<TreeFile> = (0..20).map(|i| file(&format!("b/{:02}/{}", 19 - i, if i % 2 == 0 { "same.txt" } else { "other.txt" }), 7)).collect();
+    let copies_after: Vec<TreeFile> =
+        (0..20).map(|i| file(&format!("b/{:02}/{}", 19 - i, if i % 2 == 0 { "same.txt" } else { "other.txt" }), 7)).collect();
     let cases: Vec<(&str, Vec<TreeFile>, Vec<TreeFile>)> = vec![
         ("first files", vec![], many.clone()),
         ("everything removed", many.clone(), vec![file("only", 1)]),

@@ -5,11 +5,11 @@
 use super::files::{FileRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
 use crate::content::BlobContent;
-use crate::pack::pack_texts;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
 use crate::merge::Span;
+use crate::pack::pack_texts;
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -19,8 +19,7 @@ use worker::D1PreparedStatement;
 const DISCARD_BATCH: u64 = 5_000;
 
 /// Syncs of project ?1 that ended without completing and whose rows are not discarded yet.
-const ENDED_UNDISCARDED: &str =
-    "SELECT id FROM syncs WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')";
+const ENDED_UNDISCARDED: &str = "SELECT id FROM syncs WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')";
 
 /// The counts and stats columns of a sync row, bound as ?7 to ?16 by `outcome_args`.
 const OUTCOME_SET: &str = "added = ?7, modified = ?8, removed = ?9, unchanged = ?10, renamed = ?11, \
@@ -186,10 +185,8 @@ impl Store for EngineStore<'_> {
         // Their own rows first, then the marks they made on older rows, so that at every
         // statement each path has at most one head version.
         for unmark in [false, true] {
-            let statements = vec![
-                self.discard_statement("file_versions", project, unmark)?,
-                self.discard_statement("dir_versions", project, unmark)?,
-            ];
+            let statements =
+                vec![self.discard_statement("file_versions", project, unmark)?, self.discard_statement("dir_versions", project, unmark)?];
             let touched = self.db.batch(statements).await?;
             if touched.iter().any(|&t| t >= DISCARD_BATCH) {
                 return Ok(false);

@@ -44,7 +44,14 @@ impl Db {
     /// Every committed version of a path, newest first, introduced before chain position
     /// `before`, each with its position (the page key). Marks of a sync still running are
     /// hidden.
-    pub async fn file_history(&self, project: &str, current_seq: u64, path: &str, before: u64, limit: u32) -> DbResult<Vec<(FileHistoryView, u64)>> {
+    pub async fn file_history(
+        &self,
+        project: &str,
+        current_seq: u64,
+        path: &str,
+        before: u64,
+        limit: u32,
+    ) -> DbResult<Vec<(FileHistoryView, u64)>> {
         #[derive(Deserialize)]
         struct Row {
             #[serde(flatten)]

@@ -55,11 +55,7 @@ pub struct ConfirmedInstallation<'a> {
 
 impl Db {
     pub async fn installation(&self, id: InstallationId) -> DbResult<Option<InstallationRow>> {
-        self.first(
-            "SELECT state, token_enc, token_expires_ms FROM installations WHERE installation_id = ?1",
-            &[n(id.get())],
-        )
-        .await
+        self.first("SELECT state, token_enc, token_expires_ms FROM installations WHERE installation_id = ?1", &[n(id.get())]).await
     }
 
     /// Records a confirmed installation (active again, whatever it was) and grants it to

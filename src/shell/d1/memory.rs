@@ -50,7 +50,15 @@ impl Db {
     /// Active memory entries at `seq` matching an FTS5 query (already scoped to the
     /// repository), best match first, among documents up to `max_doc` (so later pages see
     /// the same set), from `offset`.
-    pub async fn memory_search(&self, project: &str, seq: u64, fts: &str, max_doc: u64, offset: u64, limit: u32) -> DbResult<Vec<ChunkRef>> {
+    pub async fn memory_search(
+        &self,
+        project: &str,
+        seq: u64,
+        fts: &str,
+        max_doc: u64,
+        offset: u64,
+        limit: u32,
+    ) -> DbResult<Vec<ChunkRef>> {
         self.all(
             &format!(
                 "SELECT {ENTRY} FROM memory_fts f \

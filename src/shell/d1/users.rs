@@ -39,11 +39,8 @@ impl Db {
     }
 
     pub async fn insert_user(&self, id: &str, name: &str, token_hash: &str, now: &str) -> DbResult<()> {
-        self.run(
-            "INSERT INTO users (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            &[s(id), s(name), s(token_hash), s(now)],
-        )
-        .await?;
+        self.run("INSERT INTO users (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)", &[s(id), s(name), s(token_hash), s(now)])
+            .await?;
         Ok(())
     }
 }

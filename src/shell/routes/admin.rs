@@ -4,16 +4,16 @@
 //! a named fault (`POST /_test/faults`) and putting a raw message on the queue
 //! (`POST /_test/enqueue`).
 
-use super::super::http::{body, header, json};
-use super::super::Services;
 use super::super::content::ContentBucket;
-use crate::api::{parse_object, query_param};
-use crate::pack::pack_prefix;
-use crate::domain::RepoName;
-use crate::auth::{bearer_token, constant_time_eq};
-use crate::error::{AppError, AppResult};
-use serde_json::{json, Value};
+use super::super::http::{body, header, json};
 use super::super::isolate::wasm_memory_bytes;
+use super::super::Services;
+use crate::api::{parse_object, query_param};
+use crate::auth::{bearer_token, constant_time_eq};
+use crate::domain::RepoName;
+use crate::error::{AppError, AppResult};
+use crate::pack::pack_prefix;
+use serde_json::{json, Value};
 use worker::{QueueContentType, RawMessageBuilder, Request, Response};
 
 /// Points where an armed fault makes the real adapter fail (see `d1::faults`); for

@@ -39,7 +39,8 @@ pub async fn events(svc: &Services<'_>, req: &Request, sync_id: &str, query: &st
         stats: view.stats,
     };
     let json = serde_json::to_string(&data).map_err(AppError::internal)?;
-    let body = if parse_last_event_id(last_event_id.as_deref()) >= 1 { String::new() } else { sse_frame(1, event_name(data.status), &json) };
+    let body =
+        if parse_last_event_id(last_event_id.as_deref()) >= 1 { String::new() } else { sse_frame(1, event_name(data.status), &json) };
     let headers = Headers::new();
     headers.set("content-type", "text/event-stream; charset=utf-8").map_err(AppError::internal)?;
     headers.set("cache-control", "no-cache, no-transform").map_err(AppError::internal)?;

@@ -81,7 +81,8 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         Some(c) => c,
         None => svc.for_project(project.id.as_str()).newest_doc().await?,
     };
-    let mut refs = svc.for_project(project.id.as_str()).memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
+    let mut refs =
+        svc.for_project(project.id.as_str()).memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
     let next_cursor = (refs.len() > page.limit as usize).then(|| {
         refs.truncate(page.limit as usize);
         encode_cursor(&[(offset + u64::from(page.limit)).to_string(), seq.to_string(), max_doc.to_string()])

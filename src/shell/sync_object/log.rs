@@ -77,8 +77,10 @@ impl Log<'_> {
 
     /// The stream for a subscriber that has seen events up to `last`.
     pub fn stream(&self, job: &Job, last: u64) -> worker::Result<Response> {
-        let backlog: Vec<EventRow> =
-            self.sql.exec("SELECT id, name, data FROM events WHERE id > ? ORDER BY id", vec![SqlStorageValue::Integer(last as i64)])?.to_array()?;
+        let backlog: Vec<EventRow> = self
+            .sql
+            .exec("SELECT id, name, data FROM events WHERE id > ? ORDER BY id", vec![SqlStorageValue::Integer(last as i64)])?
+            .to_array()?;
         let frames: Vec<String> = backlog.iter().map(|e| sse_frame(e.id as u64, &e.name, &e.data)).collect();
         // No await between reading the backlog and subscribing: no event can fall between them.
         let body = if job.is_finished() {
@@ -109,7 +111,10 @@ impl Checkpoint for Log<'_> {
             let data = serde_json::to_string(event).map_err(sql_err)?;
             let rows: Vec<EventRow> = self
                 .sql
-                .exec("INSERT INTO events (name, data) VALUES (?, ?) RETURNING id, name, data", vec![text(event_name(event.status)), text(data)])
+                .exec(
+                    "INSERT INTO events (name, data) VALUES (?, ?) RETURNING id, name, data",
+                    vec![text(event_name(event.status)), text(data)],
+                )
                 .map_err(sql_err)?
                 .to_array()
                 .map_err(sql_err)?;

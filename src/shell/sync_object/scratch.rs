@@ -111,7 +111,11 @@ impl Scratch for ObjectScratch {
     }
 
     fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError> {
-        self.bulk("INSERT OR REPLACE INTO maps (name, key, value) SELECT ?1, value ->> 0, value ->> 1 FROM json_each(?2)", &[map.name()], entries)
+        self.bulk(
+            "INSERT OR REPLACE INTO maps (name, key, value) SELECT ?1, value ->> 0, value ->> 1 FROM json_each(?2)",
+            &[map.name()],
+            entries,
+        )
     }
 
     fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError> {
@@ -133,13 +137,17 @@ impl Scratch for ObjectScratch {
         let mut args = vec![text(map.name())];
         args.extend(bounds);
         args.push(int(limit));
-        let rows: Vec<Row> = self.rows(&format!("SELECT key, value FROM maps WHERE name = ?1 AND {within} ORDER BY key LIMIT ?{}", args.len()), args)?;
+        let rows: Vec<Row> =
+            self.rows(&format!("SELECT key, value FROM maps WHERE name = ?1 AND {within} ORDER BY key LIMIT ?{}", args.len()), args)?;
         Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
     }
 
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
         let span = Span::inside(dir);
-        self.exec("INSERT OR REPLACE INTO unchanged_dirs (start, end) VALUES (?, ?)", vec![text(span.from), text(span.until.unwrap_or_default())])
+        self.exec(
+            "INSERT OR REPLACE INTO unchanged_dirs (start, end) VALUES (?, ?)",
+            vec![text(span.from), text(span.until.unwrap_or_default())],
+        )
     }
 
     fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError> {
@@ -179,12 +187,17 @@ impl Scratch for ObjectScratch {
     }
 
     fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError> {
-        let side = |name: &str| self.bodies("SELECT body FROM candidates WHERE grp = ? AND side = ? ORDER BY path", vec![text(key), text(name)]);
+        let side =
+            |name: &str| self.bodies("SELECT body FROM candidates WHERE grp = ? AND side = ? ORDER BY path", vec![text(key), text(name)]);
         Ok((side("added")?, side("removed")?))
     }
 
     fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError> {
-        self.bulk("UPDATE candidates SET paired = 1 WHERE side = ?1 AND path IN (SELECT value FROM json_each(?2))", &[side_name(side)], paths)
+        self.bulk(
+            "UPDATE candidates SET paired = 1 WHERE side = ?1 AND path IN (SELECT value FROM json_each(?2))",
+            &[side_name(side)],
+            paths,
+        )
     }
 
     fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
