@@ -19,6 +19,7 @@ pub mod github_app;
 pub mod gitobj;
 pub mod merge;
 pub mod pack;
+pub mod pathfilter;
 pub mod placement;
 pub mod progress;
 pub mod reaper;

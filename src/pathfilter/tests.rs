@@ -1,0 +1,229 @@
+use super::*;
+
+/// (pattern, path, matches). Name cases are git's own (t/t3070-wildmatch.sh); path cases
+/// follow gitignore: a pattern that matches a directory matches everything in it.
+const CASES: &[(&str, &str, bool)] = &[
+    // Literal names and `?` / `*` (t3070).
+    ("foo", "foo", true),
+    ("bar", "foo", false),
+    ("???", "foo", true),
+    ("??", "foo", false),
+    ("*", "foo", true),
+    ("f*", "foo", true),
+    ("*f", "foo", false),
+    ("*foo*", "foo", true),
+    ("*ob*a*r*", "foobar", true),
+    ("*ab", "aaaaaaabababab", true),
+    ("a*b*c", "aXbXc", true),
+    ("a*b*c", "abcd", false),
+    // Escapes.
+    ("foo\\*", "foo*", true),
+    ("foo\\*bar", "foobar", false),
+    ("f\\\\oo", "f\\oo", true),
+    ("a\\?", "a?", true),
+    ("a\\?", "ab", false),
+    ("\\[x]", "[x]", true),
+    ("\\!important", "!important", true),
+    // Classes (t3070).
+    ("*[al]?", "ball", true),
+    ("[ten]", "ten", false),
+    ("**[!te]", "ten", true),
+    ("**[!ten]", "ten", false),
+    ("t[a-g]n", "ten", true),
+    ("t[!a-g]n", "ten", false),
+    ("t[!a-g]n", "ton", true),
+    ("t[^a-g]n", "ton", true),
+    ("a[]]b", "a]b", true),
+    ("a[]-]b", "a-b", true),
+    ("a[]-]b", "a]b", true),
+    ("a[]-]b", "aab", false),
+    ("a[]a-]b", "aab", true),
+    ("]", "]", true),
+    ("[\\]]", "]", true),
+    ("[a-]", "-", true),
+    // `*` and `?` never cross `/` (t3070: "foo*bar" vs "foo/baz/bar").
+    ("foo*bar", "foo/baz/bar", false),
+    ("foo**bar", "foo/baz/bar", false),
+    ("foo?bar", "foo/bar", false),
+    ("/foo*", "foo/bar", true),
+    ("/f*r", "foo/bar", false),
+    // `**` as whole segments (t3070).
+    ("foo/**/bar", "foo/baz/bar", true),
+    ("foo/**/bar", "foo/b/a/z/bar", true),
+    ("foo/**/bar", "foo/bar", true),
+    ("foo/**/**/bar", "foo/bar", true),
+    ("foo/**/bar", "foo/barx", false),
+    ("**/foo", "XXX/foo", true),
+    ("**/foo", "foo", true),
+    ("**/foo", "XXX/foox", false),
+    ("*/foo", "bar/foo", true),
+    ("*/foo", "a/bar/foo", false),
+    ("**", "a/b/c", true),
+    ("foo/**", "foo/x", true),
+    ("foo/**", "foo/x/y", true),
+    ("foo/**", "foo", false),
+    ("foo/**", "foox/y", false),
+    ("**/*.md", "README.md", true),
+    ("**/*.md", "docs/a/b.md", true),
+    ("src/**/*.rs", "src/lib.rs", true),
+    ("src/**/*.rs", "src/a/b/c.rs", true),
+    ("src/**/*.rs", "tests/a.rs", false),
+    // No `/`: a name at any depth, itself or a directory on the way.
+    ("*.rs", "src/lib.rs", true),
+    ("*.rs", "lib.rs", true),
+    ("*.rs", "lib.rsx", false),
+    ("docs", "docs/guide/intro.md", true),
+    ("guide", "docs/guide/intro.md", true),
+    ("intro", "docs/guide/intro.md", false),
+    ("[!a]*", "b/c", true),
+    // A leading or inner `/` anchors at the root.
+    ("/foo", "foo", true),
+    ("/foo", "foo/x", true),
+    ("/foo", "a/foo", false),
+    ("foo/bar", "foo/bar", true),
+    ("foo/bar", "a/foo/bar", false),
+    ("foo/bar", "foo/bar/baz.txt", true),
+    // A trailing `/`: directories only, and everything in them.
+    ("foo/", "a/foo/x", true),
+    ("foo/", "foo/x", true),
+    ("foo/", "a/foo", false),
+    ("/build/", "build/out.o", true),
+    ("/build/", "src/build/out.o", false),
+    ("docs/*/", "docs/api/x.md", true),
+    ("docs/*/", "docs/x.md", false),
+    // Characters, not bytes.
+    ("ü*", "über.txt", true),
+    ("?", "ü", true),
+    ("*.TXT", "a.txt", false),
+];
+
+#[test]
+fn the_matcher_against_gits_cases() {
+    assert!(CASES.len() >= 60, "{} cases", CASES.len());
+    for &(pattern, path, want) in CASES {
+        let parsed = Pattern::parse(pattern).unwrap_or_else(|e| panic!("{pattern:?}: {e}"));
+        assert_eq!(parsed.matches(path), want, "{pattern:?} against {path:?}");
+    }
+}
+
+#[test]
+fn bad_patterns_are_refused_naming_them() {
+    let long = "a".repeat(MAX_PATTERN_CHARS + 1);
+    let cases: &[(&str, &str)] = &[
+        ("", "1 to 200 characters"),
+        (&long, "1 to 200 characters"),
+        ("[abc", "never closed"),
+        ("foo\\", "lone `\\`"),
+        ("a//b", "empty path segment"),
+        ("../x", "`..` segment"),
+        ("a/./b", "`.`"),
+        ("!keep.md", "negation"),
+        ("/", "matches nothing"),
+        ("a\tb", "control characters"),
+        ("[z-a]", "reversed range"),
+    ];
+    for &(pattern, why) in cases {
+        let err = Pattern::parse(pattern).expect_err(pattern);
+        assert!(err.reason.contains(why), "{pattern:?}: {err}");
+        assert!(err.to_string().contains(&format!("{pattern:?}")), "the message names the pattern: {err}");
+    }
+    assert_eq!(Pattern::parse(&"a".repeat(MAX_PATTERN_CHARS)).map(|_| ()), Ok(()));
+    let too_many: Vec<String> = (0..=MAX_PATTERNS).map(|i| format!("p{i}")).collect();
+    let err = PathFilter::parse(&too_many, &[]).unwrap_err();
+    assert_eq!(err.field, "include");
+    let err = PathFilter::parse(&["ok"], &["ok", "[bad"]).unwrap_err();
+    assert_eq!(err.field, "exclude");
+    assert!(err.reason.contains("\"[bad\""), "{}", err.reason);
+}
+
+#[test]
+fn include_and_exclude_together() {
+    let none: [&str; 0] = [];
+    let everything = PathFilter::parse(&none, &none).unwrap();
+    assert!(everything.is_everything() && everything.admits("any/path"));
+    let f = PathFilter::parse(&["/src/", "*.md"], &["*.test.md", "src/generated/"]).unwrap();
+    for (path, want) in [
+        ("src/lib.rs", true),
+        ("README.md", true),
+        ("docs/guide.md", true),
+        ("docs/guide.test.md", false),
+        ("src/generated/api.rs", false),
+        ("tests/a.rs", false),
+        ("src/README.md", true),
+    ] {
+        assert_eq!(f.admits(path), want, "{path}");
+    }
+    assert_eq!(f.include().collect::<Vec<_>>(), ["/src/", "*.md"]);
+    assert_eq!(f.exclude().collect::<Vec<_>>(), ["*.test.md", "src/generated/"]);
+}
+
+#[test]
+fn directories_that_can_hold_nothing_are_known_before_listing() {
+    let none: [&str; 0] = [];
+    let cases: &[(&[&str], &[&str], &str, bool)] = &[
+        (&["/src/**"], &[], "", true),
+        (&["/src/**"], &[], "src", true),
+        (&["/src/**"], &[], "src/a/b", true),
+        (&["/src/**"], &[], "docs", false),
+        (&["src/**/*.rs"], &[], "src/deep/er", true),
+        (&["src/**/*.rs"], &[], "vendor", false),
+        (&["docs/*.md"], &[], "docs", true),
+        (&["docs/*.md"], &[], "docs/x", false),
+        (&["docs/*.md"], &[], "docs/x.md", true),
+        (&["*.md"], &[], "any/where", true),
+        (&["build/"], &[], "a/b", true),
+        (&[], &["node_modules/"], "node_modules", false),
+        (&[], &["node_modules/"], "a/node_modules", false),
+        (&[], &["node_modules/"], "a/node_modules/b", false),
+        (&[], &["node_modules/"], "src", true),
+        (&[], &["/vendor"], "vendor", false),
+        (&[], &["/vendor"], "a/vendor", true),
+        (&[], &["*.md"], "docs", true),
+        (&[], &["*.md"], "notes.md", false),
+        (&["/src/"], &["/src/"], "src", false),
+    ];
+    for &(include, exclude, dir, want) in cases {
+        let f = PathFilter::parse(include, if exclude.is_empty() { &none } else { exclude }).unwrap();
+        assert_eq!(f.may_hold_under(dir), want, "include {include:?} exclude {exclude:?} under {dir:?}");
+    }
+}
+
+/// Whatever the patterns, a directory said to hold nothing holds no admitted path.
+#[test]
+fn pruning_never_drops_an_admitted_path() {
+    let paths = [
+        "README.md",
+        "src/lib.rs",
+        "src/a/b.rs",
+        "src/generated/x.rs",
+        "docs/guide.md",
+        "docs/api/v1.md",
+        "vendor/lib/x.js",
+        "a/vendor/y.js",
+        "node_modules/p/index.js",
+        "notes.md/inner.txt",
+        "build/out.o",
+    ];
+    let patterns = ["/src/", "*.md", "src/**/*.rs", "docs/*.md", "vendor/", "/vendor", "**/x.*", "build/**", "*/api/", "[!s]*"];
+    let none: [&str; 0] = [];
+    for include in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
+        for exclude in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
+            let f = PathFilter::parse(
+                if include.is_empty() { &none[..] } else { &include[..] },
+                if exclude.is_empty() { &none[..] } else { &exclude[..] },
+            )
+            .unwrap();
+            for path in paths {
+                if !f.admits(path) {
+                    continue;
+                }
+                let mut dir = String::new();
+                for name in path.split('/').take(path.split('/').count() - 1) {
+                    assert!(f.may_hold_under(&dir), "{include:?}/{exclude:?}: {path} admitted, yet {dir:?} pruned");
+                    dir = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+                }
+                assert!(f.may_hold_under(&dir), "{include:?}/{exclude:?}: {path} admitted, yet {dir:?} pruned");
+            }
+        }
+    }
+}
