@@ -16,6 +16,8 @@ pub enum Command {
     Poke,
     /// POST: ask the job to stop before its commit.
     Cancel,
+    /// POST a reason (text): ask the job to end FAILED with it before its commit.
+    Fail,
     /// GET: the event stream (`Last-Event-ID` honoured).
     Events,
     /// GET: the wasm linear memory of the isolate the object runs in (diagnostics).
@@ -23,13 +25,14 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 5] = [Command::Start, Command::Poke, Command::Cancel, Command::Events, Command::Memory];
+    pub const ALL: [Command; 6] = [Command::Start, Command::Poke, Command::Cancel, Command::Fail, Command::Events, Command::Memory];
 
     pub fn path(self) -> &'static str {
         match self {
             Command::Start => "/start",
             Command::Poke => "/poke",
             Command::Cancel => "/cancel",
+            Command::Fail => "/fail",
             Command::Events => "/events",
             Command::Memory => "/memory",
         }

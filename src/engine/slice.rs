@@ -18,8 +18,17 @@ pub trait Checkpoint {
     /// Saves the job and appends `events` to the log, atomically (one storage transaction),
     /// so the log never says more or less than the job.
     fn save(&self, job: &Job, events: &[ProgressData]) -> Result<(), StoreError>;
-    /// Whether a cancel was asked for.
-    fn cancel_requested(&self) -> Result<bool, StoreError>;
+    /// Whether the sync was asked to stop before its commit, and how.
+    fn stop_requested(&self) -> Result<Option<StopRequest>, StoreError>;
+}
+
+/// What the worker asked of a running sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopRequest {
+    /// A user's cancel: ends CANCELLED.
+    Cancel,
+    /// The service's own: ends FAILED with this reason (say, a suspended installation).
+    Fail(String),
 }
 
 /// When the next slice should run.
@@ -44,8 +53,11 @@ pub async fn run_slice<G: GitHub, S: Store, X: Scratch, C: Checkpoint>(
         if job.is_finished() {
             return Ok(Next::Done);
         }
-        if checkpoint.cancel_requested()? {
-            job.cancel_requested = true;
+        match checkpoint.stop_requested()? {
+            Some(StopRequest::Cancel) => job.cancel_requested = true,
+            // Between steps: the commit either happened (the job is finished) or has not.
+            Some(StopRequest::Fail(why)) => super::abandon(job, why),
+            None => {}
         }
         job.step_attempts += 1;
         checkpoint.save(job, &[])?;

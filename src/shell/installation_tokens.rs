@@ -94,6 +94,11 @@ impl InstallationTokens {
         // Boxed: the mint is a request of the very client whose token it makes.
         let wire = Box::pin(gh.mint_installation_token(self.id, &jwt)).await.map_err(|e| match e {
             GhError::Credential(why) => self.unusable(format!("has no token: {why}")),
+            // A refusal names the installation; outages and rate limits stay what they are
+            // (retried, or waited for, like any request).
+            refused @ (GhError::Refused { .. } | GhError::Unauthorized | GhError::NotFound(_) | GhError::Malformed(_)) => {
+                self.unusable(format!("has no token: {refused}"))
+            }
             other => other,
         })?;
         let token = wire.checked_token().map_err(GhError::Malformed)?.to_string();

@@ -47,6 +47,14 @@ pub async fn cancel(env: &Env, sync_id: &str) -> AppResult<CancelAnswer> {
         .ok_or_else(|| AppError::internal(format!("sync object answered {} to cancel", answer.status_code())))
 }
 
+/// Asks a running sync to end FAILED with `reason` (the service's own stop: a suspended
+/// installation, say).
+pub async fn fail(env: &Env, sync_id: &str, reason: &str) -> AppResult<CancelAnswer> {
+    let answer = call(env, sync_id, Command::Fail, Some(reason.to_string()), &[]).await?;
+    CancelAnswer::from_wire(answer.status_code())
+        .ok_or_else(|| AppError::internal(format!("sync object answered {} to fail", answer.status_code())))
+}
+
 /// The object's event stream (its response, passed through), or `None` when it holds no
 /// job (never started, or its storage was cleared after the retention period).
 pub async fn events(env: &Env, sync_id: &str, last_event_id: Option<String>) -> AppResult<Option<Response>> {

@@ -7,7 +7,7 @@
 
 use super::fanout::FANOUT_BINDING;
 use super::http::{body_up_to, header, json};
-use super::{iso, now_ms, Services};
+use super::{iso, now_ms, sync_client, Services};
 use crate::auth::verify_webhook_signature;
 use crate::error::{AppError, AppResult};
 use crate::fanout::Message;
@@ -56,16 +56,24 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
     json(202, &json!({"ok": true, "queued": true, "delivery": delivery}))
 }
 
-/// An installation GitHub suspended or deleted mints no more tokens (running syncs of its
-/// projects fail at their next slice, naming it) and its projects stop being tracked; one
+/// An installation GitHub suspended or deleted mints no more tokens, its projects stop
+/// being tracked and their running syncs fail naming it (before their commit); one
 /// unsuspended is usable again (its projects stay untracked until their users say so).
 /// Each write is idempotent, so a redelivery does no harm and needs no record.
 async fn installation_changed(svc: &Services<'_>, id: InstallationId, state: InstallationState) -> AppResult<u64> {
     svc.db.set_installation_state(id, state, &iso(now_ms())).await?;
-    match state {
-        InstallationState::Active => Ok(0),
-        InstallationState::Suspended | InstallationState::Deleted => untrack(svc, id, None).await,
+    let Some(why) = state.refusal(id) else { return Ok(0) };
+    let untracked = untrack(svc, id, None).await?;
+    // Running syncs are told to fail now; one that misses it (its object unreachable)
+    // fails at its next slice, which checks the installation first.
+    for db in svc.databases() {
+        for sync in db.running_syncs_of_installation(id).await? {
+            if let Err(e) = sync_client::fail(svc.env, sync.as_str(), &why).await {
+                worker::console_warn!("installation {id}: sync {sync} was not told to stop: {e}");
+            }
+        }
     }
+    Ok(untracked)
 }
 
 /// Stops tracking the installation's projects (on `repositories` only, if given), in every

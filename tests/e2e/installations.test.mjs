@@ -2,8 +2,9 @@
 // installation once GitHub mints a token for it; users see only their own; a project of an
 // installation syncs with installation tokens only (the emulator verifies the app JWT with
 // the app's public key and logs which credential each request carried); one token serves
-// many syncs; a token that expires mid-sync is renewed with no failed sync; both PEM
-// formats work; and the App's webhooks stop tracking as the contract says.
+// many syncs and is renewed 5 minutes before it expires; a token that expires mid-sync is
+// renewed with no failed sync; both PEM formats work; and the App's webhooks stop tracking
+// as the contract says, in whichever of the two databases a project lives.
 
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ after(async () => {
 /** A world with the App, two installations and their repositories. */
 async function appWorld(keyFormat) {
   await world?.stop();
-  world = await startWorld({ app: { keyFormat }, webhookSecret: SECRET });
+  world = await startWorld({ app: { keyFormat }, webhookSecret: SECRET, databases: 2 });
   const repos = {};
   for (const name of ['private-site', 'open', 'outside']) {
     const repo = createRepo(world.root, ORG, name);
@@ -92,6 +93,15 @@ test('an admin grants an installation once GitHub confirms it; each user sees on
     { repository: `${ORG}/private-site`, private: true, defaultBranch: 'main' },
   ]);
   assert.doesNotMatch(world.logTail(2000), /ghs_/, 'no installation token in the service log');
+
+  // The JWTs GitHub received: iat 60 s back, exp at most 10 minutes ahead, iss the app id.
+  const claims = world.emulator.appJwtClaims();
+  assert.ok(claims.length >= 2, 'one JWT to read the installation, one to mint');
+  for (const c of claims) {
+    assert.equal(c.iss, world.app.id);
+    assert.ok(Math.abs(c.receivedAt - 60 - c.iat) <= 5, `iat ${c.iat} is 60 s before ${c.receivedAt}`);
+    assert.ok(c.exp > c.receivedAt && c.exp - c.receivedAt <= 600, `exp ${c.exp} within 10 minutes of ${c.receivedAt}`);
+  }
 });
 
 test('a project of an installation syncs a private repository with installation tokens only, one token for many syncs', async () => {
@@ -130,6 +140,31 @@ test('a project of an installation syncs a private repository with installation 
   assert.equal((await alice.getJson(`/api/v1/projects/${project.id}`)).installationId, 101, 'a refused PATCH changes nothing');
 });
 
+test('a cached token is used until 5 minutes before it expires, then a new one is minted first', async () => {
+  const project = await alice.createProject({ name: 'margin', repository: `${ORG}/open`, installationId: 101 });
+  const syncCounting = async () => {
+    const from = world.emulator.stats().log.length;
+    await alice.syncAndWait(project.id);
+    const log = githubLog(from);
+    return { mints: log.mints.length, refused: log.all.filter((e) => e.status === 401).length };
+  };
+  // Tokens of 290 s are inside the margin from the start: each sync mints before using one.
+  world.emulator.setOption('installationTokenLifetimeSeconds', 290);
+  world.emulator.setOption('revokeInstallationTokens', 101);
+  const revoked = await syncCounting();
+  assert.equal(revoked.refused, 1, 'the revoked cached token: one 401');
+  assert.ok(revoked.mints >= 1);
+  const inside = await syncCounting();
+  assert.deepEqual({ refused: inside.refused, minted: inside.mints >= 1 }, { refused: 0, minted: true }, 'inside the margin: minted, never refused');
+  // Tokens of 400 s have 100 s to spare: the next sync reuses the one cached.
+  world.emulator.setOption('installationTokenLifetimeSeconds', 400);
+  world.emulator.setOption('revokeInstallationTokens', 101);
+  await syncCounting();
+  const reused = await syncCounting();
+  assert.deepEqual(reused, { mints: 0, refused: 0 }, 'outside the margin: the cached token serves');
+  world.emulator.setOption('installationTokenLifetimeSeconds', null);
+});
+
 test('a token that expires mid-sync is renewed at once, and the sync completes', async () => {
   const project = await alice.createProject({ name: 'open', repository: `${ORG}/open`, installationId: 101 });
   // Tokens live 2 s, the cached one is revoked, and the first tree answer takes 2.5 s, so
@@ -158,35 +193,49 @@ test('a token that expires mid-sync is renewed at once, and the sync completes',
 test('installation_repositories "removed" stops tracking those projects; "suspend" stops all and fails their syncs naming it', async () => {
   const projects = await alice.listAll('/api/v1/projects');
   const site = projects.find((p) => p.repository === `${ORG}/private-site`);
-  const open = projects.find((p) => p.repository === `${ORG}/open`);
-  await alice.api('PATCH', `/api/v1/projects/${open.id}`, { body: { tracked: true } });
+  // More projects of the installation, tracked, spread over both databases.
+  const more = [];
+  for (let i = 0; i < 4; i++) {
+    for (const name of ['open', 'private-site']) {
+      more.push(await alice.createProject({ name: `${name}-${i}`, repository: `${ORG}/${name}`, installationId: 101, tracked: true }));
+    }
+  }
+  const databases = new Set();
+  for (const p of more) {
+    databases.add((await world.api('GET', `/api/v1/_diagnostics?project=${p.id}`, { token: world.adminToken })).json.projectDatabase);
+  }
+  process.stderr.write(`[installations] the projects live in ${[...databases].join(', ')}\n`);
+  const tracked = async (p) => (await alice.getJson(`/api/v1/projects/${p.id}`)).tracked;
   const historyBefore = await alice.listAll(`/api/v1/projects/${site.id}/syncs`);
 
   const removed = installationPayload('installation_repositories', 'removed', { installationId: 101, removed: [`${ORG}/OPEN`] });
   const r1 = await deliverPush(world, SECRET, removed, { event: 'installation_repositories' });
   assert.equal(r1.res.status, 200, r1.res.text);
-  assert.equal((await alice.getJson(`/api/v1/projects/${open.id}`)).tracked, false, 'removed (whatever its case): untracked');
-  assert.equal((await alice.getJson(`/api/v1/projects/${site.id}`)).tracked, true, 'the others stay tracked');
+  assert.equal(r1.res.json.untracked, 4);
+  for (const p of more) assert.equal(await tracked(p), p.repository !== `${ORG}/open`, `${p.name}: only the removed repository's projects stop`);
+  assert.equal(await tracked(site), true);
 
-  // A sync that is running when GitHub suspends the installation fails, naming it.
+  // A sync running when the webhook says "suspend" fails, naming the installation: the
+  // service's own record of it, since GitHub (the emulator) still answers here.
   world.emulator.injectFault({ kind: 'delay', route: 'ref', ms: 3000, times: 1 });
   const { repo } = repos['private-site'];
   repo.write('late.txt', 'late\n');
   repo.commit('late');
   const running = await alice.startSync(site.id);
   const suspend = installationPayload('installation', 'suspend', { installationId: 101 });
-  world.emulator.setOption('installation', { id: 101, account: ORG, repositories: [`${ORG}/private-site`, `${ORG}/open`], privateRepositories: [`${ORG}/private-site`], suspended: true });
   const r2 = await deliverPush(world, SECRET, suspend, { event: 'installation' });
   assert.equal(r2.res.status, 200, r2.res.text);
+  assert.equal(r2.res.json.state, 'suspended');
   const failed = await alice.waitSync(running.sync.id);
   assert.equal(failed.status, 'FAILED');
-  assert.match(failed.error, /installation 101/);
-  assert.equal((await alice.getJson(`/api/v1/projects/${site.id}`)).tracked, false);
+  assert.match(failed.error, /installation 101 was suspended/);
+  assert.equal(await tracked(site), false);
+  for (const p of more) assert.equal(await tracked(p), false, `${p.name}: every project of it stops`);
   const later = await alice.syncAndWait(site.id, {}, { expect: 'FAILED' });
   assert.match(later.done.error, /installation 101 was suspended/);
   const historyAfter = await alice.listAll(`/api/v1/projects/${site.id}/syncs`);
   assert.deepEqual(historyAfter.slice(-historyBefore.length), historyBefore, 'history stays');
-  assert.deepEqual(fileShape(await alice.files(site.id)).length > 0, true, 'and so do the files');
+  assert.ok((await alice.files(site.id)).length > 0, 'and so do the files');
 
   // "deleted" does the same for another installation's projects.
   const outside = await bob.createProject({ name: 'outside', repository: `${ORG}/outside`, installationId: 202, tracked: true });

@@ -1,7 +1,7 @@
 //! The sync object's own storage in memory: its scratch tables and its checkpoint.
 
 use crate::diff::{Change, FileEntry};
-use crate::engine::slice::Checkpoint;
+use crate::engine::slice::{Checkpoint, StopRequest};
 use crate::engine::{rename_group, Job, PendingBlob, Scratch, ScratchMap, Side, StoreError};
 use crate::merge::Span;
 use crate::progress::ProgressData;
@@ -175,6 +175,8 @@ pub struct FakeCheckpoint {
     pub job: RefCell<Option<String>>,
     pub events: RefCell<Vec<ProgressData>>,
     pub cancel: Cell<bool>,
+    /// A stop that fails the sync with this reason.
+    pub fail: RefCell<Option<String>>,
 }
 
 impl FakeCheckpoint {
@@ -191,7 +193,11 @@ impl Checkpoint for FakeCheckpoint {
         Ok(())
     }
 
-    fn cancel_requested(&self) -> Result<bool, StoreError> {
-        Ok(self.cancel.get())
+    fn stop_requested(&self) -> Result<Option<StopRequest>, StoreError> {
+        Ok(match (self.fail.borrow().clone(), self.cancel.get()) {
+            (Some(why), _) => Some(StopRequest::Fail(why)),
+            (None, true) => Some(StopRequest::Cancel),
+            (None, false) => None,
+        })
     }
 }

@@ -124,7 +124,11 @@ impl World {
     /// slice that never returns (the fake hangs) is dropped, as a killed invocation is.
     /// Returns the event log and the number of slices.
     pub fn run_slices(&self, job: &mut Job) -> (Vec<ProgressData>, usize) {
-        let checkpoint = FakeCheckpoint::default();
+        self.run_slices_on(job, &FakeCheckpoint::default())
+    }
+
+    /// As `run_slices`, on a checkpoint the test prepared (a stop already asked for, say).
+    pub fn run_slices_on(&self, job: &mut Job, checkpoint: &FakeCheckpoint) -> (Vec<ProgressData>, usize) {
         let clock = Cell::new(10_000u64);
         let now = || {
             clock.set(clock.get() + 1);
@@ -133,7 +137,7 @@ impl World {
         let ports = self.ports();
         for slice in 1..=10_000 {
             self.new_invocation();
-            let outcome = run_slice(job, &ports, &checkpoint, &now).now_or_never();
+            let outcome = run_slice(job, &ports, checkpoint, &now).now_or_never();
             *job = checkpoint.load();
             if let Some(result) = outcome {
                 if result.expect("the checkpoint saves") == Next::Done {

@@ -65,6 +65,26 @@ fn a_failed_final_record_is_tried_again_until_it_lands() {
     }
 }
 
+/// The service's own stop (a GitHub App installation suspended while its sync runs): the
+/// sync ends FAILED with the reason it was given, and the state stays what it was.
+#[test]
+fn a_stop_that_fails_a_running_sync_ends_it_failed_with_the_reason() {
+    let w = World::new();
+    let (first, _) = v1(&w);
+    v2(&w);
+    let mut job = w.job(None);
+    let checkpoint = super::super::fakes::FakeCheckpoint::default();
+    *checkpoint.fail.borrow_mut() = Some("the GitHub App installation 7 was suspended on GitHub".into());
+    let before = w.active();
+    let (events, _) = w.run_slices_on(&mut job, &checkpoint);
+    check_events(&events, SyncStatus::Failed);
+    assert_eq!(w.store.status_of(&job.sync_id), Some(SyncStatus::Failed));
+    assert_eq!(job.error.as_deref(), Some("the GitHub App installation 7 was suspended on GitHub"));
+    assert_eq!(w.active(), before, "nothing it staged is visible");
+    assert_eq!(w.store.head.borrow().current_sync_id, Some(first.sync_id.clone()));
+    assert!(no_row_running(&w));
+}
+
 /// Defect 2: a sync that the reaper ended FAILED kept writing, and its replayed commit
 /// turned it COMPLETE.
 #[test]

@@ -101,10 +101,11 @@ impl Db {
         .await
     }
 
-    /// Keeps a freshly minted token for every project of the installation.
+    /// Keeps a freshly minted token for every project of the installation, unless GitHub
+    /// suspended or removed it meanwhile (the webhook dropped the cached token then).
     pub async fn store_installation_token(&self, id: InstallationId, token_enc: &str, expires_ms: u64, now: &str) -> DbResult<()> {
         self.run(
-            "UPDATE installations SET token_enc = ?2, token_expires_ms = ?3, updated_at = ?4 WHERE installation_id = ?1",
+            "UPDATE installations SET token_enc = ?2, token_expires_ms = ?3, updated_at = ?4 WHERE installation_id = ?1 AND state = 'active'",
             &[n(id.get()), s(token_enc), n(expires_ms), s(now)],
         )
         .await?;

@@ -5,6 +5,8 @@
 use super::rows::SYNC_COLUMNS;
 use super::{n, opt, s, Db, DbResult, SyncRow, RUNNING_STATUSES};
 use crate::domain::{BranchName, CommitSha, Id, SyncKind, Trigger};
+use crate::github_app::InstallationId;
+use serde::Deserialize;
 
 /// A sync as recorded before its object is started.
 pub struct QueuedSync<'a> {
@@ -39,6 +41,24 @@ impl Db {
             &[s(project.as_str())],
         )
         .await
+    }
+
+    /// The running syncs of an installation's projects.
+    pub async fn running_syncs_of_installation(&self, installation: InstallationId) -> DbResult<Vec<Id>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: Id,
+        }
+        let rows: Vec<Row> = self
+            .all(
+                &format!(
+                    "SELECT s.id FROM syncs s JOIN projects p ON p.id = s.project_id \
+                     WHERE p.installation_id = ?1 AND s.status IN {RUNNING_STATUSES}"
+                ),
+                &[n(installation.get())],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
     /// A project's syncs, newest first, after the `(started_at, id)` key.

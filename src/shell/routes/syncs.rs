@@ -17,11 +17,13 @@ pub async fn start(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
     let branch = match input.branch {
         Some(b) if b != project.branch => {
             let gh = svc.github_for(&project).await?;
-            if let Err(e) = gh.head_if_moved(&project.repository, &b, None).await {
-                return Err(match e {
-                    crate::github::GhError::NotFound(_) => AppError::GitHub(format!("branch {b} does not exist in {}", project.repository)),
-                    other => other.into(),
-                });
+            match gh.head_if_moved(&project.repository, &b, None).await {
+                // An installation that cannot be used: the sync starts and fails naming it.
+                Ok(_) | Err(crate::github::GhError::Credential(_)) => {}
+                Err(crate::github::GhError::NotFound(_)) => {
+                    return Err(AppError::GitHub(format!("branch {b} does not exist in {}", project.repository)))
+                }
+                Err(other) => return Err(other.into()),
             }
             b
         }

@@ -3,7 +3,7 @@
 //! then the stream closes after the terminal event.
 
 use super::scratch::{sql_err, text};
-use crate::engine::slice::Checkpoint;
+use crate::engine::slice::{Checkpoint, StopRequest};
 use crate::engine::{Job, StoreError};
 use crate::progress::{event_name, sse_frame, ProgressData, KEEP_ALIVE_FRAME, KEEP_ALIVE_INTERVAL_MS};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -18,6 +18,8 @@ pub const LOG_DDL: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS job (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL, cancel INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS finished (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL)",
+    // A stop the service asked for that fails the sync (`Command::Fail`), with its reason.
+    "CREATE TABLE IF NOT EXISTS fail (id INTEGER PRIMARY KEY CHECK (id = 1), reason TEXT NOT NULL)",
 ];
 
 #[derive(Deserialize)]
@@ -48,6 +50,12 @@ impl Log<'_> {
 
     pub fn request_cancel(&self) -> worker::Result<()> {
         self.sql.exec("UPDATE job SET cancel = 1 WHERE id = 1", None)?;
+        Ok(())
+    }
+
+    /// The first reason given wins; a repeat changes nothing.
+    pub fn request_fail(&self, reason: &str) -> worker::Result<()> {
+        self.sql.exec("INSERT OR IGNORE INTO fail (id, reason) VALUES (1, ?)", vec![SqlStorageValue::String(reason.to_string())])?;
         Ok(())
     }
 
@@ -126,13 +134,19 @@ impl Checkpoint for Log<'_> {
         Ok(())
     }
 
-    fn cancel_requested(&self) -> Result<bool, StoreError> {
+    fn stop_requested(&self) -> Result<Option<StopRequest>, StoreError> {
         #[derive(Deserialize)]
-        struct Flag {
+        struct Stop {
             cancel: i64,
+            reason: Option<String>,
         }
-        let rows: Vec<Flag> = self.sql.exec("SELECT cancel FROM job WHERE id = 1", None).map_err(sql_err)?.to_array().map_err(sql_err)?;
-        Ok(rows.first().is_some_and(|f| f.cancel != 0))
+        let query = "SELECT job.cancel AS cancel, fail.reason AS reason FROM job LEFT JOIN fail ON fail.id = 1 WHERE job.id = 1";
+        let rows: Vec<Stop> = self.sql.exec(query, None).map_err(sql_err)?.to_array().map_err(sql_err)?;
+        Ok(rows.into_iter().next().and_then(|s| match (s.reason, s.cancel) {
+            (Some(why), _) => Some(StopRequest::Fail(why)),
+            (None, 0) => None,
+            (None, _) => Some(StopRequest::Cancel),
+        }))
     }
 }
 

@@ -72,12 +72,17 @@ impl SyncObject {
         reply(202, "started")
     }
 
-    async fn cancel(&self) -> Result<Response> {
+    /// A cancel, or with `fail_reason` a stop that fails the sync; either is taken up
+    /// between two steps, never during the commit.
+    async fn stop(&self, fail_reason: Option<String>) -> Result<Response> {
         let answer = match self.log().load_job()? {
             None => CancelAnswer::NoJob,
             Some(job) if job.is_finished() || matches!(job.phase, Phase::Commit | Phase::Ending) => CancelAnswer::TooLate,
             Some(_) => {
-                self.log().request_cancel()?;
+                match &fail_reason {
+                    Some(why) => self.log().request_fail(why)?,
+                    None => self.log().request_cancel()?,
+                }
                 self.ensure_alarm(1).await?;
                 CancelAnswer::Cancelling
             }
@@ -207,12 +212,16 @@ impl DurableObject for SyncObject {
         SyncObject { state, env, subscribers: RefCell::new(Vec::new()), slice_running: Cell::new(false) }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
         self.ensure_schema()?;
         match Command::parse(req.method() == Method::Get, &req.path()) {
             Some(Command::Start) => self.start(req).await,
             Some(Command::Events) => self.events(&req),
-            Some(Command::Cancel) => self.cancel().await,
+            Some(Command::Cancel) => self.stop(None).await,
+            Some(Command::Fail) => {
+                let reason = req.text().await?;
+                self.stop(Some(reason.chars().take(500).collect())).await
+            }
             Some(Command::Poke) => self.poke().await,
             Some(Command::Memory) => Response::ok(super::isolate::wasm_memory_bytes().to_string()),
             None => reply(404, "unknown object route"),

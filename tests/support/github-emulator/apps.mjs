@@ -27,6 +27,7 @@ export function freshApps() {
     privateRepositories: new Set(), // lower full names only installation tokens may see
     tokenLifetimeSeconds: DEFAULT_TOKEN_LIFETIME_SECONDS,
     tokenLength: 40,
+    jwtClaims: [], // the claims of the JWTs accepted, newest last (the last 50), with when
   };
 }
 
@@ -108,6 +109,8 @@ export function verifyAppJwt(emu, token) {
   if (claims.exp > now + MAX_JWT_LIFETIME_SECONDS) throw new HttpError(401, EXP_TOO_FAR);
   if (!/^\d+$/.test(String(claims.iss))) throw new HttpError(401, ISS_RULE);
   if (String(claims.iss) !== String(apps.id)) throw new HttpError(401, JWT_UNREADABLE);
+  apps.jwtClaims.push({ ...claims, receivedAt: now });
+  if (apps.jwtClaims.length > 50) apps.jwtClaims.shift();
 }
 
 function installationOf(emu, rawId) {

@@ -94,7 +94,8 @@ export async function onRequest(emu, req, res) {
     req, res, method: req.method, rawUrl, pathname, search, prefix, route, auth, entry, started, finish, finishLogged,
     baseUrl: baseUrlOf(emu, req),
     // The App's JWT requests have a budget of their own, as on GitHub.
-    bucketKey: auth.valid ? auth.token : auth.kind === 'jwt' ? 'app' : 'anonymous',
+    // Installation tokens share their installation's budget, as on GitHub.
+    bucketKey: auth.kind === 'jwt' ? 'app' : !auth.valid ? 'anonymous' : auth.kind === 'installation' ? `installation:${auth.installation.id}` : auth.token,
     common: commonHeaders(req),
   };
   try {

@@ -68,6 +68,8 @@ export async function startGitHubEmulator({ root, port = 0, tokens = null, maxTr
       await done;
     },
     stats: () => snapshotStats(emu),
+    /** The claims of the app JWTs the emulator accepted (the last 50), each with receivedAt. */
+    appJwtClaims: () => structuredClone(emu.apps.jwtClaims),
     resetStats: () => resetStats(emu),
     injectFault: (spec) => injectFault(emu, spec),
     clearFaults: () => clearFaults(emu),
