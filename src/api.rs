@@ -237,6 +237,12 @@ pub struct PageRequest {
     pub after: Option<Vec<String>>,
 }
 
+/// Whether an `If-None-Match` value names the entity tag `tag` (weakly or strongly, in a
+/// list, or as `*`).
+pub fn etag_matches(if_none_match: Option<&str>, tag: &str) -> bool {
+    if_none_match.is_some_and(|v| v.split(',').map(|t| t.trim().trim_start_matches("W/").trim_matches('"')).any(|t| t == tag || t == "*"))
+}
+
 /// Reads one query parameter (first occurrence), percent-decoded.
 pub fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
@@ -421,6 +427,9 @@ pub struct FileView {
     pub sha: String,
     pub size: Option<u64>,
     pub sync_id: String,
+    /// Why no text is kept: `binary`, `too-large`, `not-text`, `lfs-pointer`; `None` when
+    /// it is, and for symlinks and submodules.
+    pub content_skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -432,6 +441,7 @@ pub struct FileHistoryView {
     pub sha: String,
     pub size: Option<u64>,
     pub sync_id: String,
+    pub content_skipped: Option<String>,
     pub superseded_by_sync_id: Option<String>,
 }
 
@@ -537,6 +547,21 @@ mod tests {
         assert_eq!(err_field(StartSync::parse(br#"{"branch":""}"#)), "branch");
         assert_eq!(err_field(Restore::parse(br#"{"syncId":"../x"}"#)), "syncId");
         assert_eq!(err_field(Restore::parse(b"{}")), "syncId");
+    }
+
+    #[test]
+    fn entity_tags() {
+        let sha = "a".repeat(40);
+        for (header, matches) in [
+            (Some(format!("\"{sha}\"")), true),
+            (Some(format!("W/\"{sha}\"")), true),
+            (Some(format!("\"x\", \"{sha}\"")), true),
+            (Some("*".to_string()), true),
+            (Some("\"b\"".to_string()), false),
+            (None, false),
+        ] {
+            assert_eq!(etag_matches(header.as_deref(), &sha), matches, "{header:?}");
+        }
     }
 
     #[test]

@@ -32,6 +32,21 @@ impl ContentStatus {
     }
 }
 
+/// Why a file version keeps no text, as the API says it (`contentSkipped`), from what is
+/// stored with the version: `None` when its text is kept, and for symlinks and submodules
+/// (stored as `not-a-file`; their bytes are not text of a file).
+pub fn skipped_for_api(stored: Option<&str>) -> Option<String> {
+    let reason = match stored? {
+        "too-large" => "too-large",
+        "binary" => "binary",
+        "lfs-pointer" => "lfs-pointer",
+        "not-a-file" => return None,
+        // `not-text`, and a blob that was never read (`unread`): no text to serve.
+        _ => "not-text",
+    };
+    Some(reason.to_string())
+}
+
 /// One memory entry: a chunk of a text blob.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chunk {
@@ -174,6 +189,22 @@ pub fn fts_query(q: &str, scope: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn why_no_text_is_kept() {
+        for (stored, api) in [
+            (None, None),
+            (Some("not-a-file"), None),
+            (Some("too-large"), Some("too-large")),
+            (Some("binary"), Some("binary")),
+            (Some("lfs-pointer"), Some("lfs-pointer")),
+            (Some("not-text"), Some("not-text")),
+            (Some("unread"), Some("not-text")),
+        ] {
+            assert_eq!(skipped_for_api(stored).as_deref(), api, "{stored:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

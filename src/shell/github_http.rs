@@ -312,6 +312,18 @@ impl GitHubHttp {
         self.app_call(Method::Post, &github_app::access_tokens_path(id), jwt, &format!("installation {id}")).await
     }
 
+    /// A blob's raw bytes as GitHub's answer streams them (never buffered here), with the
+    /// length GitHub gave, if any.
+    pub async fn blob_stream(&self, repo: &RepoName, sha: &str) -> Result<(ResponseBody, Option<u64>), GhError> {
+        let url = api_url(&self.base, &github::blob_path(repo, sha));
+        let call = Call { stream: true, ..Call::get(&url, github::ACCEPT_RAW, None) };
+        let Body::Stream(response) = self.call(&call, &format!("blob {sha}")).await?.body else {
+            return Err(GhError::Malformed("the blob had no body".into()));
+        };
+        let length = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse().ok());
+        Ok((response.body().clone(), length))
+    }
+
     /// One page (100) of the repositories the client's installation token reaches.
     pub async fn installation_repositories(&self, page: u64) -> Result<InstallationReposWire, GhError> {
         let url = api_url(&self.base, &github_app::installation_repositories_path(page));

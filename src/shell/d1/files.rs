@@ -17,12 +17,37 @@ pub(super) struct FileRow {
     pub sha: String,
     pub size: Option<u64>,
     pub sync_id: String,
+    #[serde(default)]
+    pub content_skipped: Option<String>,
 }
+
+/// The columns of a `FileRow`.
+const FILE_COLUMNS: &str = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped";
 
 impl FileRow {
     fn view(self) -> FileView {
-        FileView { path: self.path, mode: self.mode, kind: self.kind, sha: self.sha, size: self.size, sync_id: self.sync_id }
+        let content_skipped = crate::content::skipped_for_api(self.content_skipped.as_deref());
+        FileView {
+            path: self.path,
+            mode: self.mode,
+            kind: self.kind,
+            sha: self.sha,
+            size: self.size,
+            sync_id: self.sync_id,
+            content_skipped,
+        }
     }
+}
+
+/// One version and where its kept text is, if any (`GET /files/content`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContentRow {
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    /// The pack and offset of its text, when the service keeps it.
+    pub pack: Option<String>,
+    pub pack_offset: Option<u64>,
 }
 
 impl Db {
@@ -31,7 +56,7 @@ impl Db {
         let rows: Vec<FileRow> = self
             .all(
                 &format!(
-                    "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions \
+                    "SELECT {FILE_COLUMNS} FROM file_versions \
                      WHERE project_id = ?1 AND {VISIBLE_AT} AND path > ?3 AND path >= ?4 \
                      AND substr(path, 1, length(?4)) = ?4 ORDER BY path LIMIT ?5"
                 ),
@@ -39,6 +64,22 @@ impl Db {
             )
             .await?;
         Ok(rows.into_iter().map(FileRow::view).collect())
+    }
+
+    /// The version of `path` active at `seq`, with where its text is kept (`scope`: the
+    /// repository's content scope). One query.
+    pub async fn content_at_seq(&self, project: &str, seq: u64, path: &str, scope: &str) -> DbResult<Option<ContentRow>> {
+        self.first(
+            &format!(
+                "SELECT f.kind, f.sha, f.size, \
+                   CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN b.pack END AS pack, \
+                   CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN b.pack_offset END AS pack_offset \
+                 FROM file_versions f LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = f.sha \
+                 WHERE f.project_id = ?1 AND f.path = ?3 AND {VISIBLE_AT}"
+            ),
+            &[s(project), n(seq), s(path), s(scope)],
+        )
+        .await
     }
 
     /// Every committed version of a path, newest first, introduced before chain position
@@ -61,7 +102,7 @@ impl Db {
         }
         let rows: Vec<Row> = self
             .all(
-                "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id, introduced_seq, \
+                "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped, introduced_seq, \
                  CASE WHEN superseded_seq <= ?2 THEN superseded_by_sync_id END AS superseded_by_sync_id \
                  FROM file_versions WHERE project_id = ?1 AND path = ?3 AND introduced_seq <= ?2 AND introduced_seq < ?4 \
                  ORDER BY introduced_seq DESC LIMIT ?5",
@@ -79,6 +120,7 @@ impl Db {
                     sha: f.sha,
                     size: f.size,
                     sync_id: f.sync_id,
+                    content_skipped: crate::content::skipped_for_api(f.content_skipped.as_deref()),
                     superseded_by_sync_id: r.superseded_by_sync_id,
                 };
                 (view, r.introduced_seq)

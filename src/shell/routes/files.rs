@@ -4,15 +4,15 @@
 
 use super::super::content::ContentBucket;
 use super::super::d1::{ChunkRef, ProjectRow};
-use super::super::http::json;
+use super::super::http::{self, header, json};
 use super::super::Services;
 use super::{project_of, sync_of};
-use crate::api::{encode_cursor, query_param, ChangeView, MemoryView, Page, PageRequest};
+use crate::api::{encode_cursor, etag_matches, query_param, ChangeView, MemoryView, Page, PageRequest};
 use crate::content::{fts_query, fts_scope};
 use crate::domain::SyncStatus;
 use crate::error::{AppError, AppResult};
 use std::collections::HashMap;
-use worker::Response;
+use worker::{Headers, Request, Response};
 
 /// The chain position to read files at: `at` (a completed sync of this project) or now.
 async fn seq_for(svc: &Services<'_>, project: &ProjectRow, at: Option<String>) -> AppResult<u64> {
@@ -35,6 +35,50 @@ pub async fn files(svc: &Services<'_>, user: &str, id: &str, query: &str) -> App
     let after = page.after_key(0).unwrap_or("");
     let rows = svc.for_project(project.id.as_str()).files_at_seq(project.id.as_str(), seq, &prefix, after, page.limit + 1).await?;
     json(200, &Page::from_overfetch(rows, page.limit, |f| vec![f.path.clone(), seq.to_string()]))
+}
+
+/// A file's bytes: kept text from R2 (no GitHub request), anything else streamed from
+/// GitHub's blob API; the blob sha is the ETag, and a matching `If-None-Match` is a 304
+/// before anything is read.
+pub async fn content(svc: &Services<'_>, user: &str, id: &str, req: &Request, query: &str) -> AppResult<Response> {
+    let path = query_param(query, "path").filter(|p| !p.is_empty()).ok_or_else(|| AppError::invalid("path", "is required"))?;
+    let project = project_of(svc, user, id).await?;
+    let seq = seq_for(svc, &project, query_param(query, "at")).await?;
+    let db = svc.for_project(project.id.as_str());
+    let scope = project.repository.canonical();
+    let found = db.content_at_seq(project.id.as_str(), seq, &path, &scope).await?;
+    let Some(file) = found.filter(|f| f.kind != "submodule") else {
+        return Err(AppError::not_found("file"));
+    };
+    let etag = format!("\"{}\"", file.sha);
+    if etag_matches(header(req, "if-none-match").as_deref(), &file.sha) {
+        let headers = Headers::new();
+        headers.set("etag", &etag).map_err(AppError::internal)?;
+        return Ok(Response::empty().map_err(AppError::internal)?.with_status(304).with_headers(headers));
+    }
+    if let (Some(pack), Some(offset), Some(size)) = (&file.pack, file.pack_offset, file.size) {
+        let content = ContentBucket::from_env(svc.env)?;
+        if let Some(bytes) = content.read(pack, offset, size).await? {
+            return with_etag(http::bytes(200, "text/plain; charset=utf-8", bytes)?, &etag);
+        }
+        worker::console_warn!("content: the text of blob {} ({path}) is missing from pack {pack}; reading it from GitHub", file.sha);
+    }
+    let gh = svc.github_for(&project).await?;
+    let (body, length) = gh.blob_stream(&project.repository, &file.sha).await?;
+    let response = Response::from_body(body).map_err(AppError::internal)?;
+    let headers = Headers::new();
+    headers.set("content-type", "application/octet-stream").map_err(AppError::internal)?;
+    headers.set("x-content-type-options", "nosniff").map_err(AppError::internal)?;
+    if let Some(length) = length {
+        headers.set("content-length", &length.to_string()).map_err(AppError::internal)?;
+    }
+    with_etag(response.with_headers(headers), &etag)
+}
+
+fn with_etag(response: Response, etag: &str) -> AppResult<Response> {
+    response.headers().set("etag", etag).map_err(AppError::internal)?;
+    response.headers().set("cache-control", "private, no-cache").map_err(AppError::internal)?;
+    Ok(response)
 }
 
 pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
