@@ -117,3 +117,23 @@ test('fetchAll returns null once its signal is aborted, and passes errors on oth
   const failing = fakeFetch([{ status: 500 }]);
   await assert.rejects(createApi({ fetchImpl: failing.fetchImpl }).fetchAll('/x'), (e) => e.status === 500);
 });
+
+test('bytes reads a body that is not JSON, with the token, and refuses like request does', async () => {
+  const calls = [];
+  let signedOut = 0;
+  const answers = [
+    { status: 200, ok: true, headers: new Headers({ 'content-type': 'application/octet-stream' }), blob: async () => new Blob([new Uint8Array([0, 255])]) },
+    { status: 404, ok: false, headers: new Headers(), text: async () => JSON.stringify({ error: { code: 'not_found', message: 'file not found' } }) },
+    { status: 401, ok: false, headers: new Headers(), text: async () => '' },
+  ];
+  const fetchImpl = async (url, init) => (calls.push({ url, init }), answers.shift());
+  const api = createApi({ getToken: () => 'tok', onUnauthorized: () => (signedOut += 1), fetchImpl });
+  const got = await api.bytes('/projects/p/files/content?path=a.bin');
+  assert.equal(got.type, 'application/octet-stream');
+  assert.deepEqual([...new Uint8Array(await got.blob.arrayBuffer())], [0, 255]);
+  assert.equal(calls[0].init.headers.authorization, 'Bearer tok');
+  assert.equal(calls[0].url, '/api/v1/projects/p/files/content?path=a.bin');
+  await assert.rejects(api.bytes('/x'), (e) => e instanceof ApiError && e.code === 'not_found' && e.status === 404);
+  await assert.rejects(api.bytes('/x'), (e) => e.status === 401);
+  assert.equal(signedOut, 1, 'a 401 signs out');
+});

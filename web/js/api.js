@@ -70,6 +70,28 @@ async function request(client, method, path, body, { signOutOn401 = true, signal
 }
 
 /**
+ * A GET whose answer is bytes, not JSON (a file's content): the Blob and its content type.
+ * Errors are ApiErrors as for every other call.
+ */
+async function bytes(client, path, { signal } = {}) {
+  const bearer = client.getToken?.();
+  const init = { method: 'GET', headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, cache: 'no-store' };
+  if (signal) init.signal = signal;
+  let response;
+  try {
+    response = await client.fetch(client.base + path, init);
+  } catch {
+    throw signal?.aborted ? abortedError() : new ApiError(0, null);
+  }
+  if (!response.ok) {
+    const err = new ApiError(response.status, parseJson(await response.text().catch(() => '')));
+    if (response.status === 401 && bearer) client.onUnauthorized?.();
+    throw err;
+  }
+  return { blob: await response.blob(), type: response.headers.get('content-type') ?? '' };
+}
+
+/**
  * Follows nextCursor until the end; `onPage` sees the running total. Returns null when
  * `signal` was aborted meanwhile (the caller's project is gone: nothing to show).
  */
@@ -105,5 +127,6 @@ export function createApi({ getToken, onUnauthorized, base = API_BASE, fetchImpl
   return {
     request: (method, path, body, opts) => request(client, method, path, body, opts),
     fetchAll: (path, opts) => fetchAll(client, path, opts),
+    bytes: (path, opts) => bytes(client, path, opts),
   };
 }

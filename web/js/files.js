@@ -2,8 +2,11 @@
 // Expand all / Collapse all. Big trees stay light: a closed directory gets its rows only
 // when it is first opened.
 //
+// A file's name is a button: it asks the file viewer to show it.
+//
 // Listens: project-opening (empties), project-opened and files-changed (loads),
 //          project-updated (the summary names the project's commit), project-closed.
+// Emits:   file-picked ({ file }).
 
 import { $, el, show, showError } from './dom.js';
 import { formatBytes, num, shortSha } from './format.js';
@@ -16,7 +19,7 @@ const EXPAND_ALL_LIMIT = 5000;
 const FILTER_DELAY_MS = 150;
 const NOTE_MS = 6000;
 
-function fileRow(name, file) {
+function fileRow(name, file, onPick) {
   const meta = el('span', { className: 'tree-meta' },
     file.kind !== 'file' ? el('span', { className: `kind kind-${file.kind}`, text: KIND_LABELS[file.kind] ?? file.kind }) : null,
     el('span', { className: 'mode mono', title: 'git mode', text: file.mode }),
@@ -25,12 +28,14 @@ function fileRow(name, file) {
   );
   return el('li', { className: 'tree-file', dataset: { path: file.path } },
     el('span', { className: `tree-icon tree-icon-${file.kind}`, 'aria-hidden': 'true' }),
-    el('span', { className: 'tree-name', title: file.path, text: name }),
+    file.kind === 'submodule'
+      ? el('span', { className: 'tree-name', title: file.path, text: name })
+      : el('button', { type: 'button', className: 'tree-name tree-open', title: `Show ${file.path}`, text: name, onclick: () => onPick(file) }),
     meta,
   );
 }
 
-function dirRow(dir, depth, openAll) {
+function dirRow(dir, depth, openAll, onPick) {
   const { name, node } = compactDir(dir);
   const open = openAll || depth === 0;
   const details = el('details', { open: open ? true : null },
@@ -41,23 +46,23 @@ function dirRow(dir, depth, openAll) {
     ),
   );
   if (open) {
-    details.append(renderDir(node, depth + 1, openAll));
+    details.append(renderDir(node, depth + 1, openAll, onPick));
   } else {
     // A closed directory gets its rows when it is first opened: big trees stay light.
     details.addEventListener('toggle', () => {
       if (details.open && !details.dataset.rendered) {
         details.dataset.rendered = 'true';
-        details.append(renderDir(node, depth + 1, openAll));
+        details.append(renderDir(node, depth + 1, openAll, onPick));
       }
     });
   }
   return el('li', { className: 'tree-dir', dataset: { dir: name } }, details);
 }
 
-function renderDir(node, depth, openAll) {
+function renderDir(node, depth, openAll, onPick) {
   const list = el('ul', { className: depth === 0 ? 'tree-list tree-root' : 'tree-list' });
-  for (const dir of sortedDirs(node)) list.append(dirRow(dir, depth, openAll));
-  for (const { name, file } of node.files) list.append(fileRow(name, file));
+  for (const dir of sortedDirs(node)) list.append(dirRow(dir, depth, openAll, onPick));
+  for (const { name, file } of node.files) list.append(fileRow(name, file, onPick));
   return list;
 }
 
@@ -72,8 +77,11 @@ export class FilesView {
   #files = [];
   #filterTimer = null;
 
+  #bus;
+
   constructor({ api, bus }) {
     this.#api = api;
+    this.#bus = bus;
     $('tree-expand').addEventListener('click', () => this.#setAllDetails(true));
     $('tree-collapse').addEventListener('click', () => this.#setAllDetails(false));
     this.#filterInput.addEventListener('input', () => {
@@ -105,7 +113,8 @@ export class FilesView {
     const container = this.#container;
     container.replaceChildren();
     if (shown.length) {
-      const list = renderDir(buildTree(shown), 0, opensAll(filter, shown.length));
+      const onPick = (file) => this.#bus.emit('file-picked', { file });
+      const list = renderDir(buildTree(shown), 0, opensAll(filter, shown.length), onPick);
       list.setAttribute('aria-label', 'Active files');
       container.append(list);
     } else if (filter && files.length) {

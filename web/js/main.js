@@ -11,6 +11,7 @@ import { createApi } from './api.js';
 import { BannerView } from './banner.js';
 import { createBus } from './bus.js';
 import { createConfirm } from './confirm.js';
+import { FileViewer } from './file-viewer.js';
 import { FilesView } from './files.js';
 import { HistoryView } from './history.js';
 import { InstallationPicker } from './installations.js';
@@ -51,6 +52,7 @@ async function boot() {
   new BannerView({ api, bus });
   new HistoryView({ api, bus, confirm });
   new FilesView({ api, bus });
+  new FileViewer({ api, bus });
 
   window.addEventListener('hashchange', () => router.route());
 
