@@ -469,6 +469,29 @@ pub struct ChangeView {
     pub previous_sha: Option<String>,
 }
 
+impl From<&crate::diff::Change> for ChangeView {
+    fn from(c: &crate::diff::Change) -> ChangeView {
+        use crate::diff::Change;
+        let (change, old) = match c {
+            Change::Added { .. } => ("added", None),
+            Change::Modified { old, .. } => ("modified", Some(old)),
+            Change::Renamed { old, .. } => ("renamed", Some(old)),
+            Change::Removed { .. } => ("removed", None),
+        };
+        let sha = match c {
+            Change::Removed { old } => old.sha.to_string(),
+            Change::Added { new } | Change::Modified { new, .. } | Change::Renamed { new, .. } => new.sha.to_string(),
+        };
+        ChangeView {
+            path: c.path().to_string(),
+            change: change.into(),
+            previous_path: matches!(c, Change::Renamed { .. }).then(|| old.map(|o| o.path.clone())).flatten(),
+            sha,
+            previous_sha: old.map(|o| o.sha.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,6 +570,31 @@ mod tests {
         assert_eq!(err_field(StartSync::parse(br#"{"branch":""}"#)), "branch");
         assert_eq!(err_field(Restore::parse(br#"{"syncId":"../x"}"#)), "syncId");
         assert_eq!(err_field(Restore::parse(b"{}")), "syncId");
+    }
+
+    #[test]
+    fn changes_read_as_the_changes_endpoint_writes_them() {
+        use crate::diff::{Change, FileEntry};
+        use crate::domain::{FileKind, FileMode, ObjectSha};
+        let entry = |path: &str, sha: char| FileEntry {
+            path: path.into(),
+            mode: FileMode::Regular,
+            kind: FileKind::File,
+            sha: ObjectSha::parse(&sha.to_string().repeat(40)).unwrap(),
+            size: Some(1),
+        };
+        let view = |c: Change| serde_json::to_value(ChangeView::from(&c)).unwrap();
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        assert_eq!(view(Change::Added { new: entry("x", 'a') }), serde_json::json!({"path": "x", "change": "added", "sha": a}));
+        assert_eq!(view(Change::Removed { old: entry("x", 'a') }), serde_json::json!({"path": "x", "change": "removed", "sha": a}));
+        assert_eq!(
+            view(Change::Modified { old: entry("x", 'a'), new: entry("x", 'b') }),
+            serde_json::json!({"path": "x", "change": "modified", "sha": b, "previousSha": a})
+        );
+        assert_eq!(
+            view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'a') }),
+            serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a})
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub enum Route<'a> {
     FileHistory(&'a str),
     /// A file's bytes (`?path=&at=`).
     FileContent(&'a str),
+    /// The changes between two states (`?from=&to=`).
+    Compare(&'a str),
     Memory(&'a str),
     GetSync(&'a str),
     CancelSync(&'a str),
@@ -94,6 +96,7 @@ pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
             (Get, ["projects", id, "files"]) => Route::Files(id),
             (Get, ["projects", id, "files", "history"]) => Route::FileHistory(id),
             (Get, ["projects", id, "files", "content"]) => Route::FileContent(id),
+            (Get, ["projects", id, "compare"]) => Route::Compare(id),
             (Get, ["projects", id, "memory"]) => Route::Memory(id),
             (Get, ["syncs", id]) => Route::GetSync(id),
             (Post, ["syncs", id, "cancel"]) => Route::CancelSync(id),
@@ -148,6 +151,7 @@ mod tests {
             (Get, "/api/v1/projects/p-1/files", Some(Route::Files("p-1"))),
             (Get, "/api/v1/projects/p-1/files/history", Some(Route::FileHistory("p-1"))),
             (Get, "/api/v1/projects/p-1/files/content", Some(Route::FileContent("p-1"))),
+            (Get, "/api/v1/projects/p-1/compare", Some(Route::Compare("p-1"))),
             (Get, "/api/v1/projects/p-1/memory", Some(Route::Memory("p-1"))),
             (Get, "/api/v1/syncs/s-1", Some(Route::GetSync("s-1"))),
             (Post, "/api/v1/syncs/s-1/cancel", Some(Route::CancelSync("s-1"))),

@@ -181,9 +181,18 @@ test('a token that expires mid-sync is renewed at once, and the sync completes',
   const { repo, head } = repos.open;
   assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, head));
   const log = githubLog(from);
-  const refused = log.all.filter((e) => e.status === 401 && e.credential.startsWith('installation'));
-  assert.ok(refused.length >= 2, `the revoked and the expired token were refused: ${refused.length}`);
-  assert.ok(log.mints.length >= 2, `renewed after each refusal: ${log.mints.length} mints`);
+  // The token that expired while GitHub held the request was refused, and renewed at once:
+  // a mint follows each refusal, and the request succeeds with the new token. (Whether the
+  // revoked cached token is tried first depends on how much of the 5-minute margin it has
+  // left, so only the expiry is counted on.)
+  const refused = log.all.map((e, i) => ({ e, i })).filter(({ e }) => e.status === 401 && e.credential.startsWith('installation'));
+  assert.ok(refused.length >= 1, 'the token that expired mid-request was refused');
+  for (const { e, i } of refused) {
+    const next = log.all.slice(i + 1);
+    const retried = next.findIndex((r) => r.route === e.route && (r.status === 200 || r.status === 304));
+    assert.ok(retried > 0, `the refused ${e.route} request is made again and answered`);
+    assert.ok(next.slice(0, retried).some((r) => r.route === 'appAccessToken' && r.status === 201), `a token is minted before it is`);
+  }
   for (const e of log.repoRequests.filter((r) => r.status < 400)) assert.equal(e.credential, 'installation:101');
   assert.equal(done.error, null);
   assert.ok(log.mints.length > 0 && log.all.some((e) => e.credential.startsWith('installation:')));

@@ -77,7 +77,7 @@ fn now_iso() -> String {
 }
 
 impl FileRow {
-    fn entry(self) -> Result<FileEntry, StoreError> {
+    pub(super) fn entry(self) -> Result<FileEntry, StoreError> {
         let bad = |what: &str| StoreError::Other(format!("stored {what} of {} is invalid", self.path));
         Ok(FileEntry {
             mode: FileMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,

@@ -1,8 +1,9 @@
 //! `file_versions` as the API reads them: the files active at a chain position, a path's
 //! history, and what a sync changed. (The engine's writes are in `engine_store`.)
 
-use super::{n, s, Db, DbResult};
+use super::{n, s, Db, DbError, DbResult};
 use crate::api::{ChangeView, FileHistoryView, FileView};
+use crate::diff::FileEntry;
 use serde::Deserialize;
 
 /// A version is active at chain position ?2 when introduced at or before it and not
@@ -80,6 +81,43 @@ impl Db {
             &[s(project), n(seq), s(path), s(scope)],
         )
         .await
+    }
+
+    /// What differs between the states at chain positions `lo` < `hi`: the versions active
+    /// at `lo` that a sync in between superseded, and the versions active at `hi` that a
+    /// sync in between introduced. Read through the syncs in between (their indexes), so
+    /// the cost follows what changed, not the size of the state.
+    pub async fn compare_sides(&self, project: &str, lo: u64, hi: u64) -> DbResult<(Vec<FileEntry>, Vec<FileEntry>)> {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(flatten)]
+            file: FileRow,
+            side: String,
+        }
+        let between = "SELECT id FROM syncs WHERE project_id = ?1 AND seq > ?2 AND seq <= ?3";
+        let rows: Vec<Row> = self
+            .all(
+                &format!(
+                    "SELECT {FILE_COLUMNS}, 'hi' AS side FROM file_versions \
+                     WHERE project_id = ?1 AND introduced_sync_id IN ({between}) AND (superseded_seq IS NULL OR superseded_seq > ?3) \
+                     UNION ALL \
+                     SELECT {FILE_COLUMNS}, 'lo' AS side FROM file_versions \
+                     WHERE project_id = ?1 AND superseded_by_sync_id IS NOT NULL AND superseded_by_sync_id IN ({between}) \
+                     AND introduced_seq <= ?2"
+                ),
+                &[s(project), n(lo), n(hi)],
+            )
+            .await?;
+        let (mut at_lo, mut at_hi) = (Vec::new(), Vec::new());
+        for row in rows {
+            let entry = row.file.entry().map_err(|e| DbError::Other(e.to_string()))?;
+            if row.side == "lo" {
+                at_lo.push(entry);
+            } else {
+                at_hi.push(entry);
+            }
+        }
+        Ok((at_lo, at_hi))
     }
 
     /// Every committed version of a path, newest first, introduced before chain position

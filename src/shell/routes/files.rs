@@ -92,6 +92,44 @@ pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str)
     json(200, &Page { items: page_out.items.into_iter().map(|(v, _)| v).collect(), next_cursor: page_out.next_cursor })
 }
 
+/// The chain position of a COMPLETE sync of this project (404 for anything else).
+async fn completed_seq(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<u64> {
+    match svc.for_project(project.id.as_str()).sync(sync).await? {
+        Some(s) if s.project_id == project.id && s.status == SyncStatus::Complete => s.seq.ok_or_else(|| AppError::not_found("sync")),
+        _ => Err(AppError::not_found("sync")),
+    }
+}
+
+/// The changes that turn the state right after `from` (or the empty state) into the state
+/// right after `to` (or the current one), either direction: from the versions held, no
+/// GitHub request, renames paired as a sync pairs them. Pages read one snapshot (the cursor
+/// carries `to`'s position when it was the current one).
+pub async fn compare(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+    let page = PageRequest::parse(query)?;
+    let project = project_of(svc, user, id).await?;
+    let named = |name: &str| query_param(query, name).filter(|v| !v.is_empty());
+    let from = match named("from") {
+        Some(sync) => completed_seq(svc, &project, &sync).await?,
+        None => 0,
+    };
+    let to = match named("to") {
+        Some(sync) => completed_seq(svc, &project, &sync).await?,
+        None => page.snapshot(1, project.current_seq)?,
+    };
+    let (lo, hi) = (from.min(to), from.max(to));
+    let (at_lo, at_hi) = svc.for_project(project.id.as_str()).compare_sides(project.id.as_str(), lo, hi).await?;
+    let (old, new) = if from <= to { (at_lo, at_hi) } else { (at_hi, at_lo) };
+    let after = page.after_key(0).unwrap_or("");
+    let rows: Vec<ChangeView> = crate::diff::diff(old, new)
+        .changes
+        .iter()
+        .filter(|c| c.path() > after)
+        .take(page.limit as usize + 1)
+        .map(ChangeView::from)
+        .collect();
+    json(200, &Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone(), to.to_string()]))
+}
+
 pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let sync = sync_of(svc, user, id).await?;

@@ -83,6 +83,7 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::Files(id) => files::files(&svc, user, id, q).await,
         Route::FileHistory(id) => files::file_history(&svc, user, id, q).await,
         Route::FileContent(id) => files::content(&svc, user, id, &req, q).await,
+        Route::Compare(id) => files::compare(&svc, user, id, q).await,
         Route::Memory(id) => files::memory(&svc, user, id, q).await,
         Route::GetSync(id) => json(200, &sync_of(&svc, user, id).await?.view()),
         Route::CancelSync(id) => syncs::cancel(&svc, user, id).await,
