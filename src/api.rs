@@ -294,6 +294,13 @@ impl PageRequest {
         self.after.as_ref().and_then(|k| k.get(i)).map(String::as_str)
     }
 
+    /// A numeric key of the cursor (an offset, an id), refused as not ours when it is not one.
+    pub fn after_number(&self, i: usize) -> AppResult<Option<u64>> {
+        self.after_key(i)
+            .map(|raw| raw.parse::<u64>().map_err(|_| AppError::invalid("cursor", "is not a cursor this API gave out")))
+            .transpose()
+    }
+
     /// The chain position a list reads: the one its first page read (carried by the
     /// cursor at position `i`), or `current` for a first page, so every page of one
     /// listing is one snapshot. A cursor naming a position past `current` was not ours.
@@ -610,6 +617,14 @@ mod tests {
         ] {
             assert_eq!(etag_matches(header.as_deref(), &sha), matches, "{header:?}");
         }
+    }
+
+    #[test]
+    fn numeric_cursor_keys() {
+        let page = PageRequest::parse(&format!("cursor={}", encode_cursor(&["120".into(), "x".into()]))).unwrap();
+        assert_eq!(page.after_number(0).unwrap(), Some(120));
+        assert_eq!(err_field(page.after_number(1)), "cursor");
+        assert_eq!(PageRequest::parse("").unwrap().after_number(0).unwrap(), None);
     }
 
     #[test]

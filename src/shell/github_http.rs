@@ -110,6 +110,14 @@ impl GitHubHttp {
         Self::new(base, token.map_or(Credential::Anonymous, Credential::Token), cache)
     }
 
+    /// The installation whose tokens this client sends, if any.
+    pub fn installation(&self) -> Option<&InstallationTokens> {
+        match &self.credential {
+            Credential::Installation(tokens) => Some(tokens),
+            _ => None,
+        }
+    }
+
     pub fn metered(mut self, meter: Rc<Meter>) -> Self {
         self.meter = Some(meter);
         self

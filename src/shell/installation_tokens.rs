@@ -5,7 +5,7 @@
 //! none, and every request of its projects fails naming it.
 
 use super::crypto::{decrypt_token, encrypt_token, sign_rs256};
-use super::d1::{not_granted, Db};
+use super::d1::{Db, InstallationRow};
 use super::github_http::GitHubHttp;
 use super::{iso, now_ms, parse_iso};
 use crate::config::{GitHubApp, Settings};
@@ -21,6 +21,8 @@ pub struct InstallationTokens {
     settings: Settings,
     /// The token this client uses, once read or minted.
     current: RefCell<Option<String>>,
+    /// The installation's row, read once per client (its state and cached token).
+    row: RefCell<Option<InstallationRow>>,
 }
 
 /// A JWT that speaks as the App (valid for 9 minutes).
@@ -40,7 +42,7 @@ pub fn expiry_ms(wire: &AccessTokenWire) -> u64 {
 
 impl InstallationTokens {
     pub fn new(id: InstallationId, home: Rc<Db>, settings: Settings) -> InstallationTokens {
-        InstallationTokens { id, home, settings, current: RefCell::new(None) }
+        InstallationTokens { id, home, settings, current: RefCell::new(None), row: RefCell::new(None) }
     }
 
     pub fn id(&self) -> InstallationId {
@@ -57,13 +59,7 @@ impl InstallationTokens {
         if let Some(token) = self.current.borrow().clone() {
             return Ok(token);
         }
-        let row = self.home.installation(self.id).await.map_err(|e| GhError::Unavailable(e.to_string()))?;
-        let Some(row) = row else {
-            return Err(GhError::Credential(not_granted(self.id)));
-        };
-        if let Some(why) = row.state.refusal(self.id) {
-            return Err(GhError::Credential(why));
-        }
+        let row = self.usable_row().await?;
         if let (Some(sealed), Some(expires)) = (&row.token_enc, row.token_expires_ms) {
             if token_usable(expires, now_ms()) {
                 if let Ok(token) = self.open(sealed).await {
@@ -73,6 +69,33 @@ impl InstallationTokens {
             }
         }
         self.mint(gh).await
+    }
+
+    /// The installation's row, once it is known to be usable: granted here and active.
+    async fn usable_row(&self) -> Result<InstallationRow, GhError> {
+        let cached = self.row.borrow().clone();
+        let row = match cached {
+            Some(row) => row,
+            None => {
+                let read = self.home.installation(self.id).await.map_err(|e| GhError::Unavailable(e.to_string()))?;
+                let row = read.ok_or_else(|| self.unusable("is not granted here"))?;
+                *self.row.borrow_mut() = Some(row.clone());
+                row
+            }
+        };
+        match row.state.refusal(self.id) {
+            Some(why) => Err(GhError::Credential(why)),
+            None => Ok(row),
+        }
+    }
+
+    /// Why the installation cannot be used (it names it), or `None`. A read that fails is
+    /// no verdict: the requests that follow ask again.
+    pub async fn refusal(&self) -> Option<String> {
+        match self.usable_row().await {
+            Err(GhError::Credential(why)) => Some(why),
+            _ => None,
+        }
     }
 
     /// After GitHub refused the current token: a new one, whatever the cache says.

@@ -127,12 +127,21 @@ impl<'a> Services<'a> {
     /// needed), else with its own token (decrypted; an unreadable one is an error, never a
     /// silent fall back to the global token), else with the global one.
     pub async fn github_for(&self, project: &ProjectRow) -> AppResult<GitHubHttp> {
-        let credential = match (project.installation_id, &project.github_token_enc) {
-            (Some(id), _) => return Ok(self.github_for_installation(id)),
-            (None, Some(sealed)) => Credential::Token(crypto::decrypt_token(&self.settings.token_keys()?, sealed).await?),
-            (None, None) => self.settings.github_token.clone().map_or(Credential::Anonymous, Credential::Token),
+        let own = match (project.installation_id, &project.github_token_enc) {
+            (None, Some(sealed)) => Some(crypto::decrypt_token(&self.settings.token_keys()?, sealed).await?),
+            _ => None,
         };
-        Ok(GitHubHttp::new(&self.settings.github_api_url, credential, Some(Rc::clone(&self.db))))
+        Ok(self.github_with(project.installation_id, own))
+    }
+
+    /// GitHub with a credential in the order a project uses them: the installation's
+    /// tokens, else `own_token`, else the global token.
+    pub fn github_with(&self, installation: Option<InstallationId>, own_token: Option<String>) -> GitHubHttp {
+        if let Some(id) = installation {
+            return self.github_for_installation(id);
+        }
+        let credential = own_token.or_else(|| self.settings.github_token.clone()).map_or(Credential::Anonymous, Credential::Token);
+        GitHubHttp::new(&self.settings.github_api_url, credential, Some(Rc::clone(&self.db)))
     }
 
     /// GitHub through an installation's tokens (shared with every project of it).

@@ -7,11 +7,6 @@ use crate::api::InstallationView;
 use crate::github_app::{InstallationId, InstallationState};
 use serde::Deserialize;
 
-/// An installation nobody here was granted.
-pub fn not_granted(id: InstallationId) -> String {
-    format!("the GitHub App installation {id} is not granted here")
-}
-
 #[derive(Debug, Clone, Deserialize)]
 pub struct InstallationRow {
     pub state: InstallationState,

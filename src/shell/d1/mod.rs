@@ -18,7 +18,7 @@ mod syncs;
 mod users;
 
 pub use engine_store::EngineStore;
-pub use installations::{not_granted, ConfirmedInstallation, GrantRow};
+pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow};
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};

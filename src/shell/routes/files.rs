@@ -17,13 +17,17 @@ use worker::{Headers, Request, Response};
 /// The chain position to read files at: `at` (a completed sync of this project) or now.
 async fn seq_for(svc: &Services<'_>, project: &ProjectRow, at: Option<String>) -> AppResult<u64> {
     let Some(at) = at.filter(|a| !a.is_empty()) else { return Ok(project.current_seq) };
-    let target = match svc.for_project(project.id.as_str()).sync(&at).await? {
-        Some(t) if t.project_id == project.id => t,
-        _ => return Err(AppError::not_found("sync")),
-    };
-    match (target.status, target.seq) {
-        (SyncStatus::Complete, Some(seq)) => Ok(seq),
-        _ => Err(AppError::conflict(format!("sync {at} did not complete, so no state was ever active after it"))),
+    completed_position(svc, project, &at)
+        .await?
+        .ok_or_else(|| AppError::conflict(format!("sync {at} did not complete, so no state was ever active after it")))
+}
+
+/// The chain position of a sync of this project, `None` if it did not complete (another
+/// project's sync, or none, is a 404).
+async fn completed_position(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<Option<u64>> {
+    match svc.for_project(project.id.as_str()).sync(sync).await? {
+        Some(s) if s.project_id == project.id => Ok(s.seq.filter(|_| s.status == SyncStatus::Complete)),
+        _ => Err(AppError::not_found("sync")),
     }
 }
 
@@ -94,10 +98,7 @@ pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str)
 
 /// The chain position of a COMPLETE sync of this project (404 for anything else).
 async fn completed_seq(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<u64> {
-    match svc.for_project(project.id.as_str()).sync(sync).await? {
-        Some(s) if s.project_id == project.id && s.status == SyncStatus::Complete => s.seq.ok_or_else(|| AppError::not_found("sync")),
-        _ => Err(AppError::not_found("sync")),
-    }
+    completed_position(svc, project, sync).await?.ok_or_else(|| AppError::not_found("sync"))
 }
 
 /// The changes that turn the state right after `from` (or the empty state) into the state

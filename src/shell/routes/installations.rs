@@ -58,11 +58,7 @@ pub async fn grant(svc: &Services<'_>, req: &mut Request) -> AppResult<Response>
 
 pub async fn list(svc: &Services<'_>, user: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
-    let after = match page.after_key(0) {
-        Some(raw) => Some(raw.parse::<u64>().map_err(|_| AppError::invalid("cursor", "is not a cursor this API gave out"))?),
-        None => None,
-    };
-    let rows = svc.db.grants_of(user, after, page.limit + 1).await?;
+    let rows = svc.db.grants_of(user, page.after_number(0)?, page.limit + 1).await?;
     let views: Vec<InstallationView> = rows.into_iter().map(GrantRow::view).collect();
     json(200, &Page::from_overfetch(views, page.limit, |v| vec![v.installation_id.to_string()]))
 }
@@ -73,10 +69,7 @@ pub async fn repositories(svc: &Services<'_>, user: &str, raw_id: &str, query: &
     let page = PageRequest::parse(query)?;
     let id = InstallationId::parse(raw_id).ok_or_else(|| AppError::not_found("installation"))?;
     svc.db.grant_for_user(user, id).await?.ok_or_else(|| AppError::not_found("installation"))?;
-    let offset = match page.after_key(0) {
-        Some(raw) => raw.parse::<u64>().map_err(|_| AppError::invalid("cursor", "is not a cursor this API gave out"))?,
-        None => 0,
-    };
+    let offset = page.after_number(0)?.unwrap_or(0);
     let limit = u64::from(page.limit);
     let gh = svc.github_for_installation(id);
     let mut items = Vec::new();

@@ -42,17 +42,6 @@ async fn granted(svc: &Services<'_>, user: &str, id: InstallationId) -> AppResul
     }
 }
 
-/// GitHub with the credential a project is about to have.
-async fn github_with(svc: &Services<'_>, token: Option<&str>, installation: Option<InstallationId>) -> AppResult<GitHubHttp> {
-    Ok(match installation {
-        Some(id) => svc.github_for_installation(id),
-        None => {
-            let token = token.map(str::to_string).or_else(|| svc.settings.github_token.clone());
-            GitHubHttp::with_token(&svc.settings.github_api_url, token, Some(Rc::clone(&svc.db)))
-        }
-    })
-}
-
 pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppResult<Response> {
     let input = CreateProject::parse(&body(req).await?)?;
     // Sealed first: without TOKEN_ENCRYPTION_KEY a project with a token is refused.
@@ -60,7 +49,7 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
     if let Some(id) = input.installation_id {
         granted(svc, user, id).await?;
     }
-    let gh = github_with(svc, input.github_token.as_deref(), input.installation_id).await?;
+    let gh = svc.github_with(input.installation_id, input.github_token.clone());
     let info = match gh.repo(&input.repository).await {
         Ok(info) => info,
         Err(GhError::NotFound(_)) => {
@@ -142,7 +131,7 @@ pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
                 None => None,
             },
         };
-        let gh = github_with(svc, token.as_deref(), installation).await?;
+        let gh = svc.github_with(installation, token);
         check_branch(&gh, &project.repository, &branch).await?;
     }
     let update = ProjectUpdate {

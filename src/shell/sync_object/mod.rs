@@ -11,12 +11,11 @@ mod log;
 mod scratch;
 
 use super::content::ContentBucket;
-use super::d1::{not_granted, EngineStore};
+use super::d1::EngineStore;
 use super::github_http::GitHubHttp;
 use super::{now_ms, Services};
 use crate::engine::slice::{run_slice, Next};
 use crate::engine::{self, Job, Meter, NewJob, Phase, Ports};
-use crate::github_app::InstallationId;
 use crate::progress::parse_last_event_id;
 use crate::sync_protocol::{CancelAnswer, Command, PokeAnswer};
 use futures::channel::mpsc::UnboundedSender;
@@ -140,14 +139,18 @@ impl SyncObject {
             // Gone or unreadable: the step's own reads decide what happens to the job.
             _ => return anonymous(),
         };
-        if let Some(id) = project.installation_id {
-            if let Err(why) = installation_usable(svc, id).await {
-                engine::abandon(job, why);
-                return anonymous();
-            }
-        }
         match svc.github_for(&project).await {
-            Ok(gh) => gh.metered(Rc::clone(meter)),
+            Ok(gh) => {
+                // The installation's row, read here once, also serves the slice's requests.
+                if let Some(why) = match gh.installation() {
+                    Some(tokens) => tokens.refusal().await,
+                    None => None,
+                } {
+                    engine::abandon(job, why);
+                    return anonymous();
+                }
+                gh.metered(Rc::clone(meter))
+            }
             Err(e) => {
                 worker::console_error!("sync {}: {e}", job.sync_id);
                 engine::abandon(
@@ -238,15 +241,5 @@ impl DurableObject for SyncObject {
         self.slice_running.set(false);
         outcome?;
         Response::ok("ok")
-    }
-}
-
-/// Whether an installation may still be used: `Err` names it and says why not. A read that
-/// fails is not a verdict (the sync goes on; its requests check again).
-async fn installation_usable(svc: &Services<'_>, id: InstallationId) -> std::result::Result<(), String> {
-    match svc.db.installation(id).await {
-        Ok(Some(row)) => row.state.refusal(id).map_or(Ok(()), Err),
-        Ok(None) => Err(not_granted(id)),
-        Err(_) => Ok(()),
     }
 }
