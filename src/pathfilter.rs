@@ -107,8 +107,20 @@ impl Pattern {
 
     /// Whether some path strictly below the directory `dir` ('' is the root) could match.
     pub fn may_match_under(&self, dir: &str) -> bool {
-        let names: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
-        matches_partly(&self.segments, &names)
+        matches_partly(&self.segments, &names_of(dir))
+    }
+
+    /// Whether every directory below `dir` could still hold a match: nothing below it is
+    /// pruned for want of this (include) pattern.
+    fn open_below(&self, dir: &str) -> bool {
+        open_below(&self.segments, &names_of(dir))
+    }
+
+    /// Whether this (exclude) pattern could match a directory below `dir` at a place its
+    /// literal segments fix, so a walk one level at a time can skip that directory.
+    fn locates_below(&self, dir: &str) -> bool {
+        let names = names_of(dir);
+        locates_below(&self.segments, &names, names.is_empty())
     }
 
     /// Whether it matches the directory `dir` itself (and so every path in it).
@@ -218,8 +230,37 @@ fn matches_partly(segments: &[Segment], names: &[&str]) -> bool {
     }
 }
 
-/// A project's filter: which paths a sync holds.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+fn names_of(dir: &str) -> Vec<&str> {
+    if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    }
+}
+
+fn open_below(segments: &[Segment], names: &[&str]) -> bool {
+    match (segments.split_first(), names.split_first()) {
+        (None, _) | (Some((Segment::AnyDirs, _)), _) => true,
+        (Some(_), None) => false,
+        (Some((Segment::Glob(tokens), rest)), Some((name, more))) => segment_matches(tokens, name) && open_below(rest, more),
+    }
+}
+
+/// `at_root`: an unanchored pattern can name a top-level directory, found by listing the
+/// root one level; deeper, `**` could put it anywhere, and finding it would cost one
+/// request per directory, so the recursive listing it comes in drops it instead.
+fn locates_below(segments: &[Segment], names: &[&str], at_root: bool) -> bool {
+    match (segments.split_first(), names.split_first()) {
+        (None, _) => false,
+        (Some((Segment::AnyDirs, rest)), _) => at_root && !rest.is_empty(),
+        (Some(_), None) => true,
+        (Some((Segment::Glob(tokens), rest)), Some((name, more))) => segment_matches(tokens, name) && locates_below(rest, more, false),
+    }
+}
+
+/// A project's filter: which paths a sync holds. Stored and sent as its two pattern lists.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "FilterLists", into = "FilterLists")]
 pub struct PathFilter {
     include: Vec<Pattern>,
     exclude: Vec<Pattern>,
@@ -262,6 +303,47 @@ impl PathFilter {
         }
         self.include.is_empty() || self.include.iter().any(|p| p.may_match_under(dir))
     }
+
+    /// Whether `dir` (which may hold admitted paths) is best listed recursively, in one
+    /// request: no directory below it can be pruned at a place known before listing it.
+    /// Otherwise it is listed one level, and its subdirectories decided one by one.
+    pub fn lists_whole(&self, dir: &str) -> bool {
+        let includes_open = self.include.is_empty() || self.include.iter().any(|p| p.open_below(dir));
+        includes_open && !self.exclude.iter().any(|p| p.locates_below(dir))
+    }
+}
+
+/// The wire and storage form of a filter: `{"include": [...], "exclude": [...]}`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FilterLists {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+impl TryFrom<FilterLists> for PathFilter {
+    type Error = String;
+    fn try_from(l: FilterLists) -> Result<Self, String> {
+        PathFilter::parse(&l.include, &l.exclude).map_err(|e| format!("{} {}", e.field, e.reason))
+    }
+}
+
+impl From<PathFilter> for FilterLists {
+    fn from(f: PathFilter) -> Self {
+        FilterLists { include: f.include().map(String::from).collect(), exclude: f.exclude().map(String::from).collect() }
+    }
+}
+
+/// Why a change happened, when it is the filter's doing (`/changes` says `"filtered"`): a
+/// path added that the filter before did not admit, or removed that the filter now does not.
+pub fn change_reason(change: &str, path: &str, before: Option<&PathFilter>, now: &PathFilter) -> Option<&'static str> {
+    let before = before.filter(|b| *b != now)?;
+    let filtered = match change {
+        "added" => !before.admits(path),
+        "removed" => !now.admits(path),
+        _ => false,
+    };
+    filtered.then_some("filtered")
 }
 
 fn list<S: AsRef<str>>(field: &'static str, raw: &[S]) -> Result<Vec<Pattern>, FilterError> {

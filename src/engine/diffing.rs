@@ -144,7 +144,8 @@ pub(super) async fn merge_files<G: GitHub, S: Store, X: Scratch>(
 /// except when nothing is held (a first sync): then nothing can be renamed, and every
 /// wanted path is added at once, without a second pass through scratch.
 fn emit_files(job: &mut Job, scratch: &impl Scratch, pairs: Vec<Pair<FileEntry>>) -> Result<(), StoreError> {
-    let (mut modified, mut added, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut modified, mut added, mut removed, mut filtered) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let refiltered = job.filter_changed();
     for pair in pairs {
         match pair {
             Pair::Both { held, wanted } => {
@@ -155,15 +156,26 @@ fn emit_files(job: &mut Job, scratch: &impl Scratch, pairs: Vec<Pair<FileEntry>>
                     modified.push(Change::Modified { old: held, new: wanted });
                 }
             }
+            // What the filter change took away or brought in is no rename of anything.
+            Pair::HeldOnly(held) if refiltered && !job.filter.admits(&held.path) => {
+                job.counts.removed += 1;
+                filtered.push(Change::Removed { old: held });
+            }
             Pair::HeldOnly(held) => removed.push(held),
             Pair::WantedOnly(wanted) => {
                 job.tree_bytes += wanted.size.unwrap_or(0);
-                added.push(wanted);
+                if refiltered && job.base_filter.as_ref().is_some_and(|before| !before.admits(&wanted.path)) {
+                    job.counts.added += 1;
+                    filtered.push(Change::Added { new: wanted });
+                } else {
+                    added.push(wanted);
+                }
             }
         }
     }
     job.counts.modified += modified.len() as u64;
     scratch.put_changes(&modified)?;
+    scratch.put_changes(&filtered)?;
     if job.base_sync_id.is_none() {
         job.counts.added += added.len() as u64;
         let added: Vec<Change> = added.into_iter().map(|new| Change::Added { new }).collect();

@@ -29,6 +29,13 @@ pub(super) async fn start<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports:
     job.base_sync_id = head.current_sync_id;
     job.base_seq = head.current_seq;
     job.base_commit_sha = head.current_commit_sha;
+    job.base_filter = head.current_filter;
+    if job.filter_changed() {
+        // Held directory shas would skip directories whose held paths the new filter
+        // disagrees with: the tree is listed whole (pruned by the new filter).
+        to_head_or_target(job);
+        return Ok(());
+    }
     job.phase = Phase::LoadHeldDirs { after: None };
     job.set(SyncStatus::Fetching, 0, 1, "Loading the directories of the state we hold".into());
     Ok(())
@@ -47,6 +54,12 @@ pub(super) async fn load_held_dirs<G: GitHub, S: Store, X: Scratch>(
         job.phase = Phase::LoadHeldDirs { after: page.last().map(|(p, _)| p.clone()) };
         return Ok(());
     }
+    to_head_or_target(job);
+    Ok(())
+}
+
+/// After the held state: the branch head (a sync) or the earlier state (a restore).
+fn to_head_or_target(job: &mut Job) {
     match job.restore_from.clone() {
         None => {
             job.phase = Phase::ResolveHead;
@@ -57,14 +70,13 @@ pub(super) async fn load_held_dirs<G: GitHub, S: Store, X: Scratch>(
             job.set(SyncStatus::Fetching, 0, 1, format!("Loading the state of sync {from}"));
         }
     }
-    Ok(())
 }
 
 pub(super) async fn resolve_head<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>) -> Result<(), Stop> {
     let Ports { github, scratch, .. } = ports;
     let sha = github.head(&job.repository, &job.branch).await?;
-    if job.base_commit_sha.as_ref() == Some(&sha) {
-        // We hold exactly this commit's tree: nothing to list.
+    if job.base_commit_sha.as_ref() == Some(&sha) && !job.filter_changed() {
+        // We hold exactly this commit's tree, filtered as wanted: nothing to list.
         scratch.add_unchanged("")?;
         job.phase = Phase::MergeFiles { from: String::new() };
         job.set(SyncStatus::Diffing, 0, 1, format!("{} is still at {}; nothing to fetch", job.branch, short(&sha)));
@@ -72,9 +84,12 @@ pub(super) async fn resolve_head<G: GitHub, S: Store, X: Scratch>(job: &mut Job,
         return Ok(());
     }
     // With a held state, list the root one level deep and descend only where tree shas
-    // differ; without one, one recursive listing is cheapest.
+    // differ; without one, one recursive listing is cheapest — unless the filter can
+    // prune below the root.
     let incremental = scratch.map_get(ScratchMap::HeldDirs, "")?.is_some();
-    job.phase = Phase::ListTree { pending: vec![(String::new(), sha.to_string(), !incremental)], requests: 0, files: 0 };
+    let recursive = !incremental && job.filter.lists_whole("");
+    job.filtered_bytes = 0;
+    job.phase = Phase::ListTree { pending: vec![(String::new(), sha.to_string(), recursive)], requests: 0, files: 0, pruned: 0 };
     job.set(SyncStatus::Fetching, 1, 8, format!("Listing the tree of {}", short(&sha)));
     job.commit_sha = Some(sha);
     Ok(())
@@ -86,6 +101,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
     mut pending: Vec<(String, String, bool)>,
     mut requests: u64,
     mut files: u64,
+    mut pruned: u64,
 ) -> Result<(), Stop> {
     let Ports { github, scratch, meter, .. } = ports;
     for i in 0..TREE_REQUESTS_PER_STEP {
@@ -96,6 +112,9 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
         let Some((prefix, tree_ish, recursive)) = pending.pop() else { break };
         let mut listing = github.tree(&job.repository, &tree_ish, recursive, &prefix).await?;
         requests += 1;
+        let dirs_listed = listing.dirs.len();
+        listing.dirs.retain(|(path, _)| job.filter.may_hold_under(path));
+        pruned += (dirs_listed - listing.dirs.len()) as u64;
         if listing.truncated {
             if !recursive {
                 // One directory with more entries than GitHub lists at once: there is no
@@ -108,7 +127,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
             // Only the provably whole directories of a truncated listing are used (their tree
             // ids recomputed from what it lists); the rest is listed again, level by level.
             let (whole_files, whole_dirs) = listing.take_whole_part();
-            let whole: Vec<FileEntry> = whole_files.into_iter().map(FileEntry::from).collect();
+            let whole = admitted(job, whole_files);
             scratch.put_wanted(&whole)?;
             files += whole.len() as u64;
             scratch.map_put(ScratchMap::WantedDirs, &whole_dirs)?;
@@ -117,7 +136,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
             pending.push((prefix, listing.sha, false));
             continue;
         }
-        let wanted: Vec<FileEntry> = listing.files.into_iter().map(FileEntry::from).collect();
+        let wanted = admitted(job, listing.files);
         scratch.put_wanted(&wanted)?;
         files += wanted.len() as u64;
         let mut dirs = vec![(prefix.clone(), listing.sha.clone())];
@@ -127,14 +146,17 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
             descend(job, ports, listing.dirs, &mut pending).await?;
         }
     }
-    let message = format!("Listed {files} files in {requests} tree requests");
+    let mut message = format!("Listed {files} files in {requests} tree requests");
+    if pruned > 0 {
+        message.push_str(&format!(" ({pruned} directories left out by the filter, never listed)"));
+    }
     if pending.is_empty() {
         job.phase = Phase::MergeFiles { from: String::new() };
         job.set(SyncStatus::Diffing, 0, 1, format!("{message}; comparing with the state we hold"));
     } else {
         // The walk's size is unknown up front: move the bar by requests made, asymptotically.
         let total = requests + pending.len() as u64 + 1;
-        job.phase = Phase::ListTree { pending, requests, files };
+        job.phase = Phase::ListTree { pending, requests, files, pruned };
         job.set(SyncStatus::Fetching, requests, total, message);
     }
     Ok(())
@@ -158,7 +180,7 @@ async fn descend<G: GitHub, S: Store, X: Scratch>(
         match scratch.map_get(ScratchMap::HeldDirs, &path)? {
             Some(held) if held == sha => scratch.add_unchanged(&path)?,
             Some(_) => changed.push((path, sha)),
-            None => pending.push((path, sha, true)),
+            None => pending.push((path.clone(), sha, job.filter.lists_whole(&path))),
         }
     }
     if changed.is_empty() {
@@ -167,9 +189,18 @@ async fn descend<G: GitHub, S: Store, X: Scratch>(
     let paths: Vec<String> = changed.iter().map(|(p, _)| p.clone()).collect();
     let counts = store.count_files_under(&job.project_id, job.base_seq, &paths).await?;
     for ((path, sha), held_files) in changed.into_iter().zip(counts) {
-        pending.push((path, sha, held_files <= LEVEL_WALK_ABOVE_FILES));
+        let recursive = held_files <= LEVEL_WALK_ABOVE_FILES && job.filter.lists_whole(&path);
+        pending.push((path, sha, recursive));
     }
     Ok(())
+}
+
+/// The listed files the filter admits; the bytes of the others are counted (a tarball
+/// would carry them).
+fn admitted(job: &mut Job, files: Vec<crate::domain::TreeFile>) -> Vec<FileEntry> {
+    let (kept, left): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| job.filter.admits(&f.path));
+    job.filtered_bytes += left.iter().map(|f| f.size.unwrap_or(0)).sum::<u64>();
+    kept.into_iter().map(FileEntry::from).collect()
 }
 
 pub(super) async fn load_target<G: GitHub, S: Store, X: Scratch>(

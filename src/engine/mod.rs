@@ -34,6 +34,7 @@ pub use ports::*;
 
 use crate::domain::{BranchName, CommitSha, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
 use crate::github::GhError;
+use crate::pathfilter::PathFilter;
 use crate::progress::{percent, ProgressData};
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +89,9 @@ pub enum Phase {
         pending: Vec<(String, String, bool)>,
         requests: u64,
         files: u64,
+        /// Directories the filter left out (never listed).
+        #[serde(default)]
+        pruned: u64,
     },
     LoadTarget {
         after: Option<String>,
@@ -191,6 +195,18 @@ pub struct Job {
     /// The scratch layout the job was checkpointed under (see `CHECKPOINT_LAYOUT`).
     #[serde(default)]
     pub layout: u32,
+    /// The paths the state this sync brings holds (a restore: the restored sync's filter).
+    #[serde(default)]
+    pub filter: PathFilter,
+    /// The filter of the state it builds on, read at the start (`None`: unknown).
+    #[serde(default)]
+    pub base_filter: Option<PathFilter>,
+    /// Bytes of listed files the filter left out (a tarball carries them all the same).
+    #[serde(default)]
+    pub filtered_bytes: u64,
+    /// A dry run: everything up to the diff, and nothing written but its changes and row.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What starting a sync needs: the request the worker sends the sync's object.
@@ -207,6 +223,10 @@ pub struct NewJob {
     pub restore_from: Option<(Id, u64, Option<CommitSha>)>,
     pub started_at_ms: u64,
     pub max_text_bytes: u64,
+    #[serde(default)]
+    pub filter: PathFilter,
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 impl Job {
@@ -242,7 +262,18 @@ impl Job {
             step_attempts: 0,
             end_attempts: 0,
             layout: CHECKPOINT_LAYOUT,
+            filter: n.filter,
+            base_filter: None,
+            filtered_bytes: 0,
+            dry_run: n.dry_run,
         }
+    }
+
+    /// The state it builds on was held under another filter (or one we cannot tell): the
+    /// held directory shas say nothing about which of their paths we hold, so every
+    /// directory is listed again, and paths the filters disagree on are no rename candidates.
+    pub fn filter_changed(&self) -> bool {
+        self.base_sync_id.is_some() && self.base_filter.as_ref() != Some(&self.filter)
     }
 
     /// Restarts a running job checkpointed under an older scratch layout.
@@ -392,7 +423,7 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
         Phase::Start => fetching::start(job, ports).await,
         Phase::LoadHeldDirs { after } => fetching::load_held_dirs(job, ports, after).await,
         Phase::ResolveHead => fetching::resolve_head(job, ports).await,
-        Phase::ListTree { pending, requests, files } => fetching::list_tree(job, ports, pending, requests, files).await,
+        Phase::ListTree { pending, requests, files, pruned } => fetching::list_tree(job, ports, pending, requests, files, pruned).await,
         Phase::LoadTarget { after, files } => fetching::load_target(job, ports, after, files).await,
         Phase::LoadTargetDirs { after } => fetching::load_target_dirs(job, ports, after).await,
         Phase::Diff => diffing::merge_files(job, ports, String::new()).await,

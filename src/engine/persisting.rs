@@ -16,8 +16,10 @@ pub(super) async fn persist<G: GitHub, S: Store, X: Scratch>(
 ) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
     let chunk = scratch.changes_after(after.as_deref(), PERSIST_CHUNK as u64)?;
-    if !chunk.is_empty() {
-        store.apply(job, &chunk).await?;
+    match (chunk.is_empty(), job.dry_run) {
+        (true, _) => {}
+        (false, false) => store.apply(job, &chunk).await?,
+        (false, true) => store.stage_preview(job, &chunk).await?,
     }
     let done = (done + chunk.len() as u64).min(total);
     if chunk.len() == PERSIST_CHUNK {
@@ -26,7 +28,8 @@ pub(super) async fn persist<G: GitHub, S: Store, X: Scratch>(
         job.set(SyncStatus::Persisting, done, total, format!("Wrote {done} of {total} changes"));
         return Ok(());
     }
-    job.phase = Phase::PersistDirs { after: None };
+    // A dry run keeps no directory versions: nothing will ever descend from it.
+    job.phase = if job.dry_run { Phase::Commit } else { Phase::PersistDirs { after: None } };
     job.set(SyncStatus::Persisting, total, total + 1, format!("Wrote {total} changes"));
     Ok(())
 }
@@ -61,7 +64,8 @@ pub(super) async fn commit<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports
     job.message = complete_message(job);
     // Stats up to now travel with the COMPLETE row; the commit's own write is the last.
     super::account(job, ports, now_ms);
-    match ports.store.commit(job, now_ms).await {
+    let committed = if job.dry_run { ports.store.commit_preview(job, now_ms).await } else { ports.store.commit(job, now_ms).await };
+    match committed {
         Ok(()) => {
             job.phase = Phase::Finished;
             let _ = ports.scratch.clear();
@@ -79,6 +83,10 @@ pub(super) async fn commit<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports
 fn complete_message(job: &Job) -> String {
     let c = job.counts;
     let what = match (&job.kind, &job.restore_from) {
+        _ if job.dry_run => match &job.commit_sha {
+            Some(sha) => format!("Dry run of {} at {} (nothing was changed)", job.branch, super::short(sha)),
+            None => format!("Dry run of {} (nothing was changed)", job.branch),
+        },
         (SyncKind::Restore, Some((from, _))) => format!("Restored the state of sync {from}"),
         _ => match &job.commit_sha {
             Some(sha) => format!("Synced {} at {}", job.branch, super::short(sha)),

@@ -43,6 +43,8 @@ pub struct ProjectHead {
     pub current_seq: u64,
     /// The commit whose tree the current state is (None before the first sync).
     pub current_commit_sha: Option<CommitSha>,
+    /// The filter the current state was made with (None before the first sync, or unreadable).
+    pub current_filter: Option<crate::pathfilter::PathFilter>,
 }
 
 /// What a guarded write of the sync's row found.
@@ -108,6 +110,12 @@ pub trait Store {
     /// running; marks it COMPLETE in the same transaction. `Ok` also when an earlier try of
     /// this very commit landed.
     async fn commit(&self, job: &super::Job, completed_at_ms: u64) -> Result<(), StoreError>;
+    /// A dry run's changes, kept apart from every version (its `/changes`). Idempotent
+    /// (keyed by path) and fenced by the sync's status like `apply`.
+    async fn stage_preview(&self, job: &super::Job, changes: &[Change]) -> Result<(), StoreError>;
+    /// Marks a dry run COMPLETE while it is still running, outside the chain: the project
+    /// and its state stay exactly as they were. `Ok` also when an earlier try landed.
+    async fn commit_preview(&self, job: &super::Job, completed_at_ms: u64) -> Result<(), StoreError>;
     /// Writes the sync's visible row (status, progress, counts, stats, error) while it is
     /// running; an ended row is never rewritten.
     async fn record(&self, job: &super::Job, completed_at_ms: Option<u64>) -> Result<Recorded, StoreError>;

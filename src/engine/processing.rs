@@ -31,6 +31,10 @@ pub(super) async fn plan_content<G: GitHub, S: Store, X: Scratch>(
     after: Option<String>,
 ) -> Result<(), Stop> {
     let Ports { store, scratch, .. } = ports;
+    if job.dry_run {
+        // A dry run stops at the diff: its changes are all it writes.
+        return to_persist(job, format!("{total} changed paths (a dry run: no content is read)"));
+    }
     if job.kind == SyncKind::Restore {
         // A restore talks to no GitHub: every version it brings back had its content stored
         // (by blob sha, for the repository) when it was first synced.
@@ -63,7 +67,7 @@ pub(super) async fn plan_content<G: GitHub, S: Store, X: Scratch>(
     if needed == 0 {
         return to_persist(job, format!("{total} changed paths; every content is already held"));
     }
-    let method = choose_fetch(needed as usize, needed_bytes, job.tree_bytes);
+    let method = choose_fetch(needed as usize, needed_bytes, job.tree_bytes + job.filtered_bytes);
     let how = match method {
         FetchMethod::Blobs => "one request per file",
         FetchMethod::Tarball => "one tarball",
@@ -127,7 +131,7 @@ pub(super) async fn fetch_tarball<G: GitHub, S: Store, X: Scratch>(
     if remaining == 0 {
         return to_persist(job, format!("Read {total} files from the tarball"));
     }
-    let blobs_now = passes > 0 && choose_fetch(remaining as usize, remaining_bytes, job.tree_bytes) == FetchMethod::Blobs;
+    let blobs_now = passes > 0 && choose_fetch(remaining as usize, remaining_bytes, job.tree_bytes + job.filtered_bytes) == FetchMethod::Blobs;
     if passes >= TARBALL_MAX_PASSES || blobs_now {
         job.phase = Phase::FetchBlobs { done: 0, total: remaining };
         job.set(SyncStatus::Processing, total - remaining, total, format!("Reading the last {remaining} files one by one"));

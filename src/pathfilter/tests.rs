@@ -227,3 +227,118 @@ fn pruning_never_drops_an_admitted_path() {
         }
     }
 }
+
+/// The directories a walk lists: `(dir, recursively)`, pruning as a sync does.
+fn walk(f: &PathFilter, paths: &[&str]) -> Vec<(String, bool)> {
+    fn children(paths: &[&str], dir: &str) -> Vec<String> {
+        let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let mut out: Vec<String> = paths
+            .iter()
+            .filter_map(|p| p.strip_prefix(base.as_str()))
+            .filter_map(|rest| rest.split_once('/').map(|(name, _)| format!("{base}{name}")))
+            .collect();
+        out.dedup();
+        out
+    }
+    let mut listed = Vec::new();
+    let mut pending = vec![String::new()];
+    while let Some(dir) = pending.pop() {
+        let whole = f.lists_whole(&dir);
+        listed.push((dir.clone(), whole));
+        if !whole {
+            pending.extend(children(paths, &dir).into_iter().filter(|c| f.may_hold_under(c)));
+        }
+    }
+    listed
+}
+
+const TREE: [&str; 11] = [
+    "README.md",
+    "src/lib.rs",
+    "src/a/b.rs",
+    "src/generated/x.rs",
+    "docs/guide.md",
+    "docs/api/v1.md",
+    "vendor/lib/x.js",
+    "a/vendor/y.js",
+    "node_modules/p/index.js",
+    "notes.md/inner.txt",
+    "build/out.o",
+];
+
+#[test]
+fn a_walk_lists_whole_where_nothing_below_can_be_pruned() {
+    let none: [&str; 0] = [];
+    let cases: &[(&[&str], &[&str], &[(&str, bool)])] = &[
+        (&[], &[], &[("", true)]),
+        (&["*.md"], &[], &[("", true)]),
+        (&["**/*.rs"], &[], &[("", true)]),
+        // An excluded top-level directory is never listed, even inside another listing.
+        (&[], &["/vendor"], &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", true)]),
+        // Unanchored: found at the top level; deeper ones drop out of the listing they come in.
+        (&[], &["vendor/"], &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", true)]),
+        (&[], &["src/generated/"], &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", false), ("src/a", true), ("vendor", true)]),
+        (&["/src/"], &[], &[("", false), ("src", true)]),
+        (&["docs/*.md"], &[], &[("", false), ("docs", false)]),
+        (&["src/**/*.rs"], &["/src/generated/"], &[("", false), ("src", false), ("src/a", true)]),
+    ];
+    for &(include, exclude, want) in cases {
+        let f = PathFilter::parse(if include.is_empty() { &none } else { include }, if exclude.is_empty() { &none } else { exclude }).unwrap();
+        let mut got = walk(&f, &TREE);
+        got.sort();
+        let want: Vec<(String, bool)> = want.iter().map(|(d, w)| (d.to_string(), *w)).collect();
+        assert_eq!(got, want, "include {include:?} exclude {exclude:?}");
+    }
+}
+
+/// Whatever the patterns, the walk reaches every admitted path, and a directory that a
+/// pattern locates (anchored, or at the top level) is never inside anything listed.
+#[test]
+fn the_walk_reaches_every_admitted_path_and_no_located_pruned_directory() {
+    let patterns = ["/src/", "*.md", "src/**/*.rs", "docs/*.md", "vendor/", "/vendor", "**/x.*", "build/**", "*/api/", "[!s]*", "/a/vendor/"];
+    let none: [&str; 0] = [];
+    for include in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
+        for exclude in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
+            let f = PathFilter::parse(if include.is_empty() { &none[..] } else { &include[..] }, if exclude.is_empty() { &none[..] } else { &exclude[..] })
+                .unwrap();
+            let listed = walk(&f, &TREE);
+            let covers = |path: &str| {
+                listed.iter().any(|(dir, whole)| {
+                    let inside = dir.is_empty() || path.starts_with(&format!("{dir}/"));
+                    let direct = path.rsplit_once('/').map_or("", |(d, _)| d) == dir;
+                    inside && (*whole || direct)
+                })
+            };
+            for path in TREE.iter().filter(|p| f.admits(p)) {
+                assert!(covers(path), "{include:?}/{exclude:?}: {path} admitted but never listed: {listed:?}");
+            }
+            for (dir, _) in &listed {
+                assert!(f.may_hold_under(dir), "{include:?}/{exclude:?}: {dir:?} listed though it holds nothing");
+            }
+        }
+    }
+}
+
+#[test]
+fn filters_travel_as_their_two_lists() {
+    let f = PathFilter::parse(&["/src/"], &["*.lock"]).unwrap();
+    let json = serde_json::to_string(&f).unwrap();
+    assert_eq!(json, r#"{"include":["/src/"],"exclude":["*.lock"]}"#);
+    assert_eq!(serde_json::from_str::<PathFilter>(&json).unwrap(), f);
+    assert_eq!(serde_json::from_str::<PathFilter>("{}").unwrap(), PathFilter::default());
+    assert!(serde_json::from_str::<PathFilter>(r#"{"include":["[bad"]}"#).is_err());
+}
+
+#[test]
+fn a_change_is_filtered_when_the_filter_made_it() {
+    let none: [&str; 0] = [];
+    let old = PathFilter::parse(&none, &["/docs/"]).unwrap();
+    let new = PathFilter::parse(&none, &["/vendor/"]).unwrap();
+    assert_eq!(change_reason("added", "docs/a.md", Some(&old), &new), Some("filtered"), "newly admitted");
+    assert_eq!(change_reason("removed", "vendor/x.js", Some(&old), &new), Some("filtered"), "no longer admitted");
+    assert_eq!(change_reason("added", "src/new.rs", Some(&old), &new), None, "added in git");
+    assert_eq!(change_reason("removed", "src/old.rs", Some(&old), &new), None, "removed in git");
+    assert_eq!(change_reason("modified", "docs/a.md", Some(&old), &new), None);
+    assert_eq!(change_reason("added", "docs/a.md", Some(&new), &new), None, "the same filter filters nothing");
+    assert_eq!(change_reason("added", "docs/a.md", None, &new), None, "a first sync");
+}

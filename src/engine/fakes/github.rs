@@ -26,6 +26,8 @@ pub struct FakeGitHub {
     pub blob_requests: Cell<u64>,
     pub tarball_requests: Cell<u64>,
     pub tree_requests: Cell<u64>,
+    /// Every listing asked for: (directory, recursively).
+    pub listed: RefCell<Vec<(String, bool)>>,
     /// Directory tree ids handed out: id → (commit, directory).
     pub dir_ids: RefCell<HashMap<String, (String, String)>>,
     /// Requests of this route ("head", "tree", "blob", "tarball") never answer.
@@ -111,6 +113,7 @@ impl FakeGitHub {
 
     fn listing(&self, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
         self.tree_requests.set(self.tree_requests.get() + 1);
+        self.listed.borrow_mut().push((prefix.to_string(), recursive));
         // Equal subtrees share an id (as in git), so the directory is the one asked for.
         let resolved = self.dir_ids.borrow().get(tree_ish).cloned();
         let (commit, dir) = match resolved {

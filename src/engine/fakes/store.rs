@@ -60,6 +60,8 @@ pub struct FakeStore {
     pub rows_read: Cell<u64>,
     /// Every change staged, by sync, in the order staged (a replay stages again).
     pub applied: RefCell<BTreeMap<String, BTreeMap<String, Change>>>,
+    /// A dry run's changes, by sync then path (its own table in D1).
+    pub previews: RefCell<BTreeMap<String, BTreeMap<String, Change>>>,
     /// Queries made in the current invocation, against D1's limit.
     pub queries: Cell<u32>,
     pub max_queries: Cell<u32>,
@@ -84,6 +86,7 @@ impl Default for FakeStore {
             blob_puts: Cell::new(0),
             rows_read: Cell::new(0),
             applied: RefCell::default(),
+            previews: RefCell::default(),
             queries: Cell::new(0),
             max_queries: Cell::new(D1_QUERIES_PER_INVOCATION),
             discard_batch: Cell::new(10_000),
@@ -338,9 +341,36 @@ impl Store for FakeStore {
             current_sync_id: Some(job.sync_id.clone()),
             current_seq: job.new_seq(),
             current_commit_sha: job.commit_sha.clone(),
+            current_filter: Some(job.filter.clone()),
         };
         self.write(2);
         Ok(())
+    }
+
+    async fn stage_preview(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
+        self.call(1)?;
+        if !self.is_running(&job.sync_id) {
+            return Ok(());
+        }
+        let mut previews = self.previews.borrow_mut();
+        previews.entry(job.sync_id.to_string()).or_default().extend(changes.iter().map(|c| (c.path().to_string(), c.clone())));
+        self.write(changes.len() as u64);
+        Ok(())
+    }
+
+    async fn commit_preview(&self, job: &Job, _completed_at_ms: u64) -> Result<(), StoreError> {
+        self.call(2)?;
+        let mut syncs = self.syncs.borrow_mut();
+        let row = syncs.get_mut(job.sync_id.as_str()).ok_or(StoreError::ProjectGone)?;
+        match row.status {
+            SyncStatus::Complete => Ok(()),
+            status if !running(status) => Err(StoreError::NotRunning { status, error: row.error.clone() }),
+            _ => {
+                row.status = SyncStatus::Complete;
+                self.write(1);
+                Ok(())
+            }
+        }
     }
 
     async fn record(&self, job: &Job, _completed_at_ms: Option<u64>) -> Result<Recorded, StoreError> {

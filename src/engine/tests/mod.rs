@@ -3,6 +3,7 @@
 //! the job reloaded from its JSON checkpoint in between.
 
 mod contents;
+mod filters;
 mod reliability;
 mod streaming;
 mod syncs;
@@ -52,13 +53,24 @@ pub struct World {
     pub scratch: FakeScratch,
     pub meter: Rc<Meter>,
     next_sync: Cell<u32>,
+    /// The filter and dry-run flag the next `job` is started with.
+    pub filter: RefCell<crate::pathfilter::PathFilter>,
+    pub dry_run: Cell<bool>,
 }
 
 impl World {
     pub fn new() -> Self {
         let meter = Rc::new(Meter::default());
         let w =
-            World { gh: FakeGitHub::new(), store: FakeStore::default(), scratch: FakeScratch::default(), meter, next_sync: Cell::new(1) };
+            World {
+            gh: FakeGitHub::new(),
+            store: FakeStore::default(),
+            scratch: FakeScratch::default(),
+            meter,
+            next_sync: Cell::new(1),
+            filter: RefCell::default(),
+            dry_run: Cell::new(false),
+        };
         *w.gh.meter.borrow_mut() = Some(Rc::clone(&w.meter));
         *w.store.meter.borrow_mut() = Some(Rc::clone(&w.meter));
         BLOBS.with(|b| w.gh.contents.borrow_mut().extend(b.borrow().iter().map(|(k, v)| (k.clone(), v.clone()))));
@@ -91,6 +103,8 @@ impl World {
             restore_from,
             started_at_ms: 1_000,
             max_text_bytes: 1_000,
+            filter: self.filter.borrow().clone(),
+            dry_run: self.dry_run.get(),
         })
     }
 
