@@ -7,6 +7,7 @@ use crate::auth::{base64url_decode, base64url_encode};
 use crate::domain::{BranchName, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
 use crate::error::{AppError, AppResult};
 use crate::github_app::InstallationId;
+use crate::pathfilter::PathFilter;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -72,6 +73,47 @@ fn opt_installation(map: &Map<String, Value>, field: &str) -> AppResult<Option<I
 
 const EITHER_CREDENTIAL: &str = "a project uses either its own githubToken or an installation, not both";
 
+/// `include` and `exclude` as a request gives them (absent: `None`), each list validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FilterChange {
+    pub include: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+}
+
+impl FilterChange {
+    fn parse(map: &Map<String, Value>) -> AppResult<Self> {
+        let change = FilterChange { include: patterns(map, "include")?, exclude: patterns(map, "exclude")? };
+        change.over(&PathFilter::default())?;
+        Ok(change)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.include.is_none() && self.exclude.is_none()
+    }
+
+    /// The filter with the given lists replacing those of `current`.
+    pub fn over(&self, current: &PathFilter) -> AppResult<PathFilter> {
+        let keep = |l: Option<&Vec<String>>, old: Vec<String>| l.cloned().unwrap_or(old);
+        let include = keep(self.include.as_ref(), current.include().map(String::from).collect());
+        let exclude = keep(self.exclude.as_ref(), current.exclude().map(String::from).collect());
+        PathFilter::parse(&include, &exclude).map_err(|e| AppError::invalid(e.field, e.reason))
+    }
+}
+
+/// A list of patterns: an array of strings (`null` and absent are `None`).
+fn patterns(map: &Map<String, Value>, field: &str) -> AppResult<Option<Vec<String>>> {
+    let items = match map.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(AppError::invalid(field, "must be an array of patterns")),
+    };
+    items
+        .iter()
+        .map(|v| v.as_str().map(String::from).ok_or_else(|| AppError::invalid(field, "must be an array of strings (patterns)")))
+        .collect::<AppResult<Vec<_>>>()
+        .map(Some)
+}
+
 fn display_name(field: &str, raw: &str) -> AppResult<String> {
     let name = raw.trim();
     if name.is_empty() {
@@ -119,12 +161,13 @@ pub struct CreateProject {
     pub tracked: bool,
     pub github_token: Option<String>,
     pub installation_id: Option<InstallationId>,
+    pub filter: PathFilter,
 }
 
 impl CreateProject {
     pub fn parse(body: &[u8]) -> AppResult<Self> {
         let m = parse_object(body, false)?;
-        reject_unknown(&m, &["name", "repository", "branch", "tracked", "githubToken", "installationId"])?;
+        reject_unknown(&m, &["name", "repository", "branch", "tracked", "githubToken", "installationId", "include", "exclude"])?;
         let project = CreateProject {
             name: display_name("name", req_string(&m, "name")?)?,
             repository: RepoName::parse(req_string(&m, "repository")?).map_err(|e| AppError::invalid("repository", e))?,
@@ -132,6 +175,7 @@ impl CreateProject {
             tracked: opt_bool(&m, "tracked")?.unwrap_or(false),
             github_token: opt_string(&m, "githubToken")?.map(github_token).transpose()?,
             installation_id: opt_installation(&m, "installationId")?,
+            filter: FilterChange::parse(&m)?.over(&PathFilter::default())?,
         };
         if project.github_token.is_some() && project.installation_id.is_some() {
             return Err(AppError::invalid("installationId", EITHER_CREDENTIAL));
@@ -156,12 +200,14 @@ pub struct PatchProject {
     pub github_token: TokenChange,
     /// `Some(None)` removes the installation; `None` leaves it alone.
     pub installation_id: Option<Option<InstallationId>>,
+    /// The lists given replace the project's; an absent one is kept.
+    pub filter: FilterChange,
 }
 
 impl PatchProject {
     pub fn parse(body: &[u8]) -> AppResult<Self> {
         let m = parse_object(body, false)?;
-        reject_unknown(&m, &["name", "branch", "tracked", "githubToken", "installationId"])?;
+        reject_unknown(&m, &["name", "branch", "tracked", "githubToken", "installationId", "include", "exclude"])?;
         let github_token = match m.get("githubToken") {
             None => TokenChange::Keep,
             Some(Value::Null) => TokenChange::Remove,
@@ -174,12 +220,16 @@ impl PatchProject {
             tracked: opt_bool(&m, "tracked")?,
             installation_id: m.contains_key("installationId").then(|| opt_installation(&m, "installationId")).transpose()?,
             github_token,
+            filter: FilterChange::parse(&m)?,
         };
         if matches!(patch.github_token, TokenChange::Set(_)) && matches!(patch.installation_id, Some(Some(_))) {
             return Err(AppError::invalid("installationId", EITHER_CREDENTIAL));
         }
         if m.is_empty() {
-            return Err(AppError::invalid("body", "names no field to change (name, branch, tracked, githubToken, installationId)"));
+            return Err(AppError::invalid(
+                "body",
+                "names no field to change (name, branch, tracked, githubToken, installationId, include, exclude)",
+            ));
         }
         Ok(patch)
     }
@@ -205,13 +255,25 @@ impl GrantInstallation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartSync {
     pub branch: Option<BranchName>,
+    pub dry_run: bool,
+    /// With a dry run: the filter to preview, over the project's.
+    pub filter: FilterChange,
 }
 
 impl StartSync {
     pub fn parse(body: &[u8]) -> AppResult<Self> {
         let m = parse_object(body, true)?;
-        reject_unknown(&m, &["branch"])?;
-        Ok(StartSync { branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()? })
+        reject_unknown(&m, &["branch", "dryRun", "include", "exclude"])?;
+        let start = StartSync {
+            branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()?,
+            dry_run: opt_bool(&m, "dryRun")?.unwrap_or(false),
+            filter: FilterChange::parse(&m)?,
+        };
+        if !start.dry_run && !start.filter.is_empty() {
+            let field = if start.filter.include.is_some() { "include" } else { "exclude" };
+            return Err(AppError::invalid(field, "previews a filter only with \"dryRun\": true (a project's filter is set with PATCH)"));
+        }
+        Ok(start)
     }
 }
 
@@ -367,6 +429,9 @@ pub struct ProjectView {
     pub has_github_token: bool,
     /// The GitHub App installation whose tokens the project's requests use.
     pub installation_id: Option<InstallationId>,
+    /// `include` and `exclude`.
+    #[serde(flatten)]
+    pub filter: crate::pathfilter::FilterLists,
 }
 
 /// An installation granted to a user.
@@ -408,6 +473,10 @@ pub struct SyncView {
     pub error: Option<String>,
     pub started_at: String,
     pub completed_at: Option<String>,
+    /// The filter that made its state (`include`, `exclude`).
+    #[serde(flatten)]
+    pub filter: crate::pathfilter::FilterLists,
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -474,6 +543,9 @@ pub struct ChangeView {
     pub sha: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_sha: Option<String>,
+    /// `"filtered"` when a filter change, not the branch, added or removed the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl From<&crate::diff::Change> for ChangeView {
@@ -495,6 +567,7 @@ impl From<&crate::diff::Change> for ChangeView {
             previous_path: matches!(c, Change::Renamed { .. }).then(|| old.map(|o| o.path.clone())).flatten(),
             sha,
             previous_sha: old.map(|o| o.sha.to_string()),
+            reason: None,
         }
     }
 }
@@ -663,5 +736,46 @@ mod tests {
         assert_eq!(query_param("q=100%", "q").as_deref(), Some("100%"));
         assert_eq!(query_param("a=1", "b"), None);
         assert_eq!(query_param("flag", "flag").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn filters_are_validated_where_they_are_given() {
+        let p = CreateProject::parse(br#"{"name":"x","repository":"a/b","include":["/src/"],"exclude":["*.lock"]}"#).unwrap();
+        assert_eq!(p.filter.include().collect::<Vec<_>>(), ["/src/"]);
+        assert_eq!(p.filter.exclude().collect::<Vec<_>>(), ["*.lock"]);
+        assert!(CreateProject::parse(br#"{"name":"x","repository":"a/b"}"#).unwrap().filter.is_everything());
+        for (body, field, names) in [
+            (&br#"{"name":"x","repository":"a/b","include":["ok","[bad"]}"#[..], "include", "[bad"),
+            (br#"{"name":"x","repository":"a/b","exclude":["!neg"]}"#, "exclude", "!neg"),
+            (br#"{"name":"x","repository":"a/b","exclude":[""]}"#, "exclude", "\"\""),
+            (br#"{"name":"x","repository":"a/b","include":"src"}"#, "include", "array"),
+            (br#"{"name":"x","repository":"a/b","include":[7]}"#, "include", "strings"),
+        ] {
+            match CreateProject::parse(body) {
+                Err(AppError::InvalidRequest { field: f, reason: message }) => {
+                    assert_eq!(f, field, "{message}");
+                    assert!(message.contains(names), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let patch = PatchProject::parse(br#"{"exclude":["/vendor/"]}"#).unwrap();
+        let current = PathFilter::parse(&["/src/"], &["x"]).unwrap();
+        let next = patch.filter.over(&current).unwrap();
+        assert_eq!(next.include().collect::<Vec<_>>(), ["/src/"], "an absent list is kept");
+        assert_eq!(next.exclude().collect::<Vec<_>>(), ["/vendor/"]);
+        assert!(PatchProject::parse(br#"{"include":[]}"#).unwrap().filter.over(&current).unwrap().include().next().is_none());
+    }
+
+    #[test]
+    fn a_dry_run_may_preview_a_filter_and_a_sync_may_not() {
+        let dry = StartSync::parse(br#"{"dryRun":true,"include":["/docs/"]}"#).unwrap();
+        assert!(dry.dry_run);
+        assert_eq!(dry.filter.include.as_deref(), Some(&["/docs/".to_string()][..]));
+        assert!(!StartSync::parse(b"").unwrap().dry_run);
+        assert_eq!(err_field(StartSync::parse(br#"{"include":["/docs/"]}"#)), "include");
+        assert_eq!(err_field(StartSync::parse(br#"{"dryRun":false,"exclude":["a"]}"#)), "exclude");
+        assert_eq!(err_field(StartSync::parse(br#"{"dryRun":"yes"}"#)), "dryRun");
+        assert_eq!(err_field(StartSync::parse(br#"{"dryRun":true,"exclude":["a//b"]}"#)), "exclude");
     }
 }

@@ -131,7 +131,8 @@ pub(super) async fn fetch_tarball<G: GitHub, S: Store, X: Scratch>(
     if remaining == 0 {
         return to_persist(job, format!("Read {total} files from the tarball"));
     }
-    let blobs_now = passes > 0 && choose_fetch(remaining as usize, remaining_bytes, job.tree_bytes + job.filtered_bytes) == FetchMethod::Blobs;
+    let blobs_now =
+        passes > 0 && choose_fetch(remaining as usize, remaining_bytes, job.tree_bytes + job.filtered_bytes) == FetchMethod::Blobs;
     if passes >= TARBALL_MAX_PASSES || blobs_now {
         job.phase = Phase::FetchBlobs { done: 0, total: remaining };
         job.set(SyncStatus::Processing, total - remaining, total, format!("Reading the last {remaining} files one by one"));

@@ -269,21 +269,45 @@ const TREE: [&str; 11] = [
 #[test]
 fn a_walk_lists_whole_where_nothing_below_can_be_pruned() {
     let none: [&str; 0] = [];
-    let cases: &[(&[&str], &[&str], &[(&str, bool)])] = &[
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [(&'a str, bool)]);
+    let cases: &[Case] = &[
         (&[], &[], &[("", true)]),
         (&["*.md"], &[], &[("", true)]),
         (&["**/*.rs"], &[], &[("", true)]),
         // An excluded top-level directory is never listed, even inside another listing.
-        (&[], &["/vendor"], &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", true)]),
+        (
+            &[],
+            &["/vendor"],
+            &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", true)],
+        ),
         // Unanchored: found at the top level; deeper ones drop out of the listing they come in.
-        (&[], &["vendor/"], &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", true)]),
-        (&[], &["src/generated/"], &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", false), ("src/a", true), ("vendor", true)]),
+        (
+            &[],
+            &["vendor/"],
+            &[("", false), ("a", true), ("build", true), ("docs", true), ("node_modules", true), ("notes.md", true), ("src", true)],
+        ),
+        (
+            &[],
+            &["src/generated/"],
+            &[
+                ("", false),
+                ("a", true),
+                ("build", true),
+                ("docs", true),
+                ("node_modules", true),
+                ("notes.md", true),
+                ("src", false),
+                ("src/a", true),
+                ("vendor", true),
+            ],
+        ),
         (&["/src/"], &[], &[("", false), ("src", true)]),
         (&["docs/*.md"], &[], &[("", false), ("docs", false)]),
         (&["src/**/*.rs"], &["/src/generated/"], &[("", false), ("src", false), ("src/a", true)]),
     ];
     for &(include, exclude, want) in cases {
-        let f = PathFilter::parse(if include.is_empty() { &none } else { include }, if exclude.is_empty() { &none } else { exclude }).unwrap();
+        let f =
+            PathFilter::parse(if include.is_empty() { &none } else { include }, if exclude.is_empty() { &none } else { exclude }).unwrap();
         let mut got = walk(&f, &TREE);
         got.sort();
         let want: Vec<(String, bool)> = want.iter().map(|(d, w)| (d.to_string(), *w)).collect();
@@ -295,12 +319,16 @@ fn a_walk_lists_whole_where_nothing_below_can_be_pruned() {
 /// pattern locates (anchored, or at the top level) is never inside anything listed.
 #[test]
 fn the_walk_reaches_every_admitted_path_and_no_located_pruned_directory() {
-    let patterns = ["/src/", "*.md", "src/**/*.rs", "docs/*.md", "vendor/", "/vendor", "**/x.*", "build/**", "*/api/", "[!s]*", "/a/vendor/"];
+    let patterns =
+        ["/src/", "*.md", "src/**/*.rs", "docs/*.md", "vendor/", "/vendor", "**/x.*", "build/**", "*/api/", "[!s]*", "/a/vendor/"];
     let none: [&str; 0] = [];
     for include in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
         for exclude in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
-            let f = PathFilter::parse(if include.is_empty() { &none[..] } else { &include[..] }, if exclude.is_empty() { &none[..] } else { &exclude[..] })
-                .unwrap();
+            let f = PathFilter::parse(
+                if include.is_empty() { &none[..] } else { &include[..] },
+                if exclude.is_empty() { &none[..] } else { &exclude[..] },
+            )
+            .unwrap();
             let listed = walk(&f, &TREE);
             let covers = |path: &str| {
                 listed.iter().any(|(dir, whole)| {

@@ -7,7 +7,7 @@
 use super::head_check::{check_project, Checked};
 use super::starts::{start_sync, StartRequest};
 use super::{iso, now_ms, Services};
-use crate::domain::{SyncKind, Trigger};
+use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::fanout::{decide_start, retry_delay_secs, Message, Refusal, StartDecision, SEND_BATCH_MAX};
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
@@ -118,7 +118,7 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
                 worker::console_log!("fan-out: project {project_id}: {why}");
                 return Ok(());
             }
-            let request = StartRequest { project: &project, kind: SyncKind::Sync, trigger, branch: &project.branch, restore_from: None };
+            let request = StartRequest::sync(&project, trigger, &project.branch);
             match start_sync(svc, request).await {
                 Ok(_) => Ok(()),
                 Err(AppError::Conflict { .. }) => Err(Refusal::Busy),

@@ -6,7 +6,7 @@ use super::github_http::HeadCheck;
 use super::starts::{start_sync, StartRequest};
 use super::{d1::ProjectRow, iso, now_ms, Services};
 use crate::cron;
-use crate::domain::{CommitSha, SyncKind, Trigger};
+use crate::domain::{CommitSha, Trigger};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
 
@@ -38,8 +38,7 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
     };
     let outcome = match head {
         Some(head) if cron::needs_sync(&head, project.current_commit_sha.as_ref()) => {
-            let request =
-                StartRequest { project, kind: SyncKind::Sync, trigger: Trigger::Cron, branch: &project.branch, restore_from: None };
+            let request = StartRequest::sync(project, Trigger::Cron, &project.branch);
             match start_sync(svc, request).await {
                 Ok(_) => Ok(Checked::Started),
                 // Already running: a later tick compares again once it is done.

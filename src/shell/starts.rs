@@ -10,6 +10,7 @@ use super::{crypto::new_id, iso, now_ms, parse_iso, sync_client, Services};
 use crate::domain::{BranchName, SyncKind, Trigger};
 use crate::engine::NewJob;
 use crate::error::{AppError, AppResult};
+use crate::pathfilter::PathFilter;
 use crate::reaper::{decide, RunningRow, Verdict};
 use crate::sync_protocol::PokeAnswer;
 
@@ -20,6 +21,17 @@ pub struct StartRequest<'a> {
     pub branch: &'a BranchName,
     /// For restores: the completed sync whose state is wanted.
     pub restore_from: Option<&'a SyncRow>,
+    /// The paths the sync's state holds: the project's; a restore's is the restored sync's.
+    pub filter: PathFilter,
+    pub dry_run: bool,
+}
+
+impl<'a> StartRequest<'a> {
+    /// A sync of `branch` under the project's filter.
+    pub fn sync(project: &'a ProjectRow, trigger: Trigger, branch: &'a BranchName) -> Self {
+        let filter = project.path_filter.clone();
+        StartRequest { project, kind: SyncKind::Sync, trigger, branch, restore_from: None, filter, dry_run: false }
+    }
 }
 
 pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<SyncRow> {
@@ -34,7 +46,10 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
         trigger: req.trigger,
         branch: req.branch,
         restored_from: req.restore_from.map(|r| (&r.id, r.commit_sha.as_ref())),
-        set_project_branch: req.kind == SyncKind::Sync && req.branch != &req.project.branch,
+        // A dry run changes nothing of the project, its branch included.
+        set_project_branch: req.kind == SyncKind::Sync && !req.dry_run && req.branch != &req.project.branch,
+        path_filter: &serde_json::to_string(&req.filter).map_err(|e| AppError::internal(e.to_string()))?,
+        dry_run: req.dry_run,
         now: &iso(started),
     };
     let db = svc.for_project(req.project.id.as_str());
@@ -61,6 +76,8 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
         restore_from: req.restore_from.map(|r| (r.id.clone(), r.seq.unwrap_or(0), r.commit_sha.clone())),
         started_at_ms: started,
         max_text_bytes: svc.settings.max_text_bytes,
+        filter: req.filter.clone(),
+        dry_run: req.dry_run,
     };
     if !sync_client::start(svc.env, &job).await.unwrap_or(false) {
         let _ = db.fail_if_running(&id, "the sync could not be handed to its worker; nothing was changed", &iso(now_ms())).await;

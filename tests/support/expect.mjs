@@ -94,6 +94,14 @@ export function assertProjectShape(p) {
   }
   assert.match(p.createdAt, RFC3339_UTC, `project.createdAt: ${ctx}`);
   assert.ok(!('githubToken' in p), `project never returns githubToken: ${ctx}`);
+  assertFilterShape(p, 'project', ctx);
+}
+
+/** `include` and `exclude`: arrays of pattern strings. */
+function assertFilterShape(o, what, ctx) {
+  for (const k of ['include', 'exclude']) {
+    assert.ok(Array.isArray(o[k]) && o[k].every((x) => typeof x === 'string'), `${what}.${k}: ${ctx}`);
+  }
 }
 
 /** Check a sync object's fields and types. */
@@ -111,6 +119,8 @@ export function assertSyncShape(s) {
   for (const k of ['githubRequests', 'githubNotModified', 'd1RowsWritten', 'bytesDownloaded', 'durationMs']) {
     assert.ok(Number.isInteger(s.stats?.[k]), `sync.stats.${k}: ${ctx}`);
   }
+  assertFilterShape(s, 'sync', ctx);
+  assert.equal(typeof s.dryRun, 'boolean', `sync.dryRun: ${ctx}`);
   assert.match(s.startedAt, RFC3339_UTC, `sync.startedAt: ${ctx}`);
   if (s.completedAt !== null) assert.match(s.completedAt, RFC3339_UTC, `sync.completedAt: ${ctx}`);
   if (TERMINAL.includes(s.status)) assert.notEqual(s.completedAt, null, `a finished sync has completedAt: ${ctx}`);

@@ -61,8 +61,7 @@ pub struct World {
 impl World {
     pub fn new() -> Self {
         let meter = Rc::new(Meter::default());
-        let w =
-            World {
+        let w = World {
             gh: FakeGitHub::new(),
             store: FakeStore::default(),
             scratch: FakeScratch::default(),

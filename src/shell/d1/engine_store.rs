@@ -4,6 +4,7 @@
 
 use super::files::{FileRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
+use crate::api::ChangeView;
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
@@ -94,7 +95,13 @@ struct HeadRow {
     current_sync_id: Option<Id>,
     current_seq: u64,
     current_commit_sha: Option<CommitSha>,
+    /// The current sync's recorded filter (JSON).
+    path_filter: Option<String>,
 }
+
+/// A dry run's change as the insert reads it: path, change, previous path, sha, previous
+/// sha, reason.
+type PreviewArgs<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>, Option<&'a str>);
 
 /// What the row of a sync says, for writes that found it not running.
 #[derive(Deserialize)]
@@ -166,10 +173,20 @@ impl Store for EngineStore<'_> {
     async fn project_head(&self, project: &Id) -> Result<ProjectHead, StoreError> {
         let row: HeadRow = self
             .db
-            .first("SELECT current_sync_id, current_seq, current_commit_sha FROM projects WHERE id = ?1", &[s(project.as_str())])
+            .first(
+                "SELECT p.current_sync_id, p.current_seq, p.current_commit_sha, s.path_filter FROM projects p \
+                 LEFT JOIN syncs s ON s.id = p.current_sync_id WHERE p.id = ?1",
+                &[s(project.as_str())],
+            )
             .await?
             .ok_or(StoreError::ProjectGone)?;
-        Ok(ProjectHead { current_sync_id: row.current_sync_id, current_seq: row.current_seq, current_commit_sha: row.current_commit_sha })
+        Ok(ProjectHead {
+            current_sync_id: row.current_sync_id,
+            current_seq: row.current_seq,
+            current_commit_sha: row.current_commit_sha,
+            // Unreadable counts as unknown: the next sync lists the whole tree again.
+            current_filter: row.path_filter.and_then(|f| serde_json::from_str(&f).ok()),
+        })
     }
 
     async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError> {
@@ -425,6 +442,57 @@ impl Store for EngineStore<'_> {
             SyncStatus::Complete if row.current_sync_id.as_ref() == Some(&job.sync_id) => Ok(()),
             status if status.is_terminal() => Err(StoreError::NotRunning { status, error: row.error }),
             _ => Err(StoreError::ChainMoved),
+        }
+    }
+
+    async fn stage_preview(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
+        let before = job.base_sync_id.as_ref().and(job.base_filter.as_ref());
+        let views: Vec<ChangeView> = changes
+            .iter()
+            .map(|c| {
+                let mut view = ChangeView::from(c);
+                view.reason = crate::pathfilter::change_reason(&view.change, &view.path, before, &job.filter).map(String::from);
+                view
+            })
+            .collect();
+        let rows: Vec<PreviewArgs> = views
+            .iter()
+            .map(|v| (&*v.path, &*v.change, v.previous_path.as_deref(), &*v.sha, v.previous_sha.as_deref(), v.reason.as_deref()))
+            .collect();
+        let statements = self.bulk(
+            &format!(
+                "INSERT INTO dry_run_changes (sync_id, path, change, previous_path, sha, previous_sha, reason) \
+                 SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5 \
+                 FROM json_each(?2) j WHERE {} ON CONFLICT (sync_id, path) DO NOTHING",
+                fence(1)
+            ),
+            &[s(job.sync_id.as_str())],
+            &rows,
+        )?;
+        self.db.batch(statements).await?;
+        Ok(())
+    }
+
+    async fn commit_preview(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
+        let (p, id) = (s(job.project_id.as_str()), s(job.sync_id.as_str()));
+        let fixed = vec![p.clone(), id.clone(), s(&job.message), p, id, opt(job.commit_sha.as_ref().map(|c| c.as_str()))];
+        let args = [fixed, outcome_args(job), vec![s(&crate::shell::iso(completed_at_ms))]].concat();
+        self.db
+            .run(
+                &format!(
+                    "UPDATE syncs SET status = 'COMPLETE', progress = 100, message = ?3, commit_sha = ?6, {OUTCOME_SET}, \
+                     error = NULL, completed_at = ?17, updated_at = ?17, \
+                     seq = (SELECT min(0, coalesce(min(seq), 0)) - 1 FROM syncs WHERE project_id = ?4 AND seq < 0) \
+                     WHERE id = ?2 AND project_id = ?1 AND dry_run = 1 AND status IN {RUNNING_STATUSES} AND id = ?5"
+                ),
+                &args,
+            )
+            .await?;
+        let row = self.status_of(&job.sync_id).await?.ok_or(StoreError::ProjectGone)?;
+        match row.status {
+            SyncStatus::Complete => Ok(()),
+            status if status.is_terminal() => Err(StoreError::NotRunning { status, error: row.error }),
+            _ => Err(StoreError::Other("the dry run's row was not marked complete".into())),
         }
     }
 

@@ -189,4 +189,14 @@ impl Db {
         )
         .await
     }
+
+    /// What a dry run found, in path order after `after` (written once, before it completed).
+    pub async fn preview_changes(&self, sync: &str, after: &str, limit: u32) -> DbResult<Vec<ChangeView>> {
+        self.all(
+            "SELECT path, change, previous_path AS previousPath, sha, previous_sha AS previousSha, reason \
+             FROM dry_run_changes WHERE sync_id = ?1 AND path > ?2 ORDER BY path LIMIT ?3",
+            &[s(sync), s(after), n(u64::from(limit))],
+        )
+        .await
+    }
 }

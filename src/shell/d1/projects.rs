@@ -22,6 +22,8 @@ pub struct NewProject<'a> {
     pub tracked: bool,
     pub github_token_enc: Option<&'a str>,
     pub installation_id: Option<InstallationId>,
+    /// The filter as JSON.
+    pub path_filter: &'a str,
     pub now: &'a str,
 }
 
@@ -32,6 +34,8 @@ pub struct ProjectUpdate<'a> {
     pub tracked: bool,
     pub github_token_enc: Option<&'a str>,
     pub installation_id: Option<InstallationId>,
+    /// The filter as JSON.
+    pub path_filter: &'a str,
     pub now: &'a str,
 }
 
@@ -60,7 +64,7 @@ impl Db {
     pub async fn insert_project(&self, p: &NewProject<'_>) -> DbResult<()> {
         self.run(
             "INSERT INTO projects (id, user_id, name, repository, branch, tracked, github_token_enc, created_at, updated_at, \
-             installation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+             installation_id, path_filter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
             &[
                 s(p.id),
                 s(p.user_id),
@@ -71,6 +75,7 @@ impl Db {
                 opt(p.github_token_enc),
                 s(p.now),
                 installation(p.installation_id),
+                s(p.path_filter),
             ],
         )
         .await?;
@@ -80,7 +85,7 @@ impl Db {
     /// Applies a PATCH; a new branch forgets the head check made for the old one.
     pub async fn update_project(&self, user: &str, project: &str, u: &ProjectUpdate<'_>) -> DbResult<()> {
         self.run(
-            "UPDATE projects SET name = ?3, branch = ?4, tracked = ?5, github_token_enc = ?6, updated_at = ?7, installation_id = ?8, \
+            "UPDATE projects SET name = ?3, branch = ?4, tracked = ?5, github_token_enc = ?6, updated_at = ?7, installation_id = ?8, path_filter = ?9, \
              head_etag = CASE WHEN branch = ?4 THEN head_etag END, head_sha = CASE WHEN branch = ?4 THEN head_sha END \
              WHERE id = ?1 AND user_id = ?2",
             &[
@@ -92,6 +97,7 @@ impl Db {
                 opt(u.github_token_enc),
                 s(u.now),
                 installation(u.installation_id),
+                s(u.path_filter),
             ],
         )
         .await?;

@@ -4,7 +4,14 @@
 use crate::api::{ProjectView, SyncView};
 use crate::domain::{BranchName, CommitSha, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
 use crate::github_app::InstallationId;
+use crate::pathfilter::{FilterLists, PathFilter};
 use serde::{Deserialize, Deserializer};
+
+/// A filter as stored: its JSON text (`{"include": [...], "exclude": [...]}`).
+fn json_filter<'de, D: Deserializer<'de>>(d: D) -> Result<PathFilter, D::Error> {
+    let text = String::deserialize(d)?;
+    serde_json::from_str(&text).map_err(serde::de::Error::custom)
+}
 
 /// SQLite has no booleans: 0 and 1.
 fn int_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -29,10 +36,13 @@ pub struct ProjectRow {
     pub created_at: String,
     /// The GitHub App installation whose tokens the project uses (then no token of its own).
     pub installation_id: Option<InstallationId>,
+    /// Which paths its syncs hold.
+    #[serde(deserialize_with = "json_filter")]
+    pub path_filter: PathFilter,
 }
 
 pub(super) const PROJECT_COLUMNS: &str = "id, name, repository, branch, tracked, github_token_enc, current_sync_id, \
-     current_seq, current_commit_sha, head_etag, head_sha, created_at, installation_id";
+     current_seq, current_commit_sha, head_etag, head_sha, created_at, installation_id, path_filter";
 
 impl ProjectRow {
     pub fn view(&self) -> ProjectView {
@@ -47,6 +57,7 @@ impl ProjectRow {
             created_at: self.created_at.clone(),
             has_github_token: self.github_token_enc.is_some(),
             installation_id: self.installation_id,
+            filter: FilterLists::from(self.path_filter.clone()),
         }
     }
 }
@@ -80,12 +91,17 @@ pub struct SyncRow {
     pub completed_at: Option<String>,
     /// When the row was last written (every step of a running sync writes it).
     pub updated_at: Option<String>,
+    /// The filter that made its state (a dry run: the one it previewed).
+    #[serde(deserialize_with = "json_filter")]
+    pub path_filter: PathFilter,
+    #[serde(deserialize_with = "int_bool")]
+    pub dry_run: bool,
 }
 
 pub(super) const SYNC_COLUMNS: &str = "s.id, s.project_id, s.kind, s.trigger, s.branch, s.commit_sha, s.status, s.progress, \
-     s.message, s.seq, s.previous_sync_id, s.restored_from_sync_id, s.added, s.modified, s.removed, s.unchanged, \
+     s.message, CASE WHEN s.dry_run = 0 THEN s.seq END AS seq, s.previous_sync_id, s.restored_from_sync_id, s.added, s.modified, s.removed, s.unchanged, \
      s.renamed, s.github_requests, s.github_not_modified, s.d1_rows_written, s.bytes_downloaded, s.duration_ms, \
-     s.error, s.started_at, s.completed_at, s.updated_at";
+     s.error, s.started_at, s.completed_at, s.updated_at, s.path_filter, s.dry_run";
 
 impl SyncRow {
     pub fn view(&self) -> SyncView {
@@ -118,6 +134,8 @@ impl SyncRow {
             error: self.error.clone(),
             started_at: self.started_at.clone(),
             completed_at: self.completed_at.clone(),
+            filter: FilterLists::from(self.path_filter.clone()),
+            dry_run: self.dry_run,
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct QueuedSync<'a> {
     pub restored_from: Option<(&'a Id, Option<&'a CommitSha>)>,
     /// The branch becomes the project's (a start that names another branch).
     pub set_project_branch: bool,
+    /// The filter the sync holds (JSON), and whether it is a dry run.
+    pub path_filter: &'a str,
+    pub dry_run: bool,
     pub now: &'a str,
 }
 
@@ -81,7 +84,8 @@ impl Db {
         let (restored_id, restored_commit) = q.restored_from.unzip();
         let mut statements = vec![self.stmt(
             "INSERT INTO syncs (id, project_id, kind, trigger, branch, commit_sha, status, progress, message, \
-             restored_from_sync_id, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, 'Queued', ?7, ?8, ?8)",
+             restored_from_sync_id, started_at, updated_at, path_filter, dry_run) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, 'Queued', ?7, ?8, ?8, ?9, ?10)",
             &[
                 s(q.id),
                 s(q.project_id.as_str()),
@@ -91,6 +95,8 @@ impl Db {
                 opt(restored_commit.flatten().map(CommitSha::as_str)),
                 opt(restored_id.map(Id::as_str)),
                 s(q.now),
+                s(q.path_filter),
+                n(u64::from(q.dry_run)),
             ],
         )?];
         if q.set_project_branch {

@@ -11,6 +11,7 @@ use crate::api::{encode_cursor, etag_matches, query_param, ChangeView, MemoryVie
 use crate::content::{fts_query, fts_scope};
 use crate::domain::SyncStatus;
 use crate::error::{AppError, AppResult};
+use crate::pathfilter::PathFilter;
 use std::collections::HashMap;
 use worker::{Headers, Request, Response};
 
@@ -19,7 +20,7 @@ async fn seq_for(svc: &Services<'_>, project: &ProjectRow, at: Option<String>) -
     let Some(at) = at.filter(|a| !a.is_empty()) else { return Ok(project.current_seq) };
     completed_position(svc, project, &at)
         .await?
-        .ok_or_else(|| AppError::conflict(format!("sync {at} did not complete, so no state was ever active after it")))
+        .ok_or_else(|| AppError::conflict(format!("sync {at} made no state (it did not complete, or was a dry run)")))
 }
 
 /// The chain position of a sync of this project, `None` if it did not complete (another
@@ -134,13 +135,31 @@ pub async fn compare(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
 pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let sync = sync_of(svc, user, id).await?;
+    let db = svc.for_project(sync.project_id.as_str());
+    let after = page.after_key(0).unwrap_or("");
     // Only a completed sync changed anything; staged rows of a running one are not changes yet.
-    let rows: Vec<ChangeView> = if sync.status == SyncStatus::Complete {
-        svc.for_project(sync.project_id.as_str()).changes(sync.id.as_str(), page.after_key(0).unwrap_or(""), page.limit + 1).await?
-    } else {
-        Vec::new()
+    let rows: Vec<ChangeView> = match (sync.status, sync.dry_run) {
+        (SyncStatus::Complete, true) => db.preview_changes(sync.id.as_str(), after, page.limit + 1).await?,
+        (SyncStatus::Complete, false) => {
+            let before = match &sync.previous_sync_id {
+                Some(previous) => db.sync(previous.as_str()).await?.map(|p| p.path_filter),
+                None => None,
+            };
+            let mut rows = db.changes(sync.id.as_str(), after, page.limit + 1).await?;
+            with_reasons(&mut rows, before.as_ref(), &sync.path_filter);
+            rows
+        }
+        _ => Vec::new(),
     };
     json(200, &Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone()]))
+}
+
+/// Marks the changes a filter change made (`"filtered"`), from the filters of the states
+/// before and after.
+fn with_reasons(rows: &mut [ChangeView], before: Option<&PathFilter>, after: &PathFilter) {
+    for row in rows {
+        row.reason = crate::pathfilter::change_reason(&row.change, &row.path, before, after).map(String::from);
+    }
 }
 
 pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {

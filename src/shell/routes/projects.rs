@@ -82,6 +82,7 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
         tracked: input.tracked,
         github_token_enc: sealed.as_deref(),
         installation_id: input.installation_id,
+        path_filter: &filter_json(&input.filter)?,
         now: &now,
     })
     .await?;
@@ -140,6 +141,9 @@ pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
         tracked: patch.tracked.unwrap_or(project.tracked),
         github_token_enc: sealed.as_deref(),
         installation_id: installation,
+        // Takes effect at the next sync, which lists the tree again (the engine sees the
+        // current sync's filter differ).
+        path_filter: &filter_json(&patch.filter.over(&project.path_filter)?)?,
         now: &iso(now_ms()),
     };
     svc.for_project(id).update_project(user, id, &update).await?;
@@ -171,4 +175,8 @@ pub async fn branches(svc: &Services<'_>, user: &str, id: &str, query: &str) -> 
     let after = page.after_key(0).unwrap_or("");
     let rest: Vec<BranchView> = all.into_iter().filter(|b| b.name.as_str() > after).take(page.limit as usize + 1).collect();
     json(200, &Page::from_overfetch(rest, page.limit, |b| vec![b.name.clone()]))
+}
+
+fn filter_json(filter: &crate::pathfilter::PathFilter) -> AppResult<String> {
+    serde_json::to_string(filter).map_err(|e| AppError::internal(e.to_string()))
 }

@@ -30,7 +30,11 @@ pub async fn start(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
         Some(b) => b,
         None => project.branch.clone(),
     };
-    let request = StartRequest { project: &project, kind: SyncKind::Sync, trigger: Trigger::Api, branch: &branch, restore_from: None };
+    let mut request = StartRequest::sync(&project, Trigger::Api, &branch);
+    if input.dry_run {
+        request.filter = input.filter.over(&project.path_filter)?;
+        request.dry_run = true;
+    }
     started(svc, start_sync(svc, request).await?)
 }
 
@@ -49,12 +53,19 @@ pub async fn restore(svc: &Services<'_>, user: &str, id: &str, req: &mut Request
     if target.status != SyncStatus::Complete {
         return Err(AppError::conflict(format!("sync {} did not complete, so it has no state to restore", target.id)));
     }
+    if target.dry_run {
+        return Err(AppError::conflict(format!("sync {} was a dry run, so it has no state to restore", target.id)));
+    }
+    // The state comes back as it was, so with the filter that made it; the project's
+    // filter stays, and the next sync applies it again.
     let request = StartRequest {
         project: &project,
         kind: SyncKind::Restore,
         trigger: Trigger::Api,
         branch: &target.branch,
         restore_from: Some(&target),
+        filter: target.path_filter.clone(),
+        dry_run: false,
     };
     started(svc, start_sync(svc, request).await?)
 }
