@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CHANGE_MARKS, COUNT_KEYS, changeMarks, formatBytes, formatDuration, formatTime, num, shortSha,
+  CHANGE_MARKS, COUNT_KEYS, changeMarks, filterSummary, formatBytes, formatDuration, formatTime, num, patternLines, shortSha,
 } from '../../web/js/format.js';
 
 // num() follows the runtime's locale, as the page follows the browser's.
@@ -104,4 +104,17 @@ test('changeMarks: every kind that happened, always the unchanged count, in orde
   ]) {
     assert.deepEqual(changeMarks(counts).map((m) => [m.key, m.text, m.label]), want, JSON.stringify(counts));
   }
+});
+
+test('patternLines: one pattern a line, blanks and surrounding spaces dropped', () => {
+  assert.deepEqual(patternLines('vendor/\n\n  *.log  \r\n/docs/\n'), ['vendor/', '*.log', '/docs/']);
+  assert.deepEqual(patternLines(''), []);
+  assert.deepEqual(patternLines(undefined), []);
+});
+
+test('filterSummary names what a filter holds', () => {
+  assert.equal(filterSummary({ include: [], exclude: [] }), '');
+  assert.equal(filterSummary({}), '');
+  assert.equal(filterSummary({ include: ['/src/'], exclude: ['*.log', 'gen/'] }), 'include /src/ · exclude *.log gen/');
+  assert.equal(filterSummary({ exclude: ['/vendor/'] }), 'exclude /vendor/');
 });

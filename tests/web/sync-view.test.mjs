@@ -38,6 +38,8 @@ test('bannerTitle', () => {
     ['CANCELLED', 'sync', 'Sync cancelled'],
     ['SOMETHING_NEW', 'sync', 'Sync SOMETHING_NEW'],
   ]) assert.equal(bannerTitle(status, kind), want, `${status}/${kind}`);
+  assert.equal(bannerTitle('COMPLETE', 'sync', true), 'Dry run complete');
+  assert.equal(bannerTitle('QUEUED', 'sync', true), 'Dry run queued');
 });
 
 test('bannerSub names what is known', () => {
@@ -52,6 +54,7 @@ test('bannerSub names what is known', () => {
     ],
     [{ branch: 'main', kind: 'sync', restoredFromSyncId: 'x' }, 'Sync of main'],
     [{ branch: 'main', kind: 'restore' }, 'Restore of main'],
+    [{ branch: 'main', kind: 'sync', dryRun: true, commitSha: 'abcdef0123' }, 'Dry run of main · nothing is changed · commit abcdef0'],
   ]) assert.equal(bannerSub(sync), want);
 });
 

@@ -229,7 +229,7 @@ export class BannerView {
     root.dataset.syncId = w.syncId;
     root.classList.toggle('is-running', !isTerminal(data.status));
     // The live region changes only when the status does, so screen readers hear each phase once.
-    const title = bannerTitle(data.status, sync.kind);
+    const title = bannerTitle(data.status, sync.kind, sync.dryRun);
     const statusNode = $('banner-status');
     if (statusNode.textContent !== title) statusNode.textContent = title;
     $('banner-sub').textContent = bannerSub(sync);

@@ -61,3 +61,19 @@ export function changeMarks(counts = {}) {
   }
   return marks;
 }
+
+/** A filter (`include`, `exclude`) in one line; empty when it holds every path. */
+export function filterSummary({ include = [], exclude = [] } = {}) {
+  const parts = [];
+  if (include.length) parts.push(`include ${include.join(' ')}`);
+  if (exclude.length) parts.push(`exclude ${exclude.join(' ')}`);
+  return parts.join(' · ');
+}
+
+/** The patterns of a textarea: one a line, blank lines and surrounding spaces dropped. */
+export function patternLines(text) {
+  return String(text ?? '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+}

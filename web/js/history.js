@@ -9,7 +9,7 @@
 //          attach-sync {sync}, notice {text}.
 
 import { $, el, show, showError, timeEl } from './dom.js';
-import { changeMarks, formatDuration, formatTime, shortSha } from './format.js';
+import { changeMarks, filterSummary, formatDuration, formatTime, shortSha } from './format.js';
 import { isTerminal } from './sync-view.js';
 
 const HISTORY_PAGE = 20;
@@ -29,7 +29,8 @@ function changesCell(counts) {
 
 function actionsCell(s) {
   const cell = el('td', { className: 'actions', 'data-label': 'Actions' });
-  if (s.status === 'COMPLETE') {
+  // A dry run made no state: there is nothing of it to restore.
+  if (s.status === 'COMPLETE' && !s.dryRun) {
     cell.append(el('button', {
       type: 'button',
       className: 'btn btn-quiet btn-small',
@@ -99,6 +100,9 @@ export class HistoryView {
 
   #kindCell(s) {
     const cell = el('td', { 'data-label': 'Kind' }, s.kind, el('span', { className: 'muted small', text: ` · ${s.trigger}` }));
+    if (s.dryRun) cell.append(' ', el('span', { className: 'tag-dry-run', title: 'A dry run: it changed nothing', text: 'dry run' }));
+    const filter = filterSummary(s);
+    if (filter) cell.append(el('div', { className: 'muted small filter-of', title: 'The filter that made this state', text: filter }));
     if (s.kind === 'restore' && s.restoredFromSyncId) {
       const from = this.#items.find((h) => h.id === s.restoredFromSyncId);
       cell.append(el('div', {

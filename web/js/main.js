@@ -13,6 +13,7 @@ import { createBus } from './bus.js';
 import { createConfirm } from './confirm.js';
 import { FileViewer } from './file-viewer.js';
 import { FilesView } from './files.js';
+import { FilterEditor } from './filter-editor.js';
 import { HistoryView } from './history.js';
 import { InstallationPicker } from './installations.js';
 import { NoticesView } from './notices.js';
@@ -50,6 +51,7 @@ async function boot() {
   new ProjectHeadView({ api, bus, confirm });
   new SyncControlsView({ api, bus });
   new BannerView({ api, bus });
+  new FilterEditor({ api, bus });
   new HistoryView({ api, bus, confirm });
   new FilesView({ api, bus });
   new FileViewer({ api, bus });

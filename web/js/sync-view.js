@@ -28,7 +28,8 @@ export const isTerminal = (status) => TERMINAL.has(status);
 /** The index of `status` in PHASES, -1 for QUEUED and the terminal statuses. */
 export const phaseIndex = (status) => PHASES.indexOf(status);
 
-const what = (kind) => (kind === 'restore' ? 'Restore' : 'Sync');
+/** What a sync is called: a dry run is named as such wherever it shows. */
+const what = (kind, dryRun = false) => (dryRun ? 'Dry run' : kind === 'restore' ? 'Restore' : 'Sync');
 
 /** The data the banner shows, taken from a stored sync row. */
 export function syncToData(sync) {
@@ -56,16 +57,17 @@ export function mergeEventData(data, event) {
  * The banner's title (an aria-live region): a running phase says which step it is, the
  * rest say what the sync is ("Restore complete", "Sync queued").
  */
-export function bannerTitle(status, kind) {
+export function bannerTitle(status, kind, dryRun = false) {
   const phaseNo = phaseIndex(status);
-  if (isTerminal(status)) return `${what(kind)} ${STATUS_TITLES[status].toLowerCase()}`;
+  if (isTerminal(status)) return `${what(kind, dryRun)} ${STATUS_TITLES[status].toLowerCase()}`;
   if (phaseNo >= 0) return `${STATUS_TITLES[status]} (step ${phaseNo + 1} of ${PHASES.length})`;
-  return `${what(kind)} ${STATUS_TITLES[status]?.toLowerCase() ?? status}`;
+  return `${what(kind, dryRun)} ${STATUS_TITLES[status]?.toLowerCase() ?? status}`;
 }
 
 /** The line under the title: branch, commit, restored sync and start time, as far as known. */
 export function bannerSub(sync) {
-  const sub = [`${what(sync.kind)} of ${sync.branch}`];
+  const sub = [`${what(sync.kind, sync.dryRun)} of ${sync.branch}`];
+  if (sync.dryRun) sub.push('nothing is changed');
   if (sync.commitSha) sub.push(`commit ${shortSha(sync.commitSha)}`);
   if (sync.kind === 'restore' && sync.restoredFromSyncId) sub.push(`from sync ${shortSha(sync.restoredFromSyncId)}`);
   if (sync.startedAt) sub.push(`started ${formatTime(sync.startedAt)}`);
