@@ -168,6 +168,8 @@ test('a filter change removes and adds with reason "filtered"; files?at= and res
   for (const k of Object.keys(counted)) assert.equal(s2.counts[k], counted[k], `counts.${k}`);
   assert.equal(s2.counts.unchanged, expected(c.c2, f2).length - counted.added - counted.modified - counted.renamed, 'the counts add up');
   assert.deepEqual(filterOf(s2), f2);
+  const compared = await alice.listAll(`/api/v1/projects/${project.id}/compare?from=${s1.id}&to=${s2.id}`, { limit: 50 });
+  assertChangesEqual(compared, want, 'compare across the filter change says the same, reasons included');
   assert.deepEqual(filterOf(await alice.getJson(`/api/v1/syncs/${s1.id}`)), f1, 'history says which filter made each state');
 
   assert.deepEqual(await files(project.id, s1.id), expected(c.c1, f1), 'files?at= the sync before the change');

@@ -26,8 +26,13 @@ async fn seq_for(svc: &Services<'_>, project: &ProjectRow, at: Option<String>) -
 /// The chain position of a sync of this project, `None` if it did not complete (another
 /// project's sync, or none, is a 404).
 async fn completed_position(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<Option<u64>> {
+    Ok(completed_state(svc, project, sync).await?.map(|(seq, _)| seq))
+}
+
+/// A completed sync's chain position and the filter that made its state.
+async fn completed_state(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<Option<(u64, PathFilter)>> {
     match svc.for_project(project.id.as_str()).sync(sync).await? {
-        Some(s) if s.project_id == project.id => Ok(s.seq.filter(|_| s.status == SyncStatus::Complete)),
+        Some(s) if s.project_id == project.id => Ok(s.seq.filter(|_| s.status == SyncStatus::Complete).map(|seq| (seq, s.path_filter))),
         _ => Err(AppError::not_found("sync")),
     }
 }
@@ -98,8 +103,8 @@ pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str)
 }
 
 /// The chain position of a COMPLETE sync of this project (404 for anything else).
-async fn completed_seq(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<u64> {
-    completed_position(svc, project, sync).await?.ok_or_else(|| AppError::not_found("sync"))
+async fn completed(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<(u64, PathFilter)> {
+    completed_state(svc, project, sync).await?.ok_or_else(|| AppError::not_found("sync"))
 }
 
 /// The changes that turn the state right after `from` (or the empty state) into the state
@@ -110,25 +115,32 @@ pub async fn compare(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
     let named = |name: &str| query_param(query, name).filter(|v| !v.is_empty());
-    let from = match named("from") {
-        Some(sync) => completed_seq(svc, &project, &sync).await?,
-        None => 0,
+    let (from, from_filter) = match named("from") {
+        Some(sync) => {
+            let (seq, filter) = completed(svc, &project, &sync).await?;
+            (seq, Some(filter))
+        }
+        None => (0, None),
     };
-    let to = match named("to") {
-        Some(sync) => completed_seq(svc, &project, &sync).await?,
-        None => page.snapshot(1, project.current_seq)?,
+    let (to, to_filter) = match (named("to"), &project.current_sync_id) {
+        (Some(sync), _) => completed(svc, &project, &sync).await?,
+        // The current state's filter (the snapshot's, unless a sync completed in between:
+        // then the page is read at the snapshot, and only reasons could differ).
+        (None, Some(current)) => (page.snapshot(1, project.current_seq)?, completed(svc, &project, current.as_str()).await?.1),
+        (None, None) => (page.snapshot(1, project.current_seq)?, PathFilter::default()),
     };
     let (lo, hi) = (from.min(to), from.max(to));
     let (at_lo, at_hi) = svc.for_project(project.id.as_str()).compare_sides(project.id.as_str(), lo, hi).await?;
     let (old, new) = if from <= to { (at_lo, at_hi) } else { (at_hi, at_lo) };
     let after = page.after_key(0).unwrap_or("");
-    let rows: Vec<ChangeView> = crate::diff::diff(old, new)
+    let mut rows: Vec<ChangeView> = crate::diff::diff(old, new)
         .changes
         .iter()
         .filter(|c| c.path() > after)
         .take(page.limit as usize + 1)
         .map(ChangeView::from)
         .collect();
+    with_reasons(&mut rows, from_filter.as_ref(), &to_filter);
     json(200, &Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone(), to.to_string()]))
 }
 
