@@ -188,40 +188,42 @@ fn directories_that_can_hold_nothing_are_known_before_listing() {
     }
 }
 
+/// A spread of paths the property tests walk.
+const TREE: [&str; 11] = [
+    "README.md",
+    "src/lib.rs",
+    "src/a/b.rs",
+    "src/generated/x.rs",
+    "docs/guide.md",
+    "docs/api/v1.md",
+    "vendor/lib/x.js",
+    "a/vendor/y.js",
+    "node_modules/p/index.js",
+    "notes.md/inner.txt",
+    "build/out.o",
+];
+
+/// Every filter of at most one include and one exclude pattern out of `patterns`.
+fn every_filter(patterns: &[&'static str]) -> Vec<(Vec<&'static str>, Vec<&'static str>, PathFilter)> {
+    let lists = || patterns.iter().map(|p| vec![*p]).chain([vec![]]);
+    lists()
+        .flat_map(|include| lists().map(move |exclude| (include.clone(), exclude)))
+        .map(|(i, e)| {
+            let f = PathFilter::parse(&i, &e).unwrap();
+            (i, e, f)
+        })
+        .collect()
+}
+
 /// Whatever the patterns, a directory said to hold nothing holds no admitted path.
 #[test]
 fn pruning_never_drops_an_admitted_path() {
-    let paths = [
-        "README.md",
-        "src/lib.rs",
-        "src/a/b.rs",
-        "src/generated/x.rs",
-        "docs/guide.md",
-        "docs/api/v1.md",
-        "vendor/lib/x.js",
-        "a/vendor/y.js",
-        "node_modules/p/index.js",
-        "notes.md/inner.txt",
-        "build/out.o",
-    ];
     let patterns = ["/src/", "*.md", "src/**/*.rs", "docs/*.md", "vendor/", "/vendor", "**/x.*", "build/**", "*/api/", "[!s]*"];
-    let none: [&str; 0] = [];
-    for include in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
-        for exclude in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
-            let f = PathFilter::parse(
-                if include.is_empty() { &none[..] } else { &include[..] },
-                if exclude.is_empty() { &none[..] } else { &exclude[..] },
-            )
-            .unwrap();
-            for path in paths {
-                if !f.admits(path) {
-                    continue;
-                }
-                let mut dir = String::new();
-                for name in path.split('/').take(path.split('/').count() - 1) {
-                    assert!(f.may_hold_under(&dir), "{include:?}/{exclude:?}: {path} admitted, yet {dir:?} pruned");
-                    dir = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
-                }
+    for (include, exclude, f) in every_filter(&patterns) {
+        for path in TREE.iter().filter(|p| f.admits(p)) {
+            let names: Vec<&str> = path.split('/').collect();
+            for depth in 0..names.len() {
+                let dir = names[..depth].join("/");
                 assert!(f.may_hold_under(&dir), "{include:?}/{exclude:?}: {path} admitted, yet {dir:?} pruned");
             }
         }
@@ -251,20 +253,6 @@ fn walk(f: &PathFilter, paths: &[&str]) -> Vec<(String, bool)> {
     }
     listed
 }
-
-const TREE: [&str; 11] = [
-    "README.md",
-    "src/lib.rs",
-    "src/a/b.rs",
-    "src/generated/x.rs",
-    "docs/guide.md",
-    "docs/api/v1.md",
-    "vendor/lib/x.js",
-    "a/vendor/y.js",
-    "node_modules/p/index.js",
-    "notes.md/inner.txt",
-    "build/out.o",
-];
 
 #[test]
 fn a_walk_lists_whole_where_nothing_below_can_be_pruned() {
@@ -321,28 +309,20 @@ fn a_walk_lists_whole_where_nothing_below_can_be_pruned() {
 fn the_walk_reaches_every_admitted_path_and_no_located_pruned_directory() {
     let patterns =
         ["/src/", "*.md", "src/**/*.rs", "docs/*.md", "vendor/", "/vendor", "**/x.*", "build/**", "*/api/", "[!s]*", "/a/vendor/"];
-    let none: [&str; 0] = [];
-    for include in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
-        for exclude in patterns.iter().map(|p| vec![*p]).chain([vec![]]) {
-            let f = PathFilter::parse(
-                if include.is_empty() { &none[..] } else { &include[..] },
-                if exclude.is_empty() { &none[..] } else { &exclude[..] },
-            )
-            .unwrap();
-            let listed = walk(&f, &TREE);
-            let covers = |path: &str| {
-                listed.iter().any(|(dir, whole)| {
-                    let inside = dir.is_empty() || path.starts_with(&format!("{dir}/"));
-                    let direct = path.rsplit_once('/').map_or("", |(d, _)| d) == dir;
-                    inside && (*whole || direct)
-                })
-            };
-            for path in TREE.iter().filter(|p| f.admits(p)) {
-                assert!(covers(path), "{include:?}/{exclude:?}: {path} admitted but never listed: {listed:?}");
-            }
-            for (dir, _) in &listed {
-                assert!(f.may_hold_under(dir), "{include:?}/{exclude:?}: {dir:?} listed though it holds nothing");
-            }
+    for (include, exclude, f) in every_filter(&patterns) {
+        let listed = walk(&f, &TREE);
+        let covers = |path: &str| {
+            listed.iter().any(|(dir, whole)| {
+                let inside = dir.is_empty() || path.starts_with(&format!("{dir}/"));
+                let direct = path.rsplit_once('/').map_or("", |(d, _)| d) == dir;
+                inside && (*whole || direct)
+            })
+        };
+        for path in TREE.iter().filter(|p| f.admits(p)) {
+            assert!(covers(path), "{include:?}/{exclude:?}: {path} admitted but never listed: {listed:?}");
+        }
+        for (dir, _) in &listed {
+            assert!(f.may_hold_under(dir), "{include:?}/{exclude:?}: {dir:?} listed though it holds nothing");
         }
     }
 }
