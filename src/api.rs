@@ -102,14 +102,19 @@ impl FilterChange {
 
 /// A list of patterns: an array of strings (`null` and absent are `None`).
 fn patterns(map: &Map<String, Value>, field: &str) -> AppResult<Option<Vec<String>>> {
+    strings(map, field, "patterns")
+}
+
+/// An array of strings (`what` they are, for the message); `null` and absent are `None`.
+fn strings(map: &Map<String, Value>, field: &str, what: &str) -> AppResult<Option<Vec<String>>> {
     let items = match map.get(field) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err(AppError::invalid(field, "must be an array of patterns")),
+        Some(_) => return Err(AppError::invalid(field, format!("must be an array of {what}"))),
     };
     items
         .iter()
-        .map(|v| v.as_str().map(String::from).ok_or_else(|| AppError::invalid(field, "must be an array of strings (patterns)")))
+        .map(|v| v.as_str().map(String::from).ok_or_else(|| AppError::invalid(field, format!("must be an array of strings ({what})"))))
         .collect::<AppResult<Vec<_>>>()
         .map(Some)
 }
@@ -249,6 +254,29 @@ impl GrantInstallation {
         let installation_id = opt_installation(&m, "installationId")?.ok_or_else(|| AppError::invalid("installationId", "is required"))?;
         let user_id = Id::parse(req_string(&m, "userId")?).map_err(|e| AppError::invalid("userId", e))?;
         Ok(GrantInstallation { installation_id, user_id })
+    }
+}
+
+/// `POST /projects/{id}/hooks`. The URL's scheme and origin are checked where the
+/// service's own origin is known (`hooks::check_url`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateHook {
+    pub url: String,
+    pub secret: Option<String>,
+    pub events: Vec<crate::hooks::HookEvent>,
+}
+
+impl CreateHook {
+    pub fn parse(body: &[u8]) -> AppResult<Self> {
+        let m = parse_object(body, false)?;
+        reject_unknown(&m, &["url", "secret", "events"])?;
+        let url = req_string(&m, "url")?.to_string();
+        let secret = opt_string(&m, "secret")?.map(String::from);
+        if let Some(secret) = &secret {
+            crate::hooks::check_secret(secret).map_err(|e| AppError::invalid("secret", e))?;
+        }
+        let events = crate::hooks::parse_events(strings(&m, "events", "names")?.as_deref()).map_err(|e| AppError::invalid("events", e))?;
+        Ok(CreateHook { url, secret, events })
     }
 }
 
@@ -432,6 +460,32 @@ pub struct ProjectView {
     /// `include` and `exclude`.
     #[serde(flatten)]
     pub filter: crate::pathfilter::FilterLists,
+}
+
+/// A hook as the API shows it (never its secret).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookView {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<crate::hooks::HookEvent>,
+    /// Whether deliveries are signed.
+    pub has_secret: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    pub id: String,
+    pub event: crate::hooks::HookEvent,
+    pub sync_id: String,
+    pub status: String,
+    pub attempts: u32,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
 }
 
 /// An installation granted to a user.
@@ -777,5 +831,18 @@ mod tests {
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":false,"exclude":["a"]}"#)), "exclude");
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":"yes"}"#)), "dryRun");
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":true,"exclude":["a//b"]}"#)), "exclude");
+    }
+
+    #[test]
+    fn hooks_are_validated() {
+        let h = CreateHook::parse(br#"{"url":"https://h.example.com/in","secret":"s","events":["sync.failed"]}"#).unwrap();
+        assert_eq!(h.events, vec![crate::hooks::HookEvent::Failed]);
+        assert_eq!(CreateHook::parse(br#"{"url":"https://h.example.com/in"}"#).unwrap().events.len(), 3);
+        assert_eq!(err_field(CreateHook::parse(br#"{"secret":"s"}"#)), "url");
+        assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","secret":""}"#)), "secret");
+        assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","events":[]}"#)), "events");
+        assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","events":["push"]}"#)), "events");
+        assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","events":"sync.failed"}"#)), "events");
+        assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","extra":1}"#)), "extra");
     }
 }

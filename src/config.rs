@@ -24,6 +24,10 @@ pub struct Settings {
     pub reaper_grace_ms: u64,
     /// `FAULT_INJECTION=true`: the admin may arm faults at named points (tests only).
     pub fault_injection: bool,
+    /// `ALLOW_HTTP_HOOKS=true`: hooks may use `http://` (local development).
+    pub allow_http_hooks: bool,
+    /// `HOOK_RETRY_BASE_MS`: the first retry's delay of a hook delivery.
+    pub hook_retry_base_ms: u64,
     /// `PROJECT_DATABASES`, parsed by `placement()`.
     project_databases: Option<String>,
     admin_token: Option<String>,
@@ -59,6 +63,8 @@ impl Settings {
             max_text_bytes: get("MAX_TEXT_BYTES").and_then(|v| v.parse().ok()).unwrap_or(crate::content::DEFAULT_MAX_TEXT_BYTES),
             reaper_grace_ms: get("REAPER_GRACE_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_REAPER_GRACE_MS),
             fault_injection: get("FAULT_INJECTION").as_deref() == Some("true"),
+            allow_http_hooks: get("ALLOW_HTTP_HOOKS").as_deref() == Some("true"),
+            hook_retry_base_ms: get("HOOK_RETRY_BASE_MS").and_then(|v| v.parse().ok()).unwrap_or(crate::hooks::DEFAULT_RETRY_BASE_MS),
             project_databases: get("PROJECT_DATABASES"),
             admin_token: get("ADMIN_TOKEN"),
             token_key: get("TOKEN_ENCRYPTION_KEY"),

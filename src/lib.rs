@@ -17,6 +17,7 @@ pub mod fanout;
 pub mod github;
 pub mod github_app;
 pub mod gitobj;
+pub mod hooks;
 pub mod merge;
 pub mod pack;
 pub mod pathfilter;

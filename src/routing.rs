@@ -50,6 +50,12 @@ pub enum Route<'a> {
     GrantInstallation,
     ListInstallations,
     InstallationRepositories(&'a str),
+    CreateHook(&'a str),
+    ListHooks(&'a str),
+    /// (project, hook)
+    DeleteHook(&'a str, &'a str),
+    /// A hook's delivery log: (project, hook).
+    HookDeliveries(&'a str, &'a str),
 }
 
 impl Route<'_> {
@@ -98,6 +104,10 @@ pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
             (Get, ["projects", id, "files", "content"]) => Route::FileContent(id),
             (Get, ["projects", id, "compare"]) => Route::Compare(id),
             (Get, ["projects", id, "memory"]) => Route::Memory(id),
+            (Post, ["projects", id, "hooks"]) => Route::CreateHook(id),
+            (Get, ["projects", id, "hooks"]) => Route::ListHooks(id),
+            (Delete, ["projects", id, "hooks", hook]) => Route::DeleteHook(id, hook),
+            (Get, ["projects", id, "hooks", hook, "deliveries"]) => Route::HookDeliveries(id, hook),
             (Get, ["syncs", id]) => Route::GetSync(id),
             (Post, ["syncs", id, "cancel"]) => Route::CancelSync(id),
             (Get, ["syncs", id, "changes"]) => Route::Changes(id),
@@ -152,6 +162,11 @@ mod tests {
             (Get, "/api/v1/projects/p-1/files/content", Some(Route::FileContent("p-1"))),
             (Get, "/api/v1/projects/p-1/compare", Some(Route::Compare("p-1"))),
             (Get, "/api/v1/projects/p-1/memory", Some(Route::Memory("p-1"))),
+            (Post, "/api/v1/projects/p-1/hooks", Some(Route::CreateHook("p-1"))),
+            (Get, "/api/v1/projects/p-1/hooks", Some(Route::ListHooks("p-1"))),
+            (Delete, "/api/v1/projects/p-1/hooks/h-1", Some(Route::DeleteHook("p-1", "h-1"))),
+            (Get, "/api/v1/projects/p-1/hooks/h-1/deliveries", Some(Route::HookDeliveries("p-1", "h-1"))),
+            (Get, "/api/v1/projects/p-1/hooks/h-1", None),
             (Get, "/api/v1/syncs/s-1", Some(Route::GetSync("s-1"))),
             (Post, "/api/v1/syncs/s-1/cancel", Some(Route::CancelSync("s-1"))),
             (Get, "/api/v1/syncs/s-1/changes", Some(Route::Changes("s-1"))),

@@ -14,6 +14,7 @@ mod d1;
 mod fanout;
 mod github_http;
 mod head_check;
+mod hooks;
 mod http;
 mod installation_tokens;
 mod isolate;
@@ -51,7 +52,11 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 
 #[event(queue)]
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> worker::Result<()> {
-    fanout::consume(&batch, &env).await;
+    if hooks::is_hooks_queue(&batch.queue()) {
+        hooks::consume(&batch, &env).await;
+    } else {
+        fanout::consume(&batch, &env).await;
+    }
     Ok(())
 }
 

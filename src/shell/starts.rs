@@ -80,7 +80,9 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
         dry_run: req.dry_run,
     };
     if !sync_client::start(svc.env, &job).await.unwrap_or(false) {
-        let _ = db.fail_if_running(&id, "the sync could not be handed to its worker; nothing was changed", &iso(now_ms())).await;
+        if let Ok(true) = db.fail_if_running(&id, "the sync could not be handed to its worker; nothing was changed", &iso(now_ms())).await {
+            announce_end(svc, &job.project_id, &job.sync_id).await;
+        }
         return Err(AppError::internal("the sync object did not take the job"));
     }
     row(db, &id).await
@@ -118,7 +120,19 @@ pub async fn reap(svc: &Services<'_>, running: &SyncRow) -> AppResult<bool> {
         Verdict::Leave => Ok(false),
         Verdict::Fail(why) => {
             worker::console_warn!("reaper: sync {} of project {}: {why}", running.id, running.project_id);
-            Ok(svc.for_project(running.project_id.as_str()).fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?)
+            let ended = svc.for_project(running.project_id.as_str()).fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?;
+            if ended {
+                announce_end(svc, &running.project_id, &running.id).await;
+            }
+            Ok(ended)
         }
+    }
+}
+
+/// Tells the hooks queue about a sync ended here rather than by its object (which
+/// announces its own ending, retrying until the queue takes it). Best effort: logged.
+pub async fn announce_end(svc: &Services<'_>, project: &crate::domain::Id, sync: &crate::domain::Id) {
+    if let Err(e) = super::hooks::announce_end(svc.env, project, sync).await {
+        worker::console_warn!("sync {sync}: could not announce its end to the hooks queue: {e}");
     }
 }

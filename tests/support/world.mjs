@@ -32,6 +32,10 @@ function worldVars({ emulatorUrl, apiPath, webhookSecret, githubToken, adminToke
     // after 3 s instead of a minute.
     FAULT_INJECTION: 'true',
     REAPER_GRACE_MS: '3000',
+    // Hooks deliver to loopback receivers over http://, and retry after 0.1 s, 0.2 s, ...
+    // (the queue rounds each delay up to whole seconds).
+    ALLOW_HTTP_HOOKS: 'true',
+    HOOK_RETRY_BASE_MS: '100',
   };
 }
 

@@ -15,6 +15,7 @@ import { FileViewer } from './file-viewer.js';
 import { FilesView } from './files.js';
 import { FilterEditor } from './filter-editor.js';
 import { HistoryView } from './history.js';
+import { HooksView } from './hooks-view.js';
 import { InstallationPicker } from './installations.js';
 import { NoticesView } from './notices.js';
 import { ProjectHeadView } from './project-head.js';
@@ -53,6 +54,7 @@ async function boot() {
   new BannerView({ api, bus });
   new FilterEditor({ api, bus });
   new HistoryView({ api, bus, confirm });
+  new HooksView({ api, bus });
   new FilesView({ api, bus });
   new FileViewer({ api, bus });
 

@@ -10,6 +10,7 @@ mod engine_store;
 mod faults;
 mod files;
 mod github_cache;
+mod hooks;
 mod installations;
 mod memory;
 mod projects;
@@ -18,6 +19,7 @@ mod syncs;
 mod users;
 
 pub use engine_store::EngineStore;
+pub use hooks::{AttemptRecord, DeliveryRow, NewHook};
 pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow};
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};

@@ -6,6 +6,7 @@
 mod admin;
 mod events;
 mod files;
+mod hooks;
 mod installations;
 mod projects;
 mod syncs;
@@ -91,6 +92,10 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::GrantInstallation => installations::grant(&svc, &mut req).await,
         Route::ListInstallations => installations::list(&svc, user, q).await,
         Route::InstallationRepositories(id) => installations::repositories(&svc, user, id, q).await,
+        Route::CreateHook(id) => hooks::create(&svc, user, id, &mut req).await,
+        Route::ListHooks(id) => hooks::list(&svc, user, id, q).await,
+        Route::DeleteHook(id, hook) => hooks::delete(&svc, user, id, hook).await,
+        Route::HookDeliveries(id, hook) => hooks::deliveries(&svc, user, id, hook, q).await,
         Route::EventsUrl(id) => {
             let sync = sync_of(&svc, user, id).await?;
             json(200, &json!({ "eventsUrl": super::sync_client::events_url(&svc.settings, sync.id.as_str())? }))

@@ -20,6 +20,8 @@ pub const LOG_DDL: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS finished (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL)",
     // A stop the service asked for that fails the sync (`Command::Fail`), with its reason.
     "CREATE TABLE IF NOT EXISTS fail (id INTEGER PRIMARY KEY CHECK (id = 1), reason TEXT NOT NULL)",
+    // The hooks queue was told the sync ended (once; a failed send is tried again).
+    "CREATE TABLE IF NOT EXISTS announced (id INTEGER PRIMARY KEY CHECK (id = 1))",
 ];
 
 #[derive(Deserialize)]
@@ -62,6 +64,21 @@ impl Log<'_> {
     pub fn mark_finished(&self, at_ms: u64) -> worker::Result<()> {
         self.sql.exec("INSERT OR IGNORE INTO finished (id, at_ms) VALUES (1, ?)", vec![SqlStorageValue::Integer(at_ms as i64)])?;
         Ok(())
+    }
+
+    pub fn mark_announced(&self) -> worker::Result<()> {
+        self.sql.exec("INSERT OR IGNORE INTO announced (id) VALUES (1)", None)?;
+        Ok(())
+    }
+
+    pub fn announced(&self) -> worker::Result<bool> {
+        #[derive(Deserialize)]
+        struct Row {
+            #[allow(dead_code)]
+            id: i64,
+        }
+        let rows: Vec<Row> = self.sql.exec("SELECT id FROM announced WHERE id = 1", None)?.to_array()?;
+        Ok(!rows.is_empty())
     }
 
     pub fn finished_at(&self) -> worker::Result<Option<u64>> {

@@ -31,6 +31,8 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Resu
 const WATCHDOG_MS: u64 = 15_000;
 /// How long a finished sync's events stay for replay before the object forgets it.
 const RETENTION_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+/// A failed announcement of the end to the hooks queue is tried again after this long.
+const ANNOUNCE_RETRY_MS: u64 = 10_000;
 
 #[durable_object]
 pub struct SyncObject {
@@ -171,6 +173,9 @@ impl SyncObject {
         job.upgrade();
         let storage = self.state.storage();
         if job.is_finished() {
+            if !self.announce(&log, &job).await {
+                return storage.set_alarm(Duration::from_millis(ANNOUNCE_RETRY_MS)).await;
+            }
             return self.forget_when_due(&log).await;
         }
         storage.set_alarm(Duration::from_millis(WATCHDOG_MS)).await?;
@@ -188,12 +193,28 @@ impl SyncObject {
         match next {
             Next::Done => {
                 log.mark_finished(now_ms())?;
-                storage.set_alarm(Duration::from_millis(RETENTION_MS)).await?;
+                let wait = if self.announce(&log, &job).await { RETENTION_MS } else { ANNOUNCE_RETRY_MS };
+                storage.set_alarm(Duration::from_millis(wait)).await?;
             }
             Next::Now => storage.set_alarm(Duration::from_millis(1)).await?,
             Next::After(ms) => storage.set_alarm(Duration::from_millis(ms)).await?,
         }
         Ok(())
+    }
+
+    /// Tells the hooks queue that the sync ended, once; false when the send failed (the
+    /// next alarm tries again, so an ending is never lost to a queue hiccup).
+    async fn announce(&self, log: &Log<'_>, job: &Job) -> bool {
+        if log.announced().unwrap_or(false) {
+            return true;
+        }
+        match super::hooks::announce_end(&self.env, &job.project_id, &job.sync_id).await {
+            Ok(()) => log.mark_announced().is_ok(),
+            Err(e) => {
+                worker::console_warn!("sync {}: could not announce its end to the hooks queue: {e}", job.sync_id);
+                false
+            }
+        }
     }
 
     /// A finished sync's storage is deleted once its retention has passed.

@@ -1,0 +1,226 @@
+//! Outgoing notifications (CONTRACT.md, "Outgoing notifications") without I/O: which events
+//! exist, what a hook request must be, where a hook may point, the signed body of a
+//! delivery, and what to do after each attempt (the retry schedule).
+//!
+//! A delivery is at least once: it is retried until an attempt answers 2xx in time or the
+//! attempts run out, and receivers dedupe by `deliveryId`. The body is made once, when the
+//! delivery is created, so every attempt sends (and signs) the same bytes.
+
+use crate::api::{ProjectView, SyncView};
+use crate::auth::{hex, hmac_sha256};
+use crate::domain::{Id, SyncStatus};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use url::Url;
+
+/// Attempts a delivery gets: with the first retry after the base delay (30 s by default)
+/// and each later one twice as long, the seventh attempt comes 31.5 minutes after the
+/// first, the eighth 63.5 minutes after it.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The first retry's delay unless `HOOK_RETRY_BASE_MS` says otherwise.
+pub const DEFAULT_RETRY_BASE_MS: u64 = 30_000;
+/// An attempt that has no answer within this long failed.
+pub const ATTEMPT_TIMEOUT_MS: u64 = 10_000;
+pub const MAX_URL_CHARS: usize = 2_000;
+pub const MAX_SECRET_CHARS: usize = 200;
+/// Hooks a project may have.
+pub const MAX_HOOKS_PER_PROJECT: u64 = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum HookEvent {
+    #[serde(rename = "sync.completed")]
+    Completed,
+    #[serde(rename = "sync.failed")]
+    Failed,
+    #[serde(rename = "sync.cancelled")]
+    Cancelled,
+}
+
+pub const ALL_EVENTS: [HookEvent; 3] = [HookEvent::Completed, HookEvent::Failed, HookEvent::Cancelled];
+
+impl HookEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookEvent::Completed => "sync.completed",
+            HookEvent::Failed => "sync.failed",
+            HookEvent::Cancelled => "sync.cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<HookEvent> {
+        ALL_EVENTS.into_iter().find(|e| e.as_str() == raw)
+    }
+
+    /// The event a sync that ended so raises (`None` while it runs).
+    pub fn of_status(status: SyncStatus) -> Option<HookEvent> {
+        match status {
+            SyncStatus::Complete => Some(HookEvent::Completed),
+            SyncStatus::Failed => Some(HookEvent::Failed),
+            SyncStatus::Cancelled => Some(HookEvent::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for HookEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The messages of the hooks queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum HookMessage {
+    /// A sync ended: a delivery for each hook subscribed to its event.
+    #[serde(rename_all = "camelCase")]
+    Ended { project_id: Id, sync_id: Id },
+    /// One attempt at one delivery (retried with the queue's delay until it is settled).
+    #[serde(rename_all = "camelCase")]
+    Deliver { project_id: Id, delivery_id: String },
+}
+
+/// The queue's delay (whole seconds, at most its 12 hours) for a wait of `ms`.
+pub fn delay_seconds(ms: u64) -> u32 {
+    ms.div_ceil(1000).min(12 * 60 * 60) as u32
+}
+
+/// Why a hook's URL is refused (the 400's reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlRefusal(pub String);
+
+/// Where the service itself answers, so a hook never points back at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Origin {
+    pub fn of(url: &Url) -> Option<Origin> {
+        Some(Origin { host: url.host_str()?.to_ascii_lowercase(), port: url.port_or_known_default() })
+    }
+}
+
+/// A hook URL, checked: absolute `https://` (or `http://` when `allow_http`, for local
+/// development), no credentials in it, not pointing at `own` (the service's own origins).
+pub fn check_url(raw: &str, allow_http: bool, own: &[Origin]) -> Result<Url, UrlRefusal> {
+    let refuse = |why: &str| Err(UrlRefusal(why.to_string()));
+    if raw.chars().count() > MAX_URL_CHARS {
+        return refuse(&format!("is longer than {MAX_URL_CHARS} characters"));
+    }
+    let url = Url::parse(raw).map_err(|e| UrlRefusal(format!("is not an absolute URL ({e})")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => return refuse("must be https:// (http:// only where ALLOW_HTTP_HOOKS is \"true\")"),
+        _ => return refuse("must be an https:// URL"),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("must not carry credentials (use the hook's secret to authenticate deliveries)");
+    }
+    let Some(origin) = Origin::of(&url) else { return refuse("has no host") };
+    if own.contains(&origin) {
+        return refuse("points at this service itself");
+    }
+    Ok(url)
+}
+
+/// The events a hook asks for: at least one, each known, no repeats; absent: all three.
+pub fn parse_events(raw: Option<&[String]>) -> Result<Vec<HookEvent>, String> {
+    let Some(raw) = raw else { return Ok(ALL_EVENTS.to_vec()) };
+    if raw.is_empty() {
+        return Err("must name at least one event".into());
+    }
+    let mut events = Vec::new();
+    for name in raw {
+        let event = HookEvent::parse(name)
+            .ok_or_else(|| format!("has the unknown event {name:?} (sync.completed, sync.failed, sync.cancelled)"))?;
+        if events.contains(&event) {
+            return Err(format!("names {name:?} twice"));
+        }
+        events.push(event);
+    }
+    events.sort();
+    Ok(events)
+}
+
+pub fn check_secret(secret: &str) -> Result<(), String> {
+    let n = secret.chars().count();
+    if n == 0 || n > MAX_SECRET_CHARS {
+        return Err(format!("must be 1 to {MAX_SECRET_CHARS} characters"));
+    }
+    if secret.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// What a receiver gets.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryBody<'a> {
+    pub event: HookEvent,
+    pub delivery_id: &'a str,
+    pub project: &'a ProjectView,
+    pub sync: &'a SyncView,
+    pub changes_url: String,
+}
+
+impl DeliveryBody<'_> {
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+pub fn changes_url(sync_id: &str) -> String {
+    format!("/api/v1/syncs/{sync_id}/changes")
+}
+
+/// `x-project-sync-signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    format!("sha256={}", hex(&hmac_sha256(secret.as_bytes(), body)))
+}
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// An HTTP answer with this status, in time.
+    Answered(u16),
+    /// No answer: unreachable, refused, timed out (the reason).
+    NoAnswer(String),
+}
+
+/// What follows an attempt (the `attempts`-th, counting from 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    RetryIn { ms: u64 },
+    GiveUp,
+}
+
+pub fn after_attempt(attempt: &Attempt, attempts: u32, base_ms: u64) -> AfterAttempt {
+    match attempt {
+        Attempt::Answered(code) if (200..300).contains(code) => AfterAttempt::Delivered,
+        _ if attempts >= MAX_ATTEMPTS => AfterAttempt::GiveUp,
+        _ => AfterAttempt::RetryIn { ms: retry_delay_ms(base_ms, attempts) },
+    }
+}
+
+/// The wait after the `attempts`-th failed attempt: `base`, then twice as long each time.
+pub fn retry_delay_ms(base_ms: u64, attempts: u32) -> u64 {
+    base_ms.saturating_mul(1u64 << attempts.saturating_sub(1).min(32))
+}
+
+/// What a failed attempt records: its status code (if any) and a short error.
+pub fn describe(attempt: &Attempt) -> (Option<u16>, Option<String>) {
+    match attempt {
+        Attempt::Answered(code) if (200..300).contains(code) => (Some(*code), None),
+        Attempt::Answered(code) => (Some(*code), Some(format!("the receiver answered {code}"))),
+        Attempt::NoAnswer(why) => (None, Some(why.chars().take(300).collect())),
+    }
+}
+
+#[cfg(test)]
+mod tests;

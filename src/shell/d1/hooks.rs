@@ -1,0 +1,192 @@
+//! `hooks` and `hook_deliveries` (the project's database): where a project's sync endings
+//! are announced, and each announcement's attempts.
+
+use super::{n, opt, s, Db, DbResult};
+use crate::api::{DeliveryView, HookView};
+use crate::hooks::HookEvent;
+use serde::{Deserialize, Deserializer};
+use wasm_bindgen::JsValue;
+
+/// The stored JSON array of event names.
+fn json_events<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HookEvent>, D::Error> {
+    let text = String::deserialize(d)?;
+    serde_json::from_str(&text).map_err(serde::de::Error::custom)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookRow {
+    pub id: String,
+    pub url: String,
+    pub secret_enc: Option<String>,
+    #[serde(deserialize_with = "json_events")]
+    pub events: Vec<HookEvent>,
+    pub created_at: String,
+}
+
+impl HookRow {
+    pub fn view(&self) -> HookView {
+        HookView {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            events: self.events.clone(),
+            has_secret: self.secret_enc.is_some(),
+            created_at: self.created_at.clone(),
+        }
+    }
+}
+
+const HOOK_COLUMNS: &str = "h.id, h.url, h.secret_enc, h.events, h.created_at";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub hook_id: String,
+    pub sync_id: String,
+    pub event: HookEvent,
+    pub status: String,
+    pub attempts: u32,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub body: String,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+impl DeliveryRow {
+    pub fn view(&self) -> DeliveryView {
+        DeliveryView {
+            id: self.id.clone(),
+            event: self.event,
+            sync_id: self.sync_id.clone(),
+            status: self.status.clone(),
+            attempts: self.attempts,
+            last_status_code: self.last_status_code,
+            last_error: self.last_error.clone(),
+            created_at: self.created_at.clone(),
+            delivered_at: self.delivered_at.clone(),
+        }
+    }
+}
+
+const DELIVERY_COLUMNS: &str =
+    "id, hook_id, sync_id, event, status, attempts, last_status_code, last_error, body, created_at, delivered_at";
+
+pub struct NewHook<'a> {
+    pub id: &'a str,
+    pub project_id: &'a str,
+    pub url: &'a str,
+    pub secret_enc: Option<&'a str>,
+    pub events: &'a [HookEvent],
+    pub now: &'a str,
+}
+
+/// How an attempt ended, as the delivery records it.
+pub struct AttemptRecord<'a> {
+    pub attempts: u32,
+    pub status: &'static str,
+    pub status_code: Option<u16>,
+    pub error: Option<&'a str>,
+    pub delivered_at: Option<&'a str>,
+}
+
+fn code(c: Option<u16>) -> JsValue {
+    c.map_or(JsValue::NULL, |c| n(u64::from(c)))
+}
+
+impl Db {
+    pub async fn insert_hook(&self, h: &NewHook<'_>) -> DbResult<()> {
+        let events = serde_json::to_string(h.events).unwrap_or_else(|_| "[]".into());
+        self.run(
+            "INSERT INTO hooks (id, project_id, url, secret_enc, events, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[s(h.id), s(h.project_id), s(h.url), opt(h.secret_enc), s(&events), s(h.now)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn hook_count(&self, project: &str) -> DbResult<u64> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: u64,
+        }
+        Ok(self.first::<Row>("SELECT count(*) AS n FROM hooks WHERE project_id = ?1", &[s(project)]).await?.map_or(0, |r| r.n))
+    }
+
+    pub async fn hook(&self, project: &str, hook: &str) -> DbResult<Option<HookRow>> {
+        self.first(&format!("SELECT {HOOK_COLUMNS} FROM hooks h WHERE h.id = ?1 AND h.project_id = ?2"), &[s(hook), s(project)]).await
+    }
+
+    /// A project's hooks in creation order, after the `(created_at, id)` key.
+    pub async fn hooks_of(&self, project: &str, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<HookRow>> {
+        let (after_time, after_id) = after.unzip();
+        self.all(
+            &format!(
+                "SELECT {HOOK_COLUMNS} FROM hooks h WHERE h.project_id = ?1 \
+                 AND (?2 IS NULL OR h.created_at > ?2 OR (h.created_at = ?2 AND h.id > ?3)) ORDER BY h.created_at, h.id LIMIT ?4"
+            ),
+            &[s(project), opt(after_time), opt(after_id), n(u64::from(limit))],
+        )
+        .await
+    }
+
+    /// The project's hooks that subscribed to `event` (at most `MAX_HOOKS_PER_PROJECT`).
+    pub async fn hooks_for(&self, project: &str, event: HookEvent) -> DbResult<Vec<HookRow>> {
+        self.all(
+            &format!(
+                "SELECT {HOOK_COLUMNS} FROM hooks h WHERE h.project_id = ?1 \
+                 AND EXISTS (SELECT 1 FROM json_each(h.events) e WHERE e.value = ?2) ORDER BY h.created_at, h.id"
+            ),
+            &[s(project), s(event.as_str())],
+        )
+        .await
+    }
+
+    pub async fn delete_hook(&self, project: &str, hook: &str) -> DbResult<bool> {
+        Ok(self.run("DELETE FROM hooks WHERE id = ?1 AND project_id = ?2", &[s(hook), s(project)]).await? > 0)
+    }
+
+    /// Creates the delivery of `sync`'s end to `hook` unless it exists; returns the one
+    /// stored (a replayed end finds the first).
+    pub async fn ensure_delivery(&self, d: &DeliveryRow) -> DbResult<Option<DeliveryRow>> {
+        self.run(
+            "INSERT INTO hook_deliveries (id, hook_id, sync_id, event, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (hook_id, sync_id) DO NOTHING",
+            &[s(&d.id), s(&d.hook_id), s(&d.sync_id), s(d.event.as_str()), s(&d.body), s(&d.created_at)],
+        )
+        .await?;
+        self.first(
+            &format!("SELECT {DELIVERY_COLUMNS} FROM hook_deliveries WHERE hook_id = ?1 AND sync_id = ?2"),
+            &[s(&d.hook_id), s(&d.sync_id)],
+        )
+        .await
+    }
+
+    pub async fn delivery(&self, id: &str) -> DbResult<Option<DeliveryRow>> {
+        self.first(&format!("SELECT {DELIVERY_COLUMNS} FROM hook_deliveries WHERE id = ?1"), &[s(id)]).await
+    }
+
+    /// A hook's deliveries, newest first, after the `(created_at, id)` key.
+    pub async fn deliveries_of(&self, hook: &str, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<DeliveryRow>> {
+        let (after_time, after_id) = after.unzip();
+        self.all(
+            &format!(
+                "SELECT {DELIVERY_COLUMNS} FROM hook_deliveries WHERE hook_id = ?1 \
+                 AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3)) ORDER BY created_at DESC, id DESC LIMIT ?4"
+            ),
+            &[s(hook), opt(after_time), opt(after_id), n(u64::from(limit))],
+        )
+        .await
+    }
+
+    /// Records an attempt while the delivery is pending (a finished one is never rewritten,
+    /// so a duplicate message cannot undo it).
+    pub async fn record_attempt(&self, id: &str, r: &AttemptRecord<'_>) -> DbResult<()> {
+        self.run(
+            "UPDATE hook_deliveries SET attempts = max(attempts, ?2), status = ?3, last_status_code = ?4, last_error = ?5, \
+             delivered_at = ?6 WHERE id = ?1 AND status = 'pending'",
+            &[s(id), n(u64::from(r.attempts)), s(r.status), code(r.status_code), opt(r.error), opt(r.delivered_at)],
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,216 @@
+//! Outgoing notifications over the hooks queue (this worker produces and consumes it).
+//! A sync that ended is announced once (`announce_end`); the consumer makes one delivery
+//! per subscribed hook (its body made once) and sends each its own message, which is one
+//! attempt: a 2xx within 10 s settles it, anything else is retried by the queue after the
+//! backoff `crate::hooks` computes, until the attempts run out. A message the consumer
+//! itself keeps failing on ends in the dead-letter queue, whose consumer marks the delivery
+//! failed. Nothing here runs inside a sync: a slow receiver slows no sync down.
+
+use super::crypto::{decrypt_token, new_id};
+use super::d1::{AttemptRecord, Db, DeliveryRow};
+use super::{iso, now_ms, Services};
+use crate::domain::Id;
+use crate::hooks::{
+    after_attempt, changes_url, delay_seconds, describe, signature, AfterAttempt, Attempt, DeliveryBody, HookEvent, HookMessage,
+    ATTEMPT_TIMEOUT_MS,
+};
+use futures::future::{select, Either};
+use futures::pin_mut;
+use std::time::Duration;
+use worker::{
+    AbortController, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method, QueueRetryOptionsBuilder, Request, RequestInit,
+    RequestRedirect,
+};
+
+/// The producer binding of the hooks queue (wrangler.toml).
+pub const HOOKS_BINDING: &str = "HOOKS";
+const DEAD_LETTER_SUFFIX: &str = "-dlq";
+
+/// Announces that a sync of `project` ended (its row says how). Idempotent downstream: a
+/// second announcement creates no second delivery.
+pub async fn announce_end(env: &Env, project: &Id, sync: &Id) -> worker::Result<()> {
+    let queue = env.queue(HOOKS_BINDING)?;
+    queue.send(HookMessage::Ended { project_id: project.clone(), sync_id: sync.clone() }).await
+}
+
+/// Whether a batch came from the hooks queue (or its dead-letter queue).
+pub fn is_hooks_queue(name: &str) -> bool {
+    name.starts_with("project-sync-hooks")
+}
+
+/// What became of a message.
+enum Settled {
+    Done,
+    /// Try it again after this many seconds.
+    Retry(u32),
+}
+
+pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
+    let Ok(svc) = Services::from_env(env) else {
+        batch.retry_all();
+        return;
+    };
+    let dead_letters = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
+    let messages: Vec<_> = batch.iter().filter_map(Result::ok).collect();
+    let handled = messages.iter().map(|message| async {
+        let parsed = serde_json::from_value::<HookMessage>(message.body().clone());
+        let settled = match parsed {
+            Ok(m) if dead_letters => give_up(&svc, m, &batch.queue()).await,
+            Ok(m) => handle(&svc, env, m).await,
+            Err(e) => {
+                worker::console_error!("hooks: message {} is not one of ours: {e}", message.id());
+                Settled::Done
+            }
+        };
+        match settled {
+            Settled::Done => message.ack(),
+            Settled::Retry(secs) => message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(secs).build()),
+        }
+    });
+    futures::future::join_all(handled).await;
+}
+
+/// A transient failure of ours (D1, the queue) is tried again soon.
+const TRANSIENT_RETRY_SECS: u32 = 10;
+
+async fn handle(svc: &Services<'_>, env: &Env, message: HookMessage) -> Settled {
+    let result = match message {
+        HookMessage::Ended { project_id, sync_id } => fan_out(svc, env, &project_id, &sync_id).await,
+        HookMessage::Deliver { project_id, delivery_id } => attempt(svc, &project_id, &delivery_id).await,
+    };
+    result.unwrap_or_else(|e| {
+        worker::console_warn!("hooks: {e}");
+        Settled::Retry(TRANSIENT_RETRY_SECS)
+    })
+}
+
+/// One delivery per subscribed hook (made once: the body with the project and the sync as
+/// they are now), each sent on as its own message.
+async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -> Result<Settled, String> {
+    let db = svc.for_project(project_id.as_str());
+    let err = |e: super::d1::DbError| e.to_string();
+    let Some(sync) = db.sync(sync_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
+    let Some(event) = HookEvent::of_status(sync.status) else {
+        return Err(format!("sync {sync_id} was announced as ended but is {}", sync.status.as_str()));
+    };
+    let Some(project) = db.project(project_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
+    let queue = env.queue(HOOKS_BINDING).map_err(|e| e.to_string())?;
+    let (project_view, sync_view) = (project.view(), sync.view());
+    for hook in db.hooks_for(project_id.as_str(), event).await.map_err(err)? {
+        let id = new_id().map_err(|e| e.to_string())?;
+        let body =
+            DeliveryBody { event, delivery_id: &id, project: &project_view, sync: &sync_view, changes_url: changes_url(sync_id.as_str()) };
+        let row = DeliveryRow {
+            id: id.clone(),
+            hook_id: hook.id.clone(),
+            sync_id: sync_id.to_string(),
+            event,
+            status: "pending".into(),
+            attempts: 0,
+            last_status_code: None,
+            last_error: None,
+            body: body.to_json(),
+            created_at: iso(now_ms()),
+            delivered_at: None,
+        };
+        let Some(stored) = db.ensure_delivery(&row).await.map_err(err)? else { continue };
+        if stored.status == "pending" {
+            let next = HookMessage::Deliver { project_id: project_id.clone(), delivery_id: stored.id };
+            queue.send(next).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(Settled::Done)
+}
+
+/// One attempt at one delivery, recorded; then retried after the backoff, or settled.
+async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str) -> Result<Settled, String> {
+    let db = svc.for_project(project_id.as_str());
+    let err = |e: super::d1::DbError| e.to_string();
+    let Some(delivery) = db.delivery(delivery_id).await.map_err(err)? else { return Ok(Settled::Done) };
+    if delivery.status != "pending" {
+        return Ok(Settled::Done); // a duplicate message of a settled delivery
+    }
+    // A deleted hook takes its deliveries with it.
+    let Some(hook) = db.hook(project_id.as_str(), &delivery.hook_id).await.map_err(err)? else { return Ok(Settled::Done) };
+    let secret = match &hook.secret_enc {
+        Some(sealed) => {
+            Some(decrypt_token(&svc.settings.token_keys().map_err(|e| e.to_string())?, sealed).await.map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    let outcome = post(&hook.url, &delivery, secret.as_deref()).await;
+    let attempts = delivery.attempts + 1;
+    let next = after_attempt(&outcome, attempts, svc.settings.hook_retry_base_ms);
+    let (status_code, error) = describe(&outcome);
+    let now = iso(now_ms());
+    let (status, settled) = match next {
+        AfterAttempt::Delivered => ("delivered", Settled::Done),
+        AfterAttempt::GiveUp => ("failed", Settled::Done),
+        AfterAttempt::RetryIn { ms } => ("pending", Settled::Retry(delay_seconds(ms))),
+    };
+    let delivered_at = (status == "delivered").then_some(now.as_str());
+    record(db, delivery_id, &AttemptRecord { attempts, status, status_code, error: error.as_deref(), delivered_at }).await?;
+    Ok(settled)
+}
+
+async fn record(db: &Db, id: &str, r: &AttemptRecord<'_>) -> Result<(), String> {
+    db.record_attempt(id, r).await.map_err(|e| e.to_string())
+}
+
+/// POSTs the delivery's body, signed when the hook has a secret; redirects are not
+/// followed (a 3xx is no delivery).
+async fn post(url: &str, delivery: &DeliveryRow, secret: Option<&str>) -> Attempt {
+    let headers = Headers::new();
+    let mut set = vec![
+        ("content-type", "application/json".to_string()),
+        ("user-agent", "project-sync-hooks".to_string()),
+        ("x-project-sync-event", delivery.event.as_str().to_string()),
+        ("x-project-sync-delivery", delivery.id.clone()),
+    ];
+    if let Some(secret) = secret {
+        set.push(("x-project-sync-signature-256", signature(secret, delivery.body.as_bytes())));
+    }
+    for (name, value) in set {
+        if let Err(e) = headers.set(name, &value) {
+            return Attempt::NoAnswer(format!("could not set {name}: {e}"));
+        }
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual)
+        .with_body(Some(delivery.body.clone().into()));
+    let request = match Request::new_with_init(url, &init) {
+        Ok(r) => r,
+        Err(e) => return Attempt::NoAnswer(format!("bad URL: {e}")),
+    };
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let sending = fetch.send_with_signal(&signal);
+    let timeout = Delay::from(Duration::from_millis(ATTEMPT_TIMEOUT_MS));
+    pin_mut!(sending, timeout);
+    match select(sending, timeout).await {
+        Either::Left((Ok(response), _)) => Attempt::Answered(response.status_code()),
+        Either::Left((Err(e), _)) => Attempt::NoAnswer(format!("could not connect: {e}")),
+        Either::Right(_) => {
+            controller.abort();
+            Attempt::NoAnswer(format!("no answer within {} s", ATTEMPT_TIMEOUT_MS / 1000))
+        }
+    }
+}
+
+/// A message our consumer kept failing on: the delivery it was for is marked failed.
+async fn give_up(svc: &Services<'_>, message: HookMessage, queue: &str) -> Settled {
+    worker::console_error!("hooks: dead letter from {queue}: {message:?}");
+    if let HookMessage::Deliver { project_id, delivery_id } = message {
+        let db = svc.for_project(project_id.as_str());
+        let attempts = db.delivery(&delivery_id).await.ok().flatten().map_or(0, |d| d.attempts);
+        let error = "the delivery could not be attempted (dead-lettered)";
+        let r = AttemptRecord { attempts, status: "failed", status_code: None, error: Some(error), delivered_at: None };
+        if db.record_attempt(&delivery_id, &r).await.is_err() {
+            return Settled::Retry(TRANSIENT_RETRY_SECS);
+        }
+    }
+    Settled::Done
+}

@@ -1,0 +1,187 @@
+// The notifications card: the project's hooks (URL, events, whether deliveries are
+// signed), a form to add one (the API's 400 shows under the field it names), Delete, and
+// each hook's delivery log (status, attempts, the last answer), read again after a sync ends.
+//
+// Listens: project-opening (empties), project-opened (lists), sync-finished (reads the open
+//          delivery log again, a little later: deliveries go out after the sync ends).
+// Emits:   notice {text}.
+
+import { $, el, show, showError, timeEl } from './dom.js';
+
+const enc = encodeURIComponent;
+const EVENTS = ['sync.completed', 'sync.failed', 'sync.cancelled'];
+const FIELDS = ['url', 'secret', 'events'];
+/** Deliveries go out after the sync ends: the log is read again this much later. */
+const AFTER_SYNC_MS = 1500;
+
+function statusBadge(status) {
+  const kind = { delivered: 'complete', failed: 'failed', pending: 'queued' }[status] ?? 'queued';
+  return el('span', { className: `badge badge-${kind}`, text: status });
+}
+
+function deliveryRow(d) {
+  const answer = d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : d.lastError ? 'no answer' : '—';
+  return el('tr', { dataset: { deliveryId: d.id, status: d.status } },
+    el('td', { 'data-label': 'Created' }, timeEl(d.createdAt)),
+    el('td', { 'data-label': 'Event' }, el('code', { text: d.event })),
+    el('td', { 'data-label': 'Status' }, statusBadge(d.status)),
+    el('td', { 'data-label': 'Attempts', text: String(d.attempts) }),
+    el('td', { 'data-label': 'Last answer' }, answer, d.lastError ? el('div', { className: 'row-error', text: d.lastError }) : null),
+  );
+}
+
+export class HooksView {
+  #api;
+  #bus;
+  #form = $('hook-form');
+  #list = $('hook-list');
+  #errorBox = $('hooks-error');
+  #project = null;
+  #signal = null;
+  #hooks = [];
+  /** The hook whose delivery log is open. */
+  #open = null;
+
+  constructor({ api, bus }) {
+    this.#api = api;
+    this.#bus = bus;
+    this.#form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.#add();
+    });
+    this.#list.addEventListener('click', (event) => this.#onClick(event));
+    this.#listen();
+  }
+
+  #listen() {
+    const bus = this.#bus;
+    bus.on('project-opening', ({ signal }) => {
+      this.#project = null;
+      this.#signal = signal;
+      this.#hooks = [];
+      this.#open = null;
+      this.#render();
+    });
+    bus.on('project-opened', ({ project, signal }) => {
+      this.#project = project;
+      this.#signal = signal;
+      return this.#load();
+    });
+    bus.on('sync-finished', () => {
+      if (!this.#open) return;
+      const signal = this.#signal;
+      setTimeout(() => {
+        if (!signal?.aborted && this.#open) this.#showLog(this.#open);
+      }, AFTER_SYNC_MS);
+    });
+  }
+
+  async #load() {
+    const p = this.#project;
+    if (!p) return;
+    const signal = this.#signal;
+    try {
+      const page = await this.#api.request('GET', `/projects/${enc(p.id)}/hooks?limit=50`, undefined, { signal });
+      if (signal.aborted) return;
+      this.#hooks = page.items;
+      showError(this.#errorBox, null);
+    } catch (err) {
+      if (!signal.aborted) showError(this.#errorBox, err, 'Could not list the hooks.');
+    }
+    this.#render();
+  }
+
+  #render() {
+    const items = this.#hooks.map((h) => el('li', { className: 'hook', dataset: { hookId: h.id } },
+      el('div', { className: 'hook-head' },
+        el('code', { className: 'hook-url', text: h.url }),
+        el('span', { className: 'muted small', text: ` ${h.events.join(', ')}${h.hasSecret ? ' · signed' : ''}` })),
+      el('div', { className: 'hook-actions' },
+        el('button', { type: 'button', className: 'btn btn-quiet btn-small', dataset: { log: h.id }, 'aria-expanded': String(this.#open === h.id), text: 'Deliveries' }),
+        el('button', { type: 'button', className: 'btn btn-danger-quiet btn-small', dataset: { remove: h.id }, 'aria-label': `Delete the hook to ${h.url}`, text: 'Delete' })),
+      el('div', { className: 'hook-log', id: `hook-log-${h.id}`, hidden: this.#open !== h.id }),
+    ));
+    this.#list.replaceChildren(...items);
+    show($('hooks-empty'), this.#project !== null && this.#hooks.length === 0);
+    if (this.#open) this.#showLog(this.#open);
+  }
+
+  #clearErrors() {
+    showError(this.#errorBox, null);
+    for (const f of FIELDS) {
+      const box = $(`hook-${f}-error`);
+      box.textContent = '';
+      show(box, false);
+    }
+  }
+
+  async #add() {
+    const p = this.#project;
+    if (!p) return;
+    const signal = this.#signal;
+    this.#clearErrors();
+    const body = { url: $('hook-url').value.trim() };
+    const secret = $('hook-secret').value;
+    if (secret) body.secret = secret;
+    body.events = EVENTS.filter((e) => $(`hook-event-${e.replace('sync.', '')}`).checked);
+    try {
+      await this.#api.request('POST', `/projects/${enc(p.id)}/hooks`, body);
+      if (signal.aborted) return;
+      this.#form.reset();
+      this.#bus.emit('notice', { text: 'Hook added. The next sync that ends is delivered to it.' });
+      await this.#load();
+    } catch (err) {
+      if (signal.aborted) return;
+      if (err.status === 400 && FIELDS.includes(err.field)) {
+        const box = $(`hook-${err.field}-error`);
+        box.textContent = err.message;
+        show(box, true);
+      } else {
+        showError(this.#errorBox, err, 'The hook was not added.');
+      }
+    }
+  }
+
+  async #onClick(event) {
+    const remove = event.target.closest('button[data-remove]');
+    const log = event.target.closest('button[data-log]');
+    const p = this.#project;
+    if (!p) return;
+    if (remove) {
+      try {
+        await this.#api.request('DELETE', `/projects/${enc(p.id)}/hooks/${enc(remove.dataset.remove)}`);
+        if (this.#open === remove.dataset.remove) this.#open = null;
+        await this.#load();
+      } catch (err) {
+        showError(this.#errorBox, err, 'The hook was not deleted.');
+      }
+    } else if (log) {
+      this.#open = this.#open === log.dataset.log ? null : log.dataset.log;
+      this.#render();
+    }
+  }
+
+  async #showLog(hookId) {
+    const p = this.#project;
+    const box = document.getElementById(`hook-log-${hookId}`);
+    if (!p || !box) return;
+    const signal = this.#signal;
+    let page;
+    try {
+      page = await this.#api.request('GET', `/projects/${enc(p.id)}/hooks/${enc(hookId)}/deliveries?limit=20`, undefined, { signal });
+    } catch (err) {
+      if (!signal.aborted) showError(this.#errorBox, err, 'Could not read the deliveries.');
+      return;
+    }
+    if (signal.aborted) return;
+    if (page.items.length === 0) {
+      box.replaceChildren(el('p', { className: 'muted small', text: 'No deliveries yet: one goes out when a sync of this project ends.' }));
+      return;
+    }
+    box.replaceChildren(el('div', { className: 'table-wrap' },
+      el('table', { className: 'history deliveries' },
+        el('caption', { className: 'visually-hidden', text: 'Deliveries of this hook, newest first' }),
+        el('thead', {}, el('tr', {}, ...['Created', 'Event', 'Status', 'Attempts', 'Last answer'].map((t) => el('th', { scope: 'col', text: t })))),
+        el('tbody', {}, page.items.map(deliveryRow)))));
+  }
+}
