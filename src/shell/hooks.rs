@@ -96,7 +96,10 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
     let Some(project) = db.project(project_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
     let queue = env.queue(HOOKS_BINDING).map_err(|e| e.to_string())?;
     let (project_view, sync_view) = (project.view(), sync.view());
-    for hook in db.hooks_for(project_id.as_str(), event).await.map_err(err)? {
+    // A hook hears of the syncs that ended after it was made, not of one that ended just
+    // before (its announcement still on the queue).
+    let ended_at = sync.completed_at.clone().unwrap_or_else(|| iso(now_ms()));
+    for hook in db.hooks_for(project_id.as_str(), event, &ended_at).await.map_err(err)? {
         let id = new_id().map_err(|e| e.to_string())?;
         let body =
             DeliveryBody { event, delivery_id: &id, project: &project_view, sync: &sync_view, changes_url: changes_url(sync_id.as_str()) };

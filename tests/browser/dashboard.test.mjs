@@ -23,6 +23,7 @@ import {
   PROJECT_DIR,
   TERMINAL,
 } from '../support/harness.mjs';
+import { startHookReceiver } from '../support/hook-receiver.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(PROJECT_DIR, 'tests', 'artifacts', 'browser');
@@ -738,6 +739,37 @@ test('a path filter: a bad pattern is refused in place, Preview runs a dry run, 
   assert.deepEqual(tree.sort(), kept.map((f) => f.path).sort());
   assert.match(await page.locator('#history-body tr').first().textContent(), /exclude vendor\/ \*\.log/);
   await shot('22-filter-saved-synced');
+});
+
+test('a hook added in the dashboard gets the next sync\'s end; its delivery log says so', async () => {
+  const receiver = await startHookReceiver();
+  try {
+    // A bad URL is refused under its field.
+    await page.fill('#hook-url', 'ftp://example.com/x');
+    await page.click('#hook-add');
+    await page.waitForSelector('#hook-url-error:not([hidden])');
+    assert.match(await page.textContent('#hook-url-error'), /https/);
+    await page.fill('#hook-url', receiver.url('/dashboard'));
+    await page.fill('#hook-secret', 'dashboard secret');
+    await page.uncheck('#hook-event-cancelled');
+    await page.click('#hook-add');
+    await page.waitForSelector('#hook-list li.hook');
+    assert.match(await page.textContent('#hook-list'), /sync\.completed, sync\.failed · signed/);
+    await page.click('#hook-list button[data-log]');
+    await page.waitForFunction(() => /No deliveries yet/.test(document.querySelector('.hook-log')?.textContent ?? ''));
+    const before = await page.getAttribute('#banner', 'data-sync-id');
+    await page.click('#sync-start');
+    await page.waitForFunction((old) => document.getElementById('banner').dataset.syncId !== old, before);
+    await waitBanner('COMPLETE');
+    await page.waitForSelector('.hook-log tr[data-status="delivered"]', { timeout: UI_TIMEOUT });
+    assert.equal(receiver.received('/dashboard').length, 1);
+    assert.equal(JSON.parse(receiver.received('/dashboard')[0].raw).event, 'sync.completed');
+    await shot('23-notifications');
+    await page.click('#hook-list button[data-remove]');
+    await page.waitForSelector('#hooks-empty:not([hidden])');
+  } finally {
+    await receiver.close();
+  }
 });
 
 test('signing out forgets the token', async () => {

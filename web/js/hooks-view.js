@@ -2,8 +2,8 @@
 // signed), a form to add one (the API's 400 shows under the field it names), Delete, and
 // each hook's delivery log (status, attempts, the last answer), read again after a sync ends.
 //
-// Listens: project-opening (empties), project-opened (lists), sync-finished (reads the open
-//          delivery log again, a little later: deliveries go out after the sync ends).
+// Listens: project-opening (empties), project-opened (lists), sync-finished {sync} (follows
+//          the open delivery log until that sync's delivery is settled).
 // Emits:   notice {text}.
 
 import { $, el, show, showError, timeEl } from './dom.js';
@@ -11,8 +11,10 @@ import { $, el, show, showError, timeEl } from './dom.js';
 const enc = encodeURIComponent;
 const EVENTS = ['sync.completed', 'sync.failed', 'sync.cancelled'];
 const FIELDS = ['url', 'secret', 'events'];
-/** Deliveries go out after the sync ends: the log is read again this much later. */
-const AFTER_SYNC_MS = 1500;
+/** Deliveries go out after the sync ends: the open log is read again this often, until
+ * the sync's delivery is settled or the tries run out. */
+const FOLLOW_MS = 1500;
+const FOLLOW_TRIES = 20;
 
 function statusBadge(status) {
   const kind = { delivered: 'complete', failed: 'failed', pending: 'queued' }[status] ?? 'queued';
@@ -67,12 +69,8 @@ export class HooksView {
       this.#signal = signal;
       return this.#load();
     });
-    bus.on('sync-finished', () => {
-      if (!this.#open) return;
-      const signal = this.#signal;
-      setTimeout(() => {
-        if (!signal?.aborted && this.#open) this.#showLog(this.#open);
-      }, AFTER_SYNC_MS);
+    bus.on('sync-finished', ({ sync }) => {
+      if (this.#open) this.#follow(sync?.id, this.#signal, FOLLOW_TRIES);
     });
   }
 
@@ -161,6 +159,17 @@ export class HooksView {
     }
   }
 
+  /** Reads the open log again until `syncId`'s delivery is no longer pending. */
+  #follow(syncId, signal, tries) {
+    setTimeout(async () => {
+      if (signal?.aborted || !this.#open) return;
+      const items = await this.#showLog(this.#open);
+      const mine = items?.find((d) => d.syncId === syncId);
+      if (tries > 1 && (!mine || mine.status === 'pending')) this.#follow(syncId, signal, tries - 1);
+    }, FOLLOW_MS);
+  }
+
+  /** Shows a hook's newest deliveries; returns them (undefined when they could not be read). */
   async #showLog(hookId) {
     const p = this.#project;
     const box = document.getElementById(`hook-log-${hookId}`);
@@ -176,12 +185,13 @@ export class HooksView {
     if (signal.aborted) return;
     if (page.items.length === 0) {
       box.replaceChildren(el('p', { className: 'muted small', text: 'No deliveries yet: one goes out when a sync of this project ends.' }));
-      return;
+      return page.items;
     }
     box.replaceChildren(el('div', { className: 'table-wrap' },
       el('table', { className: 'history deliveries' },
         el('caption', { className: 'visually-hidden', text: 'Deliveries of this hook, newest first' }),
         el('thead', {}, el('tr', {}, ...['Created', 'Event', 'Status', 'Attempts', 'Last answer'].map((t) => el('th', { scope: 'col', text: t })))),
         el('tbody', {}, page.items.map(deliveryRow)))));
+    return page.items;
   }
 }

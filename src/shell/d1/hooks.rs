@@ -129,14 +129,15 @@ impl Db {
         .await
     }
 
-    /// The project's hooks that subscribed to `event` (at most `MAX_HOOKS_PER_PROJECT`).
-    pub async fn hooks_for(&self, project: &str, event: HookEvent) -> DbResult<Vec<HookRow>> {
+    /// The project's hooks that subscribed to `event` and existed when the sync ended at
+    /// `ended_at` (at most `MAX_HOOKS_PER_PROJECT`).
+    pub async fn hooks_for(&self, project: &str, event: HookEvent, ended_at: &str) -> DbResult<Vec<HookRow>> {
         self.all(
             &format!(
-                "SELECT {HOOK_COLUMNS} FROM hooks h WHERE h.project_id = ?1 \
+                "SELECT {HOOK_COLUMNS} FROM hooks h WHERE h.project_id = ?1 AND h.created_at <= ?3 \
                  AND EXISTS (SELECT 1 FROM json_each(h.events) e WHERE e.value = ?2) ORDER BY h.created_at, h.id"
             ),
-            &[s(project), s(event.as_str())],
+            &[s(project), s(event.as_str()), s(ended_at)],
         )
         .await
     }
