@@ -19,6 +19,7 @@ import {
   createRepo,
   expectedFiles,
   expectedCounts,
+  expectedChanges,
   gitBranches,
   PROJECT_DIR,
   TERMINAL,
@@ -413,6 +414,30 @@ test('restoring the first sync from the history: confirm, watch it, files match'
   assert.match(rows[0].text, /restore/);
   await page.waitForFunction((c) => document.getElementById('project-commit').textContent === c, short(repo.fixture.mainSha));
   await shot('10-restore-complete');
+});
+
+test('a sync\'s changes from the history, a compare of two syncs, and a search with marked matches', async () => {
+  const want = expectedChanges(repo, repo.fixture.mainSha, s.sha2).map((c) => `${c.change} ${c.path}`).sort();
+  const listed = async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#changes-list li').length > 0);
+    return page.evaluate(() => [...document.querySelectorAll('#changes-list li')].map((li) => `${li.dataset.change} ${li.dataset.path}`).sort());
+  };
+  await page.click(`#history-body tr[data-sync-id="${s.sync2}"] button[data-changes]`);
+  assert.deepEqual(await listed(), want, 'the second sync\'s changes equal git diff -M');
+  await page.waitForFunction((id) => [...document.querySelectorAll('#compare-from option')].some((o) => o.value === id), s.sync1);
+  await page.selectOption('#compare-from', s.sync1);
+  await page.selectOption('#compare-to', s.sync2);
+  await page.evaluate(() => document.getElementById('changes-list').replaceChildren());
+  await page.click('#compare-run');
+  assert.deepEqual(await listed(), want, 'compare of the first and second sync: the same changes');
+  assert.match(await page.textContent('#changes-title'), /^From .* to /);
+
+  await page.fill('#memory-q', 'fixture REPOSITORY');
+  await page.click('#memory-run');
+  await page.waitForSelector('#memory-results li[data-path="README.md"]');
+  const marks = await page.$$eval('#memory-results li[data-path="README.md"] mark', (ms) => ms.map((m) => m.textContent.toLowerCase()));
+  assert.ok(marks.includes('fixture') && marks.includes('repository'), `matches are marked: ${marks}`);
+  await shot('10b-changes-compare-search');
 });
 
 test('a reload in the middle of a sync picks the running sync up again', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CHANGE_MARKS, COUNT_KEYS, changeMarks, filterSummary, formatBytes, formatDuration, formatTime, num, patternLines, shortSha,
+  CHANGE_MARKS, COUNT_KEYS, changeMarks, filterSummary, formatBytes, highlightSegments, formatDuration, formatTime, num, patternLines, shortSha,
 } from '../../web/js/format.js';
 
 // num() follows the runtime's locale, as the page follows the browser's.
@@ -117,4 +117,20 @@ test('filterSummary names what a filter holds', () => {
   assert.equal(filterSummary({}), '');
   assert.equal(filterSummary({ include: ['/src/'], exclude: ['*.log', 'gen/'] }), 'include /src/ · exclude *.log gen/');
   assert.equal(filterSummary({ exclude: ['/vendor/'] }), 'exclude /vendor/');
+});
+
+test('highlightSegments marks every word of the query, any case, and keeps the text whole', () => {
+  const segs = highlightSegments('Retry with backoff; RETRY again', 'retry backoff');
+  assert.deepEqual(segs, [
+    { text: 'Retry', match: true },
+    { text: ' with ', match: false },
+    { text: 'backoff', match: true },
+    { text: '; ', match: false },
+    { text: 'RETRY', match: true },
+    { text: ' again', match: false },
+  ]);
+  assert.equal(segs.map((s) => s.text).join(''), 'Retry with backoff; RETRY again');
+  assert.deepEqual(highlightSegments('abc', ''), [{ text: 'abc', match: false }]);
+  assert.deepEqual(highlightSegments('a <b> c', '<b>'), [{ text: 'a <b> c', match: false }], 'one-letter words are not marked');
+  assert.deepEqual(highlightSegments('Grüße aus Köln', 'köln'), [{ text: 'Grüße aus ', match: false }, { text: 'Köln', match: true }]);
 });

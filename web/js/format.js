@@ -77,3 +77,33 @@ export function patternLines(text) {
     .map((line) => line.trim())
     .filter(Boolean);
 }
+
+/**
+ * `text` cut into segments, `match: true` where a word of the query `q` occurs (any case):
+ * what a search result highlights. Words shorter than 2 characters are not marked.
+ */
+export function highlightSegments(text, q) {
+  const words = [...new Set(String(q ?? '').toLowerCase().split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length >= 2))];
+  const source = String(text ?? '');
+  if (!words.length) return [{ text: source, match: false }];
+  const lower = source.toLowerCase();
+  const segments = [];
+  let at = 0;
+  while (at < source.length) {
+    let best = -1;
+    let len = 0;
+    for (const w of words) {
+      const i = lower.indexOf(w, at);
+      if (i >= 0 && (best < 0 || i < best || (i === best && w.length > len))) {
+        best = i;
+        len = w.length;
+      }
+    }
+    if (best < 0) break;
+    if (best > at) segments.push({ text: source.slice(at, best), match: false });
+    segments.push({ text: source.slice(best, best + len), match: true });
+    at = best + len;
+  }
+  if (at < source.length) segments.push({ text: source.slice(at), match: false });
+  return segments;
+}

@@ -5,7 +5,8 @@
 //          sync up), project-updated, project-closed, sync-started / sync-updated {sync}
 //          (the row follows), watch-changed {running, sync} (the watched sync's row is fresher
 //          than a page read meanwhile), sync-finished (reads the first page again).
-// Emits:   history-loaded {items, attach}, sync-started {sync, eventsUrl, reveal},
+// Emits:   history-loaded {items, attach}, changes-requested {sync} (its Changes button),
+//          sync-started {sync, eventsUrl, reveal},
 //          attach-sync {sync}, notice {text}.
 
 import { $, el, show, showError, timeEl } from './dom.js';
@@ -29,6 +30,15 @@ function changesCell(counts) {
 
 function actionsCell(s) {
   const cell = el('td', { className: 'actions', 'data-label': 'Actions' });
+  if (s.status === 'COMPLETE') {
+    cell.append(el('button', {
+      type: 'button',
+      className: 'btn btn-quiet btn-small',
+      dataset: { changes: s.id },
+      'aria-label': `The changes of the sync started ${formatTime(s.startedAt)}`,
+      text: 'Changes',
+    }));
+  }
   // A dry run made no state: there is nothing of it to restore.
   if (s.status === 'COMPLETE' && !s.dryRun) {
     cell.append(el('button', {
@@ -192,6 +202,12 @@ export class HistoryView {
   }
 
   async #onClick(event) {
+    const changes = event.target.closest('button[data-changes]');
+    if (changes) {
+      const sync = this.#items.find((s) => s.id === changes.dataset.changes);
+      if (sync) this.#bus.emit('changes-requested', { sync });
+      return;
+    }
     const button = event.target.closest('button[data-restore]');
     if (!button) return;
     const target = this.#items.find((s) => s.id === button.dataset.restore);

@@ -9,6 +9,7 @@
 
 import { createApi } from './api.js';
 import { BannerView } from './banner.js';
+import { ChangesView } from './changes-view.js';
 import { createBus } from './bus.js';
 import { createConfirm } from './confirm.js';
 import { FileViewer } from './file-viewer.js';
@@ -17,6 +18,7 @@ import { FilterEditor } from './filter-editor.js';
 import { HistoryView } from './history.js';
 import { HooksView } from './hooks-view.js';
 import { InstallationPicker } from './installations.js';
+import { MemorySearch } from './memory-search.js';
 import { NoticesView } from './notices.js';
 import { ProjectHeadView } from './project-head.js';
 import { ProjectsView } from './projects.js';
@@ -55,6 +57,8 @@ async function boot() {
   new FilterEditor({ api, bus });
   new HistoryView({ api, bus, confirm });
   new HooksView({ api, bus });
+  new ChangesView({ api, bus });
+  new MemorySearch({ api, bus });
   new FilesView({ api, bus });
   new FileViewer({ api, bus });
 

@@ -1,0 +1,122 @@
+// The changes card: what one sync changed (opened from its history row), or what turns one
+// state into another (compare any two completed syncs, either way, or from the empty state),
+// a page at a time, with the filter's marks.
+//
+// Listens: project-opening (empties), project-opened, history-loaded {items} (the syncs
+//          the compare pickers offer), changes-requested {sync} (show that sync's changes).
+
+import { $, el, show, showError } from './dom.js';
+import { formatTime, num, shortSha } from './format.js';
+
+const enc = encodeURIComponent;
+const PAGE = 100;
+
+function changeItem(c) {
+  return el('li', { className: `preview-change chg-${c.change}`, dataset: { path: c.path, change: c.change } },
+    el('span', { className: 'preview-kind', text: c.change }),
+    ' ',
+    el('code', { text: c.previousPath ? `${c.previousPath} → ${c.path}` : c.path }),
+    c.reason ? el('span', { className: 'tag-filtered', title: 'Added or removed by a filter change, not by the branch', text: c.reason }) : null);
+}
+
+const syncLabel = (s) => `${formatTime(s.startedAt)}${s.commitSha ? ` · ${shortSha(s.commitSha)}` : ''}${s.kind === 'restore' ? ' · restore' : ''}`;
+
+export class ChangesView {
+  #api;
+  #project = null;
+  #signal = null;
+  #list = $('changes-list');
+  #errorBox = $('changes-error');
+  /** The list being shown: its path (without the cursor) and next cursor. */
+  #source = null;
+  #cursor = null;
+  #shown = 0;
+
+  constructor({ api, bus }) {
+    this.#api = api;
+    $('compare-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.#compare();
+    });
+    $('changes-more').addEventListener('click', () => this.#page());
+    bus.on('project-opening', ({ signal }) => {
+      this.#project = null;
+      this.#signal = signal;
+      this.#clear();
+    });
+    bus.on('project-opened', ({ project, signal }) => {
+      this.#project = project;
+      this.#signal = signal;
+    });
+    bus.on('history-loaded', ({ items }) => this.#offer(items));
+    bus.on('changes-requested', ({ sync }) => this.#showSync(sync));
+  }
+
+  #clear() {
+    this.#source = null;
+    this.#list.replaceChildren();
+    $('changes-title').textContent = 'Pick a sync in the history, or compare two.';
+    show($('changes-more'), false);
+    showError(this.#errorBox, null);
+  }
+
+  /** The completed (non-dry-run) syncs, newest first, as compare choices. */
+  #offer(items) {
+    const states = items.filter((s) => s.status === 'COMPLETE' && !s.dryRun);
+    for (const [id, first] of [['compare-from', ['', 'the empty state']], ['compare-to', ['', 'the current state']]]) {
+      const select = $(id);
+      const keep = select.value;
+      select.replaceChildren(el('option', { value: first[0], text: first[1] }), ...states.map((s) => el('option', { value: s.id, text: syncLabel(s) })));
+      if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+    }
+  }
+
+  #showSync(sync) {
+    $('changes-title').textContent = `Changes of the ${sync.dryRun ? 'dry run' : sync.kind} started ${syncLabel(sync)}`;
+    this.#start(`/syncs/${enc(sync.id)}/changes`);
+    $('changes-card').scrollIntoView({ block: 'nearest' });
+  }
+
+  #compare() {
+    const p = this.#project;
+    if (!p) return;
+    const q = new URLSearchParams();
+    const from = $('compare-from').value;
+    const to = $('compare-to').value;
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
+    const name = (select) => select.options[select.selectedIndex]?.text ?? '';
+    $('changes-title').textContent = `From ${name($('compare-from'))} to ${name($('compare-to'))}`;
+    this.#start(`/projects/${enc(p.id)}/compare?${q}`);
+  }
+
+  #start(source) {
+    this.#source = source;
+    this.#cursor = null;
+    this.#shown = 0;
+    this.#list.replaceChildren();
+    this.#page();
+  }
+
+  async #page() {
+    const source = this.#source;
+    if (!source) return;
+    const signal = this.#signal;
+    const sep = source.includes('?') ? '&' : '?';
+    const cursor = this.#cursor ? `&cursor=${enc(this.#cursor)}` : '';
+    let page;
+    try {
+      page = await this.#api.request('GET', `${source}${sep}limit=${PAGE}${cursor}`, undefined, { signal });
+    } catch (err) {
+      if (!signal?.aborted) showError(this.#errorBox, err, 'Could not read the changes.');
+      return;
+    }
+    if (signal?.aborted || source !== this.#source) return;
+    showError(this.#errorBox, null);
+    this.#list.append(...page.items.map(changeItem));
+    this.#shown += page.items.length;
+    this.#cursor = page.nextCursor ?? null;
+    show($('changes-more'), Boolean(this.#cursor));
+    $('changes-count').textContent = this.#shown === 0 ? 'No changes.' : `${num(this.#shown)}${this.#cursor ? '+' : ''} changes`;
+  }
+}
