@@ -115,7 +115,7 @@ export function render(doc, notMethods) {
     '  /** Follows a sync\'s events to its terminal one (reconnecting with Last-Event-ID, renewing the stream token). */',
     '  watchSync(syncId: string, options?: WatchOptions): Promise<SyncEvent>;',
     '  /** Any request: method, path (from the origin), and a JSON body or query. */',
-    '  call(method: string, path: string, options?: CallOptions & { body?: unknown; query?: Record<string, string | number>; headers?: Record<string, string>; expect?: \'json\' | \'bytes\' | \'none\' }): Promise<unknown>;',
+    '  call(method: string, path: string, options?: CallOptions & { body?: unknown; query?: Record<string, string | number>; headers?: Record<string, string>; expect?: \'json\' | \'bytes\' | \'none\'; cache?: RequestCache }): Promise<unknown>;',
     '}',
     '',
     'export interface SyncEvent {',

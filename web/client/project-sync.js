@@ -80,12 +80,12 @@ export function createClient({ baseUrl = globalThis.location?.origin ?? '', toke
   const base = String(baseUrl).replace(/\/+$/, '');
   const tokenNow = () => (typeof token === 'function' ? token() : token);
 
-  async function call(method, path, { body, query, signal, headers = {}, expect = 'json' } = {}) {
+  /** Any request; `headers` win over the client's own (a token being tried, say). */
+  async function call(method, path, { body, query, signal, headers = {}, expect = 'json', cache } = {}) {
     const url = new URL(base + path, globalThis.location?.href ?? 'http://localhost/');
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
-    const h = { accept: 'application/json', ...headers };
     const t = tokenNow();
-    if (t) h.authorization = `Bearer ${t}`;
+    const h = { accept: 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}), ...headers };
     let payload;
     if (body !== undefined) {
       h['content-type'] = 'application/json';
@@ -93,7 +93,11 @@ export function createClient({ baseUrl = globalThis.location?.origin ?? '', toke
     }
     let res;
     try {
-      res = await doFetch(base ? url.href : url.pathname + url.search, { method, headers: h, body: payload, signal });
+      const init = { method, headers: h };
+      if (payload !== undefined) init.body = payload;
+      if (signal) init.signal = signal;
+      if (cache) init.cache = cache;
+      res = await doFetch(base ? url.href : url.pathname + url.search, init);
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new ProjectSyncError(0, { error: { code: 'network', message: `Could not reach ${base || 'the service'}: ${err.message}` } });

@@ -1,5 +1,8 @@
-// The API client: JSON over fetch with the user's bearer token, errors as ApiError, and
-// cursor paging. No DOM here; `fetch` can be handed in, so `node --test` can drive it.
+// The dashboard's API client: the served client module (/client/project-sync.js) with the
+// page's rules on top (errors as ApiError, a 401 signs out, cursor paging). No DOM here;
+// `fetch` can be handed in, so `node --test` can drive it.
+
+import { createClient, ProjectSyncError } from '../client/project-sync.js';
 
 export const API_BASE = '/api/v1';
 /** The largest page the API serves; fetchAll asks for it unless told otherwise. */
@@ -27,46 +30,29 @@ export class ApiError extends Error {
 // and shows nothing, but it is still an ApiError like every other failure.
 const abortedError = () => new ApiError(0, { error: { code: 'aborted', message: 'The request was cancelled.' } });
 
-function parseJson(text) {
-  try {
-    return text ? JSON.parse(text) : null;
-  } catch {
-    return null;
-  }
+/** The client module's error as the dashboard's (the same fields; aborted and unreachable
+ * kept apart). */
+function asApiError(err, signal) {
+  if (signal?.aborted) return abortedError();
+  if (err instanceof ProjectSyncError) return err.status === 0 ? new ApiError(0, null) : new ApiError(err.status, err.body);
+  return new ApiError(0, null);
 }
 
 /**
- * One request. `opts.signal` drops it when the project it is for is left; `opts.token`
- * tries a token that is not the session's yet (sign-in); `opts.signOutOn401: false` keeps
- * a 401 from signing out.
+ * One request, through the served client module (/client/project-sync.js). `opts.signal`
+ * drops it when the project it is for is left; `opts.token` tries a token that is not the
+ * session's yet (sign-in); `opts.signOutOn401: false` keeps a 401 from signing out.
  */
 async function request(client, method, path, body, { signOutOn401 = true, signal, token } = {}) {
-  const { getToken, onUnauthorized } = client;
-  const bearer = token ?? getToken?.();
-  const headers = { accept: 'application/json' };
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const init = { method, headers, cache: 'no-store' };
-  if (signal) init.signal = signal;
-  if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  let text;
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
   try {
-    response = await client.fetch(client.base + path, init);
-    if (response.status === 204) return null;
-    text = await response.text();
-  } catch {
-    throw signal?.aborted ? abortedError() : new ApiError(0, null);
+    const data = await client.ps.call(method, client.base + path, { body, signal, headers, cache: 'no-store' });
+    return data ?? null;
+  } catch (err) {
+    const e = asApiError(err, signal);
+    if (e.status === 401 && signOutOn401 && client.getToken?.()) client.onUnauthorized?.();
+    throw e;
   }
-  const data = parseJson(text);
-  if (!response.ok) {
-    const err = new ApiError(response.status, data);
-    if (response.status === 401 && signOutOn401 && getToken?.()) onUnauthorized?.();
-    throw err;
-  }
-  return data;
 }
 
 /**
@@ -74,21 +60,15 @@ async function request(client, method, path, body, { signOutOn401 = true, signal
  * Errors are ApiErrors as for every other call.
  */
 async function bytes(client, path, { signal } = {}) {
-  const bearer = client.getToken?.();
-  const init = { method: 'GET', headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, cache: 'no-store' };
-  if (signal) init.signal = signal;
   let response;
   try {
-    response = await client.fetch(client.base + path, init);
-  } catch {
-    throw signal?.aborted ? abortedError() : new ApiError(0, null);
+    response = await client.ps.call('GET', client.base + path, { signal, expect: 'bytes', cache: 'no-store' });
+    return { blob: await response.blob(), type: response.headers.get('content-type') ?? '' };
+  } catch (err) {
+    const e = asApiError(err, signal);
+    if (e.status === 401 && client.getToken?.()) client.onUnauthorized?.();
+    throw e;
   }
-  if (!response.ok) {
-    const err = new ApiError(response.status, parseJson(await response.text().catch(() => '')));
-    if (response.status === 401 && bearer) client.onUnauthorized?.();
-    throw err;
-  }
-  return { blob: await response.blob(), type: response.headers.get('content-type') ?? '' };
 }
 
 /**
@@ -123,7 +103,10 @@ async function fetchAll(client, path, { limit = MAX_PAGE, onPage, signal } = {})
  * runs when the API refuses it (401) so the page can sign out. `fetchImpl` is for tests.
  */
 export function createApi({ getToken, onUnauthorized, base = API_BASE, fetchImpl } = {}) {
-  const client = { getToken, onUnauthorized, base, fetch: fetchImpl ?? ((url, init) => fetch(url, init)) };
+  const fetchNow = fetchImpl ?? ((url, init) => fetch(url, init));
+  // Paths are the page's own (base '/api/v1'): the client module adds no origin.
+  const ps = createClient({ baseUrl: '', token: () => getToken?.() ?? null, fetch: fetchNow });
+  const client = { getToken, onUnauthorized, base, ps };
   return {
     request: (method, path, body, opts) => request(client, method, path, body, opts),
     fetchAll: (path, opts) => fetchAll(client, path, opts),
