@@ -17,12 +17,17 @@ pub const FANOUT_BINDING: &str = "FANOUT";
 /// Queue names end so for dead-letter queues (wrangler.toml).
 const DEAD_LETTER_SUFFIX: &str = "-dlq";
 
+/// Whether a batch comes from a dead-letter queue (of either queue).
+pub fn is_dead_letter_queue(name: &str) -> bool {
+    name.ends_with(DEAD_LETTER_SUFFIX)
+}
+
 pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
     let Ok(svc) = Services::from_env(env) else {
         batch.retry_all();
         return;
     };
-    let dead_letters = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
+    let dead_letters = is_dead_letter_queue(&batch.queue());
     // The messages of a batch are independent (each a project's own check or start), so
     // they run together: a batch costs about its slowest message, not their sum.
     let messages: Vec<_> = batch.iter().filter_map(Result::ok).collect();

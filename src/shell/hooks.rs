@@ -24,7 +24,6 @@ use worker::{
 
 /// The producer binding of the hooks queue (wrangler.toml).
 pub const HOOKS_BINDING: &str = "HOOKS";
-const DEAD_LETTER_SUFFIX: &str = "-dlq";
 
 /// Announces that a sync of `project` ended (its row says how). Idempotent downstream: a
 /// second announcement creates no second delivery.
@@ -50,7 +49,7 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
         batch.retry_all();
         return;
     };
-    let dead_letters = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
+    let dead_letters = super::fanout::is_dead_letter_queue(&batch.queue());
     let messages: Vec<_> = batch.iter().filter_map(Result::ok).collect();
     let handled = messages.iter().map(|message| async {
         let parsed = serde_json::from_value::<HookMessage>(message.body().clone());
