@@ -103,9 +103,11 @@ export function render(doc, notMethods) {
   for (const op of operations(doc).filter((o) => !(o.id in notMethods))) {
     const args = op.pathParams.map((p) => `${p}: string | number`);
     if (op.body) args.push(`body${op.bodyRequired ? '' : '?'}: ${tsType(op.body, '  ')}`);
-    const query = op.query.map((q) => `${key(q.name)}?: ${tsType(q.schema, '  ')}`);
+    const query = op.query.map((q) => `${key(q.name)}${q.required ? '' : '?'}: ${tsType(q.schema, '  ')}`);
     if (op.answer === 'bytes') query.push('ifNoneMatch?: string');
-    args.push(`options?: CallOptions${query.length ? ` & { ${query.join('; ')} }` : ''}`);
+    // A required query parameter makes the options object required too.
+    const needed = op.query.some((q) => q.required);
+    args.push(`options${needed ? '' : '?'}: CallOptions${query.length ? ` & { ${query.join('; ')} }` : ''}`);
     lines.push(`  /** ${op.method} ${op.path}${op.summary ? `: ${op.summary}` : ''} */`);
     lines.push(`  ${op.id}(${args.join(', ')}): Promise<${op.answerType}>;`);
   }

@@ -23,4 +23,6 @@ export async function uses(): Promise<void> {
   await ps.getProject();
   // @ts-expect-error an unknown option
   await ps.listFiles(project.id, { folder: 'src/' });
+  // @ts-expect-error the path is required
+  await ps.getFileContent(project.id, {});
 }

@@ -434,9 +434,9 @@ export interface ProjectSyncClient {
   /** GET /api/v1/projects/{projectId}/files: Active files (or the files after a given sync) */
   listFiles(projectId: string | number, options?: CallOptions & { prefix?: string; at?: string; limit?: number; cursor?: string }): Promise<FilePage>;
   /** GET /api/v1/projects/{projectId}/files/history: Every version of one path */
-  fileHistory(projectId: string | number, options?: CallOptions & { path?: string; limit?: number; cursor?: string }): Promise<FileVersionPage>;
+  fileHistory(projectId: string | number, options: CallOptions & { path: string; limit?: number; cursor?: string }): Promise<FileVersionPage>;
   /** GET /api/v1/projects/{projectId}/files/content: A file's bytes */
-  getFileContent(projectId: string | number, options?: CallOptions & { path?: string; at?: string; ifNoneMatch?: string }): Promise<Response>;
+  getFileContent(projectId: string | number, options: CallOptions & { path: string; at?: string; ifNoneMatch?: string }): Promise<Response>;
   /** GET /api/v1/projects/{projectId}/compare: Changes between two states */
   compareStates(projectId: string | number, options?: CallOptions & { from?: string; to?: string; limit?: number; cursor?: string }): Promise<ChangePage>;
   /** GET /api/v1/projects/{projectId}/memory: Memory entries (text of the synced files) */
