@@ -27,6 +27,9 @@ CREATE TABLE hook_deliveries (
   body              TEXT NOT NULL,
   created_at        TEXT NOT NULL,
   delivered_at      TEXT,
+  -- The queue message that attempts it: a duplicate message (a replayed announcement) finds
+  -- it claimed and stops, so one chain of attempts keeps the retry schedule.
+  owner             TEXT,
   UNIQUE (hook_id, sync_id)
 );
 CREATE INDEX hook_deliveries_by_hook ON hook_deliveries (hook_id, created_at DESC, id DESC);

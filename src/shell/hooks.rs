@@ -54,8 +54,8 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
     let handled = messages.iter().map(|message| async {
         let parsed = serde_json::from_value::<HookMessage>(message.body().clone());
         let settled = match parsed {
-            Ok(m) if dead_letters => give_up(&svc, m, &batch.queue()).await,
-            Ok(m) => handle(&svc, env, m).await,
+            Ok(m) if dead_letters => give_up(&svc, m, message, &batch.queue()).await,
+            Ok(m) => handle(&svc, env, m, &message.id()).await,
             Err(e) => {
                 worker::console_error!("hooks: message {} is not one of ours: {e}", message.id());
                 Settled::Done
@@ -72,10 +72,10 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
 /// A transient failure of ours (D1, the queue) is tried again soon.
 const TRANSIENT_RETRY_SECS: u32 = 10;
 
-async fn handle(svc: &Services<'_>, env: &Env, message: HookMessage) -> Settled {
+async fn handle(svc: &Services<'_>, env: &Env, message: HookMessage, message_id: &str) -> Settled {
     let result = match message {
         HookMessage::Ended { project_id, sync_id } => fan_out(svc, env, &project_id, &sync_id).await,
-        HookMessage::Deliver { project_id, delivery_id } => attempt(svc, &project_id, &delivery_id).await,
+        HookMessage::Deliver { project_id, delivery_id } => attempt(svc, &project_id, &delivery_id, message_id).await,
     };
     result.unwrap_or_else(|e| {
         worker::console_warn!("hooks: {e}");
@@ -92,6 +92,9 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
     let Some(event) = HookEvent::of_status(sync.status) else {
         return Err(format!("sync {sync_id} was announced as ended but is {}", sync.status.as_str()));
     };
+    if sync.dry_run {
+        return Ok(Settled::Done); // it changed nothing: there is nothing for a receiver to apply
+    }
     let Some(project) = db.project(project_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
     let queue = env.queue(HOOKS_BINDING).map_err(|e| e.to_string())?;
     let (project_view, sync_view) = (project.view(), sync.view());
@@ -124,13 +127,15 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
     Ok(Settled::Done)
 }
 
-/// One attempt at one delivery, recorded; then retried after the backoff, or settled.
-async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str) -> Result<Settled, String> {
+/// One attempt at one delivery, recorded; then retried after the backoff, or settled. Only
+/// the message that claimed the delivery attempts it (message ids hold across retries), so
+/// a duplicate message cannot start a second chain of attempts.
+async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str, message_id: &str) -> Result<Settled, String> {
     let db = svc.for_project(project_id.as_str());
     let err = |e: super::d1::DbError| e.to_string();
     let Some(delivery) = db.delivery(delivery_id).await.map_err(err)? else { return Ok(Settled::Done) };
-    if delivery.status != "pending" {
-        return Ok(Settled::Done); // a duplicate message of a settled delivery
+    if delivery.status != "pending" || !db.claim_delivery(delivery_id, message_id).await.map_err(err)? {
+        return Ok(Settled::Done); // settled already, or another message attempts it
     }
     // A deleted hook takes its deliveries with it.
     let Some(hook) = db.hook(project_id.as_str(), &delivery.hook_id).await.map_err(err)? else { return Ok(Settled::Done) };
@@ -202,9 +207,14 @@ async fn post(url: &str, delivery: &DeliveryRow, secret: Option<&str>) -> Attemp
     }
 }
 
-/// A message our consumer kept failing on: the delivery it was for is marked failed.
-async fn give_up(svc: &Services<'_>, message: HookMessage, queue: &str) -> Settled {
+/// A message our consumer kept failing on: the delivery it was for is marked failed; an
+/// ending that never became deliveries is kept as a dead letter for an operator.
+async fn give_up(svc: &Services<'_>, message: HookMessage, raw: &worker::Message<serde_json::Value>, queue: &str) -> Settled {
     worker::console_error!("hooks: dead letter from {queue}: {message:?}");
+    if let HookMessage::Ended { .. } = message {
+        let recorded = svc.db.record_dead_letter(&raw.id(), queue, &raw.body().to_string(), &iso(now_ms())).await;
+        return if recorded.is_ok() { Settled::Done } else { Settled::Retry(TRANSIENT_RETRY_SECS) };
+    }
     if let HookMessage::Deliver { project_id, delivery_id } = message {
         let db = svc.for_project(project_id.as_str());
         let attempts = db.delivery(&delivery_id).await.ok().flatten().map_or(0, |d| d.attempts);

@@ -135,6 +135,11 @@ test('a sync end reaches the hooks of its event, signed over the raw body', asyn
   } finally {
     world.emulator.clearFaults();
   }
+  // A dry run changes nothing, so it is not announced.
+  const before = (await deliveries(signed)).length;
+  await alice.syncAndWait(project.id, { dryRun: true });
+  await sleep(4000);
+  assert.equal((await deliveries(signed)).length, before, 'no delivery for a dry run');
   for (const h of [signed, failuresOnly]) await alice.api('DELETE', `${hooksUrl()}/${h.id}`);
 });
 

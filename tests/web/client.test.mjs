@@ -83,3 +83,19 @@ test('clients/js packs the served module and its types, with exports and types',
     assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), fs.readFileSync(path.join(root, 'web', 'client', file), 'utf8'), `${file} is the served one`);
   }
 });
+
+test('watchSync: an error of the caller\'s handler is the caller\'s; an event that is not JSON is skipped', async () => {
+  const stream = (text) => new Response(text, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+  const body = 'id: 1\nevent: progress\ndata: {not json\n\nid: 2\nevent: progress\ndata: {"progress":50}\n\nid: 3\nevent: complete\ndata: {"progress":100}\n\n';
+  const ps = createClient({ baseUrl: 'http://x', fetch: async () => stream(body) });
+  const seen = [];
+  const last = await ps.watchSync('s1', { eventsUrl: '/api/v1/events/project-sync/s1?access_token=t', onEvent: (e) => seen.push(e.id) });
+  assert.equal(last.event, 'complete');
+  assert.deepEqual(seen, ['2', '3'], 'the malformed event is skipped, the rest arrive once');
+  const boom = new Error('handler failed');
+  await assert.rejects(
+    ps.watchSync('s1', { eventsUrl: '/e', onEvent: () => { throw boom; } }),
+    (e) => e === boom,
+    'the handler\'s own error reaches the caller at once',
+  );
+});

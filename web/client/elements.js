@@ -136,10 +136,16 @@ function controlsClass(client) {
     static observedAttributes = ['project-id'];
     #parts = null;
     #running = null;
+    /** Stops the stream the element follows (on a new sync, or when it leaves the page). */
+    #watching = null;
 
     connectedCallback() {
       if (!this.#parts) this.#build();
       this.#load();
+    }
+
+    disconnectedCallback() {
+      this.#watching?.abort();
     }
 
     attributeChangedCallback() {
@@ -174,6 +180,7 @@ function controlsClass(client) {
       if (!id) return;
       try {
         const [project, branches] = await Promise.all([client.getProject(id), client.listBranches(id, { limit: 500 })]);
+        if (this.getAttribute('project-id') !== id) return; // another project was set meanwhile
         const names = branches.items.map((b) => b.name);
         if (!names.includes(project.branch)) names.unshift(project.branch);
         this.#parts.select.replaceChildren(...names.map((n) => node('option', { value: n, text: n })));
@@ -196,7 +203,10 @@ function controlsClass(client) {
       this.#parts.start.disabled = true;
       this.#banner()?.setAttribute('sync-id', sync.id);
       this.dispatchEvent(new CustomEvent('project-sync-started', { detail: { sync, eventsUrl }, bubbles: true, composed: true }));
-      client.watchSync(sync.id, { eventsUrl }).catch(() => {}).finally(() => {
+      this.#watching?.abort();
+      const watching = new AbortController();
+      this.#watching = watching;
+      client.watchSync(sync.id, { eventsUrl, signal: watching.signal }).catch(() => {}).finally(() => {
         if (this.#running?.id !== sync.id) return;
         this.#running = null;
         this.#parts.cancel.hidden = true;

@@ -170,7 +170,11 @@ export function parseEvents(buffer) {
       else if (field === 'data') data.push(value);
     }
     if (!data.length) continue;
-    e.data = JSON.parse(data.join('\n'));
+    try {
+      e.data = JSON.parse(data.join('\n'));
+    } catch {
+      continue; // not an event of ours: skipped, not a reason to reconnect for ever
+    }
     events.push(e);
   }
   return { events, rest };
@@ -198,8 +202,9 @@ async function watchSync(client, doFetch, base, syncId, { onEvent = () => {}, si
     }
     if (res && (res.status === 401 || res.status === 403)) {
       await res.body?.cancel();
-      url = (await client.getEventsUrl(syncId, { signal })).eventsUrl; // the stream token expired
       if (++failures > maxRetries) throw new ProjectSyncError(res.status, null);
+      url = (await client.getEventsUrl(syncId, { signal })).eventsUrl; // the stream token expired
+      await pause(failures, signal);
       continue;
     }
     if (res && !res.ok) {
@@ -216,29 +221,51 @@ async function watchSync(client, doFetch, base, syncId, { onEvent = () => {}, si
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       let buffer = '';
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          const parsed = parseEvents(buffer);
-          buffer = parsed.rest;
-          for (const e of parsed.events) {
-            if (e.id !== null && lastId !== null && Number(e.id) <= Number(lastId)) continue;
-            if (e.id !== null) lastId = e.id;
-            failures = 0;
-            onEvent(e);
-            if (TERMINAL_EVENTS.includes(e.event)) {
-              await reader.cancel().catch(() => {});
-              return e;
-            }
+      for (;;) {
+        const chunk = await readWithin(reader, IDLE_MS, signal);
+        if (chunk.done) break; // ended, dropped, or silent past the keep-alives: reconnect
+        buffer += decoder.decode(chunk.value, { stream: true });
+        const parsed = parseEvents(buffer);
+        buffer = parsed.rest;
+        for (const e of parsed.events) {
+          if (e.id !== null && lastId !== null && Number(e.id) <= Number(lastId)) continue;
+          if (e.id !== null) lastId = e.id;
+          failures = 0;
+          // Outside any catch: an error of the caller's own handler is the caller's.
+          onEvent(e);
+          if (TERMINAL_EVENTS.includes(e.event)) {
+            await reader.cancel().catch(() => {});
+            return e;
           }
         }
-      } catch (err) {
-        if (signal?.aborted) throw err;
       }
     }
     if (++failures > maxRetries) throw new ProjectSyncError(0, { error: { code: 'network', message: `the event stream of ${syncId} kept dropping` } });
-    await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (failures - 1), 5_000)));
+    await pause(failures, signal);
   }
+}
+
+/** The server sends a keep-alive at least every 15 s: a stream silent this long is dead. */
+const IDLE_MS = 45_000;
+
+/** The next chunk, or `done` when the stream ended, failed or stayed silent for `ms`. */
+async function readWithin(reader, ms, signal) {
+  let timer;
+  const silent = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ done: true, silent: true }), ms);
+  });
+  try {
+    const chunk = await Promise.race([reader.read().catch(() => ({ done: true })), silent]);
+    if (chunk.done) await reader.cancel().catch(() => {});
+    signal?.throwIfAborted();
+    return chunk;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The wait before reconnection number `failures`: 250 ms, doubling, at most 5 s. */
+function pause(failures, signal) {
+  signal?.throwIfAborted();
+  return new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (failures - 1), 5_000)));
 }

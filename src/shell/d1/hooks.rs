@@ -94,22 +94,18 @@ fn code(c: Option<u16>) -> JsValue {
 }
 
 impl Db {
-    pub async fn insert_hook(&self, h: &NewHook<'_>) -> DbResult<()> {
+    /// Inserts the hook unless the project has `max` already (in the same statement, so
+    /// two at once cannot pass the limit); false when it had.
+    pub async fn insert_hook(&self, h: &NewHook<'_>, max: u64) -> DbResult<bool> {
         let events = serde_json::to_string(h.events).unwrap_or_else(|_| "[]".into());
-        self.run(
-            "INSERT INTO hooks (id, project_id, url, secret_enc, events, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            &[s(h.id), s(h.project_id), s(h.url), opt(h.secret_enc), s(&events), s(h.now)],
-        )
-        .await?;
-        Ok(())
-    }
-
-    pub async fn hook_count(&self, project: &str) -> DbResult<u64> {
-        #[derive(Deserialize)]
-        struct Row {
-            n: u64,
-        }
-        Ok(self.first::<Row>("SELECT count(*) AS n FROM hooks WHERE project_id = ?1", &[s(project)]).await?.map_or(0, |r| r.n))
+        let inserted = self
+            .run(
+                "INSERT INTO hooks (id, project_id, url, secret_enc, events, created_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT count(*) FROM hooks WHERE project_id = ?2) < ?7",
+                &[s(h.id), s(h.project_id), s(h.url), opt(h.secret_enc), s(&events), s(h.now), n(max)],
+            )
+            .await?;
+        Ok(inserted > 0)
     }
 
     pub async fn hook(&self, project: &str, hook: &str) -> DbResult<Option<HookRow>> {
@@ -177,6 +173,18 @@ impl Db {
             &[s(hook), opt(after_time), opt(after_id), n(u64::from(limit))],
         )
         .await
+    }
+
+    /// Claims a pending delivery for the queue message `owner`; false when another message
+    /// holds it (a duplicate) or it is settled.
+    pub async fn claim_delivery(&self, id: &str, owner: &str) -> DbResult<bool> {
+        let claimed = self
+            .run(
+                "UPDATE hook_deliveries SET owner = ?2 WHERE id = ?1 AND status = 'pending' AND (owner IS NULL OR owner = ?2)",
+                &[s(id), s(owner)],
+            )
+            .await?;
+        Ok(claimed > 0)
     }
 
     /// Records an attempt while the delivery is pending (a finished one is never rewritten,

@@ -18,9 +18,6 @@ pub async fn create(svc: &Services<'_>, user: &str, id: &str, req: &mut Request)
     let own: Vec<Origin> = req.url().ok().and_then(|u| Origin::of(&u)).into_iter().collect();
     let url = check_url(&input.url, svc.settings.allow_http_hooks, &own).map_err(|e| AppError::invalid("url", e.0))?;
     let db = svc.for_project(project.id.as_str());
-    if db.hook_count(project.id.as_str()).await? >= MAX_HOOKS_PER_PROJECT {
-        return Err(AppError::conflict(format!("the project has {MAX_HOOKS_PER_PROJECT} hooks already; delete one first")));
-    }
     let secret_enc = match &input.secret {
         Some(secret) => Some(encrypt_token(&svc.settings.token_keys()?, secret).await?),
         None => None,
@@ -35,7 +32,9 @@ pub async fn create(svc: &Services<'_>, user: &str, id: &str, req: &mut Request)
         events: &input.events,
         now: &now,
     };
-    db.insert_hook(&new).await?;
+    if !db.insert_hook(&new, MAX_HOOKS_PER_PROJECT).await? {
+        return Err(AppError::conflict(format!("the project has {MAX_HOOKS_PER_PROJECT} hooks already; delete one first")));
+    }
     let row = db.hook(project.id.as_str(), &hook).await?.ok_or_else(|| AppError::internal("the hook row vanished"))?;
     json(201, &row.view())
 }
