@@ -11,6 +11,7 @@ use super::{GitHub, Job, Phase, Ports, Scratch, ScratchMap, Side, Stop, Store, S
 use crate::diff::{self, Change, DirChange, FileEntry};
 use crate::domain::SyncStatus;
 use crate::merge::{merge_page, successor, Pair, Span};
+use crate::pathfilter::change_reason;
 
 /// Windows merged per step (the meter may stop a step earlier).
 const WINDOWS_PER_STEP: usize = 4;
@@ -145,7 +146,9 @@ pub(super) async fn merge_files<G: GitHub, S: Store, X: Scratch>(
 /// wanted path is added at once, without a second pass through scratch.
 fn emit_files(job: &mut Job, scratch: &impl Scratch, pairs: Vec<Pair<FileEntry>>) -> Result<(), StoreError> {
     let (mut modified, mut added, mut removed, mut filtered) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let refiltered = job.filter_changed();
+    // The rule `/changes` labels "filtered" by: what only one of the two filters admits.
+    let filtered_out =
+        |path: &str, change| job.base_sync_id.is_some() && change_reason(change, path, job.base_filter.as_ref(), &job.filter).is_some();
     for pair in pairs {
         match pair {
             Pair::Both { held, wanted } => {
@@ -157,14 +160,14 @@ fn emit_files(job: &mut Job, scratch: &impl Scratch, pairs: Vec<Pair<FileEntry>>
                 }
             }
             // What the filter change took away or brought in is no rename of anything.
-            Pair::HeldOnly(held) if refiltered && !job.filter.admits(&held.path) => {
+            Pair::HeldOnly(held) if filtered_out(&held.path, "removed") => {
                 job.counts.removed += 1;
                 filtered.push(Change::Removed { old: held });
             }
             Pair::HeldOnly(held) => removed.push(held),
             Pair::WantedOnly(wanted) => {
                 job.tree_bytes += wanted.size.unwrap_or(0);
-                if refiltered && job.base_filter.as_ref().is_some_and(|before| !before.admits(&wanted.path)) {
+                if filtered_out(&wanted.path, "added") {
                     job.counts.added += 1;
                     filtered.push(Change::Added { new: wanted });
                 } else {

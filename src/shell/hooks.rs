@@ -7,7 +7,7 @@
 //! failed. Nothing here runs inside a sync: a slow receiver slows no sync down.
 
 use super::crypto::{decrypt_token, new_id};
-use super::d1::{AttemptRecord, Db, DeliveryRow};
+use super::d1::{AttemptRecord, DeliveryRow};
 use super::{iso, now_ms, Services};
 use crate::domain::Id;
 use crate::hooks::{
@@ -156,12 +156,9 @@ async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str, message
         AfterAttempt::RetryIn { ms } => ("pending", Settled::Retry(delay_seconds(ms))),
     };
     let delivered_at = (status == "delivered").then_some(now.as_str());
-    record(db, delivery_id, &AttemptRecord { attempts, status, status_code, error: error.as_deref(), delivered_at }).await?;
+    let record = AttemptRecord { attempts, status, status_code, error: error.as_deref(), delivered_at };
+    db.record_attempt(delivery_id, &record).await.map_err(err)?;
     Ok(settled)
-}
-
-async fn record(db: &Db, id: &str, r: &AttemptRecord<'_>) -> Result<(), String> {
-    db.record_attempt(id, r).await.map_err(|e| e.to_string())
 }
 
 /// POSTs the delivery's body, signed when the hook has a secret; redirects are not
