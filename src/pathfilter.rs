@@ -6,10 +6,23 @@
 //! everything in it. As in git, a pattern that matches a directory matches every path in it.
 //!
 //! A path is admitted when some include pattern matches it (or there is none) and no
-//! exclude pattern does. `may_hold_under` says whether any path below a directory could be
+//! exclude pattern does.
+//!
+//! Matching is linear in pattern × path whatever the pattern: each list is translated once
+//! into one regular expression for the `regex` crate, whose automata never backtrack
+//! (`*?*?…` or `**/**/…` cost what their length costs), so a path is read once per list.
+//! The expressions match bytes (a star is one byte state, where a Unicode one is dozens):
+//! `?` and classes still match one character, spelled as its UTF-8 bytes. The parsed
+//! segments stay for the walk's questions about directories (`may_hold_under`,
+//! `lists_whole`), which match one name per segment, compiled when a walk first asks. `may_hold_under` says whether any path below a directory could be
 //! admitted, so a sync never lists a directory that can hold nothing.
 
+use regex::bytes::Regex;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
 pub const MAX_PATTERNS: usize = 100;
 pub const MAX_PATTERN_CHARS: usize = 200;
@@ -19,7 +32,39 @@ pub const MAX_PATTERN_CHARS: usize = 200;
 enum Segment {
     /// `**`: any number of directories (at the end: at least one name).
     AnyDirs,
-    Glob(Vec<Token>),
+    Glob(NameGlob),
+}
+
+/// One segment's glob. The expression that matches one name with it is compiled the first
+/// time a walk asks (most segments never are: only those the directories above matched).
+#[derive(Debug, Clone)]
+struct NameGlob {
+    tokens: Vec<Token>,
+    name: OnceLock<Option<Regex>>,
+}
+
+impl PartialEq for NameGlob {
+    fn eq(&self, other: &Self) -> bool {
+        self.tokens == other.tokens
+    }
+}
+impl Eq for NameGlob {}
+
+impl NameGlob {
+    fn new(tokens: Vec<Token>) -> NameGlob {
+        NameGlob { tokens, name: OnceLock::new() }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        let literal = self.tokens.iter().map(|t| if let Token::Char(c) = t { Some(*c) } else { None });
+        if let Some(chars) = literal.collect::<Option<String>>() {
+            return chars == name;
+        }
+        let expression = self.name.get_or_init(|| compile(&format!("^(?:{})$", tokens_regex(&self.tokens))).ok());
+        // A part of a list's expression that compiled compiles alone; were it refused, the
+        // segment is taken to match, which prunes nothing.
+        expression.as_ref().is_none_or(|e| e.is_match(name.as_bytes()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,13 +80,21 @@ enum Token {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Pattern {
     source: String,
     segments: Vec<Segment>,
     /// A trailing `/`: matches directories only (and so everything in them).
     dir_only: bool,
 }
+
+/// Two patterns are the same when their text is.
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+impl Eq for Pattern {}
 
 /// Why a pattern was refused, for a 400 that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,11 +136,15 @@ impl Pattern {
             segments.push(Segment::AnyDirs);
         }
         for part in body.split('/') {
+            // `**/**` means what `**` does: runs are kept as one, so no run costs its length.
+            if part == "**" && segments.last() == Some(&Segment::AnyDirs) {
+                continue;
+            }
             segments.push(match part {
                 "" => return Err(refuse("has an empty path segment (`//`)")),
                 "." | ".." => return Err(refuse("has a `.` or `..` segment, which no path in git has")),
                 "**" => Segment::AnyDirs,
-                glob => Segment::Glob(tokens(glob).map_err(|why| refuse(&why))?),
+                glob => Segment::Glob(NameGlob::new(tokens(glob).map_err(|why| refuse(&why))?)),
             });
         }
         Ok(Pattern { source: source.to_string(), segments, dir_only })
@@ -97,12 +154,18 @@ impl Pattern {
         &self.source
     }
 
-    /// Whether the pattern matches the file `path` or one of its directories.
+    /// Whether the pattern matches the file `path` or one of its directories. This compiles
+    /// the pattern for one question; a filter compiles its lists once (`PathFilter::admits`).
     pub fn matches(&self, path: &str) -> bool {
-        let names: Vec<&str> = path.split('/').collect();
-        // A directory-only pattern matches ancestors only (the path itself is a file).
-        let longest = if self.dir_only { names.len() - 1 } else { names.len() };
-        (1..=longest).any(|k| matches_whole(&self.segments, &names[..k]))
+        PatternList::new(vec![self.clone()]).is_ok_and(|list| list.matches_file(path))
+    }
+
+    /// The expression of the segments, and of what may follow them: for a file, the path
+    /// may go on below a matched directory (only below one, for a directory-only pattern);
+    /// for a directory, it or one of its ancestors matches.
+    fn expression(&self, of_file: bool) -> String {
+        let below = if of_file && self.dir_only { "/.+" } else { "(?:/.+)?" };
+        format!("{}{below}", segments_regex(&self.segments))
     }
 
     /// Whether some path strictly below the directory `dir` ('' is the root) could match.
@@ -123,13 +186,6 @@ impl Pattern {
         locates_below(&self.segments, &names, names.is_empty())
     }
 
-    /// Whether it matches the directory `dir` itself (and so every path in it).
-    fn matches_dir(&self, dir: &str) -> bool {
-        !dir.is_empty() && {
-            let names: Vec<&str> = dir.split('/').collect();
-            (1..=names.len()).any(|k| matches_whole(&self.segments, &names[..k]))
-        }
-    }
 }
 
 /// The tokens of one segment. `**` inside a segment (`a**b`) is two stars, as in git.
@@ -181,42 +237,115 @@ fn class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Token, 
     }
 }
 
-fn matches_name(tokens: &[Token], name: &[char]) -> bool {
-    match tokens.split_first() {
-        None => name.is_empty(),
-        Some((Token::Star, rest)) => (0..=name.len()).any(|skip| matches_name(rest, &name[skip..])),
-        Some((token, rest)) => match name.split_first() {
-            None => false,
-            Some((&c, more)) => {
-                let ok = match token {
-                    Token::Char(want) => c == *want,
-                    Token::One => true,
-                    Token::Class { negated, items } => items.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated,
-                    Token::Star => unreachable!("handled above"),
-                };
-                ok && matches_name(rest, more)
+/// One character other than `/`, as UTF-8 bytes: an ASCII byte, or a lead byte and its
+/// continuation bytes. (On valid UTF-8 a lead byte taken with only part of its continuation
+/// bytes leaves a continuation byte that no literal, `?`, class, `/` or the end can take,
+/// so only whole characters match.)
+const ONE_CHAR: &str = r"(?:[\x00-\x2E\x30-\x7F]|[\xC0-\xFF][\x80-\xBF]*)";
+/// Any run of characters other than `/` (a UTF-8 continuation byte is never `/`).
+const ANY_CHARS: &str = r"[^/]*";
+
+/// The expression for one name: `?`, `*` and classes never match `/` (git's `WM_PATHNAME`).
+/// It is written for byte matching (`(?-u)`), the flag every expression here starts with.
+/// A run of `*` and `?` is written as what it means, so the automaton never tracks the
+/// run's stars apart: `*?*?*?` is "three characters or more" (`(?:…){3}[^/]*`).
+fn tokens_regex(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    let (mut ones, mut star) = (0usize, false);
+    for token in tokens {
+        match token {
+            Token::One => ones += 1,
+            Token::Star => star = true,
+            Token::Char(_) | Token::Class { .. } => {
+                flush_wildcards(&mut out, &mut ones, &mut star);
+                match token {
+                    Token::Char(c) => out.push_str(&literal(*c)),
+                    Token::Class { negated, items } => out.push_str(&class_regex(*negated, items)),
+                    Token::One | Token::Star => {}
+                }
             }
-        },
+        }
+    }
+    flush_wildcards(&mut out, &mut ones, &mut star);
+    out
+}
+
+fn flush_wildcards(out: &mut String, ones: &mut usize, star: &mut bool) {
+    match *ones {
+        0 => {}
+        1 => out.push_str(ONE_CHAR),
+        n => out.push_str(&format!("{ONE_CHAR}{{{n}}}")),
+    }
+    if *star {
+        out.push_str(ANY_CHARS);
+    }
+    (*ones, *star) = (0, false);
+}
+
+/// A character as the bytes that spell it.
+fn literal(c: char) -> String {
+    c.encode_utf8(&mut [0; 4]).bytes().map(|b| format!(r"\x{b:02X}")).collect()
+}
+
+/// One character in (or, negated, not in) the ranges, never `/`. ASCII ranges are one byte
+/// class; ranges past ASCII are a Unicode class (`(?u:…)`), which spells their UTF-8 forms.
+fn class_regex(negated: bool, items: &[(char, char)]) -> String {
+    let code = |c: char| format!(r"\x{{{:X}}}", c as u32);
+    let (mut ascii, mut wide) = (String::new(), String::new());
+    for &(lo, hi) in items {
+        if lo <= '\x7f' {
+            ascii.push_str(&format!("{}-{}", code(lo), code(hi.min('\x7f'))));
+        }
+        if hi > '\x7f' {
+            wide.push_str(&format!("{}-{}", code(lo.max('\u{80}')), code(hi)));
+        }
+    }
+    match (negated, wide.is_empty()) {
+        // Not in ASCII ranges: another ASCII byte, or any character past ASCII.
+        (true, true) => format!(r"(?:[^/{ascii}\x80-\xFF]|[\xC0-\xFF][\x80-\xBF]*)"),
+        (true, false) => format!("(?u:[^/{ascii}{wide}])"),
+        (false, true) => format!("[[{ascii}]&&[^/]]"),
+        (false, false) if ascii.is_empty() => format!("(?u:[{wide}])"),
+        (false, false) => format!("(?:[[{ascii}]&&[^/]]|(?u:[{wide}]))"),
     }
 }
 
-fn segment_matches(tokens: &[Token], name: &str) -> bool {
-    let chars: Vec<char> = name.chars().collect();
-    matches_name(tokens, &chars)
+/// The expression for the names the segments match, joined by `/`: `**` before a segment
+/// is any run of whole names each followed by `/`; at the end, one name or more.
+fn segments_regex(segments: &[Segment]) -> String {
+    let mut out = String::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match (segment, last) {
+            (Segment::AnyDirs, false) => out.push_str("(?:[^/]+/)*"),
+            (Segment::AnyDirs, true) => out.push_str("[^/]+(?:/[^/]+)*"),
+            (Segment::Glob(glob), _) => {
+                out.push_str(&tokens_regex(&glob.tokens));
+                if !last {
+                    out.push('/');
+                }
+            }
+        }
+    }
+    out
 }
 
-/// All of `segments` against exactly `names`.
-fn matches_whole(segments: &[Segment], names: &[&str]) -> bool {
-    match segments.split_first() {
-        None => names.is_empty(),
-        // At the end, `**` is "everything inside": one name or more.
-        Some((Segment::AnyDirs, [])) => !names.is_empty(),
-        Some((Segment::AnyDirs, rest)) => (0..=names.len()).any(|skip| matches_whole(rest, &names[skip..])),
-        Some((Segment::Glob(tokens), rest)) => match names.split_first() {
-            Some((name, more)) => segment_matches(tokens, name) && matches_whole(rest, more),
-            None => false,
-        },
-    }
+/// Compiles an expression over bytes (`.` matches any byte, newlines included). No pattern
+/// list within the limits reaches the `regex` crate's size limit; a refusal would still be
+/// a clear one.
+fn compile(expression: &str) -> Result<Regex, String> {
+    Regex::new(&format!("(?s-u){expression}")).map_err(|e| format!("cannot be compiled ({e})"))
+}
+
+/// The same expression as a lazy DFA that never gives up (its cache is cleared and built
+/// again as often as it fills: each byte still costs at most the automaton's size).
+fn compile_dfa(expression: &str) -> Result<LazyDfa, String> {
+    let dfa = DFA::builder()
+        .syntax(syntax::Config::new().utf8(false))
+        .configure(DFA::config().minimum_cache_clear_count(None))
+        .build(&format!("(?s-u){expression}"))
+        .map_err(|e| format!("cannot be compiled ({e})"))?;
+    Ok(LazyDfa { cache: Mutex::new(dfa.create_cache()), dfa })
 }
 
 /// Whether `names` (a directory) can be continued into a path the segments match, or a
@@ -226,7 +355,7 @@ fn matches_partly(segments: &[Segment], names: &[&str]) -> bool {
         (None, _) => true,
         (Some(_), None) => true,
         (Some((Segment::AnyDirs, _)), Some(_)) => true,
-        (Some((Segment::Glob(tokens), rest)), Some((name, more))) => segment_matches(tokens, name) && matches_partly(rest, more),
+        (Some((Segment::Glob(glob), rest)), Some((name, more))) => glob.matches(name) && matches_partly(rest, more),
     }
 }
 
@@ -242,7 +371,7 @@ fn open_below(segments: &[Segment], names: &[&str]) -> bool {
     match (segments.split_first(), names.split_first()) {
         (None, _) | (Some((Segment::AnyDirs, _)), _) => true,
         (Some(_), None) => false,
-        (Some((Segment::Glob(tokens), rest)), Some((name, more))) => segment_matches(tokens, name) && open_below(rest, more),
+        (Some((Segment::Glob(glob), rest)), Some((name, more))) => glob.matches(name) && open_below(rest, more),
     }
 }
 
@@ -254,7 +383,7 @@ fn locates_below(segments: &[Segment], names: &[&str], at_root: bool) -> bool {
         (None, _) => false,
         (Some((Segment::AnyDirs, rest)), _) => at_root && !rest.is_empty(),
         (Some(_), None) => true,
-        (Some((Segment::Glob(tokens), rest)), Some((name, more))) => segment_matches(tokens, name) && locates_below(rest, more, false),
+        (Some((Segment::Glob(glob), rest)), Some((name, more))) => glob.matches(name) && locates_below(rest, more, false),
     }
 }
 
@@ -262,8 +391,100 @@ fn locates_below(segments: &[Segment], names: &[&str], at_root: bool) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "FilterLists", into = "FilterLists")]
 pub struct PathFilter {
-    include: Vec<Pattern>,
-    exclude: Vec<Pattern>,
+    include: PatternList,
+    exclude: PatternList,
+}
+
+/// A list's patterns, and the expressions that match when any of them does, so a path is
+/// read once per list whatever the number of patterns: one for files (`admits`), one for
+/// directories (whether the list matches a directory itself, and so all inside it).
+#[derive(Debug, Clone, Default)]
+struct PatternList {
+    patterns: Vec<Pattern>,
+    compiled: Option<Compiled>,
+}
+
+#[derive(Debug, Clone)]
+struct Compiled {
+    files: Regex,
+    dirs: Regex,
+    /// The files expression as a lazy DFA, walked over a directory's bytes to see whether
+    /// any path below it can still match (`may_match_below`).
+    below: LazyDfa,
+}
+
+/// A lazy DFA and the states it has built so far, kept across questions (a walk asks about
+/// directories that share their first names). A copy starts with no states.
+#[derive(Debug)]
+struct LazyDfa {
+    dfa: DFA,
+    cache: Mutex<Cache>,
+}
+
+impl Clone for LazyDfa {
+    fn clone(&self) -> Self {
+        LazyDfa { dfa: self.dfa.clone(), cache: Mutex::new(self.dfa.create_cache()) }
+    }
+}
+
+impl PartialEq for PatternList {
+    fn eq(&self, other: &Self) -> bool {
+        self.patterns == other.patterns
+    }
+}
+impl Eq for PatternList {}
+
+impl PatternList {
+    fn new(patterns: Vec<Pattern>) -> Result<PatternList, String> {
+        if patterns.is_empty() {
+            return Ok(PatternList::default());
+        }
+        let any = |of_file: bool| {
+            let alternatives: Vec<String> = patterns.iter().map(|p| p.expression(of_file)).collect();
+            format!("^(?:{})$", alternatives.join("|"))
+        };
+        let files = any(true);
+        let compiled = Compiled { files: compile(&files)?, dirs: compile(&any(false))?, below: compile_dfa(&files)? };
+        Ok(PatternList { patterns, compiled: Some(compiled) })
+    }
+
+    /// Whether some pattern could match a path strictly below `dir` ('' is the root): the
+    /// files expression read over `dir/` has not died. (It may still be alive on a string no
+    /// path has, `dir//`, say: that only keeps a directory, never prunes one.)
+    fn may_match_below(&self, dir: &str) -> bool {
+        let Some(LazyDfa { dfa, cache }) = self.compiled.as_ref().map(|c| &c.below) else { return false };
+        let Ok(mut cache) = cache.lock() else { return true };
+        let cache = &mut *cache;
+        let input = Input::new(dir.as_bytes()).anchored(Anchored::Yes);
+        let Ok(mut state) = dfa.start_state_forward(cache, &input) else { return true };
+        let slash: &[u8] = if dir.is_empty() { b"" } else { b"/" };
+        for &byte in dir.as_bytes().iter().chain(slash) {
+            match dfa.next_state(cache, state, byte) {
+                Ok(next) if next.is_dead() => return false,
+                Ok(next) => state = next,
+                Err(_) => return true,
+            }
+        }
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Pattern> {
+        self.patterns.iter()
+    }
+
+    /// Whether some pattern matches the file `path` or one of its directories.
+    fn matches_file(&self, path: &str) -> bool {
+        self.compiled.as_ref().is_some_and(|c| c.files.is_match(path.as_bytes()))
+    }
+
+    /// Whether some pattern matches the directory `dir` (not the root) or one above it.
+    fn matches_dir(&self, dir: &str) -> bool {
+        !dir.is_empty() && self.compiled.as_ref().is_some_and(|c| c.dirs.is_match(dir.as_bytes()))
+    }
 }
 
 /// Which list a refused pattern is in (`include` or `exclude`), and why.
@@ -292,16 +513,16 @@ impl PathFilter {
     }
 
     pub fn admits(&self, path: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|p| p.matches(path))) && !self.exclude.iter().any(|p| p.matches(path))
+        (self.include.is_empty() || self.include.matches_file(path)) && !self.exclude.matches_file(path)
     }
 
     /// Whether some path below `dir` ('' is the root) could be admitted; `false` means the
     /// directory need not be listed at all.
     pub fn may_hold_under(&self, dir: &str) -> bool {
-        if self.exclude.iter().any(|p| p.matches_dir(dir)) {
+        if self.exclude.matches_dir(dir) {
             return false;
         }
-        self.include.is_empty() || self.include.iter().any(|p| p.may_match_under(dir))
+        self.include.is_empty() || self.include.may_match_below(dir)
     }
 
     /// Whether `dir` (which may hold admitted paths) is best listed recursively, in one
@@ -346,11 +567,13 @@ pub fn change_reason(change: &str, path: &str, before: Option<&PathFilter>, now:
     filtered.then_some("filtered")
 }
 
-fn list<S: AsRef<str>>(field: &'static str, raw: &[S]) -> Result<Vec<Pattern>, FilterError> {
+fn list<S: AsRef<str>>(field: &'static str, raw: &[S]) -> Result<PatternList, FilterError> {
     if raw.len() > MAX_PATTERNS {
         return Err(FilterError { field, reason: format!("has {} patterns; at most {MAX_PATTERNS}", raw.len()) });
     }
-    raw.iter().map(|p| Pattern::parse(p.as_ref()).map_err(|e| FilterError { field, reason: e.to_string() })).collect()
+    let patterns =
+        raw.iter().map(|p| Pattern::parse(p.as_ref()).map_err(|e| FilterError { field, reason: e.to_string() })).collect::<Result<_, _>>()?;
+    PatternList::new(patterns).map_err(|reason| FilterError { field, reason: format!("together {reason}") })
 }
 
 #[cfg(test)]

@@ -350,3 +350,100 @@ fn a_change_is_filtered_when_the_filter_made_it() {
     assert_eq!(change_reason("added", "docs/a.md", Some(&new), &new), None, "the same filter filters nothing");
     assert_eq!(change_reason("added", "docs/a.md", None, &new), None, "a first sync");
 }
+
+/// The worst patterns the limits allow, against the longest names git allows (255 bytes)
+/// in deep paths: each must be parsed and matched in a bounded time, where a backtracking
+/// matcher takes for ever (`*?` pairs, runs of `**`, classes between stars). The bound is
+/// generous (3 s for the whole table in a debug build, where it takes under one; 0.2 s in
+/// a release build); a backtracking matcher never finishes. It runs on a thread of its own, so a matcher that never ends fails the test
+/// instead of hanging it.
+#[test]
+fn adversarial_patterns_match_in_bounded_time() {
+    let (done, took) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(match_adversarial_patterns()));
+    match took.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(took) => assert!(took < std::time::Duration::from_secs(3), "took {took:?}"),
+        Err(_) => panic!("still matching after 10 s"),
+    }
+}
+
+fn match_adversarial_patterns() -> std::time::Duration {
+    let star_q = "*?".repeat(MAX_PATTERN_CHARS / 2);
+    let star_q_x = format!("{}x", "*?".repeat(20));
+    let stars = "**/".repeat(MAX_PATTERN_CHARS / 3 - 1) + "x";
+    let classes = "*[a-z]".repeat(MAX_PATTERN_CHARS / 6);
+    let negated = "*[!b]".repeat(MAX_PATTERN_CHARS / 5);
+    let mixed = "a*/".repeat(MAX_PATTERN_CHARS / 3);
+    let patterns = [star_q, star_q_x, stars, classes, negated, mixed];
+    let name = "a".repeat(255);
+    let paths = [name.clone(), format!("{name}/{name}/{name}"), vec![name.as_str(); 16].join("/"), "a/".repeat(100) + "b"];
+    let started = std::time::Instant::now();
+    let mut filters = Vec::new();
+    for pattern in &patterns {
+        let parsed = Pattern::parse(pattern).unwrap_or_else(|e| panic!("{pattern:?}: {e}"));
+        for path in &paths {
+            assert!(!parsed.matches(path) || !pattern.ends_with('x'), "{pattern} cannot match a path without an x");
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            let _ = (parsed.may_match_under(dir), parsed.open_below(dir), parsed.locates_below(dir));
+        }
+        filters.push(PathFilter::parse(&[pattern.as_str()], &[pattern.as_str()]).unwrap());
+    }
+    // A hundred of the worst in each list, as a project may hold them.
+    let full: Vec<String> = (0..MAX_PATTERNS).map(|i| format!("{}{i}", "*?".repeat(MAX_PATTERN_CHARS / 2 - 2))).collect();
+    filters.push(PathFilter::parse(&full, &full).unwrap());
+    for filter in &filters {
+        for path in &paths {
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            let _ = (filter.admits(path), filter.may_hold_under(dir), filter.lists_whole(dir));
+        }
+    }
+    started.elapsed()
+}
+
+/// The adversarial lists a project may hold (100 patterns of 200 characters in each list),
+/// timed over many paths: `cargo test --release --lib worst_pattern_costs -- --ignored
+/// --nocapture` (bench/pattern-bench.sh) prints the figures recorded in bench/RESULTS.md.
+#[test]
+#[ignore = "a benchmark: prints figures, asserts nothing about time"]
+fn worst_pattern_costs() {
+    let n = MAX_PATTERNS;
+    let family = |name: &str, f: &dyn Fn(usize) -> String| (name.to_string(), (0..n).map(f).collect::<Vec<String>>());
+    let families = [
+        family("*? pairs", &|i| format!("{}{i:02}", "*?".repeat(99))),
+        family("*a runs", &|i| format!("{}{i:02}", "*a".repeat(99))),
+        family("**/ runs", &|i| format!("{}{i:02}", "**/".repeat(66))),
+        family("*[!b] classes", &|i| format!("{}{i:02}", "*[!b]".repeat(39))),
+        family("*[a-zé] classes", &|i| format!("{}{i:02}", "*[a-zé]".repeat(28))),
+        family("a*/ segments", &|i| format!("{}{i:02}", "a*/".repeat(66))),
+    ];
+    let long = "a".repeat(255);
+    let paths: Vec<String> = (0..2_000)
+        .map(|i| match i % 4 {
+            0 => format!("{long}/{long}/{i}"),
+            1 => "a/".repeat(100) + &i.to_string(),
+            2 => format!("src/module_{i}/file_name_{i}.rs"),
+            _ => format!("{}/{}", "aé".repeat(60), long),
+        })
+        .collect();
+    for (name, list) in &families {
+        let started = std::time::Instant::now();
+        let filter = PathFilter::parse(list, list).unwrap();
+        let parsed = started.elapsed();
+        let started = std::time::Instant::now();
+        let admitted = paths.iter().filter(|p| filter.admits(p)).count();
+        let matched = started.elapsed();
+        let started = std::time::Instant::now();
+        for p in &paths {
+            let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
+            let _ = (filter.may_hold_under(dir), filter.lists_whole(dir));
+        }
+        let walked = started.elapsed();
+        println!(
+            "{name:>16}: parse {:>6.1} ms; admits {:>6.1} µs/path ({admitted} of {}); directory questions {:>6.1} µs/dir",
+            parsed.as_secs_f64() * 1e3,
+            matched.as_secs_f64() * 1e6 / paths.len() as f64,
+            paths.len(),
+            walked.as_secs_f64() * 1e6 / paths.len() as f64,
+        );
+    }
+}

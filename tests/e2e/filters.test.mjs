@@ -35,6 +35,9 @@ before(async () => {
     'vendor/docs/readme.md': '# vendored readme\n',
     'tools/vendor/x.js': 'nested vendor\n',
     'tools/run.sh': '#!/bin/sh\n',
+    // Names as long as git allows, for the adversarial patterns.
+    [`notes/${'a'.repeat(250)}.txt`]: 'a long name\n',
+    [`notes/${'ab'.repeat(120)}x.md`]: 'another long name\n',
   };
   for (const [p, text] of Object.entries(files)) repo.write(p, text);
   for (let i = 0; i < VENDOR_FILES; i++) repo.write(`vendor/pkg${i % 20}/lib/f${i}.js`, `module.exports = ${i}; // vendored file ${i}\n`);
@@ -115,6 +118,29 @@ test('a filtered sync holds exactly git ls-tree filtered by the rules, for a spr
     const memory = await alice.listAll(`/api/v1/projects/${project.id}/memory`, { limit: 200 });
     const admitted = new Set(want.map((w) => w.path));
     for (const m of memory) assert.ok(admitted.has(m.path), `memory holds only admitted paths: ${m.path}`);
+  }
+});
+
+// Issue 19, defect 1: a backtracking matcher took for ever on these (the first is the
+// issue's own 41 characters); every sync step and /changes read ran it. Matching is
+// linear now: each sync completes and holds exactly what git's reading admits.
+const ADVERSARIAL = [
+  { exclude: ['*?'.repeat(20) + 'x'] },
+  { exclude: ['*?'.repeat(100)] },
+  { include: ['**/'.repeat(64) + '*.txt'] },
+  { exclude: ['*a'.repeat(99) + 'b'] },
+  { exclude: ['*[!b]'.repeat(39)], include: ['*[a-z]'.repeat(33)] },
+  { exclude: ['*?'.repeat(20) + 'x', '*a'.repeat(99) + 'b', 'notes/**/' + '*?'.repeat(40)] },
+];
+
+test('adversarial patterns: syncs with the worst patterns complete and hold what git admits', async () => {
+  for (const f of ADVERSARIAL) {
+    const project = await alice.createProject({ name: `adversarial ${f.exclude?.[0]?.slice(0, 12)}`, repository: 'acme/filters', ...f });
+    const { done } = await alice.syncAndWait(project.id);
+    assert.equal(done.status, 'COMPLETE', `${JSON.stringify(f)}: ${done.error}`);
+    assert.deepEqual(await files(project.id), expected(c.c1, filterOf(f)), `files under ${JSON.stringify(f)}`);
+    const changes = await changesOf(done.id);
+    assert.equal(changes.length, done.counts.added, 'its changes are read through the same filter');
   }
 });
 
