@@ -11,7 +11,8 @@ use crate::pathfilter::PathFilter;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Every `/api` body but a webhook's (CONTRACT.md, bounds of 2026-12-07: 1 MB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_GITHUB_TOKEN_BYTES: usize = 1024;
 pub const DEFAULT_LIMIT: u32 = 50;

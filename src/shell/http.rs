@@ -2,6 +2,8 @@
 //! reading with a size limit.
 
 use crate::api::MAX_BODY_BYTES;
+use crate::body::{CappedBody, TooLarge};
+use futures::StreamExt;
 use crate::error::{AppError, AppResult};
 use serde::Serialize;
 use worker::{Headers, Request, Response};
@@ -51,15 +53,16 @@ pub async fn body(req: &mut Request) -> AppResult<Vec<u8>> {
     body_up_to(req, MAX_BODY_BYTES).await
 }
 
-/// Reads the body, refusing more than `limit` bytes.
+/// Reads the body, refusing more than `limit` bytes as soon as they arrive: a chunked body
+/// is counted while it streams, and never buffered past the limit.
 pub async fn body_up_to(req: &mut Request, limit: usize) -> AppResult<Vec<u8>> {
-    let too_large = || AppError::TooLarge(format!("the request body is over {limit} bytes"));
-    if header(req, "content-length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|len| len > limit) {
-        return Err(too_large());
+    let too_large = |e: TooLarge| AppError::TooLarge(e.message());
+    let mut body = CappedBody::new(limit, header(req, "content-length").as_deref()).map_err(too_large)?;
+    // A request without a body (GET, or a POST that sent none) has no stream to read.
+    let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| AppError::invalid("body", format!("could not be read ({e})")))?;
+        body.push(&chunk).map_err(too_large)?;
     }
-    let bytes = req.bytes().await.map_err(|e| AppError::invalid("body", format!("could not be read ({e})")))?;
-    if bytes.len() > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    Ok(body.into_bytes())
 }

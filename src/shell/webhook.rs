@@ -26,7 +26,7 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
     if !verify_webhook_signature(secret.as_bytes(), &raw, header(req, "x-hub-signature-256").as_deref()) {
         return Err(AppError::Unauthorized("X-Hub-Signature-256 does not match the payload".into()));
     }
-    let event = header(req, "x-github-event").unwrap_or_default();
+    let event = header(req, "x-github-event").ok_or_else(|| AppError::invalid("X-GitHub-Event", "is missing: every GitHub delivery names its event"))?;
     let delivery = delivery_id(header(req, "x-github-delivery").as_deref());
     let push = match interpret(&event, &raw)? {
         WebhookEvent::Ping => return json(200, &json!({"ok": true, "event": "ping"})),
