@@ -11,7 +11,8 @@ use crate::auth::{hex, hmac_sha256};
 use crate::domain::{Id, SyncStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use url::Url;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use url::{Host, Url};
 
 /// Attempts a delivery gets: with the first retry after the base delay (30 s by default)
 /// and each later one twice as long, the seventh attempt comes 31.5 minutes after the
@@ -97,8 +98,10 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// The host lower-cased and without a trailing dot (`example.com.` is `example.com`).
     pub fn of(url: &Url) -> Option<Origin> {
-        Some(Origin { host: url.host_str()?.to_ascii_lowercase(), port: url.port_or_known_default() })
+        let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+        Some(Origin { host, port: url.port_or_known_default() })
     }
 }
 
@@ -123,7 +126,66 @@ pub fn check_url(raw: &str, allow_http: bool, own: &[Origin]) -> Result<Url, Url
     if own.contains(&origin) {
         return refuse("points at this service itself");
     }
+    if let Some(why) = url.host().and_then(|host| inward(&host, allow_http)) {
+        return Err(UrlRefusal(format!("points inward: {why}; a hook must reach a public host")));
+    }
     Ok(url)
+}
+
+/// Why a host is one a delivery must not reach (the service's own network, the cloud's
+/// metadata address, the machine itself), or `None`. `allow_loopback` (local development
+/// and tests, with ALLOW_HTTP_HOOKS) lets loopback through, and nothing else.
+fn inward(host: &Host<&str>, allow_loopback: bool) -> Option<&'static str> {
+    let why = match host {
+        Host::Domain(name) => local_name(name),
+        Host::Ipv4(ip) => v4_range(*ip),
+        Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => v4_range(v4),
+            None => v6_range(*ip),
+        },
+    }?;
+    (!(allow_loopback && why == LOOPBACK)).then_some(why)
+}
+
+const LOOPBACK: &str = "a loopback address";
+
+/// `localhost` and every name under it resolve to the machine itself (RFC 6761).
+fn local_name(name: &str) -> Option<&'static str> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    (name == "localhost" || name.ends_with(".localhost")).then_some(LOOPBACK)
+}
+
+fn v4_range(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    if ip.is_loopback() {
+        Some(LOOPBACK)
+    } else if ip.is_private() {
+        Some("a private address (10/8, 172.16/12, 192.168/16)")
+    } else if ip.is_link_local() {
+        Some("a link-local address (169.254/16)")
+    } else if a == 100 && (64..128).contains(&b) {
+        Some("a carrier-grade NAT address (100.64/10)")
+    } else if a == 0 {
+        Some("an unspecified address (0/8)")
+    } else if ip.is_broadcast() {
+        Some("the broadcast address")
+    } else {
+        None
+    }
+}
+
+fn v6_range(ip: Ipv6Addr) -> Option<&'static str> {
+    if ip.is_loopback() {
+        Some(LOOPBACK)
+    } else if ip.is_unspecified() {
+        Some("the unspecified address (::)")
+    } else if ip.is_unique_local() {
+        Some("a unique-local address (fc00::/7)")
+    } else if ip.is_unicast_link_local() {
+        Some("a link-local address (fe80::/10)")
+    } else {
+        None
+    }
 }
 
 /// The events a hook asks for: at least one, each known, no repeats; absent: all three.

@@ -27,6 +27,48 @@ fn hook_urls_are_checked() {
     assert!(check_url("https://sync.example.com/", false, &own()).unwrap_err().0.contains("itself"));
 }
 
+/// Hosts that reach the service's own network, the machine or the cloud's metadata are
+/// refused with the range they are in; loopback only where ALLOW_HTTP_HOOKS lets it in.
+#[test]
+fn hook_urls_that_point_inward_are_refused_naming_the_range() {
+    for (raw, why) in [
+        ("https://127.0.0.1/", "loopback"),
+        ("https://127.1/", "loopback"),
+        ("https://2130706433/", "loopback"),
+        ("https://[::1]/", "loopback"),
+        ("https://[::ffff:127.0.0.1]/", "loopback"),
+        ("https://localhost/", "loopback"),
+        ("https://LOCALHOST./", "loopback"),
+        ("https://api.localhost/", "loopback"),
+        ("https://10.1.2.3/", "private"),
+        ("https://172.16.0.1/", "private"),
+        ("https://172.31.255.255/", "private"),
+        ("https://192.168.1.1/", "private"),
+        ("https://[::ffff:10.0.0.1]/", "private"),
+        ("https://169.254.169.254/latest/meta-data/", "link-local"),
+        ("https://[fe80::1]/", "link-local"),
+        ("https://100.64.0.1/", "carrier-grade NAT"),
+        ("https://100.127.255.255/", "carrier-grade NAT"),
+        ("https://[fd00::1]/", "unique-local"),
+        ("https://[fc00::1]/", "unique-local"),
+        ("https://0.0.0.0/", "unspecified"),
+        ("https://0.1.2.3/", "unspecified"),
+        ("https://[::]/", "unspecified"),
+        ("https://255.255.255.255/", "broadcast"),
+    ] {
+        let refusal = check_url(raw, false, &own()).expect_err(raw).0;
+        assert!(refusal.contains(why) && refusal.contains("inward"), "{raw}: {refusal}");
+        let with_http = check_url(raw, true, &own());
+        assert_eq!(with_http.is_ok(), why == "loopback", "{raw} with ALLOW_HTTP_HOOKS: {with_http:?}");
+    }
+    for raw in ["https://100.63.255.255/", "https://100.128.0.0/", "https://172.32.0.1/", "https://8.8.8.8/", "https://[2001:db8::1]/", "https://localhost.example.com/", "https://mylocalhost/"] {
+        assert!(check_url(raw, false, &own()).is_ok(), "{raw} is public");
+    }
+    // The service's own host with a trailing dot is still the service.
+    assert!(check_url("https://sync.example.com./x", false, &own()).unwrap_err().0.contains("itself"));
+    assert!(check_url("https://Sync.Example.com.:443/x", false, &own()).unwrap_err().0.contains("itself"));
+}
+
 #[test]
 fn events_default_to_all_and_are_checked() {
     assert_eq!(parse_events(None).unwrap(), ALL_EVENTS.to_vec());

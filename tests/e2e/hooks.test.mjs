@@ -72,6 +72,14 @@ test('hooks are validated, listed, private to their user and deleted', async () 
     [{ url: 'not a url' }, 'url'],
     [{ url: 'http://user:pw@127.0.0.1:9/x' }, 'url'],
     [{ url: `${world.base}/api/v1/webhooks/github` }, 'url'],
+    // Issue 19, defect 6: hosts that point inward (loopback stays allowed here, where
+    // ALLOW_HTTP_HOOKS is set for the local receiver).
+    [{ url: 'https://10.0.0.1/x' }, 'url'],
+    [{ url: 'https://169.254.169.254/latest/meta-data/' }, 'url'],
+    [{ url: 'https://[fd00::1]/x' }, 'url'],
+    [{ url: 'https://100.64.0.1/x' }, 'url'],
+    [{ url: 'https://0.0.0.0/x' }, 'url'],
+    [{ url: `${world.base.replace('127.0.0.1', '127.0.0.1.')}/api/v1/projects` }, 'url'],
     [{ url: receiver.url('/x'), events: ['push'] }, 'events'],
     [{ url: receiver.url('/x'), events: [] }, 'events'],
     [{ url: receiver.url('/x'), secret: '' }, 'secret'],
@@ -79,6 +87,7 @@ test('hooks are validated, listed, private to their user and deleted', async () 
   ]) {
     const err = assertError(await alice.post(hooksUrl(), body), 400, 'invalid_request', JSON.stringify(body));
     assert.equal(err.field, field, JSON.stringify(err));
+    if (/\/\/(10\.|169\.254|\[fd|100\.64|0\.0)/.test(body.url)) assert.match(err.message, /points inward: a (private|link-local|unique-local|carrier-grade NAT|n unspecified)/, err.message);
   }
   const listed = await alice.listAll(hooksUrl(), { limit: 1 });
   assert.deepEqual(listed.map((x) => x.id), [h.id]);
