@@ -60,6 +60,10 @@ pub const PLAN_PAGE: u64 = 5_000;
 pub const LEVEL_WALK_ABOVE_FILES: u64 = 2_000;
 /// Blob requests per step when fetching contents one by one.
 pub const BLOBS_PER_STEP: usize = 25;
+/// Listed bytes of the blobs read in one step (at least one blob a step, whatever its
+/// size). A step holds each blob's bytes, its text, its chunks, the pack and the index's
+/// JSON at once, several times the budget: 25 blobs of 1 MB would pass the isolate's 128 MB.
+pub const BLOB_BYTES_PER_STEP: u64 = 4 * 1024 * 1024;
 /// Analysed text held in memory before it is written, while streaming a tarball.
 pub const TARBALL_FLUSH_BYTES: u64 = 2 * 1024 * 1024;
 /// Passes over the tarball before the blobs still missing are read one by one.

@@ -10,7 +10,7 @@
 
 use super::ByteSource;
 use super::{
-    GitHub, Job, PendingBlob, Phase, Ports, Scratch, Stop, Store, StoreError, BLOBS_PER_STEP, PLAN_PAGE, TARBALL_FLUSH_BYTES,
+    GitHub, Job, PendingBlob, Phase, Ports, Scratch, Stop, Store, StoreError, BLOBS_PER_STEP, BLOB_BYTES_PER_STEP, PLAN_PAGE, TARBALL_FLUSH_BYTES,
     TARBALL_MAX_PASSES,
 };
 use crate::content::{analyse, choose_fetch, BlobContent, FetchMethod};
@@ -89,11 +89,13 @@ pub(super) async fn fetch_blobs<G: GitHub, S: Store, X: Scratch>(
     let Ports { github, scratch, meter, .. } = ports;
     let batch = scratch.pending_blobs(None, BLOBS_PER_STEP as u64)?;
     let mut analysed = Vec::with_capacity(batch.len());
+    let mut bytes_read = 0u64;
     for (i, blob) in batch.iter().enumerate() {
         // One blob a step at least, so a step always moves the reading on.
-        if i > 0 && meter.spent() {
+        if i > 0 && (meter.spent() || bytes_read + blob.size > BLOB_BYTES_PER_STEP) {
             break;
         }
+        bytes_read += blob.size;
         let bytes = github.blob(&job.repository, &blob.sha).await?;
         if !is_blob(&bytes, &blob.sha) {
             return Err(Stop::Fail(format!("GitHub sent bytes for blob {} that are not that blob", blob.sha)));

@@ -3,7 +3,6 @@
 
 use crate::engine::StoreError;
 use crate::error::AppError;
-use crate::pack::Pack;
 use worker::{Bucket, Env, Range};
 
 /// The R2 binding (wrangler.toml).
@@ -18,12 +17,10 @@ impl ContentBucket {
         Ok(ContentBucket { bucket: env.bucket(BINDING).map_err(|e| AppError::internal(format!("R2 binding {BINDING}: {e}")))? })
     }
 
-    pub async fn put_pack(&self, pack: &Pack) -> Result<(), StoreError> {
-        self.bucket
-            .put(&pack.key, pack.bytes.clone())
-            .execute()
-            .await
-            .map_err(|e| StoreError::Other(format!("R2: storing {}: {e}", pack.key)))?;
+    /// Stores a pack's bytes under its key. The bytes are moved into the request, never
+    /// copied: a step's pack is the largest thing it holds.
+    pub async fn put_pack(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.bucket.put(key, bytes).execute().await.map_err(|e| StoreError::Other(format!("R2: storing {key}: {e}")))?;
         Ok(())
     }
 

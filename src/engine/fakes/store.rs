@@ -56,6 +56,8 @@ pub struct FakeStore {
     pub blobs: RefCell<BTreeMap<(String, String), BlobContent>>,
     /// Blobs handed to `put_blobs`, repeats included.
     pub blob_puts: Cell<u64>,
+    /// The most blob bytes handed to one `put_blobs` (what one step held at once).
+    pub largest_put_bytes: Cell<u64>,
     /// File rows read by `files_in` (what a diff pages through).
     pub rows_read: Cell<u64>,
     /// Every change staged, by sync, in the order staged (a replay stages again).
@@ -84,6 +86,7 @@ impl Default for FakeStore {
             project_deleted: Cell::new(false),
             blobs: RefCell::default(),
             blob_puts: Cell::new(0),
+            largest_put_bytes: Cell::new(0),
             rows_read: Cell::new(0),
             applied: RefCell::default(),
             previews: RefCell::default(),
@@ -446,6 +449,7 @@ impl Store for FakeStore {
         self.call(2)?;
         let mut stored = self.blobs.borrow_mut();
         self.blob_puts.set(self.blob_puts.get() + blobs.len() as u64);
+        self.largest_put_bytes.set(self.largest_put_bytes.get().max(blobs.iter().map(|b| b.size).sum()));
         for b in blobs {
             if stored.insert((scope.to_string(), b.sha.clone()), b.clone()).is_none() {
                 self.write(1 + b.chunks.len() as u64);

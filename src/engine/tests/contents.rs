@@ -160,3 +160,35 @@ fn few_blobs_left_after_an_interrupted_pass_are_read_as_blobs() {
     assert!(from_blobs > 0 && from_blobs < 40, "the rest came as blobs: {from_blobs}");
     assert_eq!(w.store.blob_puts.get(), 40);
 }
+
+/// Issue 19, defect 4: a push of many large text files read one request each held all 25
+/// of a step's blobs at once (with their texts, chunks, pack and index JSON: past 128 MB for
+/// 25 files of 1 MB). A step now reads blobs up to a byte budget, one at least.
+#[test]
+fn a_step_reads_large_blobs_within_its_byte_budget() {
+    let w = World::new();
+    let mut files: Vec<TreeFile> = (0..30).map(|i| sized(&format!("big/{i:02}.txt"), i, 1_000_000)).collect();
+    // A large binary in the listing makes the tarball dearer than 30 blob requests.
+    let mut video = file("video.bin", 999);
+    video.size = Some(2_000_000_000);
+    files.push(video);
+    w.push("main", &sha(100), files.clone());
+    let mut job = w.job(None);
+    job.max_text_bytes = 1_048_576;
+    w.run(&mut job);
+    assert_eq!(job.status, SyncStatus::Complete, "{:?}", job.error);
+    assert_eq!((w.gh.blob_requests.get(), w.gh.tarball_requests.get()), (30, 0));
+    let largest = w.store.largest_put_bytes.get();
+    assert!(largest <= crate::engine::BLOB_BYTES_PER_STEP, "one step stored {largest} bytes of blobs");
+    for f in &files[..30] {
+        assert_eq!(kept(&w, &f.sha).expect("content stored"), w.gh.content(f.sha.as_str()));
+    }
+    // A blob larger than the budget is still read, alone in its step.
+    let mut next = files.clone();
+    next[0] = sized("big/00.txt", 1_000, 5 * 1_048_576);
+    w.push("main", &sha(101), next);
+    let mut second = w.job(None);
+    second.max_text_bytes = 8 * 1_048_576;
+    w.run(&mut second);
+    assert_eq!(second.status, SyncStatus::Complete, "{:?}", second.error);
+}

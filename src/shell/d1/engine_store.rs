@@ -362,10 +362,10 @@ impl Store for EngineStore<'_> {
     async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError> {
         // The texts go to R2 first, as one pack (content-addressed: a replay writes the same
         // object); the blob rows, written after, name the pack, so a row means its text is there.
-        let pack = pack_texts(scope, blobs);
-        if let Some(pack) = &pack {
+        let mut pack = pack_texts(scope, blobs);
+        if let Some(pack) = &mut pack {
             self.db.count_subrequests(1);
-            self.content.put_pack(pack).await?;
+            self.content.put_pack(&pack.key, std::mem::take(&mut pack.bytes)).await?;
         }
         let located = |sha: &str| pack.as_ref().and_then(|p| p.offset_of(sha).map(|at| (p.key.as_str(), at)));
         let heads: Vec<BlobArgs> = blobs
