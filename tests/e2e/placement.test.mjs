@@ -122,6 +122,9 @@ test('a third database appended: every project stays where it was, a running syn
   }
   assert.equal(row.status, 'FAILED', `the stuck sync of ${stalled.name} (${stalled.database}) is ended: ${JSON.stringify(row)}`);
   assert.match(row.error, /never reached its worker/);
+  // That tick's head checks (all heads unmoved) drain from the queue before the branch moves,
+  // so the push below is what each project syncs to.
+  await sleep(6_000);
 
   // A push reaches every tracked project, then a cron tick does.
   repo.write('README.md', '# stay: moved on\n');
