@@ -120,8 +120,7 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
         Message::Check { project_id } => check(svc, &project_id).await,
         Message::Start { project_id, trigger, after } => {
             let db = svc.locate(project_id.as_str()).await.map_err(|_| Refusal::Transient)?;
-            let Some(project) = db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)?
-            else {
+            let Some(project) = db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
                 return Err(Refusal::Final);
             };
             if let StartDecision::Skip(why) = decide_start(project.tracked, project.current_commit_sha.as_ref(), after.as_ref()) {

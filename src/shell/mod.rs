@@ -31,10 +31,10 @@ use crate::error::AppResult;
 use crate::github_app::InstallationId;
 use crate::placement::{Lookup, Placement};
 use d1::{Db, ProjectRow, SyncRow};
-use std::cell::RefCell;
-use std::collections::HashMap;
 use github_http::{Credential, GitHubHttp};
 use installation_tokens::InstallationTokens;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
 
@@ -134,11 +134,9 @@ impl<'a> Services<'a> {
         let recorded = self.db.directory_entry(project_id).await?;
         let index = match self.placement.lookup(project_id, recorded.as_deref()) {
             Lookup::Recorded(i) => i,
-            Lookup::Removed(binding) => {
-                return Err(crate::error::AppError::internal(format!(
-                    "project {project_id} lives in database {binding}, which PROJECT_DATABASES no longer names (bindings may only be appended)"
-                )))
-            }
+            Lookup::Removed(binding) => return Err(crate::error::AppError::internal(format!(
+                "project {project_id} lives in database {binding}, which PROJECT_DATABASES no longer names (bindings may only be appended)"
+            ))),
             Lookup::Probe(order) => self.probe(project_id, &order).await?,
         };
         self.located.borrow_mut().insert(project_id.to_string(), index);

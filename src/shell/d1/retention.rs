@@ -22,8 +22,7 @@ impl Db {
         struct Row {
             id: String,
         }
-        let rows: Vec<Row> =
-            self.all("SELECT id FROM syncs WHERE changes_retention = 'expired' LIMIT ?1", &[n(u64::from(limit))]).await?;
+        let rows: Vec<Row> = self.all("SELECT id FROM syncs WHERE changes_retention = 'expired' LIMIT ?1", &[n(u64::from(limit))]).await?;
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 

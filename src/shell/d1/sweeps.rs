@@ -95,26 +95,26 @@ impl Db {
         let mut statements = Vec::with_capacity(entries.len() + 1);
         for json in entries {
             statements.push(self.stmt(
-                    &format!(
-                        "INSERT INTO memory_fts (memory_fts, rowid, scope, text) \
+                &format!(
+                    "INSERT INTO memory_fts (memory_fts, rowid, scope, text) \
                          SELECT 'delete', j.value ->> 0, ?2, j.value ->> 1 FROM json_each(?3) j \
                          WHERE {} AND NOT {} \
                          AND EXISTS (SELECT 1 FROM blob_contents b WHERE b.id = (j.value ->> 0) / 65536 AND b.sha = j.value ->> 2)",
-                        no_running_sync(),
-                        referenced("j.value ->> 2")
-                    ),
-                    &[s(repository), s(fts_scope), s(json)],
-                )?);
+                    no_running_sync(),
+                    referenced("j.value ->> 2")
+                ),
+                &[s(repository), s(fts_scope), s(json)],
+            )?);
         }
         statements.push(self.stmt(
-                    &format!(
-                        "DELETE FROM blob_contents WHERE repository = ?1 AND id IN (SELECT value FROM json_each(?2)) \
+            &format!(
+                "DELETE FROM blob_contents WHERE repository = ?1 AND id IN (SELECT value FROM json_each(?2)) \
                          AND {} AND NOT {}",
-                        no_running_sync(),
-                        referenced("blob_contents.sha")
-                    ),
-                    &[s(repository), s(ids)],
-                )?);
+                no_running_sync(),
+                referenced("blob_contents.sha")
+            ),
+            &[s(repository), s(ids)],
+        )?);
         let changed = self.batch(statements).await?;
         Ok(changed.last().copied().unwrap_or(0))
     }
@@ -125,7 +125,8 @@ impl Db {
         let (repo, at) = (s(&sweep.repository), s(&sweep.requested_at));
         match after {
             Some(sha) => {
-                self.run("UPDATE content_sweeps SET after_sha = ?3 WHERE repository = ?1 AND requested_at = ?2", &[repo, at, s(sha)]).await?
+                self.run("UPDATE content_sweeps SET after_sha = ?3 WHERE repository = ?1 AND requested_at = ?2", &[repo, at, s(sha)])
+                    .await?
             }
             None => self.run("DELETE FROM content_sweeps WHERE repository = ?1 AND requested_at = ?2", &[repo, at]).await?,
         };
@@ -138,9 +139,8 @@ impl Db {
         struct Row {
             pack: String,
         }
-        let rows: Vec<Row> = self
-            .all("SELECT DISTINCT pack FROM blob_contents WHERE pack IN (SELECT value FROM json_each(?1))", &[s(packs)])
-            .await?;
+        let rows: Vec<Row> =
+            self.all("SELECT DISTINCT pack FROM blob_contents WHERE pack IN (SELECT value FROM json_each(?1))", &[s(packs)]).await?;
         Ok(rows.into_iter().map(|r| r.pack).collect())
     }
 

@@ -101,7 +101,8 @@ impl Db {
         )?];
         if q.dry_run {
             // Queued with its row, so a 21st dry run makes the 1st one's /changes a 404 at once.
-            statements.push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(q.project_id.as_str()), n(super::retention::dry_runs_kept())])?);
+            statements
+                .push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(q.project_id.as_str()), n(super::retention::dry_runs_kept())])?);
         }
         if q.set_project_branch {
             statements.push(self.stmt(

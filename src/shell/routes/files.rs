@@ -148,7 +148,9 @@ pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
     let page = PageRequest::parse(query)?;
     let sync = sync_of(svc, user, id).await?;
     if !sync.changes_kept {
-        return Err(AppError::NotFound("the changes of this dry run are no longer kept (a project keeps those of its 20 newest dry runs)".into()));
+        return Err(AppError::NotFound(
+            "the changes of this dry run are no longer kept (a project keeps those of its 20 newest dry runs)".into(),
+        ));
     }
     let db = svc.for_project(sync.project_id.as_str());
     let after = page.after_key(0).unwrap_or("");
