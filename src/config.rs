@@ -72,7 +72,7 @@ impl Settings {
             hook_deliveries_kept: get("HOOK_DELIVERIES_KEPT")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(crate::retention::DEFAULT_DELIVERIES_KEPT)
-                .min(crate::retention::DEFAULT_DELIVERIES_KEPT),
+                .clamp(1, crate::retention::DEFAULT_DELIVERIES_KEPT),
             hook_deliveries_kept_ms: get("HOOK_DELIVERIES_KEPT_MS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(crate::retention::DEFAULT_DELIVERIES_KEPT_MS)
@@ -175,6 +175,7 @@ mod tests {
         assert_eq!((lowered.hook_deliveries_kept, lowered.hook_deliveries_kept_ms), (3, 5_000));
         let raised = settings(&[("HOOK_DELIVERIES_KEPT", "5000"), ("HOOK_DELIVERIES_KEPT_MS", "99999999999")]);
         assert_eq!((raised.hook_deliveries_kept, raised.hook_deliveries_kept_ms), (1_000, 30 * 24 * 3_600_000), "never past the contract");
+        assert_eq!(settings(&[("HOOK_DELIVERIES_KEPT", "0")]).hook_deliveries_kept, 1, "a new delivery is never trimmed away at once");
     }
 
     #[test]

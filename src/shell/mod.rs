@@ -134,9 +134,11 @@ impl<'a> Services<'a> {
         let recorded = self.db.directory_entry(project_id).await?;
         let index = match self.placement.lookup(project_id, recorded.as_deref()) {
             Lookup::Recorded(i) => i,
-            Lookup::Removed(binding) => return Err(crate::error::AppError::internal(format!(
+            Lookup::Removed(binding) => {
+                return Err(crate::error::AppError::internal(format!(
                 "project {project_id} lives in database {binding}, which PROJECT_DATABASES no longer names (bindings may only be appended)"
-            ))),
+            )))
+            }
             Lookup::Probe(order) => self.probe(project_id, &order).await?,
         };
         self.located.borrow_mut().insert(project_id.to_string(), index);
