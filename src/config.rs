@@ -28,6 +28,10 @@ pub struct Settings {
     pub allow_http_hooks: bool,
     /// `HOOK_RETRY_BASE_MS`: the first retry's delay of a hook delivery.
     pub hook_retry_base_ms: u64,
+    /// `HOOK_DELIVERIES_KEPT`, `HOOK_DELIVERIES_KEPT_MS`: a hook's deliveries kept (the
+    /// newest) and for how long; the contract's 1,000 and 30 days unless a test lowers them.
+    pub hook_deliveries_kept: u64,
+    pub hook_deliveries_kept_ms: u64,
     /// `PROJECT_DATABASES`, parsed by `placement()`.
     project_databases: Option<String>,
     admin_token: Option<String>,
@@ -65,6 +69,14 @@ impl Settings {
             fault_injection: get("FAULT_INJECTION").as_deref() == Some("true"),
             allow_http_hooks: get("ALLOW_HTTP_HOOKS").as_deref() == Some("true"),
             hook_retry_base_ms: get("HOOK_RETRY_BASE_MS").and_then(|v| v.parse().ok()).unwrap_or(crate::hooks::DEFAULT_RETRY_BASE_MS),
+            hook_deliveries_kept: get("HOOK_DELIVERIES_KEPT")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::retention::DEFAULT_DELIVERIES_KEPT)
+                .clamp(1, crate::retention::DEFAULT_DELIVERIES_KEPT),
+            hook_deliveries_kept_ms: get("HOOK_DELIVERIES_KEPT_MS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::retention::DEFAULT_DELIVERIES_KEPT_MS)
+                .min(crate::retention::DEFAULT_DELIVERIES_KEPT_MS),
             project_databases: get("PROJECT_DATABASES"),
             admin_token: get("ADMIN_TOKEN"),
             token_key: get("TOKEN_ENCRYPTION_KEY"),
@@ -158,6 +170,12 @@ mod tests {
         assert_eq!(plain.token_keys().unwrap().previous, None);
         assert!(plain.fault_injection);
         assert_eq!(plain.reaper_grace_ms, 2_000);
+        assert_eq!((plain.hook_deliveries_kept, plain.hook_deliveries_kept_ms), (1_000, 30 * 24 * 3_600_000), "the contract's");
+        let lowered = settings(&[("HOOK_DELIVERIES_KEPT", "3"), ("HOOK_DELIVERIES_KEPT_MS", "5000")]);
+        assert_eq!((lowered.hook_deliveries_kept, lowered.hook_deliveries_kept_ms), (3, 5_000));
+        let raised = settings(&[("HOOK_DELIVERIES_KEPT", "5000"), ("HOOK_DELIVERIES_KEPT_MS", "99999999999")]);
+        assert_eq!((raised.hook_deliveries_kept, raised.hook_deliveries_kept_ms), (1_000, 30 * 24 * 3_600_000), "never past the contract");
+        assert_eq!(settings(&[("HOOK_DELIVERIES_KEPT", "0")]).hook_deliveries_kept, 1, "a new delivery is never trimmed away at once");
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! (`PROJECT_DATABASES`, a comma-separated list of D1 bindings; the first is the home
 //! database, which also holds users, webhook deliveries and dead letters).
 //!
-//! The function is a jump consistent hash (Lamping and Veach, 2014) of the id's SHA-256:
-//! every database gets an equal share, and appending a database to the list moves only the
-//! projects the new one takes (about 1/N of them), never one between the old ones. Moving
-//! those projects' rows is an operator's job that this service does not do (ARCHITECTURE.md).
+//! A new project is placed by a jump consistent hash (Lamping and Veach, 2014) of its id's
+//! SHA-256 over the bindings configured when it is created, so every database gets an equal
+//! share of new projects. Where it was placed is then recorded in the home database's
+//! directory (`project_directory`) and read from there ever after (`lookup`): appending a
+//! database moves no existing project. A project created before the directory existed has
+//! no row; it is looked for in every database (the hash's choice first) and its row is
+//! written when found, so its placement never depends on the bindings staying as they were.
 
 use crate::domain::Invalid;
 use sha2::{Digest, Sha256};
@@ -59,12 +62,45 @@ impl Placement {
         &self.bindings
     }
 
-    /// The binding of the database that holds `project_id` and everything under it.
+    /// Where a new project goes: the hash of its id over today's bindings. An existing
+    /// project's database is what the directory recorded (`lookup`), never this.
     pub fn database_for(&self, project_id: &str) -> &str {
+        &self.bindings[self.index_for(project_id)]
+    }
+}
+
+/// Where to find a project, given what the directory says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The directory names this binding (its index in the list).
+    Recorded(usize),
+    /// The directory names a binding the list no longer has: removing a database is not
+    /// supported, and guessing another one would answer 404 for a project that exists.
+    Removed(String),
+    /// No directory row (a project created before the directory, or none at all): look in
+    /// these databases, in this order (the hash's choice first), and record where it is.
+    Probe(Vec<usize>),
+}
+
+impl Placement {
+    pub fn lookup(&self, project_id: &str, recorded: Option<&str>) -> Lookup {
+        match recorded {
+            Some(binding) => match self.bindings.iter().position(|b| b == binding) {
+                Some(i) => Lookup::Recorded(i),
+                None => Lookup::Removed(binding.to_string()),
+            },
+            None => {
+                let first = self.index_for(project_id);
+                Lookup::Probe(std::iter::once(first).chain((0..self.bindings.len()).filter(|i| *i != first)).collect())
+            }
+        }
+    }
+
+    fn index_for(&self, project_id: &str) -> usize {
         let digest = Sha256::digest(project_id.as_bytes());
         let mut key = [0u8; 8];
         key.copy_from_slice(&digest[..8]);
-        &self.bindings[jump_hash(u64::from_be_bytes(key), self.bindings.len())]
+        jump_hash(u64::from_be_bytes(key), self.bindings.len())
     }
 }
 
@@ -139,5 +175,26 @@ mod tests {
         let moved = all.iter().filter(|id| two.database_for(id) != three.database_for(id)).count();
         assert!(all.iter().all(|id| two.database_for(id) == three.database_for(id) || three.database_for(id) == "DB3"));
         assert!(moved.abs_diff(all.len() / 3) < all.len() / 30, "{moved} moved");
+    }
+
+    #[test]
+    fn the_directory_decides_and_a_project_without_a_row_is_probed_hash_first() {
+        let three = Placement::parse(Some("DB,DB2,DB3")).unwrap();
+        let all = ids(300);
+        // Whatever the hash over three says, a recorded binding wins.
+        for id in &all {
+            assert_eq!(three.lookup(id, Some("DB2")), Lookup::Recorded(1));
+        }
+        assert_eq!(three.lookup(&all[0], Some("DB9")), Lookup::Removed("DB9".into()));
+        for id in &all {
+            let Lookup::Probe(order) = three.lookup(id, None) else { panic!("{id}") };
+            assert_eq!(three.all()[order[0]], three.database_for(id), "the hash's choice first");
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, vec![0, 1, 2], "every database once: {order:?}");
+        }
+        // The defect this prevents: with one more binding, some projects hash elsewhere.
+        let two = Placement::parse(Some("DB,DB2")).unwrap();
+        assert!(all.iter().any(|id| two.database_for(id) != three.database_for(id)));
     }
 }

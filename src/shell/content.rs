@@ -32,6 +32,20 @@ impl ContentBucket {
         Ok(Some(body.bytes().await.map_err(|e| AppError::internal(format!("R2: {e}")))?))
     }
 
+    /// The whole text `[offset, offset + length)` of object `key`, or `None` when the bucket
+    /// lacks it or holds less.
+    pub async fn read_exact(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, AppError> {
+        if length == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        Ok(self.read(key, offset, length).await?.filter(|b| b.len() as u64 == length))
+    }
+
+    /// Deletes object `key` (a pack no blob row points into any more).
+    pub async fn delete(&self, key: &str) -> Result<(), AppError> {
+        self.bucket.delete(key).await.map_err(|e| AppError::internal(format!("R2: deleting {key}: {e}")))
+    }
+
     /// How many objects, and bytes, the bucket holds under `prefix`.
     pub async fn usage(&self, prefix: &str) -> Result<(u64, u64), AppError> {
         let (mut objects, mut bytes, mut cursor) = (0u64, 0u64, None::<String>);

@@ -1,6 +1,7 @@
 //! The cron tick: first the reaper (running syncs whose object has no job, or that made no
 //! progress for 10 minutes, end FAILED), then one head check per tracked project (least
-//! recently checked first) onto the fan-out queue, whose consumers make them.
+//! recently checked first) onto the fan-out queue, whose consumers make them; then the
+//! upkeep (`lifecycle`: retention, the content sweep of deleted projects).
 
 use super::fanout::FANOUT_BINDING;
 use super::starts::reap;
@@ -37,6 +38,17 @@ async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
     for batch in checks.chunks(SEND_BATCH_MAX) {
         queue.send_batch(batch.to_vec()).await.map_err(|e| AppError::internal(format!("the fan-out queue refused head checks: {e}")))?;
     }
+    // Upkeep last, so a slow sweep never delays the reaper or the head checks.
+    match super::lifecycle::run(&svc).await {
+        Ok(u) => worker::console_log!(
+            "cron upkeep: deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",
+            u.changes,
+            u.deliveries,
+            u.blobs,
+            u.packs
+        ),
+        Err(e) => worker::console_error!("cron upkeep failed: {e}"),
+    }
     Ok((reaped, checks.len() as u64))
 }
 
@@ -47,10 +59,11 @@ async fn reap_stalled(svc: &Services<'_>) -> AppResult<u64> {
     let mut ended = 0;
     let mut stalled = Vec::new();
     for db in svc.databases() {
-        stalled.extend(db.running_since(&cutoff, REAP_PER_TICK).await?);
+        stalled.extend(db.running_since(&cutoff, REAP_PER_TICK).await?.into_iter().map(|row| (db, row)));
     }
-    for sync in stalled {
-        match reap(svc, &sync).await {
+    // Each row is ended in the database it was read from, wherever its project hashes today.
+    for (db, sync) in stalled {
+        match reap(svc, db, &sync).await {
             Ok(true) => ended += 1,
             Ok(false) => {}
             Err(e) => worker::console_warn!("reaper: sync {}: {e}", sync.id),

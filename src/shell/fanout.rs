@@ -71,7 +71,11 @@ fn settle(message: &worker::Message<serde_json::Value>, outcome: Result<(), Refu
 
 /// A cron head check; a rate limit is retried after the wait GitHub names.
 async fn check(svc: &Services<'_>, project_id: &crate::domain::Id) -> Result<(), Refusal> {
-    let project = match svc.for_project(project_id.as_str()).project(project_id.as_str()).await {
+    let located = match svc.locate(project_id.as_str()).await {
+        Ok(db) => db,
+        Err(_) => return Err(Refusal::Transient),
+    };
+    let project = match located.project(project_id.as_str()).await {
         Ok(Some(p)) if p.tracked => p,
         Ok(_) => return Ok(()),
         Err(_) => return Err(Refusal::Transient),
@@ -115,8 +119,8 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
         }
         Message::Check { project_id } => check(svc, &project_id).await,
         Message::Start { project_id, trigger, after } => {
-            let Some(project) = svc.for_project(project_id.as_str()).project(project_id.as_str()).await.map_err(|_| Refusal::Transient)?
-            else {
+            let db = svc.locate(project_id.as_str()).await.map_err(|_| Refusal::Transient)?;
+            let Some(project) = db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
                 return Err(Refusal::Final);
             };
             if let StartDecision::Skip(why) = decide_start(project.tracked, project.current_commit_sha.as_ref(), after.as_ref()) {

@@ -86,7 +86,7 @@ async fn handle(svc: &Services<'_>, env: &Env, message: HookMessage, message_id:
 /// One delivery per subscribed hook (made once: the body with the project and the sync as
 /// they are now), each sent on as its own message.
 async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -> Result<Settled, String> {
-    let db = svc.for_project(project_id.as_str());
+    let db = svc.locate(project_id.as_str()).await.map_err(|e| e.to_string())?;
     let err = |e: super::d1::DbError| e.to_string();
     let Some(sync) = db.sync(sync_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
     let Some(event) = HookEvent::of_status(sync.status) else {
@@ -119,6 +119,10 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
             delivered_at: None,
         };
         let Some(stored) = db.ensure_delivery(&row).await.map_err(err)? else { continue };
+        if stored.id == id {
+            // A new delivery: the hook keeps only its newest (`crate::retention`).
+            db.trim_deliveries(&hook.id, svc.settings.hook_deliveries_kept).await.map_err(err)?;
+        }
         if stored.status == "pending" {
             let next = HookMessage::Deliver { project_id: project_id.clone(), delivery_id: stored.id };
             queue.send(next).await.map_err(|e| e.to_string())?;
@@ -131,7 +135,7 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
 /// the message that claimed the delivery attempts it (message ids hold across retries), so
 /// a duplicate message cannot start a second chain of attempts.
 async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str, message_id: &str) -> Result<Settled, String> {
-    let db = svc.for_project(project_id.as_str());
+    let db = svc.locate(project_id.as_str()).await.map_err(|e| e.to_string())?;
     let err = |e: super::d1::DbError| e.to_string();
     let Some(delivery) = db.delivery(delivery_id).await.map_err(err)? else { return Ok(Settled::Done) };
     if delivery.status != "pending" || !db.claim_delivery(delivery_id, message_id).await.map_err(err)? {
@@ -213,7 +217,7 @@ async fn give_up(svc: &Services<'_>, message: HookMessage, raw: &worker::Message
         return if recorded.is_ok() { Settled::Done } else { Settled::Retry(TRANSIENT_RETRY_SECS) };
     }
     if let HookMessage::Deliver { project_id, delivery_id } = message {
-        let db = svc.for_project(project_id.as_str());
+        let Ok(db) = svc.locate(project_id.as_str()).await else { return Settled::Retry(TRANSIENT_RETRY_SECS) };
         let attempts = db.delivery(&delivery_id).await.ok().flatten().map_or(0, |d| d.attempts);
         let error = "the delivery could not be attempted (dead-lettered)";
         let r = AttemptRecord { attempts, status: "failed", status_code: None, error: Some(error), delivered_at: None };

@@ -18,6 +18,7 @@ mod hooks;
 mod http;
 mod installation_tokens;
 mod isolate;
+mod lifecycle;
 mod routes;
 mod starts;
 mod sync_client;
@@ -28,10 +29,12 @@ use crate::config::Settings;
 use crate::engine::Meter;
 use crate::error::AppResult;
 use crate::github_app::InstallationId;
-use crate::placement::Placement;
+use crate::placement::{Lookup, Placement};
 use d1::{Db, ProjectRow, SyncRow};
 use github_http::{Credential, GitHubHttp};
 use installation_tokens::InstallationTokens;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
 
@@ -74,6 +77,8 @@ pub struct Services<'a> {
     placement: Placement,
     /// Every project database, in `placement.all()` order (the first is `db`).
     databases: Vec<Rc<Db>>,
+    /// Projects located in this invocation: id -> index in `databases`.
+    located: RefCell<HashMap<String, usize>>,
 }
 
 impl<'a> Services<'a> {
@@ -95,13 +100,78 @@ impl<'a> Services<'a> {
                 }))
             })
             .collect::<AppResult<Vec<_>>>()?;
-        Ok(Services { env, db: Rc::clone(&databases[0]), settings, placement, databases })
+        Ok(Services { env, db: Rc::clone(&databases[0]), settings, placement, databases, located: RefCell::new(HashMap::new()) })
     }
 
-    /// The database that holds `project_id` and its syncs, versions and content rows.
+    /// The database that holds `project_id` and its syncs, versions and content rows, as
+    /// located in this invocation (`locate`, or a row read from it: `find_sync`). Every
+    /// entry point locates a project before it works on it; one that has not (a bug) gets
+    /// the hash's database, which is right for every project while the bindings are as they
+    /// were when it was created, and is logged.
     pub fn for_project(&self, project_id: &str) -> &Rc<Db> {
+        if self.databases.len() == 1 {
+            return &self.db;
+        }
+        if let Some(i) = self.located.borrow().get(project_id) {
+            return &self.databases[*i];
+        }
+        worker::console_warn!("placement: project {project_id} used before it was located; taking the hash's database");
         let binding = self.placement.database_for(project_id);
         self.databases.iter().find(|d| d.binding == binding).unwrap_or(&self.db)
+    }
+
+    /// Finds the database of `project_id`: the one the home database's directory names,
+    /// else (a project created before the directory) the one that holds it, which the
+    /// directory then records. A project found nowhere is given the hash's database, where
+    /// reading it finds nothing (a 404). One home read per invocation and project.
+    pub async fn locate(&self, project_id: &str) -> AppResult<&Rc<Db>> {
+        if self.databases.len() == 1 {
+            return Ok(&self.db);
+        }
+        if let Some(i) = self.located.borrow().get(project_id).copied() {
+            return Ok(&self.databases[i]);
+        }
+        let recorded = self.db.directory_entry(project_id).await?;
+        let index = match self.placement.lookup(project_id, recorded.as_deref()) {
+            Lookup::Recorded(i) => i,
+            Lookup::Removed(binding) => {
+                return Err(crate::error::AppError::internal(format!(
+                "project {project_id} lives in database {binding}, which PROJECT_DATABASES no longer names (bindings may only be appended)"
+            )))
+            }
+            Lookup::Probe(order) => self.probe(project_id, &order).await?,
+        };
+        self.located.borrow_mut().insert(project_id.to_string(), index);
+        Ok(&self.databases[index])
+    }
+
+    /// A project without a directory row: the database that holds it (recorded now), or the
+    /// first of `order` when none does.
+    async fn probe(&self, project_id: &str, order: &[usize]) -> AppResult<usize> {
+        for &i in order {
+            if self.databases[i].holds_project(project_id).await? {
+                self.db.record_directory_entry(project_id, &self.databases[i].binding, &iso(now_ms())).await?;
+                return Ok(i);
+            }
+        }
+        Ok(order.first().copied().unwrap_or(0))
+    }
+
+    /// Where a new project goes (the hash over today's bindings), recorded in the directory
+    /// before any of its rows are written, so it stays there whatever is appended later.
+    pub async fn place_new(&self, project_id: &str) -> AppResult<&Rc<Db>> {
+        let binding = self.placement.database_for(project_id);
+        let index = self.databases.iter().position(|d| d.binding == binding).unwrap_or(0);
+        self.db.record_directory_entry(project_id, binding, &iso(now_ms())).await?;
+        self.located.borrow_mut().insert(project_id.to_string(), index);
+        Ok(&self.databases[index])
+    }
+
+    /// Notes that `db` holds `project_id` (a row of it was just read there).
+    fn note_location(&self, project_id: &str, db: &Db) {
+        if let Some(i) = self.databases.iter().position(|d| d.binding == db.binding) {
+            self.located.borrow_mut().insert(project_id.to_string(), i);
+        }
     }
 
     pub fn databases(&self) -> &[Rc<Db>] {
@@ -112,6 +182,7 @@ impl<'a> Services<'a> {
     pub async fn find_sync(&self, sync_id: &str) -> AppResult<Option<SyncRow>> {
         for db in &self.databases {
             if let Some(row) = db.sync(sync_id).await? {
+                self.note_location(row.project_id.as_str(), db);
                 return Ok(Some(row));
             }
         }
@@ -122,6 +193,7 @@ impl<'a> Services<'a> {
     pub async fn find_sync_for_user(&self, user: &str, sync_id: &str) -> AppResult<Option<SyncRow>> {
         for db in &self.databases {
             if let Some(row) = db.sync_for_user(user, sync_id).await? {
+                self.note_location(row.project_id.as_str(), db);
                 return Ok(Some(row));
             }
         }

@@ -103,14 +103,16 @@ async fn busy(svc: &Services<'_>, project: &ProjectRow) -> AppResult<AppError> {
 /// Checks the project's running sync with its object and ends it if the reaper's rules
 /// say so. True when it was ended (the project is free now).
 async fn reap_running(svc: &Services<'_>, project: &ProjectRow) -> AppResult<bool> {
-    match svc.for_project(project.id.as_str()).running_sync(&project.id).await? {
-        Some(running) => reap(svc, &running).await,
+    let db = svc.for_project(project.id.as_str());
+    match db.running_sync(&project.id).await? {
+        Some(running) => reap(svc, db, &running).await,
         None => Ok(true),
     }
 }
 
-/// Pokes the sync's object and acts on the verdict. True when the row was ended here.
-pub async fn reap(svc: &Services<'_>, running: &SyncRow) -> AppResult<bool> {
+/// Pokes the sync's object and acts on the verdict, ending the row in `db`, the database it
+/// was read from. True when the row was ended here.
+pub async fn reap(svc: &Services<'_>, db: &Db, running: &SyncRow) -> AppResult<bool> {
     let answer = sync_client::poke(svc.env, running.id.as_str()).await;
     let facts = RunningRow {
         started_at_ms: parse_iso(&running.started_at),
@@ -120,7 +122,7 @@ pub async fn reap(svc: &Services<'_>, running: &SyncRow) -> AppResult<bool> {
         Verdict::Leave => Ok(false),
         Verdict::Fail(why) => {
             worker::console_warn!("reaper: sync {} of project {}: {why}", running.id, running.project_id);
-            let ended = svc.for_project(running.project_id.as_str()).fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?;
+            let ended = db.fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?;
             if ended {
                 announce_end(svc, &running.project_id, &running.id).await;
             }

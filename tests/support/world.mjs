@@ -44,7 +44,7 @@ function worldVars({ emulatorUrl, apiPath, webhookSecret, githubToken, adminToke
  * copy of it (in the project directory, so its relative paths hold) that binds DB2, DB3 …
  * as well, and PROJECT_DATABASES naming them all.
  */
-function databaseConfig(n) {
+export function databaseConfig(n) {
   if (n <= 1) return { bindings: ['DB'], config: null, vars: {} };
   const bindings = ['DB', ...Array.from({ length: n - 1 }, (_, i) => `DB${i + 2}`)];
   const extra = bindings.slice(1).map((b, i) =>

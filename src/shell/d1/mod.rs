@@ -6,6 +6,7 @@
 //! Architecture invariant: no SQL outside `shell::d1`; callers get typed rows.
 
 mod deliveries;
+mod directory;
 mod engine_store;
 mod faults;
 mod files;
@@ -14,7 +15,9 @@ mod hooks;
 mod installations;
 mod memory;
 mod projects;
+mod retention;
 mod rows;
+mod sweeps;
 mod syncs;
 mod users;
 

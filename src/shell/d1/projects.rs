@@ -104,8 +104,19 @@ impl Db {
         Ok(())
     }
 
-    pub async fn delete_project(&self, user: &str, project: &str) -> DbResult<()> {
-        self.run("DELETE FROM projects WHERE id = ?1 AND user_id = ?2", &[s(project), s(user)]).await?;
+    /// Deletes the project (its syncs, versions, hooks go with it) and, in the same
+    /// transaction, asks the cron tick to sweep its repository's content rows (`sweeps.rs`):
+    /// the text only this project referenced goes there, not in this request.
+    pub async fn delete_project(&self, user: &str, project: &str, repository: &RepoName, now: &str) -> DbResult<()> {
+        self.batch(vec![
+            self.stmt("DELETE FROM projects WHERE id = ?1 AND user_id = ?2", &[s(project), s(user)])?,
+            self.stmt(
+                "INSERT INTO content_sweeps (repository, after_sha, requested_at) VALUES (?1, '', ?2) \
+                 ON CONFLICT (repository) DO UPDATE SET after_sha = '', requested_at = excluded.requested_at",
+                &[s(&repository.canonical()), s(now)],
+            )?,
+        ])
+        .await?;
         Ok(())
     }
 

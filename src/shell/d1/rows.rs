@@ -96,12 +96,16 @@ pub struct SyncRow {
     pub path_filter: PathFilter,
     #[serde(deserialize_with = "int_bool")]
     pub dry_run: bool,
+    /// False for a dry run past its project's 20 newest: its changes are gone (or going).
+    #[serde(deserialize_with = "int_bool")]
+    pub changes_kept: bool,
 }
 
 pub(super) const SYNC_COLUMNS: &str = "s.id, s.project_id, s.kind, s.trigger, s.branch, s.commit_sha, s.status, s.progress, \
      s.message, CASE WHEN s.dry_run = 0 THEN s.seq END AS seq, s.previous_sync_id, s.restored_from_sync_id, s.added, s.modified, s.removed, s.unchanged, \
      s.renamed, s.github_requests, s.github_not_modified, s.d1_rows_written, s.bytes_downloaded, s.duration_ms, \
-     s.error, s.started_at, s.completed_at, s.updated_at, s.path_filter, s.dry_run";
+     s.error, s.started_at, s.completed_at, s.updated_at, s.path_filter, s.dry_run, \
+     s.changes_retention = 'kept' AS changes_kept";
 
 impl SyncRow {
     pub fn view(&self) -> SyncView {

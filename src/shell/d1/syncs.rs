@@ -99,6 +99,11 @@ impl Db {
                 n(u64::from(q.dry_run)),
             ],
         )?];
+        if q.dry_run {
+            // Queued with its row, so a 21st dry run makes the 1st one's /changes a 404 at once.
+            statements
+                .push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(q.project_id.as_str()), n(super::retention::dry_runs_kept())])?);
+        }
         if q.set_project_branch {
             statements.push(self.stmt(
                 "UPDATE projects SET branch = ?2, head_etag = NULL, head_sha = NULL, updated_at = ?3 WHERE id = ?1",

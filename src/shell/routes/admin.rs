@@ -33,7 +33,8 @@ pub fn require_admin(svc: &Services<'_>, req: &Request, what: &str) -> AppResult
 /// What the benchmark and an operator read: the isolate's wasm memory, each database's own
 /// size and project count, the latest dead letters; with `?sync=<id>` the memory of the
 /// isolate that sync's object runs in, with `?project=<id>` the database holding it, and
-/// with `?repository=owner/repo` that repository's objects in the content bucket.
+/// with `?repository=owner/repo` that repository's objects in the content bucket, its
+/// content rows and its full-text entries (every database).
 pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppResult<Response> {
     require_admin(svc, req, "diagnostics")?;
     let dead_letters = svc.db.latest_dead_letters(20).await?;
@@ -52,7 +53,7 @@ pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppR
         "deadLetters": dead_letters,
     });
     if let Some(project) = query_param(query, "project") {
-        body["projectDatabase"] = json!(svc.for_project(&project).binding);
+        body["projectDatabase"] = json!(svc.locate(&project).await?.binding);
     }
     if let Some(sync) = query_param(query, "sync") {
         body["syncObjectWasmMemoryBytes"] = json!(super::super::sync_client::object_memory(svc.env, &sync).await?);
@@ -60,7 +61,15 @@ pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppR
     if let Some(raw) = query_param(query, "repository") {
         let repository = RepoName::parse(&raw).map_err(|e| AppError::invalid("repository", e.0))?;
         let (objects, bytes) = ContentBucket::from_env(svc.env)?.usage(&pack_prefix(&repository.canonical())).await?;
-        body["content"] = json!({ "repository": repository.canonical(), "objects": objects, "bytes": bytes });
+        let (mut rows, mut entries) = (0, 0);
+        for db in svc.databases() {
+            let (r, e) = db.content_usage(&repository.canonical(), &crate::content::fts_scope(&repository.canonical())).await?;
+            rows += r;
+            entries += e;
+        }
+        body["content"] = json!({
+            "repository": repository.canonical(), "objects": objects, "bytes": bytes, "rows": rows, "ftsEntries": entries,
+        });
     }
     json(200, &body)
 }

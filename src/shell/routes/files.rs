@@ -147,6 +147,11 @@ pub async fn compare(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
 pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let sync = sync_of(svc, user, id).await?;
+    if !sync.changes_kept {
+        return Err(AppError::NotFound(
+            "the changes of this dry run are no longer kept (a project keeps those of its 20 newest dry runs)".into(),
+        ));
+    }
     let db = svc.for_project(sync.project_id.as_str());
     let after = page.after_key(0).unwrap_or("");
     // Only a completed sync changed anything; staged rows of a running one are not changes yet.

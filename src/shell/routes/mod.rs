@@ -111,7 +111,7 @@ async fn authenticate(svc: &Services<'_>, req: &Request) -> AppResult<Id> {
 
 /// The caller's project (another user's is a 404, as if it did not exist).
 async fn project_of(svc: &Services<'_>, user: &str, id: &str) -> AppResult<ProjectRow> {
-    svc.for_project(id).project_for_user(user, id).await?.ok_or_else(|| AppError::not_found("project"))
+    svc.locate(id).await?.project_for_user(user, id).await?.ok_or_else(|| AppError::not_found("project"))
 }
 
 /// The caller's sync (another user's is a 404).

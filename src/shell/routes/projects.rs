@@ -67,7 +67,7 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
     check_branch(&gh, &input.repository, &branch).await?;
     let id = new_id()?;
     let now = iso(now_ms());
-    let db = svc.for_project(&id);
+    let db = svc.place_new(&id).await?;
     if !Rc::ptr_eq(db, &svc.db) {
         // The project's rows refer to its user: a copy of the user's row goes with them.
         let owner = svc.db.user(user).await?.ok_or_else(|| AppError::internal("the caller's user row vanished"))?;
@@ -157,7 +157,9 @@ pub async fn delete(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Respo
         // Best effort: the object also stops by itself once the project's rows are gone.
         let _ = sync_client::cancel(svc.env, running.id.as_str()).await;
     }
-    db.delete_project(user, id).await?;
+    db.delete_project(user, id, &project.repository, &iso(now_ms())).await?;
+    // After the rows: a directory row without its project reads as a 404, never the reverse.
+    svc.db.delete_directory_entry(id).await?;
     no_content()
 }
 

@@ -112,8 +112,10 @@ impl SyncObject {
             }
             Some(job) => {
                 if let (Ok(svc), Ok(content)) = (Services::from_env(&self.env), ContentBucket::from_env(&self.env)) {
-                    let store = EngineStore { db: svc.for_project(job.project_id.as_str()), content: &content };
-                    let _ = crate::engine::Store::record(&store, &job, Some(now_ms())).await;
+                    if let Ok(db) = svc.locate(job.project_id.as_str()).await {
+                        let store = EngineStore { db, content: &content };
+                        let _ = crate::engine::Store::record(&store, &job, Some(now_ms())).await;
+                    }
                 }
                 PokeAnswer::Finished(job.status)
             }
@@ -182,7 +184,7 @@ impl SyncObject {
         let settings = super::settings(&self.env);
         let meter = Rc::new(Meter::default());
         let svc = Services::with_meter(&self.env, settings, Some(&meter)).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let db = svc.for_project(job.project_id.as_str());
+        let db = svc.locate(job.project_id.as_str()).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
         db.take_slowness().await;
         let github = self.github_for(&svc, &mut job, &meter).await;
         let content = ContentBucket::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;

@@ -1,0 +1,178 @@
+//! The cron tick's upkeep, after the reaper and the head checks: retention (older dry runs'
+//! changes, old hook deliveries; `crate::retention`) and the content sweep of deleted
+//! projects' repositories (`crate::sweep`), each in bounded batches per database.
+
+use super::content::ContentBucket;
+use super::d1::Db;
+use super::{iso, now_ms, Services};
+use crate::content::fts_scope;
+use crate::error::{AppError, AppResult};
+use crate::retention::{deliveries_cutoff_ms, Budget};
+use crate::sweep::{entry_statements, packs_of, walk_done, Entry, Swept, PAGE, PAGES_PER_TICK, READS_PER_TICK, TEXT_BYTES_PER_BATCH};
+use std::rc::Rc;
+
+/// What one tick's upkeep removed.
+#[derive(Debug, Default)]
+pub struct Upkeep {
+    pub changes: u64,
+    pub deliveries: u64,
+    pub blobs: u64,
+    pub packs: u64,
+}
+
+pub async fn run(svc: &Services<'_>) -> AppResult<Upkeep> {
+    let mut done = Upkeep::default();
+    let content = ContentBucket::from_env(svc.env)?;
+    for db in svc.databases() {
+        retention(svc, db, &mut done).await?;
+    }
+    let mut reads = READS_PER_TICK;
+    for db in svc.databases() {
+        sweep(svc, db, &content, &mut reads, &mut done).await?;
+    }
+    Ok(done)
+}
+
+/// Deletes expired dry-run changes and deliveries past their age, within the tick's budget.
+async fn retention(svc: &Services<'_>, db: &Db, done: &mut Upkeep) -> AppResult<()> {
+    let mut budget = Budget::default();
+    let before = iso(deliveries_cutoff_ms(now_ms(), svc.settings.hook_deliveries_kept_ms));
+    while budget.take() {
+        let deleted = db.delete_old_deliveries(&before).await?;
+        done.deliveries += deleted;
+        if !Budget::more_after(deleted) {
+            break;
+        }
+    }
+    'runs: for sync in db.expired_dry_runs(10).await? {
+        loop {
+            if !budget.take() {
+                break 'runs;
+            }
+            let deleted = db.delete_expired_changes(&sync).await?;
+            done.changes += deleted;
+            if !Budget::more_after(deleted) {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Walks the oldest swept repository of `db` a few pages on.
+async fn sweep(svc: &Services<'_>, db: &Rc<Db>, content: &ContentBucket, reads: &mut u32, done: &mut Upkeep) -> AppResult<()> {
+    let Some(job) = db.next_content_sweep().await? else { return Ok(()) };
+    let mut after = job.after_sha.clone();
+    for _ in 0..PAGES_PER_TICK {
+        if repository_busy(svc, &job.repository).await? {
+            return Ok(()); // a later tick, once its syncs are done
+        }
+        let (last, seen, swept) = db.sweep_page(&job.repository, &after, PAGE).await?;
+        let (deleted, read_all) = delete_page(svc, db, content, &job.repository, swept, reads, done).await?;
+        done.blobs += deleted;
+        if !read_all {
+            return Ok(()); // out of reads: this page again next tick
+        }
+        if walk_done(seen) {
+            return db.advance_content_sweep(&job, None).await.map_err(Into::into);
+        }
+        let last = last.unwrap_or_default();
+        db.advance_content_sweep(&job, Some(&last)).await?;
+        after = last;
+    }
+    Ok(())
+}
+
+/// Whether a sync of the repository runs in any database (packs are shared by key).
+async fn repository_busy(svc: &Services<'_>, repository: &str) -> AppResult<bool> {
+    for db in svc.databases() {
+        if db.repository_busy(repository).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Reads back the swept rows' texts (their index entries are removed with those very
+/// texts) and deletes rows and entries, a batch of at most `TEXT_BYTES_PER_BATCH` of text at
+/// a time, then the packs no row points into any more. Returns the rows deleted and whether
+/// the page was read whole within the tick's reads.
+async fn delete_page(
+    svc: &Services<'_>,
+    db: &Db,
+    content: &ContentBucket,
+    repository: &str,
+    swept: Vec<Swept>,
+    reads: &mut u32,
+    done: &mut Upkeep,
+) -> AppResult<(u64, bool)> {
+    let mut batch = Batch::default();
+    let mut deleted = 0;
+    for row in swept {
+        if let Some((key, offset, length)) = row.text_range() {
+            if *reads == 0 {
+                deleted += batch.flush(svc, db, content, repository, done).await?;
+                return Ok((deleted, false));
+            }
+            if batch.text_bytes + length > TEXT_BYTES_PER_BATCH {
+                deleted += batch.flush(svc, db, content, repository, done).await?;
+            }
+            *reads -= 1;
+            let text = content.read_exact(key, offset, length).await?;
+            // Unreadable text: the row stays (its entries cannot be removed exactly).
+            let Some(found) = text.as_deref().and_then(|t| row.index_entries(t)) else {
+                worker::console_warn!("sweep: {repository} {}: its text could not be read back; kept", row.sha);
+                continue;
+            };
+            batch.text_bytes += length;
+            batch.entries.extend(found.into_iter().map(|(doc, text)| (doc, text, row.sha.clone())));
+        }
+        batch.rows.push(row);
+    }
+    deleted += batch.flush(svc, db, content, repository, done).await?;
+    Ok((deleted, true))
+}
+
+/// Swept rows and the index entries to remove with them, deleted in one transaction.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Swept>,
+    entries: Vec<Entry>,
+    text_bytes: u64,
+}
+
+impl Batch {
+    async fn flush(&mut self, svc: &Services<'_>, db: &Db, content: &ContentBucket, repository: &str, done: &mut Upkeep) -> AppResult<u64> {
+        let Batch { rows, entries, .. } = std::mem::take(self);
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ids = serde_json::Value::from(rows.iter().map(|r| r.id).collect::<Vec<_>>()).to_string();
+        let deleted = db.delete_swept(repository, &fts_scope(repository), &entry_statements(&entries), &ids).await?;
+        if deleted > 0 {
+            done.packs += delete_unused_packs(svc, content, repository, &rows).await?;
+        }
+        Ok(deleted)
+    }
+}
+/// Deletes the packs of `rows` that no blob row in any database points into, unless a sync
+/// of the repository started meanwhile (it may be about to write rows into one: a pack's
+/// key is its batch's blob ids, so a batch stored again has the same key).
+async fn delete_unused_packs(svc: &Services<'_>, content: &ContentBucket, repository: &str, rows: &[Swept]) -> AppResult<u64> {
+    let mut packs = packs_of(rows);
+    let list = serde_json::Value::from(packs.iter().cloned().collect::<Vec<_>>()).to_string();
+    for db in svc.databases() {
+        for used in db.packs_in_use(&list).await? {
+            packs.remove(&used);
+        }
+    }
+    if packs.is_empty() || repository_busy(svc, repository).await? {
+        return Ok(0);
+    }
+    let mut deleted = 0;
+    for key in &packs {
+        content.delete(key).await.map_err(|e| AppError::internal(format!("sweep: {e}")))?;
+        deleted += 1;
+    }
+    Ok(deleted)
+}
