@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod compare;
 pub mod config;
 pub mod content;
 pub mod cron;
