@@ -13,7 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startWorld, createRepo, PROJECT_DIR } from '../tests/support/harness.mjs';
+import { startWorld, PROJECT_DIR } from '../tests/support/harness.mjs';
+import { makeRepo } from './repos.mjs';
 import { diagnostics, openInspector, rssBytes, samplePeak } from './probes.mjs';
 import { withPrevious } from './previous.mjs';
 import { cronNoOpTick } from './cron-tick.mjs';
@@ -24,21 +25,6 @@ const cronAt = args.indexOf('--cron');
 const cronProjects = cronAt >= 0 ? Number(args.splice(cronAt, 2)[1]) : 0;
 const sizes = args.map(Number).filter((n) => n > 0);
 if (sizes.length === 0 && !cronProjects) sizes.push(10_000);
-
-/** N files of ~100 bytes, 100 to a directory, two directory levels deep. */
-function makeRepo(root, n) {
-  const repo = createRepo(root, 'bench', `files-${n}`);
-  const dir = repo.dir ?? path.join(root, 'bench', `files-${n}`);
-  for (let i = 0; i < n; i++) {
-    const rel = `t${Math.floor(i / 10_000)}/m${Math.floor(i / 100) % 100}/f${i % 100}.txt`;
-    const file = path.join(dir, rel);
-    if (i % 100 === 0) fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `file ${i}\nretry with backoff and jitter, bounded by the platform limits (${i * 7919})\n`);
-  }
-  repo.git(['add', '-A']);
-  const sha = repo.commit(`${n} files`);
-  return { repo, dir, sha };
-}
 
 async function timedSync(world, inspector, user, projectId) {
   const stopRss = samplePeak(() => rssBytes(world), 100);

@@ -187,8 +187,47 @@ pub fn fts_query(q: &str, scope: &str) -> Option<String> {
     (!terms.is_empty()).then(|| format!("scope : \"{scope}\" AND {}", terms.join(" AND ")))
 }
 
+/// Bytes of chunk text one page of memory entries carries at most: a page whose next
+/// entry would pass it ends early (its cursor continues at that entry), so a page never
+/// holds more text than this, whatever its `limit` (500 entries of 4 KiB chunks would be
+/// 2 MB). A first entry is always taken, so every page moves on.
+pub const MEMORY_PAGE_BYTES: u64 = 1024 * 1024;
+
+/// How many of the leading entries of sizes `sizes` one page takes under `budget` bytes:
+/// all whose running total stays within it, and never fewer than one.
+pub fn within_budget(sizes: impl IntoIterator<Item = u64>, budget: u64) -> usize {
+    let mut total = 0u64;
+    let mut taken = 0;
+    for size in sizes {
+        total = total.saturating_add(size);
+        if taken > 0 && total > budget {
+            break;
+        }
+        taken += 1;
+    }
+    taken
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_memory_page_stops_at_its_byte_budget() {
+        // (sizes, budget, entries taken)
+        let cases: &[(&[u64], u64, usize)] = &[
+            (&[], 10, 0),
+            (&[4, 4, 4], 10, 2),
+            (&[4, 4, 2], 10, 3),
+            (&[4, 4, 2, 1], 10, 3),
+            (&[20, 1], 10, 1),
+            (&[1, 20], 10, 1),
+            (&[10], 10, 1),
+            (&[0, 0, 0], 0, 3),
+        ];
+        for (sizes, budget, want) in cases {
+            assert_eq!(within_budget(sizes.iter().copied(), *budget), *want, "{sizes:?} within {budget}");
+        }
+    }
 
     #[test]
     fn why_no_text_is_kept() {

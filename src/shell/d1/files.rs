@@ -1,9 +1,9 @@
 //! `file_versions` as the API reads them: the files active at a chain position, a path's
 //! history, and what a sync changed. (The engine's writes are in `engine_store`.)
 
-use super::{n, s, Db, DbError, DbResult};
+use super::{n, s, Db, DbResult};
 use crate::api::{ChangeView, FileHistoryView, FileView};
-use crate::diff::FileEntry;
+use crate::merge::{merge_page, Keyed, Pair};
 use serde::Deserialize;
 
 /// A version is active at chain position ?2 when introduced at or before it and not
@@ -23,7 +23,7 @@ pub(super) struct FileRow {
 }
 
 /// The columns of a `FileRow`.
-const FILE_COLUMNS: &str = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped";
+pub(super) const FILE_COLUMNS: &str = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped";
 
 impl FileRow {
     fn view(self) -> FileView {
@@ -53,15 +53,20 @@ pub struct ContentRow {
 
 impl Db {
     /// Files active right after the sync at `seq`, under `prefix`, in path order after `after`.
+    /// Both ends of the prefix bound the key range (no UTF-8 text has the byte 0xFF), so a
+    /// page past the prefix's last file reads nothing beyond it.
     pub async fn files_at_seq(&self, project: &str, seq: u64, prefix: &str, after: &str, limit: u32) -> DbResult<Vec<FileView>> {
+        // One lower bound (SQLite ranges an index on one of two and filters by the other,
+        // which would read every earlier page of the prefix again).
+        let lower = if after >= prefix { "path > ?3" } else { "path >= ?3" };
         let rows: Vec<FileRow> = self
             .all(
                 &format!(
                     "SELECT {FILE_COLUMNS} FROM file_versions \
-                     WHERE project_id = ?1 AND {VISIBLE_AT} AND path > ?3 AND path >= ?4 \
-                     AND substr(path, 1, length(?4)) = ?4 ORDER BY path LIMIT ?5"
+                     WHERE project_id = ?1 AND {VISIBLE_AT} AND {lower} \
+                     AND path < ?4 || CAST(X'FF' AS TEXT) ORDER BY path LIMIT ?5"
                 ),
-                &[s(project), n(seq), s(after), s(prefix), n(u64::from(limit))],
+                &[s(project), n(seq), s(after.max(prefix)), s(prefix), n(u64::from(limit))],
             )
             .await?;
         Ok(rows.into_iter().map(FileRow::view).collect())
@@ -83,43 +88,6 @@ impl Db {
         .await
     }
 
-    /// What differs between the states at chain positions `lo` < `hi`: the versions active
-    /// at `lo` that a sync in between superseded, and the versions active at `hi` that a
-    /// sync in between introduced. Read through the syncs in between (their indexes), so
-    /// the cost follows what changed, not the size of the state.
-    pub async fn compare_sides(&self, project: &str, lo: u64, hi: u64) -> DbResult<(Vec<FileEntry>, Vec<FileEntry>)> {
-        #[derive(Deserialize)]
-        struct Row {
-            #[serde(flatten)]
-            file: FileRow,
-            side: String,
-        }
-        let between = "SELECT id FROM syncs WHERE project_id = ?1 AND seq > ?2 AND seq <= ?3";
-        let rows: Vec<Row> = self
-            .all(
-                &format!(
-                    "SELECT {FILE_COLUMNS}, 'hi' AS side FROM file_versions \
-                     WHERE project_id = ?1 AND introduced_sync_id IN ({between}) AND (superseded_seq IS NULL OR superseded_seq > ?3) \
-                     UNION ALL \
-                     SELECT {FILE_COLUMNS}, 'lo' AS side FROM file_versions \
-                     WHERE project_id = ?1 AND superseded_by_sync_id IS NOT NULL AND superseded_by_sync_id IN ({between}) \
-                     AND introduced_seq <= ?2"
-                ),
-                &[s(project), n(lo), n(hi)],
-            )
-            .await?;
-        let (mut at_lo, mut at_hi) = (Vec::new(), Vec::new());
-        for row in rows {
-            let entry = row.file.entry().map_err(|e| DbError::Other(e.to_string()))?;
-            if row.side == "lo" {
-                at_lo.push(entry);
-            } else {
-                at_hi.push(entry);
-            }
-        }
-        Ok((at_lo, at_hi))
-    }
-
     /// Every committed version of a path, newest first, introduced before chain position
     /// `before`, each with its position (the page key). Marks of a sync still running are
     /// hidden.
@@ -138,15 +106,32 @@ impl Db {
             superseded_by_sync_id: Option<String>,
             introduced_seq: u64,
         }
-        let rows: Vec<Row> = self
-            .all(
-                "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped, introduced_seq, \
-                 CASE WHEN superseded_seq <= ?2 THEN superseded_by_sync_id END AS superseded_by_sync_id \
-                 FROM file_versions WHERE project_id = ?1 AND path = ?3 AND introduced_seq <= ?2 AND introduced_seq < ?4 \
-                 ORDER BY introduced_seq DESC LIMIT ?5",
-                &[s(project), n(current_seq), s(path), n(before), n(u64::from(limit))],
-            )
-            .await?;
+        // The path's head (at most one row, `file_versions_one_head`), which is newer than
+        // any superseded version, then the superseded ones newest first through
+        // `file_versions_history`: a page reads its own rows. Each index is named, as the
+        // primary key's (project_id, path) prefix would read every version of the path.
+        let columns = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped, introduced_seq, \
+                 CASE WHEN superseded_seq <= ?2 THEN superseded_by_sync_id END AS superseded_by_sync_id";
+        // One upper bound (SQLite ranges an index on one of two, and filters by the other).
+        let below = before.min(current_seq + 1);
+        let args = [s(project), n(current_seq), s(path), n(below), n(u64::from(limit))];
+        let head = self.stmt(
+            &format!(
+                "SELECT {columns} FROM file_versions INDEXED BY file_versions_one_head \
+                 WHERE project_id = ?1 AND path = ?3 AND superseded_seq IS NULL AND introduced_seq < ?4 AND ?5 > 0"
+            ),
+            &args,
+        )?;
+        let superseded = self.stmt(
+            &format!(
+                "SELECT {columns} FROM file_versions INDEXED BY file_versions_history \
+                 WHERE project_id = ?1 AND path = ?3 AND superseded_seq IS NOT NULL AND introduced_seq < ?4 \
+                 ORDER BY introduced_seq DESC LIMIT ?5"
+            ),
+            &args,
+        )?;
+        let mut rows: Vec<Row> = self.batch_all::<Row>(vec![head, superseded]).await?.into_iter().flatten().collect();
+        rows.truncate(limit as usize);
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -167,27 +152,46 @@ impl Db {
     }
 
     /// What a completed sync changed, derived from the versions it introduced and
-    /// superseded, in path order after `after`. Those never change once it completed, so
-    /// the pages of one sync are one snapshot.
-    pub async fn changes(&self, sync: &str, after: &str, limit: u32) -> DbResult<Vec<ChangeView>> {
-        self.all(
-            "SELECT * FROM ( \
-               SELECT n.path AS path, \
-                 CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
-                 n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha \
-               FROM file_versions n \
-               LEFT JOIN file_versions o ON o.superseded_by_sync_id = n.introduced_sync_id \
-                 AND o.project_id = n.project_id AND o.path = COALESCE(n.previous_path, n.path) \
-               WHERE n.introduced_sync_id = ?1 \
-               UNION ALL \
-               SELECT o.path, 'removed', NULL, o.sha, NULL FROM file_versions o \
-               WHERE o.superseded_by_sync_id = ?1 AND NOT EXISTS ( \
-                 SELECT 1 FROM file_versions n WHERE n.introduced_sync_id = ?1 AND n.project_id = o.project_id \
-                 AND (n.path = o.path OR n.previous_path = o.path)) \
-             ) WHERE path > ?2 ORDER BY path LIMIT ?3",
-            &[s(sync), s(after), n(u64::from(limit))],
-        )
-        .await
+    /// superseded, in path order after `after`: one window of at most `limit` rows of each
+    /// (both in path order through their sync's index, named: the primary key's
+    /// `project_id` prefix would read the whole project), merged up to the path both reached
+    /// (`crate::merge`), so a page reads in proportion to it whatever the sync changed. The
+    /// changes, and the last path the window covers (`None`: the end). Those rows never
+    /// change once the sync completed, so the pages of one sync are one snapshot.
+    pub async fn changes_window(&self, project: &str, sync: &str, after: &str, limit: u32) -> DbResult<(Vec<ChangeView>, Option<String>)> {
+        let introduced = self.stmt(
+            "SELECT n.path AS path, \
+               CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
+               n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha \
+             FROM file_versions n INDEXED BY file_versions_introduced \
+             LEFT JOIN file_versions o ON o.superseded_by_sync_id = n.introduced_sync_id \
+               AND o.project_id = n.project_id AND o.path = COALESCE(n.previous_path, n.path) \
+             WHERE n.introduced_sync_id = ?1 AND n.project_id = ?2 AND n.path > ?3 ORDER BY n.path LIMIT ?4",
+            &[s(sync), s(project), s(after), n(u64::from(limit))],
+        )?;
+        // Superseded paths, each saying whether it is no removal (the sync introduced its
+        // path again, or renamed it).
+        let superseded = self.stmt(
+            "SELECT o.path AS path, 'removed' AS change, NULL AS previousPath, o.sha AS sha, NULL AS previousSha, \
+               (EXISTS (SELECT 1 FROM file_versions n WHERE n.introduced_sync_id = ?1 AND n.project_id = ?2 AND n.path = o.path) \
+                OR EXISTS (SELECT 1 FROM file_versions n WHERE n.introduced_sync_id = ?1 AND n.previous_path = o.path)) AS kept \
+             FROM file_versions o INDEXED BY file_versions_superseded \
+             WHERE o.superseded_by_sync_id = ?1 AND o.project_id = ?2 AND o.path > ?3 ORDER BY o.path LIMIT ?4",
+            &[s(sync), s(project), s(after), n(u64::from(limit))],
+        )?;
+        let mut pages = self.batch_all::<ChangeRow>(vec![introduced, superseded]).await?.into_iter();
+        let (new, old) = (pages.next().unwrap_or_default(), pages.next().unwrap_or_default());
+        let full = |page: &[ChangeRow]| page.len() as u32 >= limit;
+        let merged = merge_page(&old, !full(&old), &new, !full(&new));
+        let changes = merged
+            .pairs
+            .into_iter()
+            .filter_map(|pair| match pair {
+                Pair::Both { wanted, .. } | Pair::WantedOnly(wanted) => Some(wanted.view),
+                Pair::HeldOnly(old) => (old.kept != Some(1)).then_some(old.view),
+            })
+            .collect();
+        Ok((changes, merged.through))
     }
 
     /// What a dry run found, in path order after `after` (written once, before it completed).
@@ -198,5 +202,20 @@ impl Db {
             &[s(sync), s(after), n(u64::from(limit))],
         )
         .await
+    }
+}
+
+/// A row of a sync's changes window: a change, or a superseded path that is none (`kept`).
+#[derive(Debug, Clone, Deserialize)]
+struct ChangeRow {
+    #[serde(flatten)]
+    view: ChangeView,
+    #[serde(default)]
+    kept: Option<u8>,
+}
+
+impl Keyed for ChangeRow {
+    fn key(&self) -> &str {
+        &self.view.path
     }
 }

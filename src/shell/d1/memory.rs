@@ -19,16 +19,22 @@ pub struct ChunkRef {
     pub start: u64,
     pub end: u64,
     pub sync_id: String,
-    /// The pack holding the blob's text, where in it the text starts, and its size.
+    /// The pack holding the blob's text, and where in it the text starts.
     pub pack: String,
     pub base: u64,
-    pub blob_size: u64,
+}
+
+impl ChunkRef {
+    /// The chunk's length in bytes (`start` and `end` are offsets in the blob's text).
+    pub fn bytes(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
 }
 
 /// The entry's columns, from `fv` (a version), `b` (its blob) and `c` (a chunk of it).
 const ENTRY: &str = "fv.introduced_sync_id || ':' || c.key || ':' || fv.path AS id, fv.path, fv.sha, c.key AS chunk, \
      c.value AS start, COALESCE(json_extract(b.chunks, '$[' || (c.key + 1) || ']'), b.size) AS \"end\", \
-     fv.introduced_sync_id AS syncId, b.pack, b.pack_offset AS base, b.size AS blobSize";
+     fv.introduced_sync_id AS syncId, b.pack, b.pack_offset AS base";
 
 impl Db {
     /// Active memory entries at `seq` in path and chunk order, after `(path, chunk)`.

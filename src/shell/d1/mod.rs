@@ -5,6 +5,7 @@
 //!
 //! Architecture invariant: no SQL outside `shell::d1`; callers get typed rows.
 
+mod compare;
 mod deliveries;
 mod directory;
 mod engine_store;
@@ -21,6 +22,7 @@ mod sweeps;
 mod syncs;
 mod users;
 
+pub use compare::CompareSides;
 pub use engine_store::EngineStore;
 pub use hooks::{AttemptRecord, DeliveryRow, NewHook};
 pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow};
@@ -115,6 +117,8 @@ pub struct Db {
     /// The binding this is (`crate::placement`).
     pub binding: String,
     rows_written: Cell<u64>,
+    /// Rows D1 says the reads of this handle read (its result metadata), for diagnostics.
+    rows_read: Cell<u64>,
     meter: Option<Rc<Meter>>,
     /// Whether armed test faults are honoured (`FAULT_INJECTION=true`).
     faults: bool,
@@ -128,6 +132,7 @@ impl Db {
             db: env.d1(binding).map_err(DbError::from_d1)?,
             binding: binding.to_string(),
             rows_written: Cell::new(0),
+            rows_read: Cell::new(0),
             meter: None,
             faults,
             slow_ms: Cell::new(0),
@@ -159,6 +164,11 @@ impl Db {
         }
     }
 
+    fn count_read(&self, result: &D1Result) {
+        let read = result.meta().ok().flatten().and_then(|m| m.rows_read).unwrap_or(0) as u64;
+        self.rows_read.set(self.rows_read.get() + read);
+    }
+
     fn count(&self, result: &D1Result) -> u64 {
         let meta = result.meta().ok().flatten();
         let written = meta.as_ref().and_then(|m| m.rows_written).unwrap_or(0) as u64;
@@ -171,6 +181,7 @@ impl Db {
         let started = crate::shell::now_ms();
         let result = self.stmt(sql, args)?.all().await.map_err(DbError::from_d1)?;
         log_if_slow(started, sql);
+        self.count_read(&result);
         result.results::<T>().map_err(DbError::from_d1)
     }
 
@@ -207,7 +218,9 @@ impl Db {
 
     /// Runs read statements in one round trip; returns each one's rows.
     async fn batch_all<T: DeserializeOwned>(&self, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<Vec<T>>> {
-        self.send_batch(statements).await?.iter().map(|r| r.results::<T>().map_err(DbError::from_d1)).collect()
+        let results = self.send_batch(statements).await?;
+        results.iter().for_each(|r| self.count_read(r));
+        results.iter().map(|r| r.results::<T>().map_err(DbError::from_d1)).collect()
     }
 
     /// Counts `n` subrequests that are not D1's (content bucket writes) on the slice's meter.
@@ -222,6 +235,11 @@ impl Db {
         self.spend(1).await;
         let result = self.stmt("SELECT 1", &[])?.all().await.map_err(DbError::from_d1)?;
         Ok(result.meta().ok().flatten().and_then(|m| m.size_after).map(|s| s as u64))
+    }
+
+    /// Rows read through this handle so far.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.get()
     }
 
     pub fn take_rows_written(&self) -> u64 {

@@ -3,16 +3,16 @@
 //! its first page read, so a sync that completes between two pages changes nothing in them.
 
 use super::super::content::ContentBucket;
-use super::super::d1::{ChunkRef, ProjectRow};
+use super::super::d1::{ChunkRef, CompareSides, Db, ProjectRow};
 use super::super::http::{self, header, json};
 use super::super::Services;
 use super::{project_of, sync_of};
 use crate::api::{encode_cursor, etag_matches, query_param, ChangeView, MemoryView, Page, PageRequest};
-use crate::content::{fts_query, fts_scope};
+use crate::compare::{Mode, WINDOWS_PER_PAGE};
+use crate::content::{fts_query, fts_scope, within_budget, MEMORY_PAGE_BYTES};
 use crate::domain::SyncStatus;
 use crate::error::{AppError, AppResult};
 use crate::pathfilter::PathFilter;
-use std::collections::HashMap;
 use worker::{Headers, Request, Response};
 
 /// The chain position to read files at: `at` (a completed sync of this project) or now.
@@ -43,8 +43,11 @@ pub async fn files(svc: &Services<'_>, user: &str, id: &str, query: &str) -> App
     let seq = page.snapshot(1, seq_for(svc, &project, query_param(query, "at")).await?)?;
     let prefix = query_param(query, "prefix").unwrap_or_default();
     let after = page.after_key(0).unwrap_or("");
-    let rows = svc.for_project(project.id.as_str()).files_at_seq(project.id.as_str(), seq, &prefix, after, page.limit + 1).await?;
-    json(200, &Page::from_overfetch(rows, page.limit, |f| vec![f.path.clone(), seq.to_string()]))
+    let db = svc.for_project(project.id.as_str());
+    let read_before = db.rows_read();
+    let rows = db.files_at_seq(project.id.as_str(), seq, &prefix, after, page.limit + 1).await?;
+    let response = json(200, &Page::from_overfetch(rows, page.limit, |f| vec![f.path.clone(), seq.to_string()]))?;
+    with_rows_read(svc, response, db.rows_read() - read_before)
 }
 
 /// A file's bytes: kept text from R2 (no GitHub request), anything else streamed from
@@ -97,9 +100,12 @@ pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str)
     let project = project_of(svc, user, id).await?;
     let current = page.snapshot(1, project.current_seq)?;
     let before = page.after_key(0).and_then(|k| k.parse::<u64>().ok()).unwrap_or(current + 1);
-    let rows = svc.for_project(project.id.as_str()).file_history(project.id.as_str(), current, &path, before, page.limit + 1).await?;
+    let db = svc.for_project(project.id.as_str());
+    let read_before = db.rows_read();
+    let rows = db.file_history(project.id.as_str(), current, &path, before, page.limit + 1).await?;
     let page_out = Page::from_overfetch(rows, page.limit, |(_, seq)| vec![seq.to_string(), current.to_string()]);
-    json(200, &Page { items: page_out.items.into_iter().map(|(v, _)| v).collect(), next_cursor: page_out.next_cursor })
+    let response = json(200, &Page { items: page_out.items.into_iter().map(|(v, _)| v).collect(), next_cursor: page_out.next_cursor })?;
+    with_rows_read(svc, response, db.rows_read() - read_before)
 }
 
 /// The chain position of a COMPLETE sync of this project (404 for anything else).
@@ -110,9 +116,11 @@ async fn completed(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppR
 /// The changes that turn the state right after `from` (or the empty state) into the state
 /// right after `to` (or the current one), either direction: from the versions held, no
 /// GitHub request, renames paired as a sync pairs them. Pages read one snapshot (the cursor
-/// carries `to`'s position when it was the current one).
+/// carries `to`'s position when it was the current one) and cost what they hold
+/// (`crate::compare`): the cursor carries the path to go on after and how pages read.
 pub async fn compare(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
+    let mode = Mode::parse(page.after_key(2)).ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API gave out"))?;
     let project = project_of(svc, user, id).await?;
     let named = |name: &str| query_param(query, name).filter(|v| !v.is_empty());
     let (from, from_filter) = match named("from") {
@@ -129,19 +137,23 @@ pub async fn compare(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
         (None, Some(current)) => (page.snapshot(1, project.current_seq)?, completed(svc, &project, current.as_str()).await?.1),
         (None, None) => (page.snapshot(1, project.current_seq)?, PathFilter::default()),
     };
-    let (lo, hi) = (from.min(to), from.max(to));
-    let (at_lo, at_hi) = svc.for_project(project.id.as_str()).compare_sides(project.id.as_str(), lo, hi).await?;
-    let (old, new) = if from <= to { (at_lo, at_hi) } else { (at_hi, at_lo) };
-    let after = page.after_key(0).unwrap_or("");
-    let mut rows: Vec<ChangeView> = crate::diff::diff(old, new)
-        .changes
-        .iter()
-        .filter(|c| c.path() > after)
-        .take(page.limit as usize + 1)
-        .map(ChangeView::from)
-        .collect();
+    let db = svc.for_project(project.id.as_str());
+    let read_before = db.rows_read();
+    let sides = CompareSides { db, project: project.id.as_str().to_string(), lo: from.min(to), hi: from.max(to), forward: from <= to };
+    let found = crate::compare::page(&sides, page.after_key(0).unwrap_or(""), page.limit, mode).await?;
+    let mut rows: Vec<ChangeView> = found.changes.iter().map(ChangeView::from).collect();
     with_reasons(&mut rows, from_filter.as_ref(), &to_filter);
-    json(200, &Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone(), to.to_string()]))
+    let next_cursor = found.next.map(|after| encode_cursor(&[after, to.to_string(), found.mode.as_str().to_string()]));
+    with_rows_read(svc, json(200, &Page { items: rows, next_cursor })?, db.rows_read() - read_before)
+}
+
+/// With test faults on (never in production), says how many D1 rows the page read, so
+/// tests and the benchmark can hold pages to their bound.
+fn with_rows_read(svc: &Services<'_>, response: Response, rows: u64) -> AppResult<Response> {
+    if svc.settings.fault_injection {
+        response.headers().set("x-d1-rows-read", &rows.to_string()).map_err(AppError::internal)?;
+    }
+    Ok(response)
 }
 
 pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
@@ -153,22 +165,52 @@ pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
         ));
     }
     let db = svc.for_project(sync.project_id.as_str());
+    let read_before = db.rows_read();
     let after = page.after_key(0).unwrap_or("");
     // Only a completed sync changed anything; staged rows of a running one are not changes yet.
-    let rows: Vec<ChangeView> = match (sync.status, sync.dry_run) {
-        (SyncStatus::Complete, true) => db.preview_changes(sync.id.as_str(), after, page.limit + 1).await?,
+    let (rows, next): (Vec<ChangeView>, Option<String>) = match (sync.status, sync.dry_run) {
+        (SyncStatus::Complete, true) => {
+            let rows = db.preview_changes(sync.id.as_str(), after, page.limit + 1).await?;
+            let page = Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone()]);
+            return with_rows_read(svc, json(200, &page)?, db.rows_read() - read_before);
+        }
         (SyncStatus::Complete, false) => {
             let before = match &sync.previous_sync_id {
                 Some(previous) => db.sync(previous.as_str()).await?.map(|p| p.path_filter),
                 None => None,
             };
-            let mut rows = db.changes(sync.id.as_str(), after, page.limit + 1).await?;
+            let (mut rows, next) = sync_changes(db, sync.project_id.as_str(), sync.id.as_str(), after, page.limit).await?;
             with_reasons(&mut rows, before.as_ref(), &sync.path_filter);
-            rows
+            (rows, next)
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), None),
     };
-    json(200, &Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone()]))
+    let response = json(200, &Page { items: rows, next_cursor: next.map(|path| encode_cursor(&[path])) })?;
+    with_rows_read(svc, response, db.rows_read() - read_before)
+}
+
+/// A page of a completed sync's changes after `after`: windows of its rows in path order
+/// until the page is full, the rows end, or `WINDOWS_PER_PAGE` windows were read (a page
+/// over many superseded paths that are no removal, renamed ones say, may end short). The
+/// changes, and the path the next page goes on after.
+async fn sync_changes(db: &Db, project: &str, sync: &str, after: &str, limit: u32) -> AppResult<(Vec<ChangeView>, Option<String>)> {
+    let mut rows: Vec<ChangeView> = Vec::new();
+    let mut at = after.to_string();
+    for _ in 0..WINDOWS_PER_PAGE {
+        let (found, through) = db.changes_window(project, sync, &at, limit + 1).await?;
+        rows.extend(found);
+        if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            let last = rows.last().map(|r| r.path.clone());
+            return Ok((rows, last));
+        }
+        match through {
+            None => return Ok((rows, None)),
+            Some(t) if rows.len() == limit as usize => return Ok((rows, Some(t))),
+            Some(t) => at = t,
+        }
+    }
+    Ok((rows, Some(at)))
 }
 
 /// Marks the changes a filter change made (`"filtered"`), from the filters of the states
@@ -189,8 +231,13 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         let seq = page.snapshot(2, project.current_seq)?;
         let after = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0));
         let refs = svc.for_project(project.id.as_str()).memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
-        let rows = with_text(svc, refs).await?;
-        return json(200, &Page::from_overfetch(rows, page.limit, |m| vec![m.path.clone(), m.chunk.to_string(), seq.to_string()]));
+        let (taken, more) = page_of(&refs, page.limit);
+        let next_cursor = more
+            .then(|| refs.get(taken.saturating_sub(1)))
+            .flatten()
+            .map(|last| encode_cursor(&[last.path.clone(), last.chunk.to_string(), seq.to_string()]));
+        let items = with_text(svc, refs.into_iter().take(taken).collect()).await?;
+        return json(200, &Page { items, next_cursor });
     }
     let fts = fts_query(&q, &fts_scope(&scope)).ok_or_else(|| AppError::invalid("q", "has no word to search for"))?;
     // Cursor: (offset, snapshot, last document ranked).
@@ -200,32 +247,33 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         Some(c) => c,
         None => svc.for_project(project.id.as_str()).newest_doc().await?,
     };
-    let mut refs =
-        svc.for_project(project.id.as_str()).memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
-    let next_cursor = (refs.len() > page.limit as usize).then(|| {
-        refs.truncate(page.limit as usize);
-        encode_cursor(&[(offset + u64::from(page.limit)).to_string(), seq.to_string(), max_doc.to_string()])
-    });
-    json(200, &Page { items: with_text(svc, refs).await?, next_cursor })
+    let refs = svc.for_project(project.id.as_str()).memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
+    let (taken, more) = page_of(&refs, page.limit);
+    let next_cursor = more.then(|| encode_cursor(&[(offset + taken as u64).to_string(), seq.to_string(), max_doc.to_string()]));
+    json(200, &Page { items: with_text(svc, refs.into_iter().take(taken).collect()).await?, next_cursor })
 }
 
-/// The entries with their text, read from R2 once per distinct blob of the page (a ranged
-/// get of the blob's bytes in its pack).
+/// How many of `refs` (read with `limit + 1`) one page takes, and whether more follow: at
+/// most `limit`, and no more text than `MEMORY_PAGE_BYTES` (the page then ends early, its
+/// cursor continuing at the first entry left out).
+fn page_of(refs: &[ChunkRef], limit: u32) -> (usize, bool) {
+    let within_limit = refs.len().min(limit as usize);
+    let taken = within_budget(refs[..within_limit].iter().map(ChunkRef::bytes), MEMORY_PAGE_BYTES);
+    (taken, taken < refs.len())
+}
+
+/// The entries with their text: one ranged R2 read of exactly each chunk's bytes in its
+/// blob's pack, so a page holds its chunks and never a whole blob.
 async fn with_text(svc: &Services<'_>, refs: Vec<ChunkRef>) -> AppResult<Vec<MemoryView>> {
     let content = ContentBucket::from_env(svc.env)?;
-    let mut texts: HashMap<String, Option<Vec<u8>>> = HashMap::new();
     let mut rows = Vec::with_capacity(refs.len());
     for r in refs {
-        if !texts.contains_key(&r.sha) {
-            let bytes = content.read(&r.pack, r.base, r.blob_size).await?;
-            texts.insert(r.sha.clone(), bytes);
-        }
-        let bytes = texts.get(&r.sha).and_then(|t| t.as_deref()).and_then(|t| t.get(r.start as usize..r.end as usize));
-        let Some(text) = bytes.and_then(|b| std::str::from_utf8(b).ok()) else {
-            worker::console_warn!("memory: the text of blob {} ({}) is missing from pack {}", r.sha, r.path, r.pack);
+        let bytes = content.read(&r.pack, r.base + r.start, r.bytes()).await?;
+        let Some(text) = bytes.and_then(|b| String::from_utf8(b).ok()) else {
+            worker::console_warn!("memory: chunk {} of blob {} ({}) is missing from pack {}", r.chunk, r.sha, r.path, r.pack);
             continue;
         };
-        rows.push(MemoryView { id: r.id, path: r.path, sha: r.sha, chunk: r.chunk, text: text.to_string(), sync_id: r.sync_id });
+        rows.push(MemoryView { id: r.id, path: r.path, sha: r.sha, chunk: r.chunk, text, sync_id: r.sync_id });
     }
     Ok(rows)
 }
