@@ -26,6 +26,7 @@ before(async () => {
   repo = createRepo(world.root, 'acme', 'content');
   repo.write('README.md', '# content\n\nText kept by the service.\n');
   repo.write('src/app.js', 'export const answer = 42;\n');
+  repo.write('src/empty.txt', '');
   repo.write('docs/ünïcödé.md', 'Grüße, 世界\n');
   repo.write('assets/logo.bin', Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)));
   repo.write('assets/big.bin', crypto.randomBytes(2 * 1024 * 1024));
@@ -63,6 +64,7 @@ test('every kind of file reads back byte for byte as git has it, with the blob s
   const cases = [
     ['README.md', 'text/plain; charset=utf-8'],
     ['src/app.js', 'text/plain; charset=utf-8'],
+    ['src/empty.txt', 'text/plain; charset=utf-8'],
     ['docs/ünïcödé.md', 'text/plain; charset=utf-8'],
     ['assets/logo.bin', 'application/octet-stream'],
     ['assets/big.bin', 'application/octet-stream'],
@@ -82,8 +84,8 @@ test('every kind of file reads back byte for byte as git has it, with the blob s
 
 test('kept text costs no GitHub request; other blobs are read from GitHub; 304 costs nothing', async () => {
   let before = githubRequests();
-  for (const path of ['README.md', 'src/app.js', 'docs/ünïcödé.md']) assert.equal((await content(path)).status, 200);
-  assert.equal(githubRequests() - before, 0, 'text is served from storage');
+  for (const path of ['README.md', 'src/app.js', 'docs/ünïcödé.md', 'src/empty.txt']) assert.equal((await content(path)).status, 200);
+  assert.equal(githubRequests() - before, 0, 'text is served from storage (the empty file too: issue 19, defect 10)');
 
   before = githubRequests();
   assert.equal((await content('assets/big.bin')).status, 200);

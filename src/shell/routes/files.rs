@@ -69,6 +69,10 @@ pub async fn content(svc: &Services<'_>, user: &str, id: &str, req: &Request, qu
         headers.set("etag", &etag).map_err(AppError::internal)?;
         return Ok(Response::empty().map_err(AppError::internal)?.with_status(304).with_headers(headers));
     }
+    // The empty blob is text with nothing to store (no pack): its bytes are known.
+    if file.size == Some(0) && file.sha == crate::diff::EMPTY_BLOB_SHA {
+        return with_etag(http::bytes(200, "text/plain; charset=utf-8", Vec::new())?, &etag);
+    }
     if let (Some(pack), Some(offset), Some(size)) = (&file.pack, file.pack_offset, file.size) {
         let content = ContentBucket::from_env(svc.env)?;
         if let Some(bytes) = content.read(pack, offset, size).await? {
