@@ -117,6 +117,7 @@ test('files say why no text is kept', async () => {
     'docs/ünïcödé.md': null,
     'link-to-readme': null,
     'src/app.js': null,
+    'src/empty.txt': null,
     'vendor/lib': null,
     '.gitmodules': null,
   });
