@@ -6,7 +6,7 @@ use super::github_http::HeadCheck;
 use super::starts::{start_sync, StartRequest};
 use super::{d1::ProjectRow, iso, now_ms, Services};
 use crate::cron;
-use crate::domain::{CommitSha, Trigger};
+use crate::domain::{CommitSha, SyncStatus, Trigger};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
 
@@ -37,7 +37,7 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
         }
     };
     let outcome = match head {
-        Some(head) if cron::needs_sync(&head, project.current_commit_sha.as_ref()) => {
+        Some(head) if cron::needs_sync(&head, project.current_commit_sha.as_ref()) && may_retry(svc, project, &head).await? => {
             let request = StartRequest::sync(project, Trigger::Cron, &project.branch);
             match start_sync(svc, request).await {
                 Ok(_) => Ok(Checked::Started),
@@ -53,3 +53,22 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
     db.record_head_check(project.id.as_str(), &iso(now_ms()), seen.as_ref().map(|(e, s)| (e.as_str(), s))).await?;
     outcome
 }
+
+/// Whether the head may be tried now, after the automatic syncs of it that failed in a row
+/// (`cron::may_retry_head`): the project's latest few syncs are enough to count them.
+async fn may_retry(svc: &Services<'_>, project: &ProjectRow, head: &CommitSha) -> AppResult<bool> {
+    let latest = svc.for_project(project.id.as_str()).history(&project.id, None, RECENT_SYNCS).await?;
+    let recent: Vec<cron::RecentSync> = latest
+        .iter()
+        .map(|s| cron::RecentSync {
+            automatic: s.trigger != Trigger::Api,
+            failed: s.status == SyncStatus::Failed,
+            commit: s.commit_sha.clone(),
+            ended_ms: s.completed_at.as_deref().or(s.updated_at.as_deref()).map_or(0, super::parse_iso),
+        })
+        .collect();
+    Ok(cron::may_retry_head(&recent, head, now_ms()))
+}
+
+/// Syncs read to count a head's failures: past this many in a row, the wait is at its cap.
+const RECENT_SYNCS: u32 = 20;

@@ -157,6 +157,31 @@ test('a cron sync that failed is tried again by the next tick', async () => {
   assert.deepEqual(fileShape(await alice.files(project.id)), expectedFiles(repo, second));
 });
 
+test('a head whose automatic syncs keep failing is not tried by every tick (issue 19: no sync fails for ever)', async () => {
+  const { repo, name } = newRepo();
+  const project = await alice.createProject({ name: 'cron-backoff', repository: name, tracked: true });
+  await alice.syncAndWait(project.id);
+  repo.write('docs/later.txt', 'later\n');
+  repo.commit('second');
+  const cronSyncs = async () => (await alice.listAll(`/api/v1/projects/${project.id}/syncs`)).filter((s) => s.trigger === 'cron');
+  world.emulator.injectFault({ route: 'tree', kind: 'status', status: 503, times: -1 });
+  try {
+    for (const n of [1, 2]) {
+      await world.triggerScheduled();
+      await waitFor(async () => (await cronSyncs()).filter((s) => s.status === 'FAILED').length >= n || null, `failed cron sync ${n}`, 90_000);
+    }
+    // Two failures of this head in a row: the next tries wait (10 minutes, doubling).
+    for (let i = 0; i < 3; i++) await world.triggerScheduled();
+    await sleep(3_000);
+    assert.equal((await cronSyncs()).length, 2, 'no third sync of the failing head yet');
+  } finally {
+    world.emulator.clearFaults();
+  }
+  // A person's sync is not held back, and it ends the run of failures.
+  const { done } = await alice.syncAndWait(project.id);
+  assert.equal(done.status, 'COMPLETE');
+});
+
 test('pages of files read one snapshot: a sync that completes between two pages changes none of them', async () => {
   const repo = createRepo(world.root, 'acme', 'paging');
   for (let i = 0; i < 40; i++) repo.write(`p/f${String(i).padStart(2, '0')}.txt`, `v1 ${i}\n`);
