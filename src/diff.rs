@@ -222,7 +222,7 @@ pub fn inside_any(dirs: &std::collections::HashSet<String>, path: &str) -> bool 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn sha(c: char) -> ObjectSha {
@@ -239,8 +239,9 @@ mod tests {
         e
     }
 
-    fn summary(d: &Diff) -> Vec<String> {
-        d.changes
+    /// Changes as `A path`, `M path`, `D path`, `R old -> new`, for tables.
+    pub(crate) fn summary(changes: &[Change]) -> Vec<String> {
+        changes
             .iter()
             .map(|c| match c {
                 Change::Added { new } => format!("A {}", new.path),
@@ -329,7 +330,7 @@ mod tests {
         for (name, held, wanted, want, (a, m, d, u, r)) in cases {
             let got = diff(held, wanted);
             let mut want: Vec<String> = want.into_iter().map(String::from).collect();
-            let mut got_s = summary(&got);
+            let mut got_s = summary(&got.changes);
             want.sort();
             got_s.sort();
             assert_eq!(got_s, want, "{name}");

@@ -2,6 +2,7 @@
 //! states paged with small limits and small windows.
 
 use super::*;
+use crate::diff::tests::summary;
 use crate::diff::diff;
 use crate::domain::{FileKind, FileMode, ObjectSha};
 use futures::executor::block_on;
@@ -115,18 +116,6 @@ fn all_pages(src: &Fake, limit: u32, mode: Mode) -> (Vec<Change>, usize) {
         }
         assert!(pages < 10_000, "paging ends");
     }
-}
-
-fn summary(changes: &[Change]) -> Vec<String> {
-    changes
-        .iter()
-        .map(|c| match c {
-            Change::Added { new } => format!("A {}", new.path),
-            Change::Modified { new, .. } => format!("M {}", new.path),
-            Change::Removed { old } => format!("D {}", old.path),
-            Change::Renamed { old, new } => format!("R {} -> {}", old.path, new.path),
-        })
-        .collect()
 }
 
 #[test]
