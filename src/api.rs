@@ -40,9 +40,13 @@ fn reject_unknown(map: &Map<String, Value>, known: &[&str]) -> AppResult<()> {
     }
 }
 
+// An optional field is absent or of its type: `null` is refused (400) unless the API
+// reference says the field is nullable (PATCH's `githubToken` and `installationId`), so the
+// service takes exactly what the document describes (issue 19, defect 11).
+
 fn opt_string<'a>(map: &'a Map<String, Value>, field: &str) -> AppResult<Option<&'a str>> {
     match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
         Some(_) => Err(AppError::invalid(field, "must be a string")),
     }
@@ -54,16 +58,16 @@ fn req_string<'a>(map: &'a Map<String, Value>, field: &str) -> AppResult<&'a str
 
 fn opt_bool(map: &Map<String, Value>, field: &str) -> AppResult<Option<bool>> {
     match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(_) => Err(AppError::invalid(field, "must be true or false")),
     }
 }
 
-/// A JSON number that is an installation id (`null` and absent are `None`).
+/// A JSON number that is an installation id (absent is `None`).
 fn opt_installation(map: &Map<String, Value>, field: &str) -> AppResult<Option<InstallationId>> {
     match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(v) => v
             .as_u64()
             .and_then(InstallationId::new)
@@ -101,15 +105,15 @@ impl FilterChange {
     }
 }
 
-/// A list of patterns: an array of strings (`null` and absent are `None`).
+/// A list of patterns: an array of strings (absent is `None`).
 fn patterns(map: &Map<String, Value>, field: &str) -> AppResult<Option<Vec<String>>> {
     strings(map, field, "patterns")
 }
 
-/// An array of strings (`what` they are, for the message); `null` and absent are `None`.
+/// An array of strings (`what` they are, for the message); absent is `None`.
 fn strings(map: &Map<String, Value>, field: &str, what: &str) -> AppResult<Option<Vec<String>>> {
     let items = match map.get(field) {
-        None | Some(Value::Null) => return Ok(None),
+        None => return Ok(None),
         Some(Value::Array(items)) => items,
         Some(_) => return Err(AppError::invalid(field, format!("must be an array of {what}"))),
     };
@@ -224,7 +228,12 @@ impl PatchProject {
             name: opt_string(&m, "name")?.map(|n| display_name("name", n)).transpose()?,
             branch: opt_string(&m, "branch")?.map(|b| branch("branch", b)).transpose()?,
             tracked: opt_bool(&m, "tracked")?,
-            installation_id: m.contains_key("installationId").then(|| opt_installation(&m, "installationId")).transpose()?,
+            // `null` stops using the installation; absent leaves it alone.
+            installation_id: match m.get("installationId") {
+                None => None,
+                Some(Value::Null) => Some(None),
+                Some(_) => Some(opt_installation(&m, "installationId")?),
+            },
             github_token,
             filter: FilterChange::parse(&m)?,
         };
@@ -832,6 +841,36 @@ mod tests {
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":false,"exclude":["a"]}"#)), "exclude");
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":"yes"}"#)), "dryRun");
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":true,"exclude":["a//b"]}"#)), "exclude");
+    }
+
+    /// Issue 19, defect 11: `null` is taken only where web/openapi.json says a field is
+    /// nullable; everywhere else it is a 400 naming the field (it was read as "absent").
+    #[test]
+    fn null_is_refused_unless_the_reference_says_nullable() {
+        let hook = |f: &str| err_field(CreateHook::parse(format!(r#"{{"url":"https://h.example.com/in","{f}":null}}"#).as_bytes()));
+        assert_eq!(hook("events"), "events");
+        assert_eq!(hook("secret"), "secret");
+        assert_eq!(err_field(CreateHook::parse(br#"{"url":null}"#)), "url");
+        for f in ["branch", "tracked", "githubToken", "installationId", "include", "exclude"] {
+            let body = format!(r#"{{"name":"n","repository":"o/r","{f}":null}}"#);
+            assert_eq!(err_field(CreateProject::parse(body.as_bytes())), f, "create {f}");
+        }
+        for f in ["name", "branch", "tracked", "include", "exclude"] {
+            assert_eq!(err_field(PatchProject::parse(format!(r#"{{"{f}":null}}"#).as_bytes())), f, "patch {f}");
+        }
+        for f in ["branch", "dryRun", "include", "exclude"] {
+            assert_eq!(err_field(StartSync::parse(format!(r#"{{"{f}":null}}"#).as_bytes())), f, "start {f}");
+        }
+        // The two the reference makes nullable keep their meaning.
+        assert_eq!(PatchProject::parse(br#"{"githubToken":null}"#).unwrap().github_token, TokenChange::Remove);
+        assert_eq!(PatchProject::parse(br#"{"installationId":null}"#).unwrap().installation_id, Some(None));
+        let doc: Value = serde_json::from_str(include_str!("../web/openapi.json")).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, field) in [("CreateHook", "events"), ("PatchProject", "branch"), ("CreateProject", "tracked")] {
+            let t = schemas[schema]["properties"][field].to_string();
+            assert!(!t.contains("null"), "{schema}.{field} is not nullable in the reference: {t}");
+        }
+        assert!(schemas["PatchProject"]["properties"]["githubToken"].to_string().contains("null"));
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub enum AppError {
     Unauthorized(String),
     /// 404: the object does not exist *or belongs to someone else*.
     NotFound(String),
+    /// 405: the path exists, the method does not; `allow` lists the methods it has (the
+    /// `Allow` header, RFC 9110 §15.5.6).
+    MethodNotAllowed { allow: String },
     /// 409: the request conflicts with current state; may carry the conflicting sync.
     Conflict { message: String, sync: Option<Value> },
     /// 413: a request body or value over our limits.
@@ -50,6 +53,7 @@ impl AppError {
             AppError::InvalidRequest { .. } => 400,
             AppError::Unauthorized(_) => 401,
             AppError::NotFound(_) => 404,
+            AppError::MethodNotAllowed { .. } => 405,
             AppError::Conflict { .. } => 409,
             AppError::TooLarge(_) => 413,
             AppError::GitHub(_) => 422,
@@ -63,6 +67,7 @@ impl AppError {
             AppError::InvalidRequest { .. } => "invalid_request",
             AppError::Unauthorized(_) => "unauthorized",
             AppError::NotFound(_) => "not_found",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Conflict { .. } => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::GitHub(_) => "github_error",
@@ -77,6 +82,7 @@ impl AppError {
             AppError::InvalidRequest { field, reason } => format!("{field}: {reason}"),
             AppError::Unauthorized(m) | AppError::NotFound(m) | AppError::TooLarge(m) | AppError::GitHub(m) => m.clone(),
             AppError::Conflict { message, .. } => message.clone(),
+            AppError::MethodNotAllowed { allow } => format!("this path answers only {allow}"),
             AppError::RateLimited { message, .. } => message.clone(),
             AppError::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
         }

@@ -11,6 +11,21 @@ pub enum Verb {
     Other,
 }
 
+impl Verb {
+    /// The verb of a request's method as it came on the wire. Read from the raw name: the
+    /// `worker` crate reads any method it does not know (`QUERY`, `FOO`) as GET, which
+    /// would serve a GET's answer to it (issue 19, defect 11: schemathesis found it).
+    pub fn parse(method: &str) -> Verb {
+        match method {
+            "GET" => Verb::Get,
+            "POST" => Verb::Post,
+            "PATCH" => Verb::Patch,
+            "DELETE" => Verb::Delete,
+            _ => Verb::Other,
+        }
+    }
+}
+
 /// An endpoint, with the ids its path carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route<'a> {
@@ -121,6 +136,18 @@ pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
     })
 }
 
+/// The methods `path` answers (the `Allow` header of a 405), or `None` when no method does
+/// (a 404). The test-only routes stay hidden: they answer 404 to every other method.
+pub fn allowed(path: &str) -> Option<String> {
+    let names = [(Verb::Get, "GET"), (Verb::Post, "POST"), (Verb::Patch, "PATCH"), (Verb::Delete, "DELETE")];
+    let allow: Vec<&str> = names
+        .iter()
+        .filter(|(verb, _)| matches!(route(*verb, path), Some(r) if !matches!(r, Route::ArmFault | Route::Enqueue)))
+        .map(|(_, name)| *name)
+        .collect();
+    (!allow.is_empty()).then(|| allow.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +219,23 @@ mod tests {
             assert!(in_openapi(&doc, *verb, path), "{verb:?} {path} is described in web/openapi.json");
         }
         assert!(Route::Webhook.own_credentials());
+        for (name, want) in [("GET", Get), ("POST", Post), ("PATCH", Patch), ("DELETE", Delete)] {
+            assert_eq!(Verb::parse(name), want);
+        }
+        for name in ["QUERY", "FOO", "get", "HEAD", "OPTIONS", "TRACE", "PUT", ""] {
+            assert_eq!(Verb::parse(name), Other, "{name}");
+        }
+        for (path, want) in [
+            ("/api/v1/projects", Some("GET, POST")),
+            ("/api/v1/projects/p-1/", Some("GET, PATCH, DELETE")),
+            ("/api/v1/projects/p-1/hooks/h-1", Some("DELETE")),
+            ("/healthz", Some("GET")),
+            ("/api/v1/_test/faults", None),
+            ("/api/v1/nothing", None),
+            ("/", None),
+        ] {
+            assert_eq!(allowed(path).as_deref(), want, "{path}");
+        }
         assert!(Route::GrantInstallation.own_credentials(), "the admin token, not a user's");
         assert!(!Route::ListInstallations.own_credentials());
         assert!(!Route::Files("p").own_credentials());

@@ -38,6 +38,9 @@ pub fn error_response(err: &AppError) -> worker::Result<Response> {
     if let AppError::RateLimited { retry_after, .. } = err {
         headers.set("retry-after", &retry_after.to_string())?;
     }
+    if let AppError::MethodNotAllowed { allow } = err {
+        headers.set("allow", allow)?;
+    }
     if let AppError::Unauthorized(_) = err {
         headers.set("www-authenticate", "Bearer")?;
     }

@@ -4,7 +4,7 @@
 /** Opaque cursor of the next page; null on the last page. */
 export type Cursor = string | null;
 
-export type ErrorCode = "invalid_request" | "unauthorized" | "not_found" | "conflict" | "too_large" | "github_error" | "rate_limited" | "internal";
+export type ErrorCode = "invalid_request" | "unauthorized" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "github_error" | "rate_limited" | "internal";
 
 export type Error = {
   error: {

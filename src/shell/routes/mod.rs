@@ -18,9 +18,9 @@ use super::Services;
 use crate::auth::{bearer_token, sha256_hex};
 use crate::domain::Id;
 use crate::error::{AppError, AppResult};
-use crate::routing::{route, Route, Verb};
+use crate::routing::{allowed, route, Route, Verb};
 use serde_json::json;
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Request, Response};
 
 const OPENAPI_JSON: &str = include_str!("../../../web/openapi.json");
 
@@ -38,23 +38,17 @@ pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
     })
 }
 
-fn verb(method: &Method) -> Verb {
-    match method {
-        Method::Get => Verb::Get,
-        Method::Post => Verb::Post,
-        Method::Patch => Verb::Patch,
-        Method::Delete => Verb::Delete,
-        _ => Verb::Other,
-    }
-}
 
 async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
     let url = req.url().map_err(AppError::internal)?;
     let path = url.path().to_string();
     let query = url.query().unwrap_or("").to_string();
-    let method = req.method();
-    let Some(endpoint) = route(verb(&method), &path) else {
-        return Err(AppError::NotFound(format!("no route for {method} {path}")));
+    let method = req.inner().method();
+    let Some(endpoint) = route(Verb::parse(&method), &path) else {
+        return Err(match allowed(&path) {
+            Some(allow) => AppError::MethodNotAllowed { allow },
+            None => AppError::NotFound(format!("no route for {method} {path}")),
+        });
     };
     let svc = Services::from_env(env)?;
     let user = match endpoint.own_credentials() {
