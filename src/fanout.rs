@@ -26,6 +26,10 @@ pub enum Message {
     /// The cron's head check of one tracked project (one conditional request).
     #[serde(rename_all = "camelCase")]
     Check { project_id: Id },
+    /// One more pass of the content sweep of deleted projects' repositories, in its own
+    /// invocation (its own query and subrequest budgets); it sends the next while work is
+    /// left, so a large repository is swept within minutes, not one pass per cron tick.
+    Sweep,
 }
 
 /// What the consumer does with a `Start` for a project in this state.

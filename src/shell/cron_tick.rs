@@ -40,13 +40,18 @@ async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
     }
     // Upkeep last, so a slow sweep never delays the reaper or the head checks.
     match super::lifecycle::run(&svc).await {
-        Ok(u) => worker::console_log!(
-            "cron upkeep: deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",
-            u.changes,
-            u.deliveries,
-            u.blobs,
-            u.packs
-        ),
+        Ok(u) => {
+            worker::console_log!(
+                "cron upkeep: deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",
+                u.changes,
+                u.deliveries,
+                u.blobs,
+                u.packs
+            );
+            if u.sweep_continues {
+                super::fanout::continue_sweep(&queue).await;
+            }
+        }
         Err(e) => worker::console_error!("cron upkeep failed: {e}"),
     }
     Ok((reaped, checks.len() as u64))

@@ -118,6 +118,19 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
             Ok(())
         }
         Message::Check { project_id } => check(svc, &project_id).await,
+        Message::Sweep => {
+            let mut done = super::lifecycle::Upkeep::default();
+            super::lifecycle::sweep_pass(svc, &mut done).await.map_err(|e| {
+                worker::console_warn!("fan-out: content sweep: {e}");
+                Refusal::Transient
+            })?;
+            worker::console_log!("fan-out: content sweep deleted {} rows, {} packs", done.blobs, done.packs);
+            if done.sweep_continues {
+                let queue = svc.env.queue(FANOUT_BINDING).map_err(|_| Refusal::Transient)?;
+                continue_sweep(&queue).await;
+            }
+            Ok(())
+        }
         Message::Start { project_id, trigger, after } => {
             let db = svc.locate(project_id.as_str()).await.map_err(|_| Refusal::Transient)?;
             let Some(project) = db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
@@ -137,5 +150,13 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
                 }
             }
         }
+    }
+}
+
+/// Asks for one more sweep pass in an invocation of its own. Best effort: were the send
+/// lost, the next cron tick sweeps on.
+pub async fn continue_sweep(queue: &worker::Queue) {
+    if let Err(e) = queue.send(Message::Sweep).await {
+        worker::console_warn!("the content sweep goes on at the next tick: the fan-out queue refused it ({e})");
     }
 }

@@ -18,19 +18,36 @@ pub struct Upkeep {
     pub deliveries: u64,
     pub blobs: u64,
     pub packs: u64,
+    /// A sweep moved on and may have more to do: another pass should follow at once (a
+    /// `fanout::Message::Sweep`) rather than at the next tick.
+    pub sweep_continues: bool,
 }
 
 pub async fn run(svc: &Services<'_>) -> AppResult<Upkeep> {
     let mut done = Upkeep::default();
-    let content = ContentBucket::from_env(svc.env)?;
     for db in svc.databases() {
         retention(svc, db, &mut done).await?;
     }
+    sweep_pass(svc, &mut done).await?;
+    Ok(done)
+}
+
+/// One pass of the content sweep over every database, within one invocation's reads.
+pub async fn sweep_pass(svc: &Services<'_>, done: &mut Upkeep) -> AppResult<()> {
+    let content = ContentBucket::from_env(svc.env)?;
     let mut reads = READS_PER_TICK;
     for db in svc.databases() {
-        sweep(svc, db, &content, &mut reads, &mut done).await?;
+        done.sweep_continues |= sweep(svc, db, &content, &mut reads, done).await? == Pass::MovedOn;
     }
-    Ok(done)
+    Ok(())
+}
+
+/// What a sweep pass of one database came to.
+#[derive(Debug, PartialEq, Eq)]
+enum Pass {
+    /// No repository to sweep, or its syncs hold it back until a later tick.
+    Idle,
+    MovedOn,
 }
 
 /// Deletes expired dry-run changes and deliveries past their age, within the tick's budget.
@@ -60,27 +77,28 @@ async fn retention(svc: &Services<'_>, db: &Db, done: &mut Upkeep) -> AppResult<
 }
 
 /// Walks the oldest swept repository of `db` a few pages on.
-async fn sweep(svc: &Services<'_>, db: &Rc<Db>, content: &ContentBucket, reads: &mut u32, done: &mut Upkeep) -> AppResult<()> {
-    let Some(job) = db.next_content_sweep().await? else { return Ok(()) };
+async fn sweep(svc: &Services<'_>, db: &Rc<Db>, content: &ContentBucket, reads: &mut u32, done: &mut Upkeep) -> AppResult<Pass> {
+    let Some(job) = db.next_content_sweep().await? else { return Ok(Pass::Idle) };
     let mut after = job.after_sha.clone();
     for _ in 0..PAGES_PER_TICK {
         if repository_busy(svc, &job.repository).await? {
-            return Ok(()); // a later tick, once its syncs are done
+            return Ok(Pass::Idle); // a later tick, once its syncs are done
         }
         let (last, seen, swept) = db.sweep_page(&job.repository, &after, PAGE).await?;
         let (deleted, read_all) = delete_page(svc, db, content, &job.repository, swept, reads, done).await?;
         done.blobs += deleted;
         if !read_all {
-            return Ok(()); // out of reads: this page again next tick
+            return Ok(Pass::MovedOn); // out of reads: this page again in the next pass
         }
         if walk_done(seen) {
-            return db.advance_content_sweep(&job, None).await.map_err(Into::into);
+            db.advance_content_sweep(&job, None).await?;
+            return Ok(Pass::MovedOn); // another repository may wait its turn
         }
         let last = last.unwrap_or_default();
         db.advance_content_sweep(&job, Some(&last)).await?;
         after = last;
     }
-    Ok(())
+    Ok(Pass::MovedOn)
 }
 
 /// Whether a sync of the repository runs in any database (packs are shared by key).

@@ -91,3 +91,21 @@ test('another project on the same repository keeps its own text, searchable and 
   assert.equal(content.status, 200, content.text);
   assert.equal(content.text, 'both projects hold this: tamarindgate\n');
 });
+
+test('a repository larger than one pass is swept after a single tick: each pass asks for the next', async () => {
+  const repo = createRepo(world.root, 'acme', 'many-notes');
+  // 2,400 texts: more than one pass takes (8 pages of 250 rows).
+  for (let i = 0; i < 2_400; i++) repo.write(`notes/n${String(i).padStart(4, '0')}.md`, `note ${i}: pass-chain-${i}\n`);
+  repo.commit('c1');
+  const project = await alice.createProject({ name: 'many', repository: 'acme/many-notes' });
+  await alice.syncAndWait(project.id);
+  assert.ok((await stored('acme/many-notes')).rows >= 2_400);
+  assert.equal((await alice.api('DELETE', `/api/v1/projects/${project.id}`)).status, 204);
+  assert.ok((await world.triggerScheduled()).status < 300, 'one tick, then no more');
+  let last;
+  for (const until = Date.now() + 90_000; Date.now() < until; await sleep(500)) {
+    last = await stored('acme/many-notes');
+    if (last.objects === 0 && last.rows === 0 && last.ftsEntries === 0) return;
+  }
+  throw new Error(`the sweep stopped after the tick's own pass: ${JSON.stringify(last)}`);
+});
