@@ -41,7 +41,8 @@ async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
     // Upkeep last, so a slow sweep never delays the reaper or the head checks.
     match super::lifecycle::run(&svc).await {
         Ok(u) => worker::console_log!(
-            "cron upkeep: deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",
+            "cron upkeep: announced {} sync endings; deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",
+            u.announced,
             u.changes,
             u.deliveries,
             u.blobs,
