@@ -76,6 +76,14 @@ impl InstallationState {
     }
 }
 
+/// Whether an `installation` event of GitHub's time `event_ms` is older than the state last
+/// applied (at `applied_ms`) and must be ignored: GitHub redelivers and reorders events, so
+/// arrival order says nothing. An equal time applies (a redelivery of the same event is
+/// harmless); an event or a record without a readable time cannot be ordered and applies.
+pub fn installation_event_is_stale(applied_ms: Option<u64>, event_ms: Option<u64>) -> bool {
+    matches!((applied_ms, event_ms), (Some(applied), Some(event)) if event < applied)
+}
+
 /// The app's private key as WebCrypto imports it (PKCS#8 DER of an RSA key).
 #[derive(Clone, PartialEq, Eq)]
 pub struct AppKey {
@@ -187,6 +195,33 @@ pub const TOKEN_RENEW_MARGIN_MS: u64 = 5 * 60 * 1000;
 /// Whether a token that expires at `expires_at_ms` may still be handed out.
 pub fn token_usable(expires_at_ms: u64, now_ms: u64) -> bool {
     now_ms + TOKEN_RENEW_MARGIN_MS < expires_at_ms
+}
+
+/// How long an isolate holds the lease on minting an installation's token: the others wait
+/// for the token it stores rather than mint their own. A lease not released (its isolate
+/// died) lapses after this.
+pub const MINT_LEASE_MS: u64 = 10_000;
+
+/// Whether the mint lease that ends at `until_ms` may be claimed at `now_ms`: nobody holds
+/// it, or it lapsed. The claiming UPDATE's WHERE says the same.
+pub fn mint_lease_free(until_ms: Option<u64>, now_ms: u64) -> bool {
+    until_ms.is_none_or(|until| until <= now_ms)
+}
+
+/// The waits (ms) of an isolate that found the lease held, each followed by a re-read of the
+/// cached token; after the last it mints itself (the holder is slow or gone). Together
+/// they stay within the lease.
+pub const MINT_WAITS_MS: [u64; 6] = [100, 200, 400, 800, 1_600, 3_200];
+
+/// A token another isolate's mint may leave the waiting one with at least this much life.
+pub const WAITED_TOKEN_MIN_LIFE_MS: u64 = 60_000;
+
+/// Whether an isolate waiting on another's mint may take the cached token it re-read
+/// (`after`, sealed, expiring at `expires_at_ms`): it is another token than the one it
+/// found unusable or GitHub refused (`before`), so one minted meanwhile, and has a minute
+/// left (GitHub's own lifetime may be shorter than the renewal margin).
+pub fn waited_token_takeable(before: Option<&str>, after: Option<&str>, expires_at_ms: u64, now_ms: u64) -> bool {
+    after.is_some() && after != before && now_ms + WAITED_TOKEN_MIN_LIFE_MS < expires_at_ms
 }
 
 /// GitHub's longest installation tokens (it is moving to a longer format).

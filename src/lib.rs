@@ -32,6 +32,7 @@ pub mod sqlbatch;
 pub mod sweep;
 pub mod sync_protocol;
 pub mod tar;
+pub mod timestamp;
 pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]

@@ -4,6 +4,7 @@
 use crate::domain::{BranchName, CommitSha, RepoName};
 use crate::error::{AppError, AppResult};
 use crate::github_app::{InstallationId, InstallationState};
+use crate::timestamp::json_time_ms;
 use serde::Deserialize;
 
 /// GitHub's limit on a webhook payload: 25 MB.
@@ -19,6 +20,8 @@ pub enum WebhookEvent {
     InstallationState {
         installation: InstallationId,
         state: InstallationState,
+        /// When GitHub changed it (epoch ms), to order redelivered events; `None` if unreadable.
+        at_ms: Option<u64>,
     },
     /// `installation_repositories` with `removed`: the installation no longer reaches these.
     RepositoriesRemoved {
@@ -96,6 +99,18 @@ struct InstallationEventWire {
 #[derive(Deserialize)]
 struct InstallationRefWire {
     id: InstallationId,
+    /// RFC 3339 (or epoch seconds in older payloads); `suspended_at` only while suspended.
+    #[serde(default)]
+    updated_at: serde_json::Value,
+    #[serde(default)]
+    suspended_at: serde_json::Value,
+}
+
+impl InstallationRefWire {
+    /// The event's own time: the later of `updated_at` and `suspended_at`, as read.
+    fn changed_at_ms(&self) -> Option<u64> {
+        [&self.updated_at, &self.suspended_at].into_iter().filter_map(json_time_ms).max()
+    }
 }
 
 fn installation_event(body: &[u8], event: &str) -> AppResult<InstallationEventWire> {
@@ -111,7 +126,7 @@ fn installation(body: &[u8]) -> AppResult<WebhookEvent> {
         "unsuspend" => InstallationState::Active,
         other => return Ok(WebhookEvent::Ignored(format!("installation {other:?} changes nothing here"))),
     };
-    Ok(WebhookEvent::InstallationState { installation: wire.installation.id, state })
+    Ok(WebhookEvent::InstallationState { installation: wire.installation.id, state, at_ms: wire.installation.changed_at_ms() })
 }
 
 fn installation_repositories(body: &[u8]) -> AppResult<WebhookEvent> {
@@ -179,9 +194,25 @@ mod tests {
             let event = body(json!({"action": action, "installation": {"id": 16598467}, "repositories": []}));
             assert_eq!(
                 interpret("installation", &event).unwrap(),
-                WebhookEvent::InstallationState { installation: InstallationId::new(16598467).unwrap(), state },
+                WebhookEvent::InstallationState { installation: InstallationId::new(16598467).unwrap(), state, at_ms: None },
                 "{action}"
             );
+        }
+        // The times as GitHub's examples carry them: RFC 3339 with an offset, `suspended_at`
+        // in UTC, epoch seconds in older payloads; the later one is the event's time.
+        let times = [
+            (json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": "2021-04-29T02:32:50Z"}), Some(1_619_663_570_000)),
+            (json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": null}), Some(1_619_663_570_000)),
+            (json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": "2021-04-29T02:33:00Z"}), Some(1_619_663_580_000)),
+            (json!({"id": 1, "updated_at": 1525109899}), Some(1_525_109_899_000)),
+            (json!({"id": 1, "updated_at": "not a time"}), None),
+        ];
+        for (installation, at) in times {
+            let event = body(json!({"action": "suspend", "installation": installation}));
+            match interpret("installation", &event).unwrap() {
+                WebhookEvent::InstallationState { at_ms, .. } => assert_eq!(at_ms, at, "{installation}"),
+                other => panic!("{other:?}"),
+            }
         }
         for quiet in ["created", "new_permissions_accepted"] {
             let event = body(json!({"action": quiet, "installation": {"id": 1}}));

@@ -127,3 +127,49 @@ fn refusals_of_the_app_endpoints_say_what_is_wrong() {
     assert_eq!(app_refusal(403, r#"{"message":"API rate limit exceeded"}"#), None, "rate limits are read as everywhere");
     assert_eq!(app_refusal(502, ""), None);
 }
+
+#[test]
+fn installation_events_apply_in_the_order_of_their_own_time() {
+    // (applied, event) → stale?
+    let table = [
+        (None, None, false),
+        (None, Some(5), false),
+        (Some(5), None, false),
+        (Some(5), Some(4), true),
+        (Some(5), Some(5), false),
+        (Some(5), Some(6), false),
+        (Some(1_619_663_570_000), Some(1_619_663_569_999), true),
+    ];
+    for (applied, event, stale) in table {
+        assert_eq!(installation_event_is_stale(applied, event), stale, "applied {applied:?}, event {event:?}");
+    }
+}
+
+#[test]
+fn the_mint_lease_is_claimed_when_free_or_lapsed() {
+    for (until, now, free) in [(None, 5, true), (Some(10), 5, false), (Some(10), 10, true), (Some(10), 11, true), (Some(0), 0, true)] {
+        assert_eq!(mint_lease_free(until, now), free, "lease until {until:?} at {now}");
+    }
+    assert!(MINT_WAITS_MS.iter().sum::<u64>() <= MINT_LEASE_MS, "the losers give up within the lease");
+    assert!(MINT_WAITS_MS.windows(2).all(|w| w[0] < w[1]), "waits grow");
+}
+
+#[test]
+fn a_waiting_isolate_takes_only_a_token_minted_meanwhile() {
+    let now = 1_000_000;
+    let hour = now + 3_600_000;
+    let table = [
+        // (before, after, expires, takeable)
+        (None, None, hour, false),
+        (None, Some("new"), hour, true),
+        (Some("old"), Some("new"), hour, true),
+        (Some("old"), Some("old"), hour, false),
+        (Some("old"), None, hour, false),
+        (Some("old"), Some("new"), now + 290_000, true),
+        (Some("old"), Some("new"), now + WAITED_TOKEN_MIN_LIFE_MS, false),
+        (Some("old"), Some("new"), now - 1, false),
+    ];
+    for (before, after, expires, takeable) in table {
+        assert_eq!(waited_token_takeable(before, after, expires, now), takeable, "{before:?} → {after:?} expiring {expires}");
+    }
+}

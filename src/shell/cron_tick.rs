@@ -42,7 +42,8 @@ async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
     match super::lifecycle::run(&svc).await {
         Ok(u) => {
             worker::console_log!(
-                "cron upkeep: deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",
+                "cron upkeep: announced {} sync endings; deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",
+                u.announced,
                 u.changes,
                 u.deliveries,
                 u.blobs,

@@ -1,12 +1,15 @@
-//! The cron tick's upkeep, after the reaper and the head checks: retention (older dry runs'
+//! The cron tick's upkeep, after the reaper and the head checks: the outbox of sync endings
+//! (`hook_announcements`, sent again in a bounded batch), retention (older dry runs'
 //! changes, old hook deliveries; `crate::retention`) and the content sweep of deleted
 //! projects' repositories (`crate::sweep`), each in bounded batches per database.
 
 use super::content::ContentBucket;
+use super::hooks::HOOKS_BINDING;
 use super::d1::Db;
 use super::{iso, now_ms, Services};
 use crate::content::fts_scope;
 use crate::error::{AppError, AppResult};
+use crate::hooks::HookMessage;
 use crate::retention::{deliveries_cutoff_ms, Budget};
 use crate::sweep::{entry_statements, packs_of, walk_done, Entry, Swept, PAGE, PAGES_PER_TICK, READS_PER_TICK, TEXT_BYTES_PER_BATCH};
 use std::rc::Rc;
@@ -14,6 +17,8 @@ use std::rc::Rc;
 /// What one tick's upkeep removed.
 #[derive(Debug, Default)]
 pub struct Upkeep {
+    /// Sync endings the outbox still held, sent now.
+    pub announced: u64,
     pub changes: u64,
     pub deliveries: u64,
     pub blobs: u64,
@@ -26,6 +31,11 @@ pub struct Upkeep {
 pub async fn run(svc: &Services<'_>) -> AppResult<Upkeep> {
     let mut done = Upkeep::default();
     for db in svc.databases() {
+        // Logged, not fatal: the rest of the upkeep does not wait on the hooks queue.
+        match announce_left(svc, db).await {
+            Ok(sent) => done.announced += sent,
+            Err(e) => worker::console_warn!("cron upkeep: the outbox of sync endings was not sent: {e}"),
+        }
         retention(svc, db, &mut done).await?;
     }
     sweep_pass(svc, &mut done).await?;
@@ -48,6 +58,26 @@ enum Pass {
     /// No repository to sweep, or its syncs hold it back until a later tick.
     Idle,
     MovedOn,
+}
+
+/// Sync endings announced per database and tick from the outbox (one queue batch).
+const ANNOUNCE_PER_TICK: u64 = 50;
+
+/// Sends the oldest endings the outbox of `db` still holds (their first send failed, or its
+/// invocation died), then deletes them. A row whose first send is still under way may go
+/// twice: the hooks consumer makes one delivery per hook and sync whatever it is sent.
+async fn announce_left(svc: &Services<'_>, db: &Db) -> AppResult<u64> {
+    let left = db.announcements_left(ANNOUNCE_PER_TICK).await?;
+    if left.is_empty() {
+        return Ok(0);
+    }
+    let queue = svc.env.queue(HOOKS_BINDING).map_err(AppError::internal)?;
+    let messages: Vec<HookMessage> =
+        left.iter().map(|a| HookMessage::Ended { project_id: a.project_id.clone(), sync_id: a.sync_id.clone() }).collect();
+    queue.send_batch(messages).await.map_err(|e| AppError::internal(format!("the hooks queue refused sync endings: {e}")))?;
+    let ids: Vec<&str> = left.iter().map(|a| a.sync_id.as_str()).collect();
+    db.announcements_sent(&ids).await?;
+    Ok(left.len() as u64)
 }
 
 /// Deletes expired dry-run changes and deliveries past their age, within the tick's budget.

@@ -19,6 +19,7 @@ mod http;
 mod installation_tokens;
 mod isolate;
 mod lifecycle;
+mod mint_flight;
 mod routes;
 mod starts;
 mod sync_client;

@@ -81,7 +81,7 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
     };
     if !sync_client::start(svc.env, &job).await.unwrap_or(false) {
         if let Ok(true) = db.fail_if_running(&id, "the sync could not be handed to its worker; nothing was changed", &iso(now_ms())).await {
-            announce_end(svc, &job.project_id, &job.sync_id).await;
+            announce_end(svc, db, &job.project_id, &job.sync_id).await;
         }
         return Err(AppError::internal("the sync object did not take the job"));
     }
@@ -124,7 +124,7 @@ pub async fn reap(svc: &Services<'_>, db: &Db, running: &SyncRow) -> AppResult<b
             worker::console_warn!("reaper: sync {} of project {}: {why}", running.id, running.project_id);
             let ended = db.fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?;
             if ended {
-                announce_end(svc, &running.project_id, &running.id).await;
+                announce_end(svc, db, &running.project_id, &running.id).await;
             }
             Ok(ended)
         }
@@ -132,9 +132,26 @@ pub async fn reap(svc: &Services<'_>, db: &Db, running: &SyncRow) -> AppResult<b
 }
 
 /// Tells the hooks queue about a sync ended here rather than by its object (which
-/// announces its own ending, retrying until the queue takes it). Best effort: logged.
-pub async fn announce_end(svc: &Services<'_>, project: &crate::domain::Id, sync: &crate::domain::Id) {
-    if let Err(e) = super::hooks::announce_end(svc.env, project, sync).await {
-        worker::console_warn!("sync {sync}: could not announce its end to the hooks queue: {e}");
+/// announces its own ending, retrying until the queue takes it), through the outbox of `db`
+/// (the database holding the sync): the row is written first and deleted once the queue
+/// took the message, so a send that fails (or an invocation that dies) leaves it for the
+/// cron tick to send (`lifecycle`). Never fails the caller: the row or the log says what
+/// is left.
+pub async fn announce_end(svc: &Services<'_>, db: &Db, project: &crate::domain::Id, sync: &crate::domain::Id) {
+    if let Err(e) = db.record_announcement(sync.as_str(), project.as_str(), &iso(now_ms())).await {
+        worker::console_warn!("sync {sync}: its end was not written to the outbox (sending it at once only): {e}");
+    }
+    let sent = if svc.db.fault("hooks.announce").await {
+        Err(worker::Error::RustError("injected fault at hooks.announce".into()))
+    } else {
+        super::hooks::announce_end(svc.env, project, sync).await
+    };
+    match sent {
+        Ok(()) => {
+            if let Err(e) = db.announcements_sent(&[sync.as_str()]).await {
+                worker::console_warn!("sync {sync}: announced, but its outbox row stays (the tick announces it again): {e}");
+            }
+        }
+        Err(e) => worker::console_warn!("sync {sync}: its end was not announced now (the cron tick will): {e}"),
     }
 }

@@ -5,6 +5,7 @@
 //! The App's `installation` and `installation_repositories` events are applied at once
 //! (a few idempotent updates).
 
+use super::d1::StateChange;
 use super::fanout::FANOUT_BINDING;
 use super::http::{body_up_to, header, json};
 use super::{iso, now_ms, sync_client, Services};
@@ -32,8 +33,11 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
         WebhookEvent::Ping => return json(200, &json!({"ok": true, "event": "ping"})),
         WebhookEvent::Ignored(why) => return json(202, &json!({"ok": true, "ignored": why})),
         WebhookEvent::Push(push) => push,
-        WebhookEvent::InstallationState { installation, state } => {
-            let untracked = installation_changed(svc, installation, state).await?;
+        WebhookEvent::InstallationState { installation, state, at_ms } => {
+            let Some(untracked) = installation_changed(svc, installation, state, at_ms).await? else {
+                return json(200, &json!({"ok": true, "installation": installation,
+                    "ignored": format!("this {} event is older than the installation's state applied before", state.as_str())}));
+            };
             return json(200, &json!({"ok": true, "installation": installation, "state": state.as_str(), "untracked": untracked}));
         }
         WebhookEvent::RepositoriesRemoved { installation, repositories } => {
@@ -59,10 +63,14 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
 /// An installation GitHub suspended or deleted mints no more tokens, its projects stop
 /// being tracked and their running syncs fail naming it (before their commit); one
 /// unsuspended is usable again (its projects stay untracked until their users say so).
-/// Each write is idempotent, so a redelivery does no harm and needs no record.
-async fn installation_changed(svc: &Services<'_>, id: InstallationId, state: InstallationState) -> AppResult<u64> {
-    svc.db.set_installation_state(id, state, &iso(now_ms())).await?;
-    let Some(why) = state.refusal(id) else { return Ok(0) };
+/// Each write is idempotent, so a redelivery does no harm; an event older (by GitHub's
+/// time) than the state applied before changes nothing (`None`).
+async fn installation_changed(svc: &Services<'_>, id: InstallationId, state: InstallationState, at_ms: Option<u64>) -> AppResult<Option<u64>> {
+    if let StateChange::Stale { applied_ms } = svc.db.set_installation_state(id, state, at_ms, &iso(now_ms())).await? {
+        worker::console_log!("installation {id}: a {} event of {at_ms:?} is older than the state of {applied_ms}: ignored", state.as_str());
+        return Ok(None);
+    }
+    let Some(why) = state.refusal(id) else { return Ok(Some(0)) };
     let untracked = untrack(svc, id, None).await?;
     // Running syncs are told to fail now; one that misses it (its object unreachable)
     // fails at its next slice, which checks the installation first.
@@ -73,7 +81,7 @@ async fn installation_changed(svc: &Services<'_>, id: InstallationId, state: Ins
             }
         }
     }
-    Ok(untracked)
+    Ok(Some(untracked))
 }
 
 /// Stops tracking the installation's projects (on `repositories` only, if given), in every

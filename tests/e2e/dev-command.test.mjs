@@ -37,9 +37,17 @@ test('a multi-line App key in the environment becomes one line of the env file',
 });
 
 test('[vars] overrides pass through from the environment', () => {
-  const run = dev({ MAX_TEXT_BYTES: '2048', REAPER_GRACE_MS: '1000', HOOK_RETRY_BASE_MS: '50', PROJECT_DATABASES: 'DB,DB2' });
+  const run = dev({
+    MAX_TEXT_BYTES: '2048',
+    REAPER_GRACE_MS: '1000',
+    HOOK_RETRY_BASE_MS: '50',
+    HOOK_DELIVERIES_KEPT: '3',
+    HOOK_DELIVERIES_KEPT_MS: '12000',
+    PROJECT_DATABASES: 'DB,DB2',
+  });
   assert.equal(run.status, 0, run.stderr);
-  for (const v of ['MAX_TEXT_BYTES:2048', 'REAPER_GRACE_MS:1000', 'HOOK_RETRY_BASE_MS:50', 'PROJECT_DATABASES:DB,DB2']) {
+  const given = ['MAX_TEXT_BYTES:2048', 'REAPER_GRACE_MS:1000', 'HOOK_RETRY_BASE_MS:50', 'HOOK_DELIVERIES_KEPT:3', 'HOOK_DELIVERIES_KEPT_MS:12000'];
+  for (const v of [...given, 'PROJECT_DATABASES:DB,DB2']) {
     const at = run.args.indexOf(v);
     assert.ok(at > 0 && run.args[at - 1] === '--var', `--var ${v} in ${run.args.join(' ')}`);
   }
@@ -51,6 +59,7 @@ test('values that cannot be used are refused with a sentence', () => {
   for (const [env, says] of [
     [{ MAX_TEXT_BYTES: '1MB' }, /MAX_TEXT_BYTES must be a whole number/],
     [{ REAPER_GRACE_MS: '-5' }, /REAPER_GRACE_MS must be a whole number/],
+    [{ HOOK_DELIVERIES_KEPT_MS: '30d' }, /HOOK_DELIVERIES_KEPT_MS must be a whole number/],
     [{ PROJECT_DATABASES: 'DB, DB2' }, /PROJECT_DATABASES must be binding names/],
     [{ GITHUB_TOKEN: 'ghp_a\nghp_b' }, /GITHUB_TOKEN spans several lines/],
     [{ ADMIN_TOKEN: 'x\ny' }, /ADMIN_TOKEN spans several lines/],

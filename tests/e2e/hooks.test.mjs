@@ -190,3 +190,30 @@ test('500s are retried with growing waits; a receiver that never answers 2xx is 
   await sleep(3000);
   assert.equal(receiver.received('/down').length, MAX_ATTEMPTS, 'still no attempt after the last');
 });
+
+test('a cancelled sync whose end the hooks queue refused is announced by the next cron tick (the outbox)', async () => {
+  const hook = await addHook({ url: receiver.url('/outbox'), events: ['sync.cancelled'] });
+  // A start that never reached its object: the cancel ends the row itself and announces it.
+  await world.armFault('object.start', 1);
+  const { sync } = await alice.startSync(project.id);
+  await world.armFault('hooks.announce', 1);
+  const cancelled = await alice.post(`/api/v1/syncs/${sync.id}/cancel`, {});
+  assert.equal(cancelled.status, 202, cancelled.text);
+  assert.equal((await alice.getJson(`/api/v1/syncs/${sync.id}`)).status, 'CANCELLED');
+  await sleep(3_000);
+  assert.deepEqual(await deliveries(hook), [], 'the one send failed: nothing was delivered yet');
+  assert.equal(receiver.received('/outbox').length, 0);
+
+  const tick = await world.triggerScheduled();
+  assert.equal(tick.status, 200, tick.text);
+  const d = await waitDelivery(hook, (x) => x.status === 'delivered');
+  assert.equal(d.syncId, sync.id);
+  assert.equal(d.event, 'sync.cancelled');
+  const [got] = receiver.received('/outbox');
+  assert.equal(JSON.parse(got.raw.toString('utf8')).sync.id, sync.id);
+  // The outbox row is gone once sent: another tick announces nothing again.
+  await world.triggerScheduled();
+  await sleep(2_000);
+  assert.equal((await deliveries(hook)).length, 1);
+  assert.equal(receiver.received('/outbox').length, 1, 'one delivery, whatever the ticks');
+});

@@ -199,6 +199,26 @@ test('a token that expires mid-sync is renewed at once, and the sync completes',
   assert.doesNotMatch(world.logTail(5000), /ghs_/, 'no installation token in the service log');
 });
 
+test('concurrent requests that each need a new token for one installation share one mint', async () => {
+  // A cached token inside the renewal margin (GitHub gave 290 s): each request needs a new one.
+  world.emulator.setOption('installationTokenLifetimeSeconds', 290);
+  const margin = await alice.createProject({ name: 'single-flight', repository: `${ORG}/open`, installationId: 101 });
+  await alice.syncAndWait(margin.id);
+  world.emulator.setOption('installationTokenLifetimeSeconds', null);
+  const N = 8;
+  const from = world.emulator.stats().log.length;
+  const created = await Promise.all(
+    Array.from({ length: N }, (_, i) =>
+      alice.post('/api/v1/projects', { name: `single-flight-${i}`, repository: `${ORG}/${i % 2 ? 'open' : 'private-site'}`, installationId: 101 }),
+    ),
+  );
+  for (const res of created) assert.equal(res.status, 201, res.text);
+  const log = githubLog(from);
+  assert.equal(log.mints.length, 1, `${N} concurrent requests minted ${log.mints.length} tokens`);
+  for (const e of log.repoRequests) assert.equal(e.credential, 'installation:101');
+  for (const id of [margin.id, ...created.map((res) => res.json.id)]) assert.equal((await alice.api('DELETE', `/api/v1/projects/${id}`)).status, 204);
+});
+
 test('installation_repositories "removed" stops tracking those projects; "suspend" stops all and fails their syncs naming it', async () => {
   const projects = await alice.listAll('/api/v1/projects');
   const site = projects.find((p) => p.repository === `${ORG}/private-site`);
@@ -253,6 +273,29 @@ test('installation_repositories "removed" stops tracking those projects; "suspen
   assert.equal((await bob.getJson(`/api/v1/projects/${outside.id}`)).tracked, false);
   const gone = await bob.syncAndWait(outside.id, {}, { expect: 'FAILED' });
   assert.match(gone.done.error, /installation 202 was uninstalled/);
+});
+
+test('installation events apply in the order of their own time: a redelivered older "suspend" after "unsuspend" is ignored', async () => {
+  const site = (await alice.listAll('/api/v1/projects')).find((p) => p.repository === `${ORG}/private-site`);
+  const now = Date.now();
+  // The installation was suspended above (GitHub's example event, of 2021); GitHub lifts it now.
+  const unsuspend = installationPayload('installation', 'unsuspend', { installationId: 101, at: new Date(now) });
+  const r1 = await deliverPush(world, SECRET, unsuspend, { event: 'installation' });
+  assert.equal(r1.res.status, 200, r1.res.text);
+  assert.equal(r1.res.json.state, 'active');
+  // A suspension of a minute earlier, delivered late (GitHub redelivers and reorders).
+  const stale = installationPayload('installation', 'suspend', { installationId: 101, at: new Date(now - 60_000) });
+  const r2 = await deliverPush(world, SECRET, stale, { event: 'installation' });
+  assert.equal(r2.res.status, 200, r2.res.text);
+  assert.match(r2.res.json.ignored ?? '', /older than the installation's state/, r2.res.text);
+  assert.equal(r2.res.json.state, undefined);
+  await alice.syncAndWait(site.id); // COMPLETE: the installation stays active, its projects sync
+  // A later suspension still applies.
+  const later = installationPayload('installation', 'suspend', { installationId: 101, at: new Date(now + 1000) });
+  const r3 = await deliverPush(world, SECRET, later, { event: 'installation' });
+  assert.equal(r3.res.json.state, 'suspended', r3.res.text);
+  const refused = await alice.syncAndWait(site.id, {}, { expect: 'FAILED' });
+  assert.match(refused.done.error, /installation 101 was suspended/);
 });
 
 test('a PKCS#8 private key works the same as the PKCS#1 key GitHub hands out', async () => {

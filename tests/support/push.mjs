@@ -27,12 +27,20 @@ export function pushPayload({ after, fullName, bytes = 0 }) {
 
 /**
  * GitHub's example App event (`installation` or `installation_repositories`) with `action`,
- * pointed at `installationId`; `removed` (full names) replaces the removed repositories.
+ * pointed at `installationId`; `removed` (full names) replaces the removed repositories;
+ * `at` (a Date) is when GitHub changed it: `updated_at` with an offset as GitHub writes it,
+ * and `suspended_at` in UTC for a suspension.
  */
-export function installationPayload(event, action, { installationId, removed }) {
+export function installationPayload(event, action, { installationId, removed, at }) {
   const example = examples.find((e) => e.name === event).examples.find((x) => x.action === action);
   const payload = structuredClone(example);
   payload.installation = { ...payload.installation, id: installationId };
+  if (at) {
+    // GitHub's form, e.g. 2021-04-28T22:32:50.000-04:00: the same instant at UTC-4.
+    const local = new Date(at.getTime() - 4 * 3600_000).toISOString().replace('Z', '-04:00');
+    payload.installation.updated_at = local;
+    if (action === 'suspend') payload.installation.suspended_at = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
   if (removed) {
     payload.repositories_removed = removed.map((fullName) => ({ ...(example.repositories_removed?.[0] ?? {}), full_name: fullName, name: fullName.split('/')[1] }));
   }

@@ -4,8 +4,19 @@
 
 use super::{n, s, Db, DbResult};
 use crate::api::InstallationView;
-use crate::github_app::{InstallationId, InstallationState};
+use crate::github_app::{installation_event_is_stale, InstallationId, InstallationState};
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+/// What an `installation` event did to the recorded state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    Applied,
+    /// GitHub's time of the state applied before is later than the event's: ignored.
+    Stale { applied_ms: u64 },
+    /// Not granted here: nothing recorded.
+    Unknown,
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct InstallationRow {
@@ -100,22 +111,71 @@ impl Db {
     /// suspended or removed it meanwhile (the webhook dropped the cached token then).
     pub async fn store_installation_token(&self, id: InstallationId, token_enc: &str, expires_ms: u64, now: &str) -> DbResult<()> {
         self.run(
-            "UPDATE installations SET token_enc = ?2, token_expires_ms = ?3, updated_at = ?4 WHERE installation_id = ?1 AND state = 'active'",
+            "UPDATE installations SET token_enc = ?2, token_expires_ms = ?3, mint_lease_until_ms = NULL, updated_at = ?4 \
+             WHERE installation_id = ?1 AND state = 'active'",
             &[n(id.get()), s(token_enc), n(expires_ms), s(now)],
         )
         .await?;
         Ok(())
     }
 
-    /// GitHub said the installation changed state; its cached token goes (GitHub revokes
-    /// it too). Unknown installations are recorded nowhere: nobody was granted them.
-    pub async fn set_installation_state(&self, id: InstallationId, state: InstallationState, now: &str) -> DbResult<()> {
+    /// Claims the lease on minting the installation's token until `until_ms`, if it is free
+    /// or lapsed at `now_ms` (`mint_lease_free`) and the installation active. True if claimed.
+    pub async fn claim_mint_lease(&self, id: InstallationId, now_ms: u64, until_ms: u64) -> DbResult<bool> {
+        let claimed = self
+            .run(
+                "UPDATE installations SET mint_lease_until_ms = ?3 WHERE installation_id = ?1 AND state = 'active' \
+                 AND (mint_lease_until_ms IS NULL OR mint_lease_until_ms <= ?2)",
+                &[n(id.get()), n(now_ms), n(until_ms)],
+            )
+            .await?;
+        Ok(claimed > 0)
+    }
+
+    /// Gives up a lease claimed until `until_ms` whose mint failed (only that one: a lapsed
+    /// lease may have been claimed by another isolate since).
+    pub async fn release_mint_lease(&self, id: InstallationId, until_ms: u64) -> DbResult<()> {
         self.run(
-            "UPDATE installations SET state = ?2, token_enc = CASE WHEN ?2 = 'active' THEN token_enc END, \
-             token_expires_ms = CASE WHEN ?2 = 'active' THEN token_expires_ms END, updated_at = ?3 WHERE installation_id = ?1",
-            &[n(id.get()), s(state.as_str()), s(now)],
+            "UPDATE installations SET mint_lease_until_ms = NULL WHERE installation_id = ?1 AND mint_lease_until_ms = ?2",
+            &[n(id.get()), n(until_ms)],
         )
         .await?;
         Ok(())
+    }
+
+    /// GitHub said the installation changed state (at its `at_ms`); its cached token goes
+    /// (GitHub revokes it too). Fenced by time: an event older than the state last applied
+    /// changes nothing (`installation_event_is_stale`, which the WHERE mirrors). Unknown
+    /// installations are recorded nowhere: nobody was granted them.
+    pub async fn set_installation_state(
+        &self,
+        id: InstallationId,
+        state: InstallationState,
+        at_ms: Option<u64>,
+        now: &str,
+    ) -> DbResult<StateChange> {
+        let at = at_ms.map(n).unwrap_or(JsValue::NULL);
+        let changed = self
+            .run(
+                "UPDATE installations SET state = ?2, token_enc = CASE WHEN ?2 = 'active' THEN token_enc END, \
+                 token_expires_ms = CASE WHEN ?2 = 'active' THEN token_expires_ms END, \
+                 state_at_ms = COALESCE(?4, state_at_ms), updated_at = ?3 \
+                 WHERE installation_id = ?1 AND NOT (?4 IS NOT NULL AND state_at_ms IS NOT NULL AND ?4 < state_at_ms)",
+                &[n(id.get()), s(state.as_str()), s(now), at],
+            )
+            .await?;
+        if changed > 0 {
+            return Ok(StateChange::Applied);
+        }
+        #[derive(Deserialize)]
+        struct Row {
+            state_at_ms: Option<u64>,
+        }
+        let row: Option<Row> = self.first("SELECT state_at_ms FROM installations WHERE installation_id = ?1", &[n(id.get())]).await?;
+        Ok(match row {
+            Some(row) if installation_event_is_stale(row.state_at_ms, at_ms) => StateChange::Stale { applied_ms: row.state_at_ms.unwrap_or(0) },
+            Some(_) => StateChange::Applied,
+            None => StateChange::Unknown,
+        })
     }
 }

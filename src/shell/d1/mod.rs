@@ -5,6 +5,7 @@
 //!
 //! Architecture invariant: no SQL outside `shell::d1`; callers get typed rows.
 
+mod announcements;
 mod compare;
 mod deliveries;
 mod directory;
@@ -25,7 +26,7 @@ mod users;
 pub use compare::CompareSides;
 pub use engine_store::EngineStore;
 pub use hooks::{AttemptRecord, DeliveryRow, NewHook};
-pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow};
+pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow, StateChange};
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};

@@ -89,12 +89,10 @@ pub async fn cancel(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Respo
         CancelAnswer::TooLate => Err(AppError::conflict("the sync is already committing or has ended")),
         // A row whose start never reached its object: nothing runs, so it ends here.
         CancelAnswer::NoJob => {
-            let ended = svc
-                .for_project(sync.project_id.as_str())
-                .cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms()))
-                .await?;
+            let db = svc.for_project(sync.project_id.as_str());
+            let ended = db.cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms())).await?;
             if ended {
-                super::super::starts::announce_end(svc, &sync.project_id, &sync.id).await;
+                super::super::starts::announce_end(svc, db, &sync.project_id, &sync.id).await;
             }
             json(202, &sync_of(svc, user, id).await?.view())
         }
