@@ -52,9 +52,13 @@ async function streamPost(path, headers, maxBytes, chunk = Buffer.alloc(64 * 102
       if (answer) return resolve(answer);
       if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') return reject(e);
       for (let i = 0; i < 40; i++) {
-        const logged = world.logTail(20).split('\n').reverse().find((l) => l.includes(`POST ${path} `));
+        const lines = world.logTail(20).split('\n').reverse();
+        const logged = lines.find((l) => l.includes(`POST ${path} `));
         const status = Number(logged?.match(/ (\d{3}) /)?.[1]);
         if (status) return resolve({ status, text: JSON.stringify({ error: { code: status === 413 ? 'too_large' : 'reset' } }), reset: true });
+        // The proxy's own line when it dropped the connection (see assertRefusedEarly).
+        const dropped = lines.find((l) => l.includes(`${path} (failed after`) && l.includes('Network connection lost'));
+        if (dropped) return resolve({ status: 500, text: dropped, reset: true });
         await new Promise((r) => setTimeout(r, 50));
       }
       reject(e);

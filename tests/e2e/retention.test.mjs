@@ -59,7 +59,7 @@ test("a 21st dry run makes the 1st one's changes a 404 while its sync row stays;
   }
   const mark = world.logSize();
   assert.ok((await world.triggerScheduled()).status < 300);
-  await world.waitForLog(/cron upkeep: deleted 1 dry-run changes/, mark, 20_000);
+  await world.waitForLog(/cron upkeep: (announced \d+ sync endings; )?deleted 1 dry-run changes/, mark, 20_000);
   assert.equal((await alice.get(`/api/v1/syncs/${dryRuns[0].id}/changes`)).status, 404, 'still a 404 once its rows are gone');
   assert.equal((await alice.get(`/api/v1/syncs/${dryRuns[1].id}/changes`)).status, 200);
 });
@@ -93,6 +93,6 @@ test('a hook keeps its newest deliveries, and none older than the retention', as
   assert.equal((await deliveries()).length, KEPT, 'before the tick');
   const mark = world.logSize();
   assert.ok((await world.triggerScheduled()).status < 300);
-  await world.waitForLog(/cron upkeep: deleted \d+ dry-run changes, 2 deliveries/, mark, 20_000);
+  await world.waitForLog(/cron upkeep: (announced \d+ sync endings; )?deleted \d+ dry-run changes, 2 deliveries/, mark, 20_000);
   assert.deepEqual((await deliveries()).map((d) => d.syncId), [newest.id], 'only the young one stays');
 });
