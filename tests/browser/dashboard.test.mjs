@@ -4,7 +4,7 @@
 // create a project, sync, sync a new commit, restore, reload mid-sync, attach on a 409,
 // cancel, use it on a phone. Screenshots of every step go to tests/artifacts/ (gitignored).
 //
-// Run: cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/*.test.mjs
+// Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/*.test.mjs
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
