@@ -41,10 +41,8 @@ pub struct RecentSync {
 /// set how long to wait after the last of them. A sync of another head, a person's sync or
 /// a completed one ends the run; a failure that never read the head counts as this head's.
 pub fn may_retry_head(recent: &[RecentSync], head: &CommitSha, now_ms: u64) -> bool {
-    let run: Vec<&RecentSync> = recent
-        .iter()
-        .take_while(|s| s.automatic && s.failed && s.commit.as_ref().is_none_or(|c| c == head))
-        .collect();
+    let run: Vec<&RecentSync> =
+        recent.iter().take_while(|s| s.automatic && s.failed && s.commit.as_ref().is_none_or(|c| c == head)).collect();
     let Some(last) = run.first() else { return true };
     if run.len() < 2 {
         return true;
@@ -88,19 +86,32 @@ mod tests {
             (vec![failed(0, Some(&head))], 0, true, "one failure: the next tick tries again"),
             (vec![failed(0, Some(&head)), failed(0, Some(&head))], 9 * min, false, "two: wait 10 minutes"),
             (vec![failed(0, Some(&head)), failed(0, Some(&head))], 10 * min, true, "two, 10 minutes on"),
-            (vec![failed(0, None), failed(0, Some(&head)), failed(0, None)], 19 * min, false, "three (two never read the head): 20 minutes"),
+            (
+                vec![failed(0, None), failed(0, Some(&head)), failed(0, None)],
+                19 * min,
+                false,
+                "three (two never read the head): 20 minutes",
+            ),
             (vec![failed(0, Some(&head)), failed(0, Some(&head)), failed(0, Some(&head))], 20 * min, true, "three, 20 minutes on"),
             (vec![failed(0, Some(&head)); 40], 23 * 60 * min, false, "many: at most a day"),
             (vec![failed(0, Some(&head)); 40], 24 * 60 * min, true, "many, a day on"),
             (vec![failed(0, Some(&head)), failed(0, Some(&other)), failed(0, Some(&other))], 0, true, "the head moved: its first failure"),
             (
-                vec![failed(0, Some(&head)), RecentSync { automatic: false, failed: true, commit: Some(head.clone()), ended_ms: 0 }, failed(0, Some(&head))],
+                vec![
+                    failed(0, Some(&head)),
+                    RecentSync { automatic: false, failed: true, commit: Some(head.clone()), ended_ms: 0 },
+                    failed(0, Some(&head)),
+                ],
                 0,
                 true,
                 "a person's sync ends the run",
             ),
             (
-                vec![failed(0, Some(&head)), RecentSync { automatic: true, failed: false, commit: Some(head.clone()), ended_ms: 0 }, failed(0, Some(&head))],
+                vec![
+                    failed(0, Some(&head)),
+                    RecentSync { automatic: true, failed: false, commit: Some(head.clone()), ended_ms: 0 },
+                    failed(0, Some(&head)),
+                ],
                 0,
                 true,
                 "a sync that did not fail ends the run",

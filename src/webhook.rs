@@ -201,9 +201,15 @@ mod tests {
         // The times as GitHub's examples carry them: RFC 3339 with an offset, `suspended_at`
         // in UTC, epoch seconds in older payloads; the later one is the event's time.
         let times = [
-            (json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": "2021-04-29T02:32:50Z"}), Some(1_619_663_570_000)),
+            (
+                json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": "2021-04-29T02:32:50Z"}),
+                Some(1_619_663_570_000),
+            ),
             (json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": null}), Some(1_619_663_570_000)),
-            (json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": "2021-04-29T02:33:00Z"}), Some(1_619_663_580_000)),
+            (
+                json!({"id": 1, "updated_at": "2021-04-28T22:32:50.000-04:00", "suspended_at": "2021-04-29T02:33:00Z"}),
+                Some(1_619_663_580_000),
+            ),
             (json!({"id": 1, "updated_at": 1525109899}), Some(1_525_109_899_000)),
             (json!({"id": 1, "updated_at": "not a time"}), None),
         ];

@@ -2,8 +2,8 @@
 //! states paged with small limits and small windows.
 
 use super::*;
-use crate::diff::tests::summary;
 use crate::diff::diff;
+use crate::diff::tests::summary;
 use crate::domain::{FileKind, FileMode, ObjectSha};
 use futures::executor::block_on;
 use std::cell::Cell;

@@ -10,8 +10,8 @@
 
 use super::ByteSource;
 use super::{
-    GitHub, Job, PendingBlob, Phase, Ports, Scratch, Stop, Store, StoreError, BLOBS_PER_STEP, BLOB_BYTES_PER_STEP, PLAN_PAGE, TARBALL_FLUSH_BYTES,
-    TARBALL_MAX_PASSES,
+    GitHub, Job, PendingBlob, Phase, Ports, Scratch, Stop, Store, StoreError, BLOBS_PER_STEP, BLOB_BYTES_PER_STEP, PLAN_PAGE,
+    TARBALL_FLUSH_BYTES, TARBALL_MAX_PASSES,
 };
 use crate::content::{analyse, choose_fetch, BlobContent, FetchMethod};
 use crate::diff::Change;

@@ -61,7 +61,15 @@ fn hook_urls_that_point_inward_are_refused_naming_the_range() {
         let with_http = check_url(raw, true, &own());
         assert_eq!(with_http.is_ok(), why == "loopback", "{raw} with ALLOW_HTTP_HOOKS: {with_http:?}");
     }
-    for raw in ["https://100.63.255.255/", "https://100.128.0.0/", "https://172.32.0.1/", "https://8.8.8.8/", "https://[2001:db8::1]/", "https://localhost.example.com/", "https://mylocalhost/"] {
+    for raw in [
+        "https://100.63.255.255/",
+        "https://100.128.0.0/",
+        "https://172.32.0.1/",
+        "https://8.8.8.8/",
+        "https://[2001:db8::1]/",
+        "https://localhost.example.com/",
+        "https://mylocalhost/",
+    ] {
         assert!(check_url(raw, false, &own()).is_ok(), "{raw} is public");
     }
     // The service's own host with a trailing dot is still the service.

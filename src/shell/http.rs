@@ -3,8 +3,8 @@
 
 use crate::api::MAX_BODY_BYTES;
 use crate::body::{CappedBody, TooLarge};
-use futures::StreamExt;
 use crate::error::{AppError, AppResult};
+use futures::StreamExt;
 use serde::Serialize;
 use worker::{Headers, Request, Response};
 

@@ -4,8 +4,8 @@
 //! projects' repositories (`crate::sweep`), each in bounded batches per database.
 
 use super::content::ContentBucket;
-use super::hooks::HOOKS_BINDING;
 use super::d1::Db;
+use super::hooks::HOOKS_BINDING;
 use super::{iso, now_ms, Services};
 use crate::content::fts_scope;
 use crate::error::{AppError, AppResult};

@@ -27,7 +27,8 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
     if !verify_webhook_signature(secret.as_bytes(), &raw, header(req, "x-hub-signature-256").as_deref()) {
         return Err(AppError::Unauthorized("X-Hub-Signature-256 does not match the payload".into()));
     }
-    let event = header(req, "x-github-event").ok_or_else(|| AppError::invalid("X-GitHub-Event", "is missing: every GitHub delivery names its event"))?;
+    let event = header(req, "x-github-event")
+        .ok_or_else(|| AppError::invalid("X-GitHub-Event", "is missing: every GitHub delivery names its event"))?;
     let delivery = delivery_id(header(req, "x-github-delivery").as_deref());
     let push = match interpret(&event, &raw)? {
         WebhookEvent::Ping => return json(200, &json!({"ok": true, "event": "ping"})),
@@ -35,8 +36,11 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
         WebhookEvent::Push(push) => push,
         WebhookEvent::InstallationState { installation, state, at_ms } => {
             let Some(untracked) = installation_changed(svc, installation, state, at_ms).await? else {
-                return json(200, &json!({"ok": true, "installation": installation,
-                    "ignored": format!("this {} event is older than the installation's state applied before", state.as_str())}));
+                return json(
+                    200,
+                    &json!({"ok": true, "installation": installation,
+                    "ignored": format!("this {} event is older than the installation's state applied before", state.as_str())}),
+                );
             };
             return json(200, &json!({"ok": true, "installation": installation, "state": state.as_str(), "untracked": untracked}));
         }
@@ -65,7 +69,12 @@ pub async fn receive(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
 /// unsuspended is usable again (its projects stay untracked until their users say so).
 /// Each write is idempotent, so a redelivery does no harm; an event older (by GitHub's
 /// time) than the state applied before changes nothing (`None`).
-async fn installation_changed(svc: &Services<'_>, id: InstallationId, state: InstallationState, at_ms: Option<u64>) -> AppResult<Option<u64>> {
+async fn installation_changed(
+    svc: &Services<'_>,
+    id: InstallationId,
+    state: InstallationState,
+    at_ms: Option<u64>,
+) -> AppResult<Option<u64>> {
     if let StateChange::Stale { applied_ms } = svc.db.set_installation_state(id, state, at_ms, &iso(now_ms())).await? {
         worker::console_log!("installation {id}: a {} event of {at_ms:?} is older than the state of {applied_ms}: ignored", state.as_str());
         return Ok(None);

@@ -13,7 +13,9 @@ use wasm_bindgen::JsValue;
 pub enum StateChange {
     Applied,
     /// GitHub's time of the state applied before is later than the event's: ignored.
-    Stale { applied_ms: u64 },
+    Stale {
+        applied_ms: u64,
+    },
     /// Not granted here: nothing recorded.
     Unknown,
 }
@@ -173,7 +175,9 @@ impl Db {
         }
         let row: Option<Row> = self.first("SELECT state_at_ms FROM installations WHERE installation_id = ?1", &[n(id.get())]).await?;
         Ok(match row {
-            Some(row) if installation_event_is_stale(row.state_at_ms, at_ms) => StateChange::Stale { applied_ms: row.state_at_ms.unwrap_or(0) },
+            Some(row) if installation_event_is_stale(row.state_at_ms, at_ms) => {
+                StateChange::Stale { applied_ms: row.state_at_ms.unwrap_or(0) }
+            }
             Some(_) => StateChange::Applied,
             None => StateChange::Unknown,
         })

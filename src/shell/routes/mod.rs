@@ -38,7 +38,6 @@ pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
     })
 }
 
-
 async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
     let url = req.url().map_err(AppError::internal)?;
     let path = url.path().to_string();
