@@ -20,6 +20,7 @@ pub mod github;
 pub mod github_app;
 pub mod gitobj;
 pub mod hooks;
+pub mod mcp;
 pub mod merge;
 pub mod pack;
 pub mod pathfilter;
