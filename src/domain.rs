@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod events;
+pub use events::{HookEvent, ALL_EVENTS};
+
 /// Why a raw string was refused; the field name is added by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid(pub String);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::SyncStatus;
 
 fn own() -> Vec<Origin> {
     vec![Origin { host: "sync.example.com".into(), port: Some(443) }, Origin { host: "127.0.0.1".into(), port: Some(8787) }]

@@ -9,11 +9,9 @@
 use super::crypto::{decrypt_token, new_id};
 use super::d1::{AttemptRecord, DeliveryRow};
 use super::{iso, now_ms, Services};
-use crate::domain::Id;
-use crate::hooks::{
-    after_attempt, changes_url, delay_seconds, describe, signature, AfterAttempt, Attempt, DeliveryBody, HookEvent, HookMessage,
-    ATTEMPT_TIMEOUT_MS,
-};
+use crate::api::hooks::{changes_url, DeliveryBody};
+use crate::domain::{HookEvent, Id};
+use crate::hooks::{after_attempt, delay_seconds, describe, signature, AfterAttempt, Attempt, HookMessage, ATTEMPT_TIMEOUT_MS};
 use futures::future::{select, Either};
 use futures::pin_mut;
 use std::time::Duration;
