@@ -197,6 +197,37 @@ pub enum AfterAttempt {
     GiveUp,
 }
 
+/// Where a delivery stands: `pending` until an attempt is answered 2xx (`delivered`) or the
+/// attempts run out (`failed`). Stored and shown by these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+impl AfterAttempt {
+    /// The status a delivery has after this.
+    pub fn status(&self) -> DeliveryStatus {
+        match self {
+            AfterAttempt::Delivered => DeliveryStatus::Delivered,
+            AfterAttempt::RetryIn { .. } => DeliveryStatus::Pending,
+            AfterAttempt::GiveUp => DeliveryStatus::Failed,
+        }
+    }
+}
+
 pub fn after_attempt(attempt: &Attempt, attempts: u32, base_ms: u64) -> AfterAttempt {
     match attempt {
         Attempt::Answered(code) if (200..300).contains(code) => AfterAttempt::Delivered,

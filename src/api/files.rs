@@ -1,6 +1,10 @@
 //! Files: the views of a state's files, a path's history, the memory entries and the
 //! changes a sync made.
 
+use crate::content::skipped_for_api;
+use crate::diff::Change;
+use crate::domain::{ObjectSha, SyncId};
+use crate::rows::{ChangeKind, ChangeReason, FileHistoryRow, FileRow, StoredChange};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -46,7 +50,7 @@ pub struct MemoryView {
 #[serde(rename_all = "camelCase")]
 pub struct ChangeView {
     pub path: String,
-    pub change: String,
+    pub change: ChangeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_path: Option<String>,
     pub sha: String,
@@ -54,29 +58,55 @@ pub struct ChangeView {
     pub previous_sha: Option<String>,
     /// `"filtered"` when a filter change, not the branch, added or removed the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<ChangeReason>,
 }
 
-impl From<&crate::diff::Change> for ChangeView {
-    fn from(c: &crate::diff::Change) -> ChangeView {
-        use crate::diff::Change;
-        let (change, old) = match c {
-            Change::Added { .. } => ("added", None),
-            Change::Modified { old, .. } => ("modified", Some(old)),
-            Change::Renamed { old, .. } => ("renamed", Some(old)),
-            Change::Removed { .. } => ("removed", None),
-        };
-        let sha = match c {
-            Change::Removed { old } => old.sha.to_string(),
-            Change::Added { new } | Change::Modified { new, .. } | Change::Renamed { new, .. } => new.sha.to_string(),
-        };
+impl From<&StoredChange> for ChangeView {
+    fn from(c: &StoredChange) -> ChangeView {
         ChangeView {
-            path: c.path().to_string(),
-            change: change.into(),
-            previous_path: matches!(c, Change::Renamed { .. }).then(|| old.map(|o| o.path.clone())).flatten(),
-            sha,
-            previous_sha: old.map(|o| o.sha.to_string()),
-            reason: None,
+            path: c.path.clone(),
+            change: c.change,
+            previous_path: c.previous_path.clone(),
+            sha: c.sha.to_string(),
+            previous_sha: c.previous_sha.as_ref().map(ObjectSha::to_string),
+            reason: c.reason,
+        }
+    }
+}
+
+/// A change the engine found, shown as the store would keep it.
+impl From<&Change> for ChangeView {
+    fn from(c: &Change) -> ChangeView {
+        ChangeView::from(&StoredChange::from(c))
+    }
+}
+
+impl From<&FileRow> for FileView {
+    fn from(row: &FileRow) -> FileView {
+        FileView {
+            path: row.path.clone(),
+            mode: row.mode.clone(),
+            kind: row.kind.clone(),
+            sha: row.sha.to_string(),
+            size: row.size,
+            sync_id: row.sync_id.to_string(),
+            content_skipped: skipped_for_api(row.content_skipped.as_deref()),
+        }
+    }
+}
+
+impl From<&FileHistoryRow> for FileHistoryView {
+    fn from(row: &FileHistoryRow) -> FileHistoryView {
+        let f = FileView::from(&row.file);
+        FileHistoryView {
+            path: f.path,
+            mode: f.mode,
+            kind: f.kind,
+            sha: f.sha,
+            size: f.size,
+            sync_id: f.sync_id,
+            content_skipped: f.content_skipped,
+            superseded_by_sync_id: row.superseded_by_sync_id.as_ref().map(SyncId::to_string),
         }
     }
 }
@@ -87,8 +117,8 @@ mod tests {
 
     #[test]
     fn changes_read_as_the_changes_endpoint_writes_them() {
-        use crate::diff::{Change, FileEntry};
-        use crate::domain::{FileKind, FileMode, ObjectSha};
+        use crate::diff::FileEntry;
+        use crate::domain::{FileKind, FileMode};
         let entry = |path: &str, sha: char| FileEntry {
             path: path.into(),
             mode: FileMode::Regular,

@@ -2,8 +2,10 @@
 
 use super::fields::{opt_string, parse_object, reject_unknown, req_string, strings};
 use super::{ProjectView, SyncView};
-use crate::domain::HookEvent;
+use crate::domain::{HookEvent, Timestamp};
 use crate::error::{AppError, AppResult};
+use crate::hooks::DeliveryStatus;
+use crate::rows::{DeliveryRow, HookRow};
 use serde::Serialize;
 
 /// `POST /projects/{id}/hooks`. The URL's scheme and origin are checked where the
@@ -47,12 +49,40 @@ pub struct DeliveryView {
     pub id: String,
     pub event: HookEvent,
     pub sync_id: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: u32,
     pub last_status_code: Option<u16>,
     pub last_error: Option<String>,
     pub created_at: String,
     pub delivered_at: Option<String>,
+}
+
+impl From<&HookRow> for HookView {
+    fn from(row: &HookRow) -> HookView {
+        HookView {
+            id: row.id.to_string(),
+            url: row.url.clone(),
+            events: row.events.clone(),
+            has_secret: row.secret_enc.is_some(),
+            created_at: row.created_at.to_string(),
+        }
+    }
+}
+
+impl From<&DeliveryRow> for DeliveryView {
+    fn from(row: &DeliveryRow) -> DeliveryView {
+        DeliveryView {
+            id: row.id.to_string(),
+            event: row.event,
+            sync_id: row.sync_id.to_string(),
+            status: row.status,
+            attempts: row.attempts,
+            last_status_code: row.last_status_code,
+            last_error: row.last_error.clone(),
+            created_at: row.created_at.to_string(),
+            delivered_at: row.delivered_at.as_ref().map(Timestamp::to_string),
+        }
+    }
 }
 
 /// What a receiver gets.

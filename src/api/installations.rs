@@ -4,6 +4,7 @@ use super::fields::{opt_installation, parse_object, reject_unknown, req_string};
 use crate::domain::Id;
 use crate::error::{AppError, AppResult};
 use crate::github_app::InstallationId;
+use crate::rows::GrantRow;
 use serde::Serialize;
 
 /// `POST /installations` (admin): grant an installation to a user.
@@ -41,6 +42,18 @@ pub struct InstallationRepoView {
     pub repository: String,
     pub private: bool,
     pub default_branch: String,
+}
+
+impl From<&GrantRow> for InstallationView {
+    fn from(row: &GrantRow) -> InstallationView {
+        InstallationView {
+            installation_id: row.installation_id,
+            account: row.account.clone(),
+            repository_selection: row.repository_selection.clone(),
+            user_id: row.user_id.to_string(),
+            created_at: row.created_at.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]

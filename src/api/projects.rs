@@ -3,10 +3,11 @@
 use super::fields::{
     branch, display_name, github_token, opt_bool, opt_installation, opt_string, parse_object, reject_unknown, req_string, FilterChange,
 };
-use crate::domain::{BranchName, RepoName};
+use crate::domain::{BranchName, CommitSha, RepoName, SyncId};
 use crate::error::{AppError, AppResult};
 use crate::github_app::InstallationId;
-use crate::pathfilter::PathFilter;
+use crate::pathfilter::{FilterLists, PathFilter};
+use crate::rows::ProjectRow;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -116,7 +117,7 @@ pub struct ProjectView {
     pub installation_id: Option<InstallationId>,
     /// `include` and `exclude`.
     #[serde(flatten)]
-    pub filter: crate::pathfilter::FilterLists,
+    pub filter: FilterLists,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +126,24 @@ pub struct BranchView {
     pub name: String,
     pub commit_sha: String,
     pub protected: bool,
+}
+
+impl From<&ProjectRow> for ProjectView {
+    fn from(row: &ProjectRow) -> ProjectView {
+        ProjectView {
+            id: row.id.to_string(),
+            name: row.name.clone(),
+            repository: row.repository.to_string(),
+            branch: row.branch.to_string(),
+            tracked: row.tracked,
+            current_sync_id: row.current_sync_id.as_ref().map(SyncId::to_string),
+            current_commit_sha: row.current_commit_sha.as_ref().map(CommitSha::to_string),
+            created_at: row.created_at.to_string(),
+            has_github_token: row.github_token_enc.is_some(),
+            installation_id: row.installation_id,
+            filter: FilterLists::from(row.path_filter.clone()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -217,5 +236,18 @@ mod tests {
         assert_eq!(next.include().collect::<Vec<_>>(), ["/src/"], "an absent list is kept");
         assert_eq!(next.exclude().collect::<Vec<_>>(), ["/vendor/"]);
         assert!(PatchProject::parse(br#"{"include":[]}"#).unwrap().filter.over(&current).unwrap().include().next().is_none());
+    }
+
+    #[test]
+    fn a_project_shows_as_its_row_says() {
+        let row: ProjectRow = serde_json::from_value(crate::rows::tests::project_json()).unwrap();
+        assert_eq!(
+            serde_json::to_value(ProjectView::from(&row)).unwrap(),
+            serde_json::json!({
+                "id": "p-1", "name": "Site", "repository": "acme/widgets", "branch": "main", "tracked": true,
+                "currentSyncId": "s-1", "currentCommitSha": "a".repeat(40), "createdAt": "2026-11-22T04:15:48.123Z",
+                "hasGithubToken": false, "installationId": 42, "include": ["/src/"], "exclude": []
+            })
+        );
     }
 }

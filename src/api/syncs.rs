@@ -1,8 +1,10 @@
 //! Syncs: the start and restore requests, and the sync views.
 
 use super::fields::{branch, opt_bool, opt_string, parse_object, reject_unknown, req_string, FilterChange};
-use crate::domain::{BranchName, Counts, Id, Stats, SyncKind, SyncStatus, Trigger};
+use crate::domain::{BranchName, CommitSha, Counts, Id, Stats, SyncId, SyncKind, SyncStatus, Timestamp, Trigger};
 use crate::error::{AppError, AppResult};
+use crate::pathfilter::FilterLists;
+use crate::rows::SyncRow;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +67,7 @@ pub struct SyncView {
     pub completed_at: Option<String>,
     /// The filter that made its state (`include`, `exclude`).
     #[serde(flatten)]
-    pub filter: crate::pathfilter::FilterLists,
+    pub filter: FilterLists,
     pub dry_run: bool,
 }
 
@@ -74,6 +76,43 @@ pub struct SyncView {
 pub struct SyncStarted {
     pub sync: SyncView,
     pub events_url: String,
+}
+
+impl From<&SyncRow> for SyncView {
+    fn from(row: &SyncRow) -> SyncView {
+        SyncView {
+            id: row.id.to_string(),
+            project_id: row.project_id.to_string(),
+            kind: row.kind,
+            trigger: row.trigger,
+            branch: row.branch.to_string(),
+            commit_sha: row.commit_sha.as_ref().map(CommitSha::to_string),
+            status: row.status,
+            progress: row.progress,
+            message: row.message.clone(),
+            previous_sync_id: row.previous_sync_id.as_ref().map(SyncId::to_string),
+            restored_from_sync_id: row.restored_from_sync_id.as_ref().map(SyncId::to_string),
+            counts: Counts {
+                added: row.added,
+                modified: row.modified,
+                removed: row.removed,
+                unchanged: row.unchanged,
+                renamed: row.renamed,
+            },
+            stats: Stats {
+                github_requests: row.github_requests,
+                github_not_modified: row.github_not_modified,
+                d1_rows_written: row.d1_rows_written,
+                bytes_downloaded: row.bytes_downloaded,
+                duration_ms: row.duration_ms,
+            },
+            error: row.error.clone(),
+            started_at: row.started_at.to_string(),
+            completed_at: row.completed_at.as_ref().map(Timestamp::to_string),
+            filter: FilterLists::from(row.path_filter.clone()),
+            dry_run: row.dry_run,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +139,21 @@ mod tests {
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":false,"exclude":["a"]}"#)), "exclude");
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":"yes"}"#)), "dryRun");
         assert_eq!(err_field(StartSync::parse(br#"{"dryRun":true,"exclude":["a//b"]}"#)), "exclude");
+    }
+
+    #[test]
+    fn a_sync_shows_as_its_row_says() {
+        let row: SyncRow = serde_json::from_value(crate::rows::tests::sync_json()).unwrap();
+        assert_eq!(
+            serde_json::to_value(SyncView::from(&row)).unwrap(),
+            serde_json::json!({
+                "id": "s-1", "projectId": "p-1", "kind": "sync", "trigger": "api", "branch": "main", "commitSha": "a".repeat(40),
+                "status": "COMPLETE", "progress": 100, "message": "done", "previousSyncId": null, "restoredFromSyncId": null,
+                "counts": {"added": 1, "modified": 2, "removed": 3, "unchanged": 4, "renamed": 5},
+                "stats": {"githubRequests": 6, "githubNotModified": 7, "d1RowsWritten": 8, "bytesDownloaded": 9, "durationMs": 10},
+                "error": null, "startedAt": "2026-11-22T04:15:48.123Z", "completedAt": "2026-11-22T04:15:50.000Z",
+                "include": [], "exclude": [], "dryRun": false
+            })
+        );
     }
 }
