@@ -6,6 +6,13 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod events;
+mod ids;
+mod time;
+pub use events::{HookEvent, ALL_EVENTS};
+pub use ids::{DeliveryId, HookId, InstallationId, ProjectId, SyncId, UserId};
+pub use time::Timestamp;
+
 /// Why a raw string was refused; the field name is added by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid(pub String);
@@ -61,9 +68,6 @@ string_newtype!(
     Id
 );
 
-pub type SyncId = Id;
-pub type ProjectId = Id;
-pub type UserId = Id;
 /// A git blob (or gitlink) id; same shape as a commit id.
 pub type ObjectSha = CommitSha;
 

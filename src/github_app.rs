@@ -7,46 +7,11 @@
 
 use crate::auth::base64url_encode;
 use crate::github::GhError;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::fmt;
 
-/// An installation's id: a positive integer GitHub assigns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct InstallationId(u64);
-
-/// JSON numbers are exact up to 2^53; GitHub's ids are far below it.
-const MAX_ID: u64 = (1 << 53) - 1;
-
-impl InstallationId {
-    pub fn new(id: u64) -> Option<InstallationId> {
-        (1..=MAX_ID).contains(&id).then_some(InstallationId(id))
-    }
-
-    /// From a path segment (`/installations/{id}`): digits only.
-    pub fn parse(raw: &str) -> Option<InstallationId> {
-        if raw.is_empty() || raw.len() > 16 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        raw.parse().ok().and_then(InstallationId::new)
-    }
-
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for InstallationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for InstallationId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = u64::deserialize(d)?;
-        InstallationId::new(n).ok_or_else(|| serde::de::Error::custom("an installation id is a positive integer"))
-    }
-}
+/// Kept here by name too: the App endpoints are where installation ids come from.
+pub use crate::domain::InstallationId;
 
 /// An installation's state: only an active one mints tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

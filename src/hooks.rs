@@ -1,16 +1,15 @@
-//! Outgoing notifications (CONTRACT.md, "Outgoing notifications") without I/O: which events
-//! exist, what a hook request must be, where a hook may point, the signed body of a
-//! delivery, and what to do after each attempt (the retry schedule).
+//! Outgoing notifications (CONTRACT.md, "Outgoing notifications") without I/O: what a hook
+//! request must be, where a hook may point, how a delivery is signed, and what to do after
+//! each attempt (the retry schedule). The events are `domain::HookEvent`; the body a
+//! receiver gets is `api::hooks::DeliveryBody`.
 //!
 //! A delivery is at least once: it is retried until an attempt answers 2xx in time or the
 //! attempts run out, and receivers dedupe by `deliveryId`. The body is made once, when the
 //! delivery is created, so every attempt sends (and signs) the same bytes.
 
-use crate::api::{ProjectView, SyncView};
 use crate::auth::{hex, hmac_sha256};
-use crate::domain::{Id, SyncStatus};
+use crate::domain::{HookEvent, Id, ALL_EVENTS};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
@@ -26,48 +25,6 @@ pub const MAX_URL_CHARS: usize = 2_000;
 pub const MAX_SECRET_CHARS: usize = 200;
 /// Hooks a project may have.
 pub const MAX_HOOKS_PER_PROJECT: u64 = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum HookEvent {
-    #[serde(rename = "sync.completed")]
-    Completed,
-    #[serde(rename = "sync.failed")]
-    Failed,
-    #[serde(rename = "sync.cancelled")]
-    Cancelled,
-}
-
-pub const ALL_EVENTS: [HookEvent; 3] = [HookEvent::Completed, HookEvent::Failed, HookEvent::Cancelled];
-
-impl HookEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HookEvent::Completed => "sync.completed",
-            HookEvent::Failed => "sync.failed",
-            HookEvent::Cancelled => "sync.cancelled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<HookEvent> {
-        ALL_EVENTS.into_iter().find(|e| e.as_str() == raw)
-    }
-
-    /// The event a sync that ended so raises (`None` while it runs).
-    pub fn of_status(status: SyncStatus) -> Option<HookEvent> {
-        match status {
-            SyncStatus::Complete => Some(HookEvent::Completed),
-            SyncStatus::Failed => Some(HookEvent::Failed),
-            SyncStatus::Cancelled => Some(HookEvent::Cancelled),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for HookEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The messages of the hooks queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,28 +175,6 @@ pub fn check_secret(secret: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// What a receiver gets.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryBody<'a> {
-    pub event: HookEvent,
-    pub delivery_id: &'a str,
-    pub project: &'a ProjectView,
-    pub sync: &'a SyncView,
-    pub changes_url: String,
-}
-
-impl DeliveryBody<'_> {
-    pub fn to_json(&self) -> String {
-        // Plain data with string keys: serialising cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-pub fn changes_url(sync_id: &str) -> String {
-    format!("/api/v1/syncs/{sync_id}/changes")
-}
-
 /// `x-project-sync-signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body.
 pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex(&hmac_sha256(secret.as_bytes(), body)))
@@ -260,6 +195,37 @@ pub enum AfterAttempt {
     Delivered,
     RetryIn { ms: u64 },
     GiveUp,
+}
+
+/// Where a delivery stands: `pending` until an attempt is answered 2xx (`delivered`) or the
+/// attempts run out (`failed`). Stored and shown by these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+impl AfterAttempt {
+    /// The status a delivery has after this.
+    pub fn status(&self) -> DeliveryStatus {
+        match self {
+            AfterAttempt::Delivered => DeliveryStatus::Delivered,
+            AfterAttempt::RetryIn { .. } => DeliveryStatus::Pending,
+            AfterAttempt::GiveUp => DeliveryStatus::Failed,
+        }
+    }
 }
 
 pub fn after_attempt(attempt: &Attempt, attempts: u32, base_ms: u64) -> AfterAttempt {

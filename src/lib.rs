@@ -29,6 +29,7 @@ pub mod progress;
 pub mod reaper;
 pub mod retention;
 pub mod routing;
+pub mod rows;
 pub mod sqlbatch;
 pub mod sweep;
 pub mod sync_protocol;

@@ -92,6 +92,29 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `2026-11-22T04:15:48.123Z`: RFC 3339 UTC with milliseconds, as JavaScript's
+/// `Date.toISOString` writes it (for years 0 to 9999), from epoch milliseconds.
+pub fn format_rfc3339_ms(ms: u64) -> String {
+    let (days, in_day) = ((ms / 86_400_000) as i64, ms % 86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    let (secs, millis) = (in_day / 1000, in_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// algorithm, the inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +165,23 @@ mod tests {
         assert_eq!(json_time_ms(&json!(1_525_109_899)), Some(1_525_109_899_000));
         for unreadable in [json!(null), json!(-5), json!(1.5), json!("yesterday"), json!({})] {
             assert_eq!(json_time_ms(&unreadable), None, "{unreadable}");
+        }
+    }
+
+    #[test]
+    fn formatting_is_the_inverse_of_parsing() {
+        for (ms, text) in [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (951_825_600_000, "2000-02-29T12:00:00.000Z"),
+            (1_619_663_570_500, "2021-04-29T02:32:50.500Z"),
+            (1_735_689_599_999, "2024-12-31T23:59:59.999Z"),
+            (4_107_542_400_000, "2100-03-01T00:00:00.000Z"),
+        ] {
+            assert_eq!(format_rfc3339_ms(ms), text);
+            assert_eq!(parse_rfc3339_ms(text), Some(ms));
+        }
+        for ms in (0..4_000_000_000_000u64).step_by(97_654_321_987) {
+            assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms)), Some(ms), "{ms}");
         }
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::SyncStatus;
 
 fn own() -> Vec<Origin> {
     vec![Origin { host: "sync.example.com".into(), port: Some(443) }, Origin { host: "127.0.0.1".into(), port: Some(8787) }]
@@ -137,4 +138,18 @@ fn queue_delays_are_whole_seconds_within_the_queues_limit() {
     let json = serde_json::to_string(&m).unwrap();
     assert_eq!(json, r#"{"kind":"deliver","projectId":"p-1","deliveryId":"d-1"}"#);
     assert_eq!(serde_json::from_str::<HookMessage>(&json).unwrap(), m);
+}
+
+#[test]
+fn a_delivery_status_is_stored_by_its_name() {
+    for (status, name) in
+        [(DeliveryStatus::Pending, "pending"), (DeliveryStatus::Delivered, "delivered"), (DeliveryStatus::Failed, "failed")]
+    {
+        assert_eq!(status.as_str(), name);
+        assert_eq!(serde_json::to_value(status).unwrap(), name);
+        assert_eq!(serde_json::from_value::<DeliveryStatus>(name.into()).unwrap(), status);
+    }
+    assert_eq!(AfterAttempt::RetryIn { ms: 1 }.status(), DeliveryStatus::Pending);
+    assert_eq!(AfterAttempt::Delivered.status(), DeliveryStatus::Delivered);
+    assert_eq!(AfterAttempt::GiveUp.status(), DeliveryStatus::Failed);
 }

@@ -6,11 +6,9 @@
 //! itself keeps failing on ends in the dead-letter queue, whose consumer marks the delivery
 //! failed. Nothing here runs inside a sync: a slow receiver slows no sync down.
 
-use crate::domain::Id;
-use crate::hooks::{
-    after_attempt, changes_url, delay_seconds, describe, signature, AfterAttempt, Attempt, DeliveryBody, HookEvent, HookMessage,
-    ATTEMPT_TIMEOUT_MS,
-};
+use crate::api::hooks::{changes_url, DeliveryBody};
+use crate::domain::{HookEvent, Id};
+use crate::hooks::{after_attempt, delay_seconds, describe, signature, AfterAttempt, Attempt, HookMessage, ATTEMPT_TIMEOUT_MS};
 use crate::shell::adapters::crypto::{decrypt_token, new_id};
 use crate::shell::adapters::d1::{AttemptRecord, DeliveryRow};
 use crate::shell::adapters::queues::{is_dead_letter_queue, HOOKS_BINDING};

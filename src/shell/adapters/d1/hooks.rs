@@ -3,7 +3,7 @@
 
 use super::{n, opt, s, Db, DbResult};
 use crate::api::{DeliveryView, HookView};
-use crate::hooks::HookEvent;
+use crate::domain::HookEvent;
 use serde::{Deserialize, Deserializer};
 use wasm_bindgen::JsValue;
 

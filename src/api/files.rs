@@ -1,0 +1,142 @@
+//! Files: the views of a state's files, a path's history, the memory entries and the
+//! changes a sync made.
+
+use crate::content::skipped_for_api;
+use crate::diff::Change;
+use crate::domain::{ObjectSha, SyncId};
+use crate::rows::{ChangeKind, ChangeReason, FileHistoryRow, FileRow, StoredChange};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileView {
+    pub path: String,
+    pub mode: String,
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    pub sync_id: String,
+    /// Why no text is kept: `binary`, `too-large`, `not-text`, `lfs-pointer`; `None` when
+    /// it is, and for symlinks and submodules.
+    pub content_skipped: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileHistoryView {
+    pub path: String,
+    pub mode: String,
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    pub sync_id: String,
+    pub content_skipped: Option<String>,
+    pub superseded_by_sync_id: Option<String>,
+}
+
+/// One memory entry: a chunk of an active text file.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryView {
+    pub id: String,
+    pub path: String,
+    pub sha: String,
+    pub chunk: u32,
+    pub text: String,
+    pub sync_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeView {
+    pub path: String,
+    pub change: ChangeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_path: Option<String>,
+    pub sha: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_sha: Option<String>,
+    /// `"filtered"` when a filter change, not the branch, added or removed the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ChangeReason>,
+}
+
+impl From<&StoredChange> for ChangeView {
+    fn from(c: &StoredChange) -> ChangeView {
+        ChangeView {
+            path: c.path.clone(),
+            change: c.change,
+            previous_path: c.previous_path.clone(),
+            sha: c.sha.to_string(),
+            previous_sha: c.previous_sha.as_ref().map(ObjectSha::to_string),
+            reason: c.reason,
+        }
+    }
+}
+
+/// A change the engine found, shown as the store would keep it.
+impl From<&Change> for ChangeView {
+    fn from(c: &Change) -> ChangeView {
+        ChangeView::from(&StoredChange::from(c))
+    }
+}
+
+impl From<&FileRow> for FileView {
+    fn from(row: &FileRow) -> FileView {
+        FileView {
+            path: row.path.clone(),
+            mode: row.mode.clone(),
+            kind: row.kind.clone(),
+            sha: row.sha.to_string(),
+            size: row.size,
+            sync_id: row.sync_id.to_string(),
+            content_skipped: skipped_for_api(row.content_skipped.as_deref()),
+        }
+    }
+}
+
+impl From<&FileHistoryRow> for FileHistoryView {
+    fn from(row: &FileHistoryRow) -> FileHistoryView {
+        let f = FileView::from(&row.file);
+        FileHistoryView {
+            path: f.path,
+            mode: f.mode,
+            kind: f.kind,
+            sha: f.sha,
+            size: f.size,
+            sync_id: f.sync_id,
+            content_skipped: f.content_skipped,
+            superseded_by_sync_id: row.superseded_by_sync_id.as_ref().map(SyncId::to_string),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_read_as_the_changes_endpoint_writes_them() {
+        use crate::diff::FileEntry;
+        use crate::domain::{FileKind, FileMode};
+        let entry = |path: &str, sha: char| FileEntry {
+            path: path.into(),
+            mode: FileMode::Regular,
+            kind: FileKind::File,
+            sha: ObjectSha::parse(&sha.to_string().repeat(40)).unwrap(),
+            size: Some(1),
+        };
+        let view = |c: Change| serde_json::to_value(ChangeView::from(&c)).unwrap();
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        assert_eq!(view(Change::Added { new: entry("x", 'a') }), serde_json::json!({"path": "x", "change": "added", "sha": a}));
+        assert_eq!(view(Change::Removed { old: entry("x", 'a') }), serde_json::json!({"path": "x", "change": "removed", "sha": a}));
+        assert_eq!(
+            view(Change::Modified { old: entry("x", 'a'), new: entry("x", 'b') }),
+            serde_json::json!({"path": "x", "change": "modified", "sha": b, "previousSha": a})
+        );
+        assert_eq!(
+            view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'a') }),
+            serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a})
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! A change as the store keeps it: a dry run's findings are written once (`dry_run_changes`)
+//! and a sync's are derived from its file versions; both read back as this, with the JSON
+//! names the changes endpoint has always used, so what was stored stays readable.
+
+use crate::diff::Change;
+use crate::domain::ObjectSha;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Renamed,
+    Removed,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Modified => "modified",
+            ChangeKind::Renamed => "renamed",
+            ChangeKind::Removed => "removed",
+        }
+    }
+}
+
+/// Why a path changed when the branch did not change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeReason {
+    /// A filter change added or removed it.
+    Filtered,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredChange {
+    pub path: String,
+    pub change: ChangeKind,
+    #[serde(default)]
+    pub previous_path: Option<String>,
+    pub sha: ObjectSha,
+    #[serde(default)]
+    pub previous_sha: Option<ObjectSha>,
+    #[serde(default)]
+    pub reason: Option<ChangeReason>,
+}
+
+impl From<&Change> for StoredChange {
+    fn from(c: &Change) -> StoredChange {
+        let (change, old) = match c {
+            Change::Added { .. } => (ChangeKind::Added, None),
+            Change::Modified { old, .. } => (ChangeKind::Modified, Some(old)),
+            Change::Renamed { old, .. } => (ChangeKind::Renamed, Some(old)),
+            Change::Removed { .. } => (ChangeKind::Removed, None),
+        };
+        let sha = match c {
+            Change::Removed { old } => old.sha.clone(),
+            Change::Added { new } | Change::Modified { new, .. } | Change::Renamed { new, .. } => new.sha.clone(),
+        };
+        StoredChange {
+            path: c.path().to_string(),
+            change,
+            previous_path: matches!(c, Change::Renamed { .. }).then(|| old.map(|o| o.path.clone())).flatten(),
+            sha,
+            previous_sha: old.map(|o| o.sha.clone()),
+            reason: None,
+        }
+    }
+}
