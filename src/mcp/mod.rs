@@ -1,10 +1,14 @@
 //! The MCP server's pure core: JSON-RPC messages (`jsonrpc`), which revision a request
 //! speaks and what each era checks (`revision`), the endpoint's `Origin` rule (`origin`),
-//! the tools an agent is offered (`tools`) and a call's arguments parsed into a typed call
-//! (`calls`). The endpoint itself (`/mcp`, Streamable HTTP) lives in the shell.
+//! the tools an agent is offered (`tools`), a call's arguments parsed into a typed call
+//! (`calls`), files as resources (`resources`), and the methods answered without I/O with
+//! each revision's result fields (`server`). The endpoint itself (`/mcp`, Streamable HTTP)
+//! lives in the shell.
 
 pub mod calls;
 pub mod jsonrpc;
 pub mod origin;
+pub mod resources;
 pub mod revision;
+pub mod server;
 pub mod tools;
