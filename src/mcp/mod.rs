@@ -2,7 +2,8 @@
 //! speaks and what each era checks (`revision`), the endpoint's `Origin` rule (`origin`),
 //! the tools an agent is offered (`tools`), a call's arguments parsed into a typed call
 //! (`calls`), files as resources (`resources`), and the methods answered without I/O with
-//! each revision's result fields (`server`). The endpoint itself (`/mcp`, Streamable HTTP)
+//! each revision's result fields (`server`), lines and search hits as an agent reads
+//! them (`text`). The endpoint itself (`/mcp`, Streamable HTTP)
 //! lives in the shell.
 
 pub mod calls;
@@ -11,4 +12,5 @@ pub mod origin;
 pub mod resources;
 pub mod revision;
 pub mod server;
+pub mod text;
 pub mod tools;
