@@ -16,7 +16,6 @@ import {
 } from './sync-view.js';
 import { openStream } from './sync-stream.js';
 
-const enc = encodeURIComponent;
 
 function newWatch(sync) {
   return {
@@ -107,7 +106,7 @@ export class BannerView {
   }
 
   async #eventsUrl(syncId, signal) {
-    return (await this.#api.request('GET', `/syncs/${enc(syncId)}/events-url`, undefined, { signal })).eventsUrl;
+    return (await this.#api.getEventsUrl(syncId, { signal })).eventsUrl;
   }
 
   #stop() {
@@ -210,7 +209,7 @@ export class BannerView {
   /** The stored row is authoritative for the final counts, stats and error. */
   async #readStored(w, signal) {
     try {
-      const sync = await this.#api.request('GET', `/syncs/${enc(w.syncId)}`, undefined, { signal });
+      const sync = await this.#api.getSync(w.syncId, { signal });
       if (this.#watch !== w) return;
       w.sync = sync;
       const status = isTerminal(sync.status) ? sync.status : w.data.status;

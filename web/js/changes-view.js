@@ -8,7 +8,6 @@
 import { $, el, show, showError } from './dom.js';
 import { formatTime, num, shortSha } from './format.js';
 
-const enc = encodeURIComponent;
 const PAGE = 100;
 
 function changeItem(c) {
@@ -27,7 +26,7 @@ export class ChangesView {
   #signal = null;
   #list = $('changes-list');
   #errorBox = $('changes-error');
-  /** The list being shown: its path (without the cursor) and next cursor. */
+  /** The list being shown: a function reading one page of it (cursor, signal), and the next cursor. */
   #source = null;
   #cursor = null;
   #shown = 0;
@@ -73,21 +72,18 @@ export class ChangesView {
 
   #showSync(sync) {
     $('changes-title').textContent = `Changes of the ${sync.dryRun ? 'dry run' : sync.kind} started ${syncLabel(sync)}`;
-    this.#start(`/syncs/${enc(sync.id)}/changes`);
+    this.#start((options) => this.#api.listChanges(sync.id, options));
     $('changes-card').scrollIntoView({ block: 'nearest' });
   }
 
   #compare() {
     const p = this.#project;
     if (!p) return;
-    const q = new URLSearchParams();
-    const from = $('compare-from').value;
-    const to = $('compare-to').value;
-    if (from) q.set('from', from);
-    if (to) q.set('to', to);
+    const from = $('compare-from').value || undefined;
+    const to = $('compare-to').value || undefined;
     const name = (select) => select.options[select.selectedIndex]?.text ?? '';
     $('changes-title').textContent = `From ${name($('compare-from'))} to ${name($('compare-to'))}`;
-    this.#start(`/projects/${enc(p.id)}/compare?${q}`);
+    this.#start((options) => this.#api.compareStates(p.id, { from, to, ...options }));
   }
 
   #start(source) {
@@ -102,11 +98,10 @@ export class ChangesView {
     const source = this.#source;
     if (!source) return;
     const signal = this.#signal;
-    const sep = source.includes('?') ? '&' : '?';
-    const cursor = this.#cursor ? `&cursor=${enc(this.#cursor)}` : '';
+    const cursor = this.#cursor ?? undefined;
     let page;
     try {
-      page = await this.#api.request('GET', `${source}${sep}limit=${PAGE}${cursor}`, undefined, { signal });
+      page = await source({ limit: PAGE, cursor, signal });
     } catch (err) {
       if (!signal?.aborted) showError(this.#errorBox, err, 'Could not read the changes.');
       return;

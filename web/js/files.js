@@ -12,7 +12,6 @@ import { $, el, show, showError } from './dom.js';
 import { formatBytes, num, shortSha } from './format.js';
 import { buildTree, compactDir, filesSummary, filterFiles, normalizeFilter, opensAll, sortedDirs } from './tree.js';
 
-const enc = encodeURIComponent;
 const KIND_LABELS = { file: 'file', symlink: 'symlink', submodule: 'submodule', 'lfs-pointer': 'LFS pointer' };
 // Expand all on more files than this would freeze the page.
 const EXPAND_ALL_LIMIT = 5000;
@@ -130,7 +129,7 @@ export class FilesView {
     summary.textContent = 'Loading files…';
     let loaded;
     try {
-      loaded = await this.#api.fetchAll(`/projects/${enc(p.id)}/files`, {
+      loaded = await this.#api.all('listFiles', p.id, {
         signal,
         onPage: (n) => {
           summary.textContent = `Loading files… ${num(n)}`;

@@ -10,7 +10,6 @@
 import { $, el, show, showError } from './dom.js';
 import { changeMarks, filterSummary, num, patternLines } from './format.js';
 
-const enc = encodeURIComponent;
 /** Changes a preview lists before "and N more". */
 const PREVIEW_ROWS = 100;
 const FIELDS = ['include', 'exclude'];
@@ -132,7 +131,7 @@ export class FilterEditor {
     this.#clearErrors();
     $('filter-save').disabled = true;
     try {
-      const fresh = await this.#api.request('PATCH', `/projects/${enc(p.id)}`, this.#lists());
+      const fresh = await this.#api.updateProject(p.id, this.#lists());
       if (signal.aborted) return;
       this.#project = fresh;
       this.#fill(fresh);
@@ -153,7 +152,7 @@ export class FilterEditor {
     const button = $('filter-preview');
     button.disabled = true;
     try {
-      const answer = await this.#api.request('POST', `/projects/${enc(p.id)}/syncs`, { dryRun: true, ...this.#lists() });
+      const answer = await this.#api.startSync(p.id, { dryRun: true, ...this.#lists() });
       if (signal.aborted) return;
       this.#previewId = answer.sync.id;
       this.#result.replaceChildren(el('p', { className: 'muted', text: 'Dry run running… nothing is changed.' }));
@@ -178,7 +177,7 @@ export class FilterEditor {
     }
     let page;
     try {
-      page = await this.#api.request('GET', `/syncs/${enc(sync.id)}/changes?limit=${PREVIEW_ROWS}`, undefined, { signal });
+      page = await this.#api.listChanges(sync.id, { limit: PREVIEW_ROWS, signal });
     } catch (err) {
       if (!signal?.aborted) showError(this.#errorBox, err, 'Could not read the preview.');
       return;

@@ -14,7 +14,6 @@ import { changeMarks, filterSummary, formatDuration, formatTime, shortSha } from
 import { isTerminal } from './sync-view.js';
 
 const HISTORY_PAGE = 20;
-const enc = encodeURIComponent;
 
 function statusBadge(status) {
   return el('span', { className: `badge badge-${String(status).toLowerCase()}`, text: status });
@@ -180,11 +179,10 @@ export class HistoryView {
     const p = this.#project;
     if (!p) return;
     const signal = this.#signal;
-    const q = new URLSearchParams({ limit: String(HISTORY_PAGE) });
-    if (append && this.#cursor) q.set('cursor', this.#cursor);
+    const cursor = append && this.#cursor ? this.#cursor : undefined;
     let page;
     try {
-      page = await this.#api.request('GET', `/projects/${enc(p.id)}/syncs?${q}`, undefined, { signal });
+      page = await this.#api.listSyncs(p.id, { limit: HISTORY_PAGE, cursor, signal });
     } catch (err) {
       if (!signal.aborted) showError(this.#errorBox, err, 'Could not load the history.');
       return;
@@ -226,7 +224,7 @@ export class HistoryView {
     const signal = this.#signal;
     showError(this.#errorBox, null);
     try {
-      const answer = await this.#api.request('POST', `/projects/${enc(this.#project.id)}/restore`, { syncId: target.id });
+      const answer = await this.#api.restore(this.#project.id, { syncId: target.id });
       if (signal.aborted) return;
       this.#bus.emit('sync-started', { sync: answer.sync, eventsUrl: answer.eventsUrl, reveal: true });
     } catch (err) {

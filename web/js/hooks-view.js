@@ -8,7 +8,6 @@
 
 import { $, el, show, showError, timeEl } from './dom.js';
 
-const enc = encodeURIComponent;
 const EVENTS = ['sync.completed', 'sync.failed', 'sync.cancelled'];
 const FIELDS = ['url', 'secret', 'events'];
 /** Deliveries go out after the sync ends: the open log is read again this often, until
@@ -79,7 +78,7 @@ export class HooksView {
     if (!p) return;
     const signal = this.#signal;
     try {
-      const page = await this.#api.request('GET', `/projects/${enc(p.id)}/hooks?limit=50`, undefined, { signal });
+      const page = await this.#api.listHooks(p.id, { limit: 50, signal });
       if (signal.aborted) return;
       this.#hooks = page.items;
       showError(this.#errorBox, null);
@@ -123,7 +122,7 @@ export class HooksView {
     if (secret) body.secret = secret;
     body.events = EVENTS.filter((e) => $(`hook-event-${e.replace('sync.', '')}`).checked);
     try {
-      await this.#api.request('POST', `/projects/${enc(p.id)}/hooks`, body);
+      await this.#api.createHook(p.id, body);
       if (signal.aborted) return;
       this.#form.reset();
       this.#bus.emit('notice', { text: 'Hook added. The next sync that ends is delivered to it.' });
@@ -147,7 +146,7 @@ export class HooksView {
     if (!p) return;
     if (remove) {
       try {
-        await this.#api.request('DELETE', `/projects/${enc(p.id)}/hooks/${enc(remove.dataset.remove)}`);
+        await this.#api.deleteHook(p.id, remove.dataset.remove);
         if (this.#open === remove.dataset.remove) this.#open = null;
         await this.#load();
       } catch (err) {
@@ -177,7 +176,7 @@ export class HooksView {
     const signal = this.#signal;
     let page;
     try {
-      page = await this.#api.request('GET', `/projects/${enc(p.id)}/hooks/${enc(hookId)}/deliveries?limit=20`, undefined, { signal });
+      page = await this.#api.listDeliveries(p.id, hookId, { limit: 20, signal });
     } catch (err) {
       if (!signal.aborted) showError(this.#errorBox, err, 'Could not read the deliveries.');
       return;

@@ -39,7 +39,7 @@ export class InstallationPicker {
 
   async load() {
     try {
-      const items = await this.#api.fetchAll('/installations');
+      const items = await this.#api.all('listInstallations');
       this.#select.replaceChildren(el('option', { value: '', text: 'None: a personal token, or the service’s own' }));
       for (const i of items) {
         const reach = i.repositorySelection === 'all' ? 'all repositories' : 'selected repositories';
@@ -76,7 +76,7 @@ export class InstallationPicker {
   async #repositoriesOf(id) {
     if (this.#reached.has(id)) return this.#reached.get(id);
     try {
-      const repos = await this.#api.fetchAll(`/installations/${id}/repositories`);
+      const repos = await this.#api.all('listInstallationRepositories', id);
       this.#reached.set(id, repos);
       showError(this.#error, null);
       return repos;

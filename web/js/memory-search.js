@@ -6,7 +6,6 @@
 import { $, el, show, showError } from './dom.js';
 import { highlightSegments } from './format.js';
 
-const enc = encodeURIComponent;
 const RESULTS = 20;
 
 export class MemorySearch {
@@ -43,7 +42,7 @@ export class MemorySearch {
     const signal = this.#signal;
     let page;
     try {
-      page = await this.#api.request('GET', `/projects/${enc(p.id)}/memory?q=${enc(q)}&limit=${RESULTS}`, undefined, { signal });
+      page = await this.#api.searchMemory(p.id, { q, limit: RESULTS, signal });
     } catch (err) {
       if (!signal.aborted) showError(this.#errorBox, err, 'The search failed.');
       return;

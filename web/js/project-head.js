@@ -9,7 +9,6 @@
 import { $, show, showError } from './dom.js';
 import { shortSha } from './format.js';
 
-const enc = encodeURIComponent;
 
 
 /** Which credential the project's GitHub requests use. */
@@ -88,7 +87,7 @@ export class ProjectHeadView {
     if (!p) return;
     const signal = this.#signal;
     try {
-      const fresh = await this.#api.request('GET', `/projects/${enc(p.id)}`, undefined, { signal });
+      const fresh = await this.#api.getProject(p.id, { signal });
       if (!signal.aborted) this.#update(fresh);
     } catch {
       /* the next action shows the problem */
@@ -106,7 +105,7 @@ export class ProjectHeadView {
     const signal = this.#signal;
     box.disabled = true;
     try {
-      const fresh = await this.#api.request('PATCH', `/projects/${enc(p.id)}`, { tracked: wanted });
+      const fresh = await this.#api.updateProject(p.id, { tracked: wanted });
       if (signal.aborted) return;
       showError(this.#errorBox, null);
       this.#update(fresh);
@@ -130,7 +129,7 @@ export class ProjectHeadView {
     });
     if (!ok) return;
     try {
-      await this.#api.request('DELETE', `/projects/${enc(p.id)}`);
+      await this.#api.deleteProject(p.id);
     } catch (err) {
       showError(this.#errorBox, err, 'The project was not deleted.');
       return;

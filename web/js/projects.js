@@ -80,10 +80,9 @@ export class ProjectsView {
   }
 
   async load({ append = false } = {}) {
-    const q = new URLSearchParams({ limit: String(PROJECTS_PAGE) });
-    if (append && this.#cursor) q.set('cursor', this.#cursor);
+    const cursor = append && this.#cursor ? this.#cursor : undefined;
     try {
-      const page = await this.#api.request('GET', `/projects?${q}`);
+      const page = await this.#api.listProjects({ limit: PROJECTS_PAGE, cursor });
       this.#projects = append ? [...this.#projects, ...page.items] : page.items;
       this.#cursor = page.nextCursor ?? null;
       showError(this.#errorBox, null);
@@ -176,7 +175,7 @@ export class ProjectsView {
     submit.disabled = true;
     submit.textContent = 'Creating…';
     try {
-      const project = await this.#api.request('POST', '/projects', body);
+      const project = await this.#api.createProject(body);
       this.#form.reset();
       this.#projects = [...this.#projects.filter((p) => p.id !== project.id), project];
       this.#render();

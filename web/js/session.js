@@ -113,7 +113,7 @@ export class SessionView {
     this.#submit.disabled = true;
     try {
       // Any cheap authenticated read proves the token; a 401 here is an answer, not a sign-out.
-      await this.#api.request('GET', '/projects?limit=1', undefined, { token: candidate, signOutOn401: false });
+      await this.#api.withToken(candidate).listProjects({ limit: 1 });
     } catch (err) {
       showError(this.#errorBox, err, err.status === 401 ? 'That token was not accepted.' : 'Could not sign in.');
       input.setAttribute('aria-invalid', 'true');

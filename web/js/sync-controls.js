@@ -10,7 +10,6 @@
 import { $, el, show, showError } from './dom.js';
 import { num } from './format.js';
 
-const enc = encodeURIComponent;
 
 function branchOptions(branches, current) {
   const names = new Set(branches.map((b) => b.name));
@@ -95,7 +94,7 @@ export class SyncControlsView {
     status.textContent = 'Loading branches…';
     let branches;
     try {
-      branches = await this.#api.fetchAll(`/projects/${enc(p.id)}/branches`, {
+      branches = await this.#api.all('listBranches', p.id, {
         signal,
         onPage: (n) => {
           status.textContent = `Loading branches… ${num(n)}`;
@@ -126,7 +125,7 @@ export class SyncControlsView {
     this.#start.disabled = true;
     this.#start.textContent = 'Starting…';
     try {
-      const answer = await this.#api.request('POST', `/projects/${enc(p.id)}/syncs`, branch ? { branch } : {});
+      const answer = await this.#api.startSync(p.id, branch ? { branch } : {});
       if (signal.aborted) return;
       this.#bus.emit('sync-started', { sync: answer.sync, eventsUrl: answer.eventsUrl });
       if (answer.sync.branch !== p.branch) this.#bus.emit('project-stale');
@@ -156,7 +155,7 @@ export class SyncControlsView {
     cancel.textContent = 'Cancelling…';
     showError(this.#errorBox, null);
     try {
-      await this.#api.request('POST', `/syncs/${enc(sync.id)}/cancel`);
+      await this.#api.cancelSync(sync.id);
       this.#bus.emit('cancel-requested', { syncId: sync.id });
     } catch (err) {
       cancel.disabled = false;
