@@ -4,16 +4,17 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/embed.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRepo } from '../support/harness.mjs';
 import { useDashboard, UI_TIMEOUT } from './support.mjs';
 
-const d = useDashboard();
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ world, user, page } = d);
+  await d.signIn();
+});
 const { test, shot } = d;
 let world; let user; let page;
-before(() => ({ world, user, page } = d));
-before(() => d.signIn());
 
 test('the embed example: the controls start a sync in a foreign page, the banner follows it live', async () => {
   const site = createRepo(world.root, 'acme', 'embedded');

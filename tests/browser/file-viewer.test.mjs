@@ -4,20 +4,19 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/file-viewer.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { useDashboard } from './support.mjs';
 
-const d = useDashboard();
-const { test, shot } = d;
-let repo; let page; let profileDir;
-before(() => ({ repo, page, profileDir } = d));
-before(async () => {
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ repo, page, profileDir } = d);
   await d.signIn();
   await d.seedProject({ sync: true });
 });
+const { test, shot } = d;
+let repo; let page; let profileDir;
 
 test('a file picked in the tree is shown: text with line numbers, a binary with its size and a download', async () => {
   await page.click('#file-tree li.tree-file[data-path="README.md"] .tree-open');

@@ -4,17 +4,18 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/filter-editor.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRepo, expectedFiles } from '../support/harness.mjs';
 import { useDashboard } from './support.mjs';
 
-const d = useDashboard();
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ world, user, page } = d);
+  await d.signIn();
+});
 const { test, shot, waitBanner } = d;
 let world; let user; let page;
-before(() => ({ world, user, page } = d));
-before(() => d.signIn());
 
 test('a path filter: a bad pattern is refused in place, Preview runs a dry run, Save and the next sync prune', async () => {
   const lib = createRepo(world.root, 'acme', 'filtered-ui');

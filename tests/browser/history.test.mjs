@@ -5,17 +5,13 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/history.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectedChanges } from '../support/harness.mjs';
 import { useDashboard, short, thirdCommit } from './support.mjs';
 
-const d = useDashboard();
-const { test, shot, waitBanner, banner, assertTreeMatches, historyRows, apiSyncs } = d;
-const s = d.s; // state shared by this file's tests, in order
-let world; let repo; let user; let page;
-before(() => ({ world, repo, user, page } = d));
-before(async () => {
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ world, repo, user, page } = d);
   await d.signIn();
   await d.seedProject({ sync: true });
   s.sha2 = thirdCommit(repo).sha;
@@ -23,6 +19,9 @@ before(async () => {
   await d.open(s.projectId, 'Widgets');
   await waitBanner('COMPLETE', { syncId: s.sync2 });
 });
+const { test, shot, waitBanner, banner, assertTreeMatches, historyRows, apiSyncs } = d;
+const s = d.s; // state shared by this file's tests, in order
+let world; let repo; let user; let page;
 
 test('restoring the first sync from the history: confirm, watch it, files match', async () => {
   const button = page.locator(`#history-body tr[data-sync-id="${s.sync1}"] button[data-restore]`);

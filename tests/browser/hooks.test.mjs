@@ -4,19 +4,18 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/hooks.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHookReceiver } from '../support/hook-receiver.mjs';
 import { useDashboard, UI_TIMEOUT } from './support.mjs';
 
-const d = useDashboard();
-const { test, shot, waitBanner } = d;
-let page;
-before(() => ({ page } = d));
-before(async () => {
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ page } = d);
   await d.signIn();
   await d.seedProject({ sync: true });
 });
+const { test, shot, waitBanner } = d;
+let page;
 
 test('a hook added in the dashboard gets the next sync\'s end; its delivery log says so', async () => {
   const receiver = await startHookReceiver();

@@ -4,17 +4,18 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/installations.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRepo, expectedFiles } from '../support/harness.mjs';
 import { useDashboard } from './support.mjs';
 
-const d = useDashboard();
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ world, repo, user, page } = d);
+  await d.signIn();
+});
 const { test, shot, waitBanner } = d;
 let world; let repo; let user; let page;
-before(() => ({ world, repo, user, page } = d));
-before(() => d.signIn());
 
 test('a project through a GitHub App installation: pick the installation, then one of its repositories', async () => {
   const site = createRepo(world.root, 'acme-org', 'app-site');

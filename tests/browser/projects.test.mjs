@@ -5,17 +5,18 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/projects.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { gitBranches } from '../support/harness.mjs';
 import { useDashboard } from './support.mjs';
 
-const d = useDashboard();
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ world, repo, user, page } = d);
+  await d.signIn();
+});
 const { test, shot, waitBanner } = d;
 const s = d.s; // state shared by this file's tests, in order
 let world; let repo; let user; let page;
-before(() => ({ world, repo, user, page } = d));
-before(() => d.signIn());
 
 test('creating a project shows API errors next to the form, then creates it', async () => {
   // Client-side check first: not owner/repo.

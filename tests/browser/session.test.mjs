@@ -5,17 +5,18 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/session.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_DIR } from '../support/harness.mjs';
 import { useDashboard } from './support.mjs';
 
-const d = useDashboard();
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ world, user, page } = d);
+});
 const { test, shot } = d;
 let world; let user; let page;
-before(() => ({ world, user, page } = d));
 
 test('the sign-in page explains where tokens come from and refuses a wrong token', async () => {
   await page.goto('/');

@@ -5,9 +5,11 @@
 // page, a project, a completed sync), so the files run alone and in any order.
 // Screenshots go to tests/artifacts/browser/ (gitignored).
 //
-//   const d = useDashboard();               // registers before/after for this file
+//   const d = useDashboard(async () => {   // registers before/after for this file; the
+//     ({ page } = d);                       // function sets the file up once the world and
+//     await d.signIn();                     // browser are there (one hook: node:test runs a
+//   });                                     // file's top-level before hooks side by side)
 //   const { test } = d;                     // node:test's test, with the world's log on failure
-//   before(() => d.signIn());
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,9 +35,10 @@ export const short = (sha) => sha.slice(0, 7);
 /**
  * The world and browser of one test file. Fields (set by the `before` it registers): world,
  * repo, user, context, page, profileDir, pageErrors; `s` is state the file's tests share.
- * The `after` it registers fails the file when the page logged a script error.
+ * `setup(d)` runs at the end of that hook. The `after` it registers fails the file when the
+ * page logged a script error.
  */
-export function useDashboard() {
+export function useDashboard(setup = async () => {}) {
   const d = { s: {}, pageErrors: [] };
   d.test = worldTest(() => d.world);
 
@@ -65,6 +68,7 @@ export function useDashboard() {
     d.context.setDefaultTimeout(UI_TIMEOUT);
     d.page = d.context.pages()[0] ?? (await d.context.newPage());
     d.watchErrors(d.page);
+    await setup(d);
   });
 
   after(async () => {
@@ -111,9 +115,12 @@ export function useDashboard() {
     return project;
   };
 
-  /** Opens project `id` (named `name`) by its route, from the page's start. */
+  /** Opens project `id` (named `name`) by its route, from the page's start (read anew). */
   d.open = async (id, name) => {
-    await d.page.goto(`/#/projects/${encodeURIComponent(id)}`);
+    const hash = `#/projects/${encodeURIComponent(id)}`;
+    // The same route again changes no hash: the page is reloaded instead.
+    if (d.page.url().endsWith(hash)) await d.page.reload();
+    else await d.page.goto(`/${hash}`);
     await d.page.waitForSelector('html[data-ready="true"]');
     await d.page.waitForFunction((n) => document.getElementById('project-name')?.textContent === n, name);
   };

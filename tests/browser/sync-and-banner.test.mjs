@@ -6,21 +6,20 @@
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/sync-and-banner.test.mjs
 
-import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { expectedFiles, expectedCounts } from '../support/harness.mjs';
 import { thirdCommit, useDashboard, short, ARTIFACTS } from './support.mjs';
 
-const d = useDashboard();
-const { test, shot, waitBanner, waitRunning, banner, treeFiles, assertTreeMatches, historyRows } = d;
-const s = d.s; // state shared by this file's tests, in order
-let world; let repo; let user; let page; let context;
-before(() => ({ world, repo, user, page, context } = d));
-before(async () => {
+// One hook sets the file up: node:test runs a file's top-level before hooks side by side.
+const d = useDashboard(async () => {
+  ({ world, repo, user, page, context } = d);
   await d.signIn();
   await d.seedProject();
 });
+const { test, shot, waitBanner, waitRunning, banner, treeFiles, assertTreeMatches, historyRows } = d;
+const s = d.s; // state shared by this file's tests, in order
+let world; let repo; let user; let page; let context;
 
 test('a first sync: the banner follows the stream to COMPLETE with the right counts', async () => {
   await page.click('#sync-start');
