@@ -8,7 +8,7 @@
 // Emits:   watch-changed {running, sync}, sync-updated {sync} (each stream event),
 //          watch-error {error, lead}, sync-finished {sync, status}, files-changed.
 
-import { $, show, prefersReducedMotion } from './dom.js';
+import { within, show, prefersReducedMotion } from './dom.js';
 import { COUNT_KEYS, num } from './format.js';
 import {
   PHASE_STATE_TEXT, bannerError, bannerSub, bannerTitle, clampProgress, durationText,
@@ -34,9 +34,10 @@ function newWatch(sync) {
 }
 
 export class BannerView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
-  #root = $('banner');
+  #root;
   #project = null;
   #signal = null;
   #watch = null; // the sync shown: { syncId, sync, data, done, source, timer, ... }
@@ -54,7 +55,9 @@ export class BannerView {
     },
   };
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#root = this.#$('banner');
     this.#api = api;
     this.#bus = bus;
     this.#listen();
@@ -173,7 +176,7 @@ export class BannerView {
     if (this.#watch !== w) return;
     w.note = text;
     w.cancelNote = Boolean(text && text.startsWith('Cancel'));
-    const node = $('banner-connection');
+    const node = this.#$('banner-connection');
     node.textContent = text ?? '';
     show(node, Boolean(text));
   }
@@ -229,15 +232,15 @@ export class BannerView {
     root.classList.toggle('is-running', !isTerminal(data.status));
     // The live region changes only when the status does, so screen readers hear each phase once.
     const title = bannerTitle(data.status, sync.kind, sync.dryRun);
-    const statusNode = $('banner-status');
+    const statusNode = this.#$('banner-status');
     if (statusNode.textContent !== title) statusNode.textContent = title;
-    $('banner-sub').textContent = bannerSub(sync);
+    this.#$('banner-sub').textContent = bannerSub(sync);
     this.#renderPhases(w);
     this.#renderProgress(data.progress);
-    $('banner-message').textContent = data.message || '';
+    this.#$('banner-message').textContent = data.message || '';
     const error = bannerError(data.status, sync, data);
-    $('banner-error').textContent = error;
-    show($('banner-error'), Boolean(error));
+    this.#$('banner-error').textContent = error;
+    show(this.#$('banner-error'), Boolean(error));
     for (const key of COUNT_KEYS) {
       root.querySelector(`[data-count="${key}"]`).textContent = num(data.counts?.[key] ?? 0);
     }
@@ -259,11 +262,11 @@ export class BannerView {
 
   #renderProgress(value) {
     const progress = clampProgress(value);
-    const bar = $('banner-progress');
+    const bar = this.#$('banner-progress');
     bar.setAttribute('aria-valuenow', String(progress));
     bar.setAttribute('aria-valuetext', `${progress}%`);
-    $('banner-progress-fill').style.width = `${progress}%`;
-    $('banner-progress-value').textContent = `${progress}%`;
+    this.#$('banner-progress-fill').style.width = `${progress}%`;
+    this.#$('banner-progress-value').textContent = `${progress}%`;
   }
 
   #renderDuration(w) {

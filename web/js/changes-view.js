@@ -5,7 +5,7 @@
 // Listens: project-opening (empties), project-opened, history-loaded {items} (the syncs
 //          the compare pickers offer), changes-requested {sync} (show that sync's changes).
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { formatTime, num, shortSha } from './format.js';
 
 const PAGE = 100;
@@ -21,23 +21,27 @@ function changeItem(c) {
 const syncLabel = (s) => `${formatTime(s.startedAt)}${s.commitSha ? ` · ${shortSha(s.commitSha)}` : ''}${s.kind === 'restore' ? ' · restore' : ''}`;
 
 export class ChangesView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #project = null;
   #signal = null;
-  #list = $('changes-list');
-  #errorBox = $('changes-error');
+  #list;
+  #errorBox;
   /** The list being shown: a function reading one page of it (cursor, signal), and the next cursor. */
   #source = null;
   #cursor = null;
   #shown = 0;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#list = this.#$('changes-list');
+    this.#errorBox = this.#$('changes-error');
     this.#api = api;
-    $('compare-form').addEventListener('submit', (e) => {
+    this.#$('compare-form').addEventListener('submit', (e) => {
       e.preventDefault();
       this.#compare();
     });
-    $('changes-more').addEventListener('click', () => this.#page());
+    this.#$('changes-more').addEventListener('click', () => this.#page());
     bus.on('project-opening', ({ signal }) => {
       this.#project = null;
       this.#signal = signal;
@@ -54,8 +58,8 @@ export class ChangesView {
   #clear() {
     this.#source = null;
     this.#list.replaceChildren();
-    $('changes-title').textContent = 'Pick a sync in the history, or compare two.';
-    show($('changes-more'), false);
+    this.#$('changes-title').textContent = 'Pick a sync in the history, or compare two.';
+    show(this.#$('changes-more'), false);
     showError(this.#errorBox, null);
   }
 
@@ -63,7 +67,7 @@ export class ChangesView {
   #offer(items) {
     const states = items.filter((s) => s.status === 'COMPLETE' && !s.dryRun);
     for (const [id, first] of [['compare-from', ['', 'the empty state']], ['compare-to', ['', 'the current state']]]) {
-      const select = $(id);
+      const select = this.#$(id);
       const keep = select.value;
       select.replaceChildren(el('option', { value: first[0], text: first[1] }), ...states.map((s) => el('option', { value: s.id, text: syncLabel(s) })));
       if ([...select.options].some((o) => o.value === keep)) select.value = keep;
@@ -71,18 +75,18 @@ export class ChangesView {
   }
 
   #showSync(sync) {
-    $('changes-title').textContent = `Changes of the ${sync.dryRun ? 'dry run' : sync.kind} started ${syncLabel(sync)}`;
+    this.#$('changes-title').textContent = `Changes of the ${sync.dryRun ? 'dry run' : sync.kind} started ${syncLabel(sync)}`;
     this.#start((options) => this.#api.listChanges(sync.id, options));
-    $('changes-card').scrollIntoView({ block: 'nearest' });
+    this.#$('changes-card').scrollIntoView({ block: 'nearest' });
   }
 
   #compare() {
     const p = this.#project;
     if (!p) return;
-    const from = $('compare-from').value || undefined;
-    const to = $('compare-to').value || undefined;
+    const from = this.#$('compare-from').value || undefined;
+    const to = this.#$('compare-to').value || undefined;
     const name = (select) => select.options[select.selectedIndex]?.text ?? '';
-    $('changes-title').textContent = `From ${name($('compare-from'))} to ${name($('compare-to'))}`;
+    this.#$('changes-title').textContent = `From ${name(this.#$('compare-from'))} to ${name(this.#$('compare-to'))}`;
     this.#start((options) => this.#api.compareStates(p.id, { from, to, ...options }));
   }
 
@@ -111,7 +115,7 @@ export class ChangesView {
     this.#list.append(...page.items.map(changeItem));
     this.#shown += page.items.length;
     this.#cursor = page.nextCursor ?? null;
-    show($('changes-more'), Boolean(this.#cursor));
-    $('changes-count').textContent = this.#shown === 0 ? 'No changes.' : `${num(this.#shown)}${this.#cursor ? '+' : ''} changes`;
+    show(this.#$('changes-more'), Boolean(this.#cursor));
+    this.#$('changes-count').textContent = this.#shown === 0 ? 'No changes.' : `${num(this.#shown)}${this.#cursor ? '+' : ''} changes`;
   }
 }

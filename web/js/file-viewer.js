@@ -6,7 +6,7 @@
 // Listens: file-picked ({ file }) from the tree, project-opening and project-closed (hides).
 // Emits:   nothing.
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { formatBytes, num, shortSha } from './format.js';
 
 /** Lines drawn at most; a longer text says how much is left out. */
@@ -26,18 +26,25 @@ export function linesOf(text) {
 }
 
 export class FileViewer {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
-  #card = $('file-viewer');
-  #title = $('file-viewer-path');
-  #meta = $('file-viewer-meta');
-  #body = $('file-viewer-body');
-  #error = $('file-viewer-error');
+  #card;
+  #title;
+  #meta;
+  #body;
+  #error;
   #project = null;
   #loading = null;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#card = this.#$('file-viewer');
+    this.#title = this.#$('file-viewer-path');
+    this.#meta = this.#$('file-viewer-meta');
+    this.#body = this.#$('file-viewer-body');
+    this.#error = this.#$('file-viewer-error');
     this.#api = api;
-    $('file-viewer-close').addEventListener('click', () => this.#hide());
+    this.#$('file-viewer-close').addEventListener('click', () => this.#hide());
     bus.on('project-opened', ({ project }) => {
       this.#project = project;
     });
@@ -100,7 +107,7 @@ export class FileViewer {
       const { blob } = await content(signal);
       const url = URL.createObjectURL(blob);
       const link = el('a', { href: url, download: file.path.split('/').pop() });
-      document.body.append(link);
+      this.#card.append(link);
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60_000);

@@ -9,7 +9,7 @@
 //          sync-started {sync, eventsUrl, reveal},
 //          attach-sync {sync}, notice {text}.
 
-import { $, el, show, showError, timeEl } from './dom.js';
+import { within, el, show, showError, timeEl } from './dom.js';
 import { changeMarks, filterSummary, formatDuration, formatTime, shortSha } from './format.js';
 import { isTerminal } from './sync-view.js';
 
@@ -52,11 +52,12 @@ function actionsCell(s) {
 }
 
 export class HistoryView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
   #confirm;
-  #body = $('history-body');
-  #errorBox = $('history-error');
+  #body;
+  #errorBox;
   #project = null;
   #signal = null;
   #items = [];
@@ -64,13 +65,16 @@ export class HistoryView {
   #live = null; // the sync the banner follows while it runs
 
   /** `confirm` is the dialog's ask(). */
-  constructor({ api, bus, confirm }) {
+  constructor(root, { api, bus, confirm }) {
+    this.#$ = within(root);
+    this.#body = this.#$('history-body');
+    this.#errorBox = this.#$('history-error');
     this.#api = api;
     this.#bus = bus;
     this.#confirm = confirm;
     this.#body.addEventListener('click', (event) => this.#onClick(event));
-    $('history-more').addEventListener('click', () => this.#load({ append: true }));
-    $('history-refresh').addEventListener('click', () => this.#load());
+    this.#$('history-more').addEventListener('click', () => this.#load({ append: true }));
+    this.#$('history-refresh').addEventListener('click', () => this.#load());
     this.#listen();
   }
 
@@ -141,9 +145,9 @@ export class HistoryView {
   #render() {
     const items = this.#items;
     this.#body.replaceChildren(...items.map((s) => this.#row(s)));
-    show($('history-table'), items.length > 0);
-    show($('history-empty'), items.length === 0);
-    show($('history-more'), Boolean(this.#cursor));
+    show(this.#$('history-table'), items.length > 0);
+    show(this.#$('history-empty'), items.length === 0);
+    show(this.#$('history-more'), Boolean(this.#cursor));
   }
 
   #reset(signal) {
@@ -153,9 +157,9 @@ export class HistoryView {
     this.#cursor = null;
     showError(this.#errorBox, null);
     this.#body.replaceChildren();
-    show($('history-table'), false);
-    show($('history-empty'), false);
-    show($('history-more'), false);
+    show(this.#$('history-table'), false);
+    show(this.#$('history-empty'), false);
+    show(this.#$('history-more'), false);
   }
 
   /** Puts a sync's newest state into its row (a new sync goes on top). */

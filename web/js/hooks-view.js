@@ -6,7 +6,7 @@
 //          the open delivery log until that sync's delivery is settled).
 // Emits:   notice {text}.
 
-import { $, el, show, showError, timeEl } from './dom.js';
+import { within, el, show, showError, timeEl } from './dom.js';
 
 const EVENTS = ['sync.completed', 'sync.failed', 'sync.cancelled'];
 const FIELDS = ['url', 'secret', 'events'];
@@ -32,18 +32,23 @@ function deliveryRow(d) {
 }
 
 export class HooksView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
-  #form = $('hook-form');
-  #list = $('hook-list');
-  #errorBox = $('hooks-error');
+  #form;
+  #list;
+  #errorBox;
   #project = null;
   #signal = null;
   #hooks = [];
   /** The hook whose delivery log is open. */
   #open = null;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#form = this.#$('hook-form');
+    this.#list = this.#$('hook-list');
+    this.#errorBox = this.#$('hooks-error');
     this.#api = api;
     this.#bus = bus;
     this.#form.addEventListener('submit', (event) => {
@@ -99,14 +104,14 @@ export class HooksView {
       el('div', { className: 'hook-log', id: `hook-log-${h.id}`, hidden: this.#open !== h.id }),
     ));
     this.#list.replaceChildren(...items);
-    show($('hooks-empty'), this.#project !== null && this.#hooks.length === 0);
+    show(this.#$('hooks-empty'), this.#project !== null && this.#hooks.length === 0);
     if (this.#open) this.#showLog(this.#open);
   }
 
   #clearErrors() {
     showError(this.#errorBox, null);
     for (const f of FIELDS) {
-      const box = $(`hook-${f}-error`);
+      const box = this.#$(`hook-${f}-error`);
       box.textContent = '';
       show(box, false);
     }
@@ -117,10 +122,10 @@ export class HooksView {
     if (!p) return;
     const signal = this.#signal;
     this.#clearErrors();
-    const body = { url: $('hook-url').value.trim() };
-    const secret = $('hook-secret').value;
+    const body = { url: this.#$('hook-url').value.trim() };
+    const secret = this.#$('hook-secret').value;
     if (secret) body.secret = secret;
-    body.events = EVENTS.filter((e) => $(`hook-event-${e.replace('sync.', '')}`).checked);
+    body.events = EVENTS.filter((e) => this.#$(`hook-event-${e.replace('sync.', '')}`).checked);
     try {
       await this.#api.createHook(p.id, body);
       if (signal.aborted) return;
@@ -130,7 +135,7 @@ export class HooksView {
     } catch (err) {
       if (signal.aborted) return;
       if (err.status === 400 && FIELDS.includes(err.field)) {
-        const box = $(`hook-${err.field}-error`);
+        const box = this.#$(`hook-${err.field}-error`);
         box.textContent = err.message;
         show(box, true);
       } else {
@@ -171,7 +176,7 @@ export class HooksView {
   /** Shows a hook's newest deliveries; returns them (undefined when they could not be read). */
   async #showLog(hookId) {
     const p = this.#project;
-    const box = document.getElementById(`hook-log-${hookId}`);
+    const box = this.#$(`hook-log-${hookId}`);
     if (!p || !box) return;
     const signal = this.#signal;
     let page;

@@ -6,7 +6,7 @@
 //          the project again).
 // Emits:   project-updated {project}, project-deleted {project}.
 
-import { $, show, showError } from './dom.js';
+import { within, show, showError } from './dom.js';
 import { shortSha } from './format.js';
 
 
@@ -18,21 +18,25 @@ function accessOf(p) {
 }
 
 export class ProjectHeadView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
   #confirm;
-  #tracked = $('project-tracked');
-  #errorBox = $('project-error');
+  #tracked;
+  #errorBox;
   #project = null;
   #signal = null;
 
   /** `confirm` is the dialog's ask(). */
-  constructor({ api, bus, confirm }) {
+  constructor(root, { api, bus, confirm }) {
+    this.#$ = within(root);
+    this.#tracked = this.#$('project-tracked');
+    this.#errorBox = this.#$('project-error');
     this.#api = api;
     this.#bus = bus;
     this.#confirm = confirm;
     this.#tracked.addEventListener('change', () => this.#onTrackedChange());
-    $('project-delete').addEventListener('click', () => this.#onDelete());
+    this.#$('project-delete').addEventListener('click', () => this.#onDelete());
     this.#listen();
   }
 
@@ -46,14 +50,14 @@ export class ProjectHeadView {
     bus.on('project-opened', ({ project, signal }) => {
       this.#project = project;
       this.#signal = signal;
-      show($('no-project'), false);
-      show($('project-view'), true);
+      show(this.#$('no-project'), false);
+      show(this.#$('project-view'), true);
       this.#render();
     });
     bus.on('project-closed', () => {
       this.#project = null;
-      show($('project-view'), false);
-      show($('no-project'), true);
+      show(this.#$('project-view'), false);
+      show(this.#$('no-project'), true);
     });
     bus.on('project-stale', () => this.#refresh());
     // A finished sync moved the project's commit and active sync.
@@ -63,14 +67,14 @@ export class ProjectHeadView {
   #render() {
     const p = this.#project;
     if (!p) return;
-    $('project-name').textContent = p.name;
-    $('project-repo').textContent = p.repository;
-    $('project-branch').textContent = p.branch;
-    const commit = $('project-commit');
+    this.#$('project-name').textContent = p.name;
+    this.#$('project-repo').textContent = p.repository;
+    this.#$('project-branch').textContent = p.branch;
+    const commit = this.#$('project-commit');
     commit.textContent = p.currentCommitSha ? shortSha(p.currentCommitSha) : 'not synced yet';
     commit.title = p.currentCommitSha ?? '';
     commit.classList.toggle('muted', !p.currentCommitSha);
-    $('project-access').textContent = accessOf(p);
+    this.#$('project-access').textContent = accessOf(p);
     this.#tracked.checked = Boolean(p.tracked);
     document.title = `${p.name} · Project Sync`;
   }

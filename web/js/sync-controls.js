@@ -7,7 +7,7 @@
 //          named the running sync), project-stale (the project's branch changed),
 //          cancel-requested {syncId}, notice {text}.
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { num } from './format.js';
 
 
@@ -23,22 +23,29 @@ function branchOptions(branches, current) {
 }
 
 export class SyncControlsView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
-  #select = $('sync-branch');
-  #status = $('sync-branch-status');
-  #start = $('sync-start');
-  #cancel = $('sync-cancel');
-  #errorBox = $('sync-error');
+  #select;
+  #status;
+  #start;
+  #cancel;
+  #errorBox;
   #project = null;
   #signal = null;
   // The sync the banner follows while it runs (null otherwise): what Cancel cancels.
   #running = null;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#select = this.#$('sync-branch');
+    this.#status = this.#$('sync-branch-status');
+    this.#start = this.#$('sync-start');
+    this.#cancel = this.#$('sync-cancel');
+    this.#errorBox = this.#$('sync-error');
     this.#api = api;
     this.#bus = bus;
-    $('sync-form').addEventListener('submit', (event) => this.#onStart(event));
+    this.#$('sync-form').addEventListener('submit', (event) => this.#onStart(event));
     this.#cancel.addEventListener('click', () => this.#onCancel());
     this.#listen();
   }
