@@ -36,7 +36,7 @@ test('the embed example: the controls start a sync in a foreign page, the banner
   await page.waitForFunction(() => document.querySelector('project-sync-banner').dataset.status === 'COMPLETE', undefined, { timeout: UI_TIMEOUT });
   const shown = await page.evaluate(() => {
     const root = document.querySelector('project-sync-banner').shadowRoot;
-    const figures = Object.fromEntries([...root.querySelectorAll('.figures div')].map((d) => [d.querySelector('dt').textContent, d.querySelector('dd').textContent]));
+    const figures = Object.fromEntries([...root.querySelectorAll('.figures [data-count]')].map((dd) => [dd.dataset.count, dd.textContent]));
     return { title: root.querySelector('.title').textContent, figures, now: root.querySelector('.track').getAttribute('aria-valuenow') };
   });
   assert.equal(shown.title, 'Sync complete');

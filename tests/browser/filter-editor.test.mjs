@@ -70,7 +70,7 @@ test('a path filter: a bad pattern is refused in place, Preview runs a dry run, 
   const saved = (await world.api('GET', `/api/v1/projects/${id}`, { token: user.token })).json;
   assert.deepEqual(saved.exclude, ['vendor/', '*.log']);
   await page.click('#sync-start');
-  await page.waitForFunction(() => /^Sync/.test(document.getElementById('banner-status').textContent) && document.getElementById('banner').dataset.status === 'COMPLETE');
+  await page.waitForFunction(() => /^Sync/.test(document.getElementById('banner').shadowRoot.getElementById('banner-status').textContent) && document.getElementById('banner').dataset.status === 'COMPLETE');
   const kept = all.filter((f) => !dropped.includes(f.path));
   await page.waitForFunction((n) => document.querySelectorAll('#file-tree li.tree-file').length === n, kept.length);
   const tree = await page.evaluate(() => [...document.querySelectorAll('#file-tree li.tree-file')].map((li) => li.dataset.path));

@@ -39,11 +39,12 @@ test('a hook added in the dashboard gets the next sync\'s end; its delivery log 
     await waitBanner('COMPLETE');
     // At 100% the bar fills its whole track (once its width transition has run).
     const filled = await page.waitForFunction(() => {
-      const fill = document.getElementById('banner-progress-fill').getBoundingClientRect();
-      const track = document.getElementById('banner-progress').getBoundingClientRect();
+      const r = document.getElementById('banner').shadowRoot;
+      const fill = r.getElementById('banner-progress-fill').getBoundingClientRect();
+      const track = r.getElementById('banner-progress').getBoundingClientRect();
       return Math.abs(fill.width - track.width) < 0.5 && Math.abs(fill.left - track.left) < 0.5 ? [fill.width, track.width] : false;
     }, undefined, { timeout: 5_000 }).then((h) => h.jsonValue()).catch(async () => page.evaluate(() =>
-      ['fill', 'track'].map((k) => document.getElementById(k === 'fill' ? 'banner-progress-fill' : 'banner-progress').getBoundingClientRect().width)));
+      ['fill', 'track'].map((k) => document.getElementById('banner').shadowRoot.getElementById(k === 'fill' ? 'banner-progress-fill' : 'banner-progress').getBoundingClientRect().width)));
     assert.ok(Math.abs(filled[0] - filled[1]) < 0.5, `the 100% bar fills its track: ${filled[0]} of ${filled[1]} px`);
     await page.waitForSelector('.hook-log tr[data-status="delivered"]', { timeout: UI_TIMEOUT });
     assert.equal(receiver.received('/dashboard').length, 1);

@@ -64,7 +64,7 @@ test('creating a project shows API errors next to the form, then creates it', as
 
 test('the branch picker lists every branch of the repository', async () => {
   const branches = gitBranches(repo).map((b) => b.name);
-  await page.waitForFunction((n) => document.querySelectorAll('#sync-branch option').length === n && !document.getElementById('sync-branch').disabled, branches.length);
+  await page.waitForFunction((n) => document.getElementById('sync-controls').shadowRoot.querySelectorAll('#sync-branch option').length === n && !document.getElementById('sync-controls').shadowRoot.getElementById('sync-branch').disabled, branches.length);
   const options = await page.$$eval('#sync-branch option', (os) => os.map((o) => o.value));
   assert.deepEqual([...options].sort(), [...branches].sort());
   assert.equal(await page.inputValue('#sync-branch'), 'main');
@@ -89,7 +89,7 @@ test('tracking can be switched off and on; a project can be deleted after a conf
   assert.equal(await page.locator('#project-list img, #project-view img').count(), 0);
   assert.equal(await page.evaluate(() => window.__xss2), undefined);
   assert.equal(await page.textContent('#project-branch'), 'release/2026/q4');
-  await page.waitForFunction(() => document.getElementById('sync-branch').value === 'release/2026/q4');
+  await page.waitForFunction(() => document.getElementById('sync-controls').shadowRoot.getElementById('sync-branch').value === 'release/2026/q4');
 
   // Tracked: off by default here; switch it on and off again.
   assert.equal(await page.isChecked('#project-tracked'), false);

@@ -148,24 +148,28 @@ export function useDashboard(setup = async () => {}) {
     );
   };
 
-  /** What the banner shows: status, sync, live title, progress bar, counts, stats, sub line. */
+  /**
+   * What the banner shows: status, sync, live title, progress bar, counts, stats, sub line.
+   * The banner is <project-sync-banner id="banner">: its parts are in its shadow root.
+   */
   d.banner = async (p = d.page) => p.evaluate(() => {
     const b = document.getElementById('banner');
+    const r = b.shadowRoot;
     const counts = {};
-    for (const dd of b.querySelectorAll('[data-count]')) counts[dd.dataset.count] = Number(dd.textContent.replace(/[^0-9]/g, ''));
+    for (const dd of r.querySelectorAll('[data-count]')) counts[dd.dataset.count] = Number(dd.textContent.replace(/[^0-9]/g, ''));
     const stats = {};
-    for (const dd of b.querySelectorAll('[data-stat]')) stats[dd.dataset.stat] = dd.textContent;
-    const bar = document.getElementById('banner-progress');
+    for (const dd of r.querySelectorAll('[data-stat]')) stats[dd.dataset.stat] = dd.textContent;
+    const bar = r.getElementById('banner-progress');
     return {
       status: b.dataset.status,
       syncId: b.dataset.syncId,
-      live: document.getElementById('banner-status').textContent,
-      liveAttr: document.getElementById('banner-status').getAttribute('aria-live'),
+      live: r.getElementById('banner-status').textContent,
+      liveAttr: r.getElementById('banner-status').getAttribute('aria-live'),
       progress: Number(bar.getAttribute('aria-valuenow')),
       role: bar.getAttribute('role'),
       counts,
       stats,
-      sub: document.getElementById('banner-sub').textContent,
+      sub: r.getElementById('banner-sub').textContent,
     };
   });
 

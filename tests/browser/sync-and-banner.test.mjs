@@ -26,7 +26,7 @@ test('a first sync: the banner follows the stream to COMPLETE with the right cou
   // While it runs, the start button is disabled and Cancel is offered (unless it already ended).
   await waitBanner('COMPLETE');
   // After the terminal event the page reads the stored sync (commit, final stats).
-  await page.waitForFunction((c) => document.getElementById('banner-sub').textContent.includes(c), short(repo.fixture.mainSha));
+  await page.waitForFunction((c) => document.getElementById('banner').shadowRoot.getElementById('banner-sub').textContent.includes(c), short(repo.fixture.mainSha));
   const b = await banner();
   const want = expectedFiles(repo, 'main');
   assert.deepEqual(b.counts, { added: want.length, modified: 0, removed: 0, renamed: 0, unchanged: 0 });
@@ -197,7 +197,7 @@ test('the banner survives a dropped stream and a refused (expired) stream token'
   });
   try {
     await page.click('#sync-start');
-    await page.waitForFunction(() => !document.getElementById('banner-connection').hidden, null, { timeout: 15_000 });
+    await page.waitForFunction(() => !document.getElementById('banner').shadowRoot.getElementById('banner-connection').hidden, null, { timeout: 15_000 });
     assert.match(await page.textContent('#banner-connection'), /Reconnecting/);
     await shot('15b-reconnecting');
     const id = await page.getAttribute('#banner', 'data-sync-id');
@@ -219,7 +219,9 @@ test('the banner survives a dropped stream and a refused (expired) stream token'
 test('every control has a label; keyboard focus is visible', async () => {
   const unlabeled = await page.evaluate(() => {
     const out = [];
-    for (const e of document.querySelectorAll('input, select, textarea, button')) {
+    // The page and the shadow roots of its elements (the sync card's controls and banner).
+    const roots = [document, ...[...document.querySelectorAll('*')].map((e) => e.shadowRoot).filter(Boolean)];
+    for (const e of roots.flatMap((r) => [...r.querySelectorAll('input, select, textarea, button')])) {
       const name = (e.labels && e.labels.length ? [...e.labels].map((l) => l.textContent).join(' ') : '')
         || e.getAttribute('aria-label') || (e.tagName === 'BUTTON' ? e.textContent : '');
       if (!name.trim()) out.push(e.id || e.outerHTML.slice(0, 80));
@@ -228,11 +230,12 @@ test('every control has a label; keyboard focus is visible', async () => {
   });
   assert.deepEqual(unlabeled, []);
   // The picker is disabled while branches load; a disabled control takes no focus.
-  await page.waitForFunction(() => !document.getElementById('sync-branch').disabled);
+  await page.waitForFunction(() => !document.getElementById('sync-controls').shadowRoot.getElementById('sync-branch').disabled);
   await page.focus('#sync-branch');
   await page.keyboard.press('Tab');
   const outline = await page.evaluate(() => {
-    const e = document.activeElement;
+    let e = document.activeElement;
+    while (e.shadowRoot?.activeElement) e = e.shadowRoot.activeElement;
     const cs = getComputedStyle(e);
     return { id: e.id, style: cs.outlineStyle, width: cs.outlineWidth };
   });

@@ -114,6 +114,8 @@ export function createApi({ getToken, onUnauthorized, fetchImpl } = {}) {
   const api = operations(ps, () => {
     if (getToken?.()) onUnauthorized?.();
   });
+  /** The client itself, for the embeddable elements (web/client/elements.js). */
+  api.client = ps;
   /** The same methods with `token` instead of the session's; a 401 signs nobody out (sign-in). */
   api.withToken = (token) => operations(createClient({ baseUrl: '', token, fetch: fresh }), () => {});
   return api;

@@ -11,7 +11,7 @@
 
 import { within, el, show, showError, timeEl } from './dom.js';
 import { changeMarks, filterSummary, formatDuration, formatTime, shortSha } from './format.js';
-import { isTerminal } from './sync-view.js';
+import { isTerminal } from '../client/sync-view.js';
 
 const HISTORY_PAGE = 20;
 

@@ -8,7 +8,7 @@
 // through CustomEvents on the bus; each module's head comment lists what it emits and hears.
 
 import { createApi } from './api.js';
-import { BannerView } from './banner.js';
+import { defineElements } from '../client/elements.js';
 import { ChangesView } from './changes-view.js';
 import { createBus } from './bus.js';
 import { createConfirm } from './confirm.js';
@@ -24,7 +24,7 @@ import { ProjectHeadView } from './project-head.js';
 import { ProjectsView } from './projects.js';
 import { Router } from './router.js';
 import { SessionView } from './session.js';
-import { SyncControlsView } from './sync-controls.js';
+import { SyncCard } from './sync-card.js';
 
 async function boot() {
   const bus = createBus();
@@ -36,6 +36,8 @@ async function boot() {
     getToken: () => session?.token ?? null,
     onUnauthorized: () => session.signOut('Your token was not accepted any more. Sign in again.'),
   });
+  // The sync card's banner and controls are the embeddable elements, over the same client.
+  defineElements(api.client);
   const confirm = createConfirm(document.getElementById('confirm-dialog'));
   // Each view is mounted on its own element (data-view in index.html) and finds its parts
   // only inside it; the session's part is the page itself (top bar, sign-in, app).
@@ -55,8 +57,7 @@ async function boot() {
   router = new Router({ api, bus, session, projects });
   // The views below own their cards and hear the bus; nothing else needs a handle on them.
   new ProjectHeadView(view('project-head'), { api, bus, confirm });
-  new SyncControlsView(view('sync'), { api, bus });
-  new BannerView(view('sync'), { api, bus });
+  new SyncCard(view('sync'), { bus });
   new FilterEditor(view('filter'), { api, bus });
   new HistoryView(view('history'), { api, bus, confirm });
   new HooksView(view('hooks'), { api, bus });
