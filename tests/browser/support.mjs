@@ -118,9 +118,9 @@ export function useDashboard(setup = async () => {}) {
   /** Opens project `id` (named `name`) by its route, from the page's start (read anew). */
   d.open = async (id, name) => {
     const hash = `#/projects/${encodeURIComponent(id)}`;
-    // The same route again changes no hash: the page is reloaded instead.
-    if (d.page.url().endsWith(hash)) await d.page.reload();
-    else await d.page.goto(`/${hash}`);
+    // A new hash alone loads nothing: the page is loaded again, so its project list is new too.
+    if (!d.page.url().endsWith(hash)) await d.page.goto(`/${hash}`);
+    await d.page.reload();
     await d.page.waitForSelector('html[data-ready="true"]');
     await d.page.waitForFunction((n) => document.getElementById('project-name')?.textContent === n, name);
   };
