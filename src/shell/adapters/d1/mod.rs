@@ -106,7 +106,7 @@ pub(crate) fn opt(v: Option<&str>) -> JsValue {
 const SLOW_STATEMENT_MS: u64 = 1_000;
 
 fn log_if_slow(started_ms: u64, what: &str) {
-    let took = crate::shell::now_ms().saturating_sub(started_ms);
+    let took = crate::shell::adapters::now_ms().saturating_sub(started_ms);
     if took >= SLOW_STATEMENT_MS {
         let head: String = what.chars().take(300).collect();
         worker::console_warn!("d1: slow statement ({took} ms): {head}");
@@ -179,7 +179,7 @@ impl Db {
 
     async fn all<T: DeserializeOwned>(&self, sql: &str, args: &[JsValue]) -> DbResult<Vec<T>> {
         self.spend(1).await;
-        let started = crate::shell::now_ms();
+        let started = crate::shell::adapters::now_ms();
         let result = self.stmt(sql, args)?.all().await.map_err(DbError::from_d1)?;
         log_if_slow(started, sql);
         self.count_read(&result);
@@ -193,7 +193,7 @@ impl Db {
     /// Runs a write; returns the number of rows it changed.
     async fn run(&self, sql: &str, args: &[JsValue]) -> DbResult<u64> {
         self.spend(1).await;
-        let started = crate::shell::now_ms();
+        let started = crate::shell::adapters::now_ms();
         let result = self.stmt(sql, args)?.run().await.map_err(DbError::from_d1)?;
         log_if_slow(started, sql);
         Ok(self.count(&result))
@@ -205,7 +205,7 @@ impl Db {
             return Ok(Vec::new());
         }
         self.spend(statements.len()).await;
-        let started = crate::shell::now_ms();
+        let started = crate::shell::adapters::now_ms();
         let count = statements.len();
         let results = self.db.batch(statements).await.map_err(DbError::from_d1)?;
         log_if_slow(started, &format!("a batch of {count} statements"));

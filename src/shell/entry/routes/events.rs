@@ -3,13 +3,13 @@
 //! A finished sync whose object has forgotten it (after the retention period) replays its
 //! ending, taken from the row.
 
-use super::super::http::header;
-use super::super::{now_ms, sync_client, Services};
 use super::{authenticate, sync_of};
 use crate::api::query_param;
 use crate::auth::verify_stream_token;
 use crate::error::{AppError, AppResult};
 use crate::progress::{event_name, parse_last_event_id, sse_frame, ProgressData};
+use crate::shell::adapters::http::header;
+use crate::shell::adapters::{now_ms, sync_client, Services};
 use worker::{Headers, Request, Response};
 
 pub async fn events(svc: &Services<'_>, req: &Request, sync_id: &str, query: &str) -> AppResult<Response> {

@@ -4,15 +4,15 @@
 //! a named fault (`POST /_test/faults`) and putting a raw message on the queue
 //! (`POST /_test/enqueue`).
 
-use super::super::content::ContentBucket;
-use super::super::http::{body, header, json};
-use super::super::isolate::wasm_memory_bytes;
-use super::super::Services;
 use crate::api::{parse_object, query_param};
 use crate::auth::{bearer_token, constant_time_eq};
 use crate::domain::RepoName;
 use crate::error::{AppError, AppResult};
 use crate::pack::pack_prefix;
+use crate::shell::adapters::content::ContentBucket;
+use crate::shell::adapters::http::{body, header, json};
+use crate::shell::adapters::isolate::wasm_memory_bytes;
+use crate::shell::adapters::Services;
 use serde_json::{json, Value};
 use worker::{QueueContentType, RawMessageBuilder, Request, Response};
 
@@ -56,7 +56,7 @@ pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppR
         body["projectDatabase"] = json!(svc.locate(&project).await?.binding);
     }
     if let Some(sync) = query_param(query, "sync") {
-        body["syncObjectWasmMemoryBytes"] = json!(super::super::sync_client::object_memory(svc.env, &sync).await?);
+        body["syncObjectWasmMemoryBytes"] = json!(crate::shell::adapters::sync_client::object_memory(svc.env, &sync).await?);
     }
     if let Some(raw) = query_param(query, "repository") {
         let repository = RepoName::parse(&raw).map_err(|e| AppError::invalid("repository", e.0))?;
@@ -83,7 +83,7 @@ pub async fn enqueue(svc: &Services<'_>, req: &mut Request) -> AppResult<Respons
     let text = String::from_utf8(body(req).await?).map_err(|e| AppError::invalid("body", e))?;
     let raw = js_sys::JSON::parse(&text).map_err(|_| AppError::invalid("body", "not JSON"))?;
     let message = RawMessageBuilder::new(raw).build_with_content_type(QueueContentType::Json);
-    let queue = svc.env.queue(super::super::fanout::FANOUT_BINDING).map_err(AppError::internal)?;
+    let queue = svc.env.queue(crate::shell::adapters::queues::FANOUT_BINDING).map_err(AppError::internal)?;
     queue.send_raw(message).await.map_err(AppError::internal)?;
     json(202, &json!({ "queued": true }))
 }

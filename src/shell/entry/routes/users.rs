@@ -1,12 +1,12 @@
 //! `POST /users` (admin token): a user and its API token, shown once.
 
-use super::super::crypto::{new_api_token, new_id};
-use super::super::http::{body, json};
-use super::super::{iso, now_ms, Services};
 use super::admin::require_admin;
 use crate::api::{CreateUser, UserCreated};
 use crate::auth::sha256_hex;
 use crate::error::AppResult;
+use crate::shell::adapters::crypto::{new_api_token, new_id};
+use crate::shell::adapters::http::{body, json};
+use crate::shell::adapters::{iso, now_ms, Services};
 use worker::{Request, Response};
 
 pub async fn create_user(svc: &Services<'_>, req: &mut Request) -> AppResult<Response> {

@@ -1,17 +1,17 @@
 //! GitHub App installations: an admin grants one to a user (after GitHub confirms it by
 //! minting a token), a user lists theirs and the repositories each reaches.
 
-use super::super::crypto::encrypt_token;
-use super::super::d1::{ConfirmedInstallation, GrantRow};
-use super::super::github_http::GitHubHttp;
-use super::super::http::{body, json};
-use super::super::installation_tokens::{app_jwt, expiry_ms};
-use super::super::{iso, now_ms, Services};
 use super::admin::require_admin;
 use crate::api::{encode_cursor, GrantInstallation, InstallationRepoView, InstallationView, Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
 use crate::github_app::{pages_for, InstallationId, REPOSITORIES_PER_PAGE};
+use crate::shell::adapters::credentials::{app_jwt, expiry_ms};
+use crate::shell::adapters::crypto::encrypt_token;
+use crate::shell::adapters::d1::{ConfirmedInstallation, GrantRow};
+use crate::shell::adapters::github::GitHubHttp;
+use crate::shell::adapters::http::{body, json};
+use crate::shell::adapters::{iso, now_ms, Services};
 use worker::{Request, Response};
 
 /// GitHub's refusal of the App, as the contract's 422.

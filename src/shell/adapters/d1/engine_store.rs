@@ -74,7 +74,7 @@ pub struct EngineStore<'a> {
 }
 
 fn now_iso() -> String {
-    crate::shell::iso(crate::shell::now_ms())
+    crate::shell::adapters::iso(crate::shell::adapters::now_ms())
 }
 
 impl FileRow {
@@ -404,7 +404,7 @@ impl Store for EngineStore<'_> {
     async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
         let p = s(job.project_id.as_str());
         let id = s(job.sync_id.as_str());
-        let now = s(&crate::shell::iso(completed_at_ms));
+        let now = s(&crate::shell::adapters::iso(completed_at_ms));
         let statements = vec![
             self.db.stmt(
                 &format!(
@@ -476,7 +476,7 @@ impl Store for EngineStore<'_> {
     async fn commit_preview(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
         let (p, id) = (s(job.project_id.as_str()), s(job.sync_id.as_str()));
         let fixed = vec![p.clone(), id.clone(), s(&job.message), p, id, opt(job.commit_sha.as_ref().map(|c| c.as_str()))];
-        let args = [fixed, outcome_args(job), vec![s(&crate::shell::iso(completed_at_ms))]].concat();
+        let args = [fixed, outcome_args(job), vec![s(&crate::shell::adapters::iso(completed_at_ms))]].concat();
         self.db
             .run(
                 &format!(
@@ -517,7 +517,7 @@ impl Store for EngineStore<'_> {
                         opt(job.error.as_deref()),
                     ],
                     outcome_args(job),
-                    vec![opt(completed_at_ms.map(crate::shell::iso).as_deref()), s(&now_iso())],
+                    vec![opt(completed_at_ms.map(crate::shell::adapters::iso).as_deref()), s(&now_iso())],
                 ]
                 .concat(),
             )

@@ -3,14 +3,14 @@
 //! changes, old hook deliveries; `crate::retention`) and the content sweep of deleted
 //! projects' repositories (`crate::sweep`), each in bounded batches per database.
 
-use super::content::ContentBucket;
-use super::d1::Db;
-use super::hooks::HOOKS_BINDING;
-use super::{iso, now_ms, Services};
 use crate::content::fts_scope;
 use crate::error::{AppError, AppResult};
 use crate::hooks::HookMessage;
 use crate::retention::{deliveries_cutoff_ms, Budget};
+use crate::shell::adapters::content::ContentBucket;
+use crate::shell::adapters::d1::Db;
+use crate::shell::adapters::queues::HOOKS_BINDING;
+use crate::shell::adapters::{iso, now_ms, Services};
 use crate::sweep::{entry_statements, packs_of, walk_done, Entry, Swept, PAGE, PAGES_PER_TICK, READS_PER_TICK, TEXT_BYTES_PER_BATCH};
 use std::rc::Rc;
 

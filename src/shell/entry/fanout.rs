@@ -4,23 +4,15 @@
 //! are retried with a delay, and a message that keeps failing ends in the dead-letter
 //! queue, whose consumer records it in D1 for an operator.
 
-use super::head_check::{check_project, Checked};
-use super::starts::{start_sync, StartRequest};
-use super::{iso, now_ms, Services};
 use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::fanout::{decide_start, retry_delay_secs, Message, Refusal, StartDecision, SEND_BATCH_MAX};
+use crate::shell::adapters::queues::{is_dead_letter_queue, FANOUT_BINDING};
+use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::cases::head_check::{check_project, Checked};
+use crate::shell::cases::lifecycle;
+use crate::shell::cases::start::{start_sync, StartRequest};
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
-
-/// The producer binding of the fan-out queue (wrangler.toml).
-pub const FANOUT_BINDING: &str = "FANOUT";
-/// Queue names end so for dead-letter queues (wrangler.toml).
-const DEAD_LETTER_SUFFIX: &str = "-dlq";
-
-/// Whether a batch comes from a dead-letter queue (of either queue).
-pub fn is_dead_letter_queue(name: &str) -> bool {
-    name.ends_with(DEAD_LETTER_SUFFIX)
-}
 
 pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
     let Ok(svc) = Services::from_env(env) else {
@@ -119,8 +111,8 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
         }
         Message::Check { project_id } => check(svc, &project_id).await,
         Message::Sweep => {
-            let mut done = super::lifecycle::Upkeep::default();
-            super::lifecycle::sweep_pass(svc, &mut done).await.map_err(|e| {
+            let mut done = lifecycle::Upkeep::default();
+            lifecycle::sweep_pass(svc, &mut done).await.map_err(|e| {
                 worker::console_warn!("fan-out: content sweep: {e}");
                 Refusal::Transient
             })?;

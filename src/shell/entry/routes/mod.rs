@@ -11,18 +11,19 @@ mod installations;
 mod projects;
 mod syncs;
 mod users;
+mod webhook;
 
-use super::d1::{ProjectRow, SyncRow};
-use super::http::{self, error_response, header, json};
-use super::Services;
 use crate::auth::{bearer_token, sha256_hex};
 use crate::domain::Id;
 use crate::error::{AppError, AppResult};
 use crate::routing::{allowed, route, Route, Verb};
+use crate::shell::adapters::d1::{ProjectRow, SyncRow};
+use crate::shell::adapters::http::{self, error_response, header, json};
+use crate::shell::adapters::Services;
 use serde_json::json;
 use worker::{Env, Request, Response};
 
-const OPENAPI_JSON: &str = include_str!("../../../web/openapi.json");
+const OPENAPI_JSON: &str = include_str!("../../../../web/openapi.json");
 
 pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
     let is_api = req.path().starts_with("/api/");
@@ -64,7 +65,7 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::Enqueue => admin::enqueue(&svc, &mut req).await,
         Route::Diagnostics => admin::diagnostics(&svc, &req, q).await,
         Route::Events(sync) => events::events(&svc, &req, sync, q).await,
-        Route::Webhook => super::webhook::receive(&svc, &mut req).await,
+        Route::Webhook => webhook::receive(&svc, &mut req).await,
         Route::CreateProject => projects::create(&svc, user, &mut req).await,
         Route::ListProjects => projects::list(&svc, user, q).await,
         Route::GetProject(id) => json(200, &project_of(&svc, user, id).await?.view()),
@@ -91,7 +92,7 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::HookDeliveries(id, hook) => hooks::deliveries(&svc, user, id, hook, q).await,
         Route::EventsUrl(id) => {
             let sync = sync_of(&svc, user, id).await?;
-            json(200, &json!({ "eventsUrl": super::sync_client::events_url(&svc.settings, sync.id.as_str())? }))
+            json(200, &json!({ "eventsUrl": crate::shell::adapters::sync_client::events_url(&svc.settings, sync.id.as_str())? }))
         }
     }
 }

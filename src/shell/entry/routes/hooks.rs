@@ -1,14 +1,14 @@
 //! A project's hooks: create (the URL checked against the service's own origin, the secret
 //! sealed), list, delete, and each hook's delivery log.
 
-use super::super::crypto::{encrypt_token, new_id};
-use super::super::d1::NewHook;
-use super::super::http::{body, json, no_content};
-use super::super::{iso, now_ms, Services};
 use super::project_of;
 use crate::api::{CreateHook, Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::hooks::{check_url, Origin, MAX_HOOKS_PER_PROJECT};
+use crate::shell::adapters::crypto::{encrypt_token, new_id};
+use crate::shell::adapters::d1::NewHook;
+use crate::shell::adapters::http::{body, json, no_content};
+use crate::shell::adapters::{iso, now_ms, Services};
 use worker::{Request, Response};
 
 pub async fn create(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) -> AppResult<Response> {

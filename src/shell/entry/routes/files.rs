@@ -2,10 +2,6 @@
 //! a sync changed, and the memory entries. Every list's cursor carries the chain position
 //! its first page read, so a sync that completes between two pages changes nothing in them.
 
-use super::super::content::ContentBucket;
-use super::super::d1::{ChunkRef, CompareSides, Db, ProjectRow};
-use super::super::http::{self, header, json};
-use super::super::Services;
 use super::{project_of, sync_of};
 use crate::api::{encode_cursor, etag_matches, query_param, ChangeView, MemoryView, Page, PageRequest};
 use crate::compare::{Mode, WINDOWS_PER_PAGE};
@@ -13,6 +9,10 @@ use crate::content::{fts_query, fts_scope, within_budget, MEMORY_PAGE_BYTES};
 use crate::domain::SyncStatus;
 use crate::error::{AppError, AppResult};
 use crate::pathfilter::PathFilter;
+use crate::shell::adapters::content::ContentBucket;
+use crate::shell::adapters::d1::{ChunkRef, CompareSides, Db, ProjectRow};
+use crate::shell::adapters::http::{self, header, json};
+use crate::shell::adapters::Services;
 use worker::{Headers, Request, Response};
 
 /// The chain position to read files at: `at` (a completed sync of this project) or now.

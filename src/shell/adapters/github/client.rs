@@ -2,8 +2,6 @@
 //! for transient faults and short rate limits, `Link` pagination, conditional requests, and
 //! the request counts a sync reports. Rules live in `crate::github`; this moves bytes.
 
-use super::d1::Db;
-use super::installation_tokens::InstallationTokens;
 use crate::auth::sha256_hex;
 use crate::domain::{BranchName, CommitSha, RepoName, Stats};
 use crate::engine::{ByteSource, GitHub, Meter};
@@ -12,6 +10,8 @@ use crate::github::{
     TreeListing,
 };
 use crate::github_app::{self, AccessTokenWire, InstallationId, InstallationReposWire, InstallationWire};
+use crate::shell::adapters::credentials::InstallationTokens;
+use crate::shell::adapters::d1::Db;
 use futures::future::{select, Either};
 use futures::pin_mut;
 use futures::StreamExt;
@@ -256,7 +256,7 @@ impl GitHubHttp {
                 if let (Some(etag), Body::Bytes(bytes)) = (&answer.etag, &answer.body) {
                     if bytes.len() <= CACHE_MAX_BYTES {
                         if let Ok(text) = std::str::from_utf8(bytes) {
-                            let now = super::iso(super::now_ms());
+                            let now = crate::shell::adapters::iso(crate::shell::adapters::now_ms());
                             // A cache that cannot be written only costs a full answer next time.
                             let _ = db.store_get(&key, etag, answer.link.as_deref(), text, &now).await;
                         }

@@ -1,19 +1,20 @@
 //! Outgoing notifications over the hooks queue (this worker produces and consumes it).
-//! A sync that ended is announced once (`announce_end`); the consumer makes one delivery
+//! A sync that ended is announced once (`cases::announce`); the consumer makes one delivery
 //! per subscribed hook (its body made once) and sends each its own message, which is one
 //! attempt: a 2xx within 10 s settles it, anything else is retried by the queue after the
 //! backoff `crate::hooks` computes, until the attempts run out. A message the consumer
 //! itself keeps failing on ends in the dead-letter queue, whose consumer marks the delivery
 //! failed. Nothing here runs inside a sync: a slow receiver slows no sync down.
 
-use super::crypto::{decrypt_token, new_id};
-use super::d1::{AttemptRecord, DeliveryRow};
-use super::{iso, now_ms, Services};
 use crate::domain::Id;
 use crate::hooks::{
     after_attempt, changes_url, delay_seconds, describe, signature, AfterAttempt, Attempt, DeliveryBody, HookEvent, HookMessage,
     ATTEMPT_TIMEOUT_MS,
 };
+use crate::shell::adapters::crypto::{decrypt_token, new_id};
+use crate::shell::adapters::d1::{AttemptRecord, DeliveryRow};
+use crate::shell::adapters::queues::{is_dead_letter_queue, HOOKS_BINDING};
+use crate::shell::adapters::{iso, now_ms, Services};
 use futures::future::{select, Either};
 use futures::pin_mut;
 use std::time::Duration;
@@ -21,21 +22,6 @@ use worker::{
     AbortController, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method, QueueRetryOptionsBuilder, Request, RequestInit,
     RequestRedirect,
 };
-
-/// The producer binding of the hooks queue (wrangler.toml).
-pub const HOOKS_BINDING: &str = "HOOKS";
-
-/// Announces that a sync of `project` ended (its row says how). Idempotent downstream: a
-/// second announcement creates no second delivery.
-pub async fn announce_end(env: &Env, project: &Id, sync: &Id) -> worker::Result<()> {
-    let queue = env.queue(HOOKS_BINDING)?;
-    queue.send(HookMessage::Ended { project_id: project.clone(), sync_id: sync.clone() }).await
-}
-
-/// Whether a batch came from the hooks queue (or its dead-letter queue).
-pub fn is_hooks_queue(name: &str) -> bool {
-    name.starts_with("project-sync-hooks")
-}
 
 /// What became of a message.
 enum Settled {
@@ -49,7 +35,7 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
         batch.retry_all();
         return;
     };
-    let dead_letters = super::fanout::is_dead_letter_queue(&batch.queue());
+    let dead_letters = is_dead_letter_queue(&batch.queue());
     let messages: Vec<_> = batch.iter().filter_map(Result::ok).collect();
     let handled = messages.iter().map(|message| async {
         let parsed = serde_json::from_value::<HookMessage>(message.body().clone());
@@ -87,7 +73,7 @@ async fn handle(svc: &Services<'_>, env: &Env, message: HookMessage, message_id:
 /// they are now), each sent on as its own message.
 async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -> Result<Settled, String> {
     let db = svc.locate(project_id.as_str()).await.map_err(|e| e.to_string())?;
-    let err = |e: super::d1::DbError| e.to_string();
+    let err = |e: crate::shell::adapters::d1::DbError| e.to_string();
     let Some(sync) = db.sync(sync_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
     let Some(event) = HookEvent::of_status(sync.status) else {
         return Err(format!("sync {sync_id} was announced as ended but is {}", sync.status.as_str()));
@@ -136,7 +122,7 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
 /// a duplicate message cannot start a second chain of attempts.
 async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str, message_id: &str) -> Result<Settled, String> {
     let db = svc.locate(project_id.as_str()).await.map_err(|e| e.to_string())?;
-    let err = |e: super::d1::DbError| e.to_string();
+    let err = |e: crate::shell::adapters::d1::DbError| e.to_string();
     let Some(delivery) = db.delivery(delivery_id).await.map_err(err)? else { return Ok(Settled::Done) };
     if delivery.status != "pending" || !db.claim_delivery(delivery_id, message_id).await.map_err(err)? {
         return Ok(Settled::Done); // settled already, or another message attempts it

@@ -2,13 +2,13 @@
 //! which names the commit it saw), and a sync when that head is not the commit the project
 //! holds — compared with the held commit, so a failed or refused cron sync is tried again.
 
-use super::github_http::HeadCheck;
-use super::starts::{start_sync, StartRequest};
-use super::{d1::ProjectRow, iso, now_ms, Services};
+use super::start::{start_sync, StartRequest};
 use crate::cron;
 use crate::domain::{CommitSha, SyncStatus, Trigger};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
+use crate::shell::adapters::github::HeadCheck;
+use crate::shell::adapters::{d1::ProjectRow, iso, now_ms, parse_iso, Services};
 
 /// What a check came to.
 pub enum Checked {
@@ -64,7 +64,7 @@ async fn may_retry(svc: &Services<'_>, project: &ProjectRow, head: &CommitSha) -
             automatic: s.trigger != Trigger::Api,
             failed: s.status == SyncStatus::Failed,
             commit: s.commit_sha.clone(),
-            ended_ms: s.completed_at.as_deref().or(s.updated_at.as_deref()).map_or(0, super::parse_iso),
+            ended_ms: s.completed_at.as_deref().or(s.updated_at.as_deref()).map_or(0, parse_iso),
         })
         .collect();
     Ok(cron::may_retry_head(&recent, head, now_ms()))

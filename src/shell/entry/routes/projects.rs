@@ -1,17 +1,17 @@
 //! Projects: create (checked against GitHub), list, patch, delete, and the repository's
 //! branches.
 
-use super::super::crypto::{decrypt_token, encrypt_token, new_id};
-use super::super::d1::{NewProject, ProjectRow, ProjectUpdate};
-use super::super::github_http::GitHubHttp;
-use super::super::http::{body, json, no_content};
-use super::super::{iso, now_ms, sync_client, Services};
 use super::project_of;
 use crate::api::{BranchView, CreateProject, Page, PageRequest, PatchProject, TokenChange};
 use crate::domain::{BranchName, RepoName};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
 use crate::github_app::InstallationId;
+use crate::shell::adapters::crypto::{decrypt_token, encrypt_token, new_id};
+use crate::shell::adapters::d1::{NewProject, ProjectRow, ProjectUpdate};
+use crate::shell::adapters::github::GitHubHttp;
+use crate::shell::adapters::http::{body, json, no_content};
+use crate::shell::adapters::{iso, now_ms, sync_client, Services};
 use std::rc::Rc;
 use worker::{Request, Response};
 

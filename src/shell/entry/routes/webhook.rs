@@ -5,14 +5,14 @@
 //! The App's `installation` and `installation_repositories` events are applied at once
 //! (a few idempotent updates).
 
-use super::d1::StateChange;
-use super::fanout::FANOUT_BINDING;
-use super::http::{body_up_to, header, json};
-use super::{iso, now_ms, sync_client, Services};
 use crate::auth::verify_webhook_signature;
 use crate::error::{AppError, AppResult};
 use crate::fanout::Message;
 use crate::github_app::{InstallationId, InstallationState};
+use crate::shell::adapters::d1::StateChange;
+use crate::shell::adapters::http::{body_up_to, header, json};
+use crate::shell::adapters::queues::FANOUT_BINDING;
+use crate::shell::adapters::{iso, now_ms, sync_client, Services};
 use crate::webhook::{delivery_id, interpret, WebhookEvent, MAX_PAYLOAD_BYTES};
 use serde_json::json;
 use worker::{Request, Response};

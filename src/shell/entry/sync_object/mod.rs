@@ -10,13 +10,14 @@
 mod log;
 mod scratch;
 
-use super::content::ContentBucket;
-use super::d1::EngineStore;
-use super::github_http::GitHubHttp;
-use super::{now_ms, Services};
 use crate::engine::slice::{run_slice, Next};
 use crate::engine::{self, Job, Meter, NewJob, Phase, Ports};
 use crate::progress::parse_last_event_id;
+use crate::shell::adapters::content::ContentBucket;
+use crate::shell::adapters::d1::EngineStore;
+use crate::shell::adapters::github::GitHubHttp;
+use crate::shell::adapters::queues::send_sync_ended;
+use crate::shell::adapters::{now_ms, settings, Services};
 use crate::sync_protocol::{CancelAnswer, Command, PokeAnswer};
 use futures::channel::mpsc::UnboundedSender;
 use log::{Log, LOG_DDL};
@@ -181,7 +182,7 @@ impl SyncObject {
             return self.forget_when_due(&log).await;
         }
         storage.set_alarm(Duration::from_millis(WATCHDOG_MS)).await?;
-        let settings = super::settings(&self.env);
+        let settings = settings(&self.env);
         let meter = Rc::new(Meter::default());
         let svc = Services::with_meter(&self.env, settings, Some(&meter)).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let db = svc.locate(job.project_id.as_str()).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
@@ -210,7 +211,7 @@ impl SyncObject {
         if log.announced().unwrap_or(false) {
             return true;
         }
-        match super::hooks::announce_end(&self.env, &job.project_id, &job.sync_id).await {
+        match send_sync_ended(&self.env, &job.project_id, &job.sync_id).await {
             Ok(()) => log.mark_announced().is_ok(),
             Err(e) => {
                 worker::console_warn!("sync {}: could not announce its end to the hooks queue: {e}", job.sync_id);
@@ -249,7 +250,7 @@ impl DurableObject for SyncObject {
                 self.stop(Some(reason.chars().take(500).collect())).await
             }
             Some(Command::Poke) => self.poke().await,
-            Some(Command::Memory) => Response::ok(super::isolate::wasm_memory_bytes().to_string()),
+            Some(Command::Memory) => Response::ok(crate::shell::adapters::isolate::wasm_memory_bytes().to_string()),
             None => reply(404, "unknown object route"),
         }
     }

@@ -9,17 +9,17 @@
 //! claims it mints, the others re-read the cached row a few times (`MINT_WAITS_MS`) and
 //! take the token stored meanwhile, or mint themselves once the waits are spent.
 
-use super::crypto::{decrypt_token, encrypt_token, sign_rs256};
-use super::d1::{Db, InstallationRow};
-use super::github_http::GitHubHttp;
 use super::mint_flight::{self, Join};
-use super::{iso, now_ms, parse_iso};
 use crate::config::{GitHubApp, Settings};
 use crate::error::AppResult;
 use crate::github::GhError;
 use crate::github_app::{
     jwt, jwt_signing_input, token_usable, waited_token_takeable, AccessTokenWire, InstallationId, MINT_LEASE_MS, MINT_WAITS_MS,
 };
+use crate::shell::adapters::crypto::{decrypt_token, encrypt_token, sign_rs256};
+use crate::shell::adapters::d1::{Db, InstallationRow};
+use crate::shell::adapters::github::GitHubHttp;
+use crate::shell::adapters::{iso, now_ms, parse_iso};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;

@@ -4,15 +4,15 @@
 //! start that was lost) is ended on the spot, so a wedged project recovers at the next
 //! attempt rather than at the next reaper pass.
 
-use super::d1::QueuedSync;
-use super::d1::{Db, ProjectRow, SyncRow};
-use super::{crypto::new_id, iso, now_ms, parse_iso, sync_client, Services};
+use super::announce::announce_end;
+use super::reap::reap_running;
 use crate::domain::{BranchName, SyncKind, Trigger};
 use crate::engine::NewJob;
 use crate::error::{AppError, AppResult};
 use crate::pathfilter::PathFilter;
-use crate::reaper::{decide, RunningRow, Verdict};
-use crate::sync_protocol::PokeAnswer;
+use crate::shell::adapters::d1::QueuedSync;
+use crate::shell::adapters::d1::{Db, ProjectRow, SyncRow};
+use crate::shell::adapters::{crypto::new_id, iso, now_ms, sync_client, Services};
 
 pub struct StartRequest<'a> {
     pub project: &'a ProjectRow,
@@ -98,60 +98,4 @@ async fn row(db: &Db, id: &str) -> AppResult<SyncRow> {
 async fn busy(svc: &Services<'_>, project: &ProjectRow) -> AppResult<AppError> {
     let running = svc.for_project(project.id.as_str()).running_sync(&project.id).await?;
     Ok(AppError::Conflict { message: BUSY.into(), sync: running.map(|r| serde_json::to_value(r.view()).unwrap_or_default()) })
-}
-
-/// Checks the project's running sync with its object and ends it if the reaper's rules
-/// say so. True when it was ended (the project is free now).
-async fn reap_running(svc: &Services<'_>, project: &ProjectRow) -> AppResult<bool> {
-    let db = svc.for_project(project.id.as_str());
-    match db.running_sync(&project.id).await? {
-        Some(running) => reap(svc, db, &running).await,
-        None => Ok(true),
-    }
-}
-
-/// Pokes the sync's object and acts on the verdict, ending the row in `db`, the database it
-/// was read from. True when the row was ended here.
-pub async fn reap(svc: &Services<'_>, db: &Db, running: &SyncRow) -> AppResult<bool> {
-    let answer = sync_client::poke(svc.env, running.id.as_str()).await;
-    let facts = RunningRow {
-        started_at_ms: parse_iso(&running.started_at),
-        updated_at_ms: running.updated_at.as_deref().map(parse_iso).unwrap_or(0),
-    };
-    match decide(facts, PokeAnswer::object_state(answer), now_ms(), svc.settings.reaper_grace_ms) {
-        Verdict::Leave => Ok(false),
-        Verdict::Fail(why) => {
-            worker::console_warn!("reaper: sync {} of project {}: {why}", running.id, running.project_id);
-            let ended = db.fail_if_running(running.id.as_str(), &why, &iso(now_ms())).await?;
-            if ended {
-                announce_end(svc, db, &running.project_id, &running.id).await;
-            }
-            Ok(ended)
-        }
-    }
-}
-
-/// Tells the hooks queue about a sync ended here rather than by its object (which
-/// announces its own ending, retrying until the queue takes it), through the outbox of `db`
-/// (the database holding the sync): the row is written first and deleted once the queue
-/// took the message, so a send that fails (or an invocation that dies) leaves it for the
-/// cron tick to send (`lifecycle`). Never fails the caller: the row or the log says what
-/// is left.
-pub async fn announce_end(svc: &Services<'_>, db: &Db, project: &crate::domain::Id, sync: &crate::domain::Id) {
-    if let Err(e) = db.record_announcement(sync.as_str(), project.as_str(), &iso(now_ms())).await {
-        worker::console_warn!("sync {sync}: its end was not written to the outbox (sending it at once only): {e}");
-    }
-    let sent = if svc.db.fault("hooks.announce").await {
-        Err(worker::Error::RustError("injected fault at hooks.announce".into()))
-    } else {
-        super::hooks::announce_end(svc.env, project, sync).await
-    };
-    match sent {
-        Ok(()) => {
-            if let Err(e) = db.announcements_sent(&[sync.as_str()]).await {
-                worker::console_warn!("sync {sync}: announced, but its outbox row stays (the tick announces it again): {e}");
-            }
-        }
-        Err(e) => worker::console_warn!("sync {sync}: its end was not announced now (the cron tick will): {e}"),
-    }
 }

@@ -1,13 +1,13 @@
 //! Syncs: start (202 with an eventsUrl; 409 naming the running one), restore, history and
 //! cancel.
 
-use super::super::http::{body, json};
-use super::super::starts::{start_sync, StartRequest};
-use super::super::{sync_client, Services};
 use super::{project_of, sync_of};
 use crate::api::{Page, PageRequest, Restore, StartSync, SyncStarted};
 use crate::domain::{SyncKind, SyncStatus, Trigger};
 use crate::error::{AppError, AppResult};
+use crate::shell::adapters::http::{body, json};
+use crate::shell::adapters::{sync_client, Services};
+use crate::shell::cases::start::{start_sync, StartRequest};
 use crate::sync_protocol::CancelAnswer;
 use worker::{Request, Response};
 
@@ -38,7 +38,7 @@ pub async fn start(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
     started(svc, start_sync(svc, request).await?)
 }
 
-fn started(svc: &Services<'_>, sync: super::super::d1::SyncRow) -> AppResult<Response> {
+fn started(svc: &Services<'_>, sync: crate::shell::adapters::d1::SyncRow) -> AppResult<Response> {
     let events_url = sync_client::events_url(&svc.settings, sync.id.as_str())?;
     json(202, &SyncStarted { sync: sync.view(), events_url })
 }
@@ -90,9 +90,9 @@ pub async fn cancel(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Respo
         // A row whose start never reached its object: nothing runs, so it ends here.
         CancelAnswer::NoJob => {
             let db = svc.for_project(sync.project_id.as_str());
-            let ended = db.cancel_if_running(sync.id.as_str(), &super::super::iso(super::super::now_ms())).await?;
+            let ended = db.cancel_if_running(sync.id.as_str(), &crate::shell::adapters::iso(crate::shell::adapters::now_ms())).await?;
             if ended {
-                super::super::starts::announce_end(svc, db, &sync.project_id, &sync.id).await;
+                crate::shell::cases::announce::announce_end(svc, db, &sync.project_id, &sync.id).await;
             }
             json(202, &sync_of(svc, user, id).await?.view())
         }

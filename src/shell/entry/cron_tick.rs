@@ -3,12 +3,13 @@
 //! recently checked first) onto the fan-out queue, whose consumers make them; then the
 //! upkeep (`lifecycle`: retention, the content sweep of deleted projects).
 
-use super::fanout::FANOUT_BINDING;
-use super::starts::reap;
-use super::{iso, now_ms, Services};
 use crate::cron;
 use crate::error::{AppError, AppResult};
 use crate::fanout::{Message, SEND_BATCH_MAX};
+use crate::shell::adapters::queues::FANOUT_BINDING;
+use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::cases::lifecycle;
+use crate::shell::cases::reap::reap;
 use worker::Env;
 
 /// Running syncs the reaper looks at per tick (the quietest first).
@@ -39,7 +40,7 @@ async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
         queue.send_batch(batch.to_vec()).await.map_err(|e| AppError::internal(format!("the fan-out queue refused head checks: {e}")))?;
     }
     // Upkeep last, so a slow sweep never delays the reaper or the head checks.
-    match super::lifecycle::run(&svc).await {
+    match lifecycle::run(&svc).await {
         Ok(u) => {
             worker::console_log!(
                 "cron upkeep: announced {} sync endings; deleted {} dry-run changes, {} deliveries, {} content rows, {} packs",

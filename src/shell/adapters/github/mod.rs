@@ -1,0 +1,5 @@
+//! GitHub over `fetch`.
+
+mod client;
+
+pub use client::{Credential, GitHubHttp, HeadCheck};

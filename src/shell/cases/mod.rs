@@ -1,0 +1,7 @@
+//! The use cases the entry points share. They call adapters and the core, never an entry point.
+
+pub mod announce;
+pub mod head_check;
+pub mod lifecycle;
+pub mod reap;
+pub mod start;
