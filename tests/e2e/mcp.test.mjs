@@ -424,6 +424,9 @@ test('read_file: whole, a range, at an earlier sync after the branch moved; a bi
       assert.equal(got.startLine, 1, p);
       assert.equal(got.endLine, lines, p);
       assert.equal(got.truncated, undefined, `${p}: not cut`);
+      const rest = await alice.get(`/api/v1/projects/${project.id}/files/content?path=${encodeURIComponent(p)}`);
+      assert.equal(rest.text, got.text, `${p}: the REST API serves the same text`);
+      assert.equal(rest.headers.get('etag'), `"${got.sha}"`);
     }
 
     const many = splitLines(gitBlob(repo, current().commit, 'many/lines.txt').text);
@@ -520,6 +523,8 @@ test('search_text: hits with the path, lines that hold the word and an excerpt; 
     check(now.items, current(), W.everywhere);
     assert.ok(now.items.some((h) => h.path === 'big/long.txt' && h.startLine === 3001), 'the word deep in the long text, on its line');
     assert.ok(now.items.some((h) => h.path === UNICODE_RENAMED), 'in any case, under a unicode path');
+    const memory = await alice.listAll(`/api/v1/projects/${project.id}/memory?q=${W.everywhere}`);
+    assert.deepEqual([...new Set(now.items.map((h) => h.path))].sort(byteCompare), [...new Set(memory.map((m) => m.path))].sort(byteCompare), 'the REST memory search finds the same files');
 
     const gone = await collect(client, 'search_text', { project: project.id, query: W.first }, 'hits');
     assert.deepEqual(gone.items, [], `${W.first} left the README in the second commit`);
