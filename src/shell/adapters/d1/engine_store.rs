@@ -4,7 +4,7 @@
 
 use super::files::{FileRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
-use crate::api::ChangeView;
+use crate::rows::StoredChange;
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
@@ -83,7 +83,7 @@ impl FileRow {
         Ok(FileEntry {
             mode: FileMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,
             kind: FileKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
-            sha: ObjectSha::parse(&self.sha).map_err(|_| bad("sha"))?,
+            sha: self.sha,
             size: self.size,
             path: self.path,
         })
@@ -447,17 +447,20 @@ impl Store for EngineStore<'_> {
 
     async fn stage_preview(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
         let before = job.base_sync_id.as_ref().and(job.base_filter.as_ref());
-        let views: Vec<ChangeView> = changes
+        let stored: Vec<StoredChange> = changes
             .iter()
             .map(|c| {
-                let mut view = ChangeView::from(c);
-                view.reason = crate::pathfilter::change_reason(&view.change, &view.path, before, &job.filter).map(String::from);
-                view
+                let mut change = StoredChange::from(c);
+                change.mark_filtered(before, &job.filter);
+                change
             })
             .collect();
-        let rows: Vec<PreviewArgs> = views
+        let rows: Vec<PreviewArgs> = stored
             .iter()
-            .map(|v| (&*v.path, &*v.change, v.previous_path.as_deref(), &*v.sha, v.previous_sha.as_deref(), v.reason.as_deref()))
+            .map(|c| {
+                let reason = c.reason.map(|r| r.as_str());
+                (&*c.path, c.change.as_str(), c.previous_path.as_deref(), c.sha.as_str(), c.previous_sha.as_ref().map(|s| s.as_str()), reason)
+            })
             .collect();
         let statements = self.bulk(
             &format!(

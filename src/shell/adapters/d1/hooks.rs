@@ -2,71 +2,12 @@
 //! are announced, and each announcement's attempts.
 
 use super::{n, opt, s, Db, DbResult};
-use crate::api::{DeliveryView, HookView};
 use crate::domain::HookEvent;
-use serde::{Deserialize, Deserializer};
+use crate::hooks::DeliveryStatus;
+pub use crate::rows::{DeliveryRow, HookRow};
 use wasm_bindgen::JsValue;
 
-/// The stored JSON array of event names.
-fn json_events<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HookEvent>, D::Error> {
-    let text = String::deserialize(d)?;
-    serde_json::from_str(&text).map_err(serde::de::Error::custom)
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct HookRow {
-    pub id: String,
-    pub url: String,
-    pub secret_enc: Option<String>,
-    #[serde(deserialize_with = "json_events")]
-    pub events: Vec<HookEvent>,
-    pub created_at: String,
-}
-
-impl HookRow {
-    pub fn view(&self) -> HookView {
-        HookView {
-            id: self.id.clone(),
-            url: self.url.clone(),
-            events: self.events.clone(),
-            has_secret: self.secret_enc.is_some(),
-            created_at: self.created_at.clone(),
-        }
-    }
-}
-
 const HOOK_COLUMNS: &str = "h.id, h.url, h.secret_enc, h.events, h.created_at";
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct DeliveryRow {
-    pub id: String,
-    pub hook_id: String,
-    pub sync_id: String,
-    pub event: HookEvent,
-    pub status: String,
-    pub attempts: u32,
-    pub last_status_code: Option<u16>,
-    pub last_error: Option<String>,
-    pub body: String,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
-}
-
-impl DeliveryRow {
-    pub fn view(&self) -> DeliveryView {
-        DeliveryView {
-            id: self.id.clone(),
-            event: self.event,
-            sync_id: self.sync_id.clone(),
-            status: self.status.clone(),
-            attempts: self.attempts,
-            last_status_code: self.last_status_code,
-            last_error: self.last_error.clone(),
-            created_at: self.created_at.clone(),
-            delivered_at: self.delivered_at.clone(),
-        }
-    }
-}
 
 const DELIVERY_COLUMNS: &str =
     "id, hook_id, sync_id, event, status, attempts, last_status_code, last_error, body, created_at, delivered_at";

@@ -3,9 +3,10 @@
 //! cached installation token each (sealed, never returned).
 
 use super::{n, s, Db, DbResult};
-use crate::api::InstallationView;
 use crate::github_app::{installation_event_is_stale, InstallationId, InstallationState};
 use serde::Deserialize;
+
+pub use crate::rows::GrantRow;
 use wasm_bindgen::JsValue;
 
 /// What an `installation` event did to the recorded state.
@@ -25,28 +26,6 @@ pub struct InstallationRow {
     pub state: InstallationState,
     pub token_enc: Option<String>,
     pub token_expires_ms: Option<u64>,
-}
-
-/// A grant as the API shows it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct GrantRow {
-    pub installation_id: InstallationId,
-    pub account: String,
-    pub repository_selection: String,
-    pub user_id: String,
-    pub created_at: String,
-}
-
-impl GrantRow {
-    pub fn view(self) -> InstallationView {
-        InstallationView {
-            installation_id: self.installation_id,
-            account: self.account,
-            repository_selection: self.repository_selection,
-            user_id: self.user_id,
-            created_at: self.created_at,
-        }
-    }
 }
 
 const GRANT_COLUMNS: &str = "g.installation_id, i.account, i.repository_selection, g.user_id, g.created_at";
