@@ -32,7 +32,7 @@ mod tests;
 
 pub use ports::*;
 
-use crate::domain::{BranchName, CommitSha, Counts, ProjectId, RepoName, SyncId, Stats, SyncKind, SyncStatus, Trigger};
+use crate::domain::{BranchName, CommitSha, Counts, ProjectId, RepoName, Stats, SyncId, SyncKind, SyncStatus, Trigger};
 use crate::github::GhError;
 use crate::pathfilter::PathFilter;
 use crate::progress::{percent, ProgressData};

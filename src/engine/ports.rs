@@ -4,7 +4,7 @@
 
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
-use crate::domain::{BranchName, CommitSha, ProjectId, RepoName, SyncId, Stats, SyncStatus};
+use crate::domain::{BranchName, CommitSha, ProjectId, RepoName, Stats, SyncId, SyncStatus};
 use crate::github::{GhError, TreeListing};
 use crate::merge::Span;
 use std::cell::Cell;

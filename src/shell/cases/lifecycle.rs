@@ -4,6 +4,7 @@
 //! projects' repositories (`crate::sweep`), each in bounded batches per database.
 
 use crate::content::fts_scope;
+use crate::domain::SyncId;
 use crate::error::{AppError, AppResult};
 use crate::hooks::HookMessage;
 use crate::retention::{deliveries_cutoff_ms, Budget};
@@ -75,7 +76,7 @@ async fn announce_left(svc: &Services<'_>, db: &Db) -> AppResult<u64> {
     let messages: Vec<HookMessage> =
         left.iter().map(|a| HookMessage::Ended { project_id: a.project_id.clone(), sync_id: a.sync_id.clone() }).collect();
     queue.send_batch(messages).await.map_err(|e| AppError::internal(format!("the hooks queue refused sync endings: {e}")))?;
-    let ids: Vec<&str> = left.iter().map(|a| a.sync_id.as_str()).collect();
+    let ids: Vec<&SyncId> = left.iter().map(|a| &a.sync_id).collect();
     db.announcements_sent(&ids).await?;
     Ok(left.len() as u64)
 }

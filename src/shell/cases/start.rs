@@ -6,6 +6,8 @@
 
 use super::announce::announce_end;
 use super::reap::reap_running;
+use crate::api::SyncView;
+use crate::domain::SyncId;
 use crate::domain::{BranchName, SyncKind, Trigger};
 use crate::engine::NewJob;
 use crate::error::{AppError, AppResult};
@@ -37,7 +39,7 @@ impl<'a> StartRequest<'a> {
 pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<SyncRow> {
     // Checked before anything is written: the answer carries an eventsUrl.
     svc.settings.stream_secret()?;
-    let id = new_id()?;
+    let id: SyncId = new_id()?;
     let started = now_ms();
     let queued = QueuedSync {
         id: &id,
@@ -52,7 +54,7 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
         dry_run: req.dry_run,
         now: &iso(started),
     };
-    let db = svc.for_project(req.project.id.as_str());
+    let db = svc.for_project(&req.project.id);
     if let Err(e) = db.insert_queued(&queued).await {
         if !e.is_running_sync_conflict() {
             return Err(e.into());
@@ -67,7 +69,7 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
         return row(db, &id).await;
     }
     let job = NewJob {
-        sync_id: crate::domain::Id::parse(&id).map_err(|e| AppError::internal(e.0))?,
+        sync_id: id.clone(),
         project_id: req.project.id.clone(),
         repository: req.project.repository.clone(),
         branch: req.branch.clone(),
@@ -90,12 +92,12 @@ pub async fn start_sync(svc: &Services<'_>, req: StartRequest<'_>) -> AppResult<
 
 const BUSY: &str = "a sync of this project is already queued or running";
 
-async fn row(db: &Db, id: &str) -> AppResult<SyncRow> {
+async fn row(db: &Db, id: &SyncId) -> AppResult<SyncRow> {
     db.sync(id).await?.ok_or_else(|| AppError::internal("the sync row vanished"))
 }
 
 /// The 409 that names the running sync.
 async fn busy(svc: &Services<'_>, project: &ProjectRow) -> AppResult<AppError> {
-    let running = svc.for_project(project.id.as_str()).running_sync(&project.id).await?;
-    Ok(AppError::Conflict { message: BUSY.into(), sync: running.map(|r| serde_json::to_value(r.view()).unwrap_or_default()) })
+    let running = svc.for_project(&project.id).running_sync(&project.id).await?;
+    Ok(AppError::Conflict { message: BUSY.into(), sync: running.map(|r| serde_json::to_value(SyncView::from(&r)).unwrap_or_default()) })
 }

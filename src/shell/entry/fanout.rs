@@ -62,12 +62,12 @@ fn settle(message: &worker::Message<serde_json::Value>, outcome: Result<(), Refu
 }
 
 /// A cron head check; a rate limit is retried after the wait GitHub names.
-async fn check(svc: &Services<'_>, project_id: &crate::domain::Id) -> Result<(), Refusal> {
-    let located = match svc.locate(project_id.as_str()).await {
+async fn check(svc: &Services<'_>, project_id: &crate::domain::ProjectId) -> Result<(), Refusal> {
+    let located = match svc.locate(project_id).await {
         Ok(db) => db,
         Err(_) => return Err(Refusal::Transient),
     };
-    let project = match located.project(project_id.as_str()).await {
+    let project = match located.project(project_id).await {
         Ok(Some(p)) if p.tracked => p,
         Ok(_) => return Ok(()),
         Err(_) => return Err(Refusal::Transient),
@@ -124,8 +124,8 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
             Ok(())
         }
         Message::Start { project_id, trigger, after } => {
-            let db = svc.locate(project_id.as_str()).await.map_err(|_| Refusal::Transient)?;
-            let Some(project) = db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
+            let db = svc.locate(&project_id).await.map_err(|_| Refusal::Transient)?;
+            let Some(project) = db.project(&project_id).await.map_err(|_| Refusal::Transient)? else {
                 return Err(Refusal::Final);
             };
             if let StartDecision::Skip(why) = decide_start(project.tracked, project.current_commit_sha.as_ref(), after.as_ref()) {

@@ -4,13 +4,13 @@
 
 use super::files::{FileRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
-use crate::rows::StoredChange;
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
-use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
+use crate::domain::{CommitSha, FileKind, FileMode, ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
 use crate::merge::Span;
 use crate::pack::pack_texts;
+use crate::rows::StoredChange;
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -49,7 +49,7 @@ fn span_query(select: &str, span: &Span, paged: bool) -> String {
 }
 
 /// The arguments of `span_query`: ?1 project, ?2 seq, the span's bounds, then the limit.
-fn span_args(project: &Id, seq: u64, span: &Span, limit: Option<u32>) -> Vec<JsValue> {
+fn span_args(project: &ProjectId, seq: u64, span: &Span, limit: Option<u32>) -> Vec<JsValue> {
     let mut args = vec![s(project.as_str()), n(seq)];
     args.extend(span.condition("path", 3).1.into_iter().map(s));
     args.extend(limit.map(|l| n(u64::from(l))));
@@ -92,7 +92,7 @@ impl FileRow {
 
 #[derive(Deserialize)]
 struct HeadRow {
-    current_sync_id: Option<Id>,
+    current_sync_id: Option<SyncId>,
     current_seq: u64,
     current_commit_sha: Option<CommitSha>,
     /// The current sync's recorded filter (JSON).
@@ -108,7 +108,7 @@ type PreviewArgs<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a s
 struct StatusRow {
     status: SyncStatus,
     error: Option<String>,
-    current_sync_id: Option<Id>,
+    current_sync_id: Option<SyncId>,
 }
 
 impl EngineStore<'_> {
@@ -134,13 +134,13 @@ impl EngineStore<'_> {
                  AND path IN (SELECT value FROM json_each(?4)) AND {}",
                 fence(3)
             ),
-            &[s(job.project_id.as_str()), n(job.new_seq()), s(job.sync_id.as_str())],
+            &[s(&job.project_id), n(job.new_seq()), s(&job.sync_id)],
             paths,
         )
     }
 
     /// The row of `sync` with the project's chain head; `None` when the project is gone.
-    async fn status_of(&self, sync: &Id) -> Result<Option<StatusRow>, StoreError> {
+    async fn status_of(&self, sync: &SyncId) -> Result<Option<StatusRow>, StoreError> {
         Ok(self
             .db
             .first(
@@ -152,7 +152,7 @@ impl EngineStore<'_> {
 
     /// Deletes (or, with `unmark`, un-supersedes) at most `DISCARD_BATCH` rows of `table`
     /// that syncs which ended without completing left behind.
-    fn discard_statement(&self, table: &str, project: &Id, unmark: bool) -> Result<D1PreparedStatement, DbError> {
+    fn discard_statement(&self, table: &str, project: &ProjectId, unmark: bool) -> Result<D1PreparedStatement, DbError> {
         let key = "(project_id, path, introduced_sync_id)";
         let sql = if unmark {
             format!(
@@ -170,7 +170,7 @@ impl EngineStore<'_> {
 }
 
 impl Store for EngineStore<'_> {
-    async fn project_head(&self, project: &Id) -> Result<ProjectHead, StoreError> {
+    async fn project_head(&self, project: &ProjectId) -> Result<ProjectHead, StoreError> {
         let row: HeadRow = self
             .db
             .first(
@@ -189,7 +189,7 @@ impl Store for EngineStore<'_> {
         })
     }
 
-    async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError> {
+    async fn discard_ended(&self, project: &ProjectId) -> Result<bool, StoreError> {
         #[derive(Deserialize)]
         struct Count {
             n: u64,
@@ -218,12 +218,12 @@ impl Store for EngineStore<'_> {
         Ok(true)
     }
 
-    async fn files_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
+    async fn files_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
         let pages = self.files_in_each(project, seq, &[(span.clone(), limit)]).await?;
         Ok(pages.into_iter().next().unwrap_or_default())
     }
 
-    async fn files_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
+    async fn files_in_each(&self, project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
         let statements = spans
             .iter()
             .map(|(span, limit)| self.db.stmt(&span_query(FILES_IN, span, true), &span_args(project, seq, span, Some(*limit))))
@@ -232,7 +232,7 @@ impl Store for EngineStore<'_> {
         pages.into_iter().map(|rows| rows.into_iter().map(FileRow::entry).collect()).collect()
     }
 
-    async fn count_in_each(&self, project: &Id, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
+    async fn count_in_each(&self, project: &ProjectId, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
         #[derive(Deserialize)]
         struct Row {
             n: u64,
@@ -247,7 +247,7 @@ impl Store for EngineStore<'_> {
     }
 
     async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
-        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
+        let (project, sync, seq) = (s(&job.project_id), s(&job.sync_id), n(job.new_seq()));
         let superseded: Vec<&str> = changes.iter().filter_map(|c| c.superseded()).map(|f| f.path.as_str()).collect();
         let introduced: Vec<VersionArgs> = changes
             .iter()
@@ -284,12 +284,12 @@ impl Store for EngineStore<'_> {
         Ok(())
     }
 
-    async fn dirs_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
+    async fn dirs_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
         let pages = self.dirs_in_each(project, seq, &[(span.clone(), limit)]).await?;
         Ok(pages.into_iter().next().unwrap_or_default())
     }
 
-    async fn dirs_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
+    async fn dirs_in_each(&self, project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             path: String,
@@ -303,7 +303,7 @@ impl Store for EngineStore<'_> {
         Ok(pages.into_iter().map(|rows| rows.into_iter().map(|r| (r.path, r.sha)).collect()).collect())
     }
 
-    async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {
+    async fn count_files_under(&self, project: &ProjectId, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             n: u64,
@@ -328,7 +328,7 @@ impl Store for EngineStore<'_> {
     }
 
     async fn apply_dirs(&self, job: &Job, changes: &[DirChange]) -> Result<(), StoreError> {
-        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
+        let (project, sync, seq) = (s(&job.project_id), s(&job.sync_id), n(job.new_seq()));
         let superseded: Vec<&str> = changes.iter().filter(|c| c.old.is_some()).map(|c| c.path.as_str()).collect();
         let introduced: Vec<(&str, &str)> = changes.iter().filter_map(|c| c.new.as_deref().map(|sha| (c.path.as_str(), sha))).collect();
         let mut statements = self.supersede("dir_versions", job, &superseded)?;
@@ -382,7 +382,7 @@ impl Store for EngineStore<'_> {
         // the rows this write created (its tag), so a replay indexes nothing twice. (A
         // NOT EXISTS probe of the contentless index by rowid scans the whole index.) CROSS
         // JOIN keeps the JSON outer: as the inner loop it would be parsed once per blob row.
-        let tag = super::super::crypto::new_id().map_err(|e| StoreError::Other(e.to_string()))?;
+        let tag: crate::domain::Id = super::super::crypto::new_id().map_err(|e| StoreError::Other(e.to_string()))?;
         let mut statements = self.bulk(
             "INSERT INTO blob_contents (repository, sha, write_tag, status, size, chunks, pack, pack_offset) \
              SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?3) WHERE true \
@@ -402,8 +402,8 @@ impl Store for EngineStore<'_> {
     }
 
     async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
-        let p = s(job.project_id.as_str());
-        let id = s(job.sync_id.as_str());
+        let p = s(&job.project_id);
+        let id = s(&job.sync_id);
         let now = s(&crate::shell::adapters::iso(completed_at_ms));
         let statements = vec![
             self.db.stmt(
@@ -459,7 +459,14 @@ impl Store for EngineStore<'_> {
             .iter()
             .map(|c| {
                 let reason = c.reason.map(|r| r.as_str());
-                (&*c.path, c.change.as_str(), c.previous_path.as_deref(), c.sha.as_str(), c.previous_sha.as_ref().map(|s| s.as_str()), reason)
+                (
+                    &*c.path,
+                    c.change.as_str(),
+                    c.previous_path.as_deref(),
+                    c.sha.as_str(),
+                    c.previous_sha.as_ref().map(|s| s.as_str()),
+                    reason,
+                )
             })
             .collect();
         let statements = self.bulk(
@@ -469,7 +476,7 @@ impl Store for EngineStore<'_> {
                  FROM json_each(?2) j WHERE {} ON CONFLICT (sync_id, path) DO NOTHING",
                 fence(1)
             ),
-            &[s(job.sync_id.as_str())],
+            &[s(&job.sync_id)],
             &rows,
         )?;
         self.db.batch(statements).await?;
@@ -477,7 +484,7 @@ impl Store for EngineStore<'_> {
     }
 
     async fn commit_preview(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
-        let (p, id) = (s(job.project_id.as_str()), s(job.sync_id.as_str()));
+        let (p, id) = (s(&job.project_id), s(&job.sync_id));
         let fixed = vec![p.clone(), id.clone(), s(&job.message), p, id, opt(job.commit_sha.as_ref().map(|c| c.as_str()))];
         let args = [fixed, outcome_args(job), vec![s(&crate::shell::adapters::iso(completed_at_ms))]].concat();
         self.db
@@ -512,7 +519,7 @@ impl Store for EngineStore<'_> {
                 ),
                 &[
                     vec![
-                        s(job.sync_id.as_str()),
+                        s(&job.sync_id),
                         s(job.status.as_str()),
                         n(u64::from(job.progress)),
                         s(&job.message),

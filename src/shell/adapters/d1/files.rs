@@ -2,9 +2,10 @@
 //! history, and what a sync changed. (The engine's writes are in `engine_store`.)
 
 use super::{n, s, Db, DbResult};
+use crate::domain::{ProjectId, SyncId};
+use crate::merge::{merge_page, Keyed, Pair};
 pub(super) use crate::rows::FileRow;
 use crate::rows::{FileHistoryRow, StoredChange};
-use crate::merge::{merge_page, Keyed, Pair};
 use serde::Deserialize;
 
 /// A version is active at chain position ?2 when introduced at or before it and not
@@ -29,16 +30,16 @@ impl Db {
     /// Files active right after the sync at `seq`, under `prefix`, in path order after `after`.
     /// Both ends of the prefix bound the key range (no UTF-8 text has the byte 0xFF), so a
     /// page past the prefix's last file reads nothing beyond it.
-    pub async fn files_at_seq(&self, project: &str, seq: u64, prefix: &str, after: &str, limit: u32) -> DbResult<Vec<FileRow>> {
+    pub async fn files_at_seq(&self, project: &ProjectId, seq: u64, prefix: &str, after: &str, limit: u32) -> DbResult<Vec<FileRow>> {
         // One lower bound (SQLite ranges an index on one of two and filters by the other,
         // which would read every earlier page of the prefix again).
         let lower = if after >= prefix { "path > ?3" } else { "path >= ?3" };
         self.all(
-                &format!(
-                    "SELECT {FILE_COLUMNS} FROM file_versions \
+            &format!(
+                "SELECT {FILE_COLUMNS} FROM file_versions \
                      WHERE project_id = ?1 AND {VISIBLE_AT} AND {lower} \
                      AND path < ?4 || CAST(X'FF' AS TEXT) ORDER BY path LIMIT ?5"
-                ),
+            ),
             &[s(project), n(seq), s(after.max(prefix)), s(prefix), n(u64::from(limit))],
         )
         .await
@@ -46,7 +47,7 @@ impl Db {
 
     /// The version of `path` active at `seq`, with where its text is kept (`scope`: the
     /// repository's content scope). One query.
-    pub async fn content_at_seq(&self, project: &str, seq: u64, path: &str, scope: &str) -> DbResult<Option<ContentRow>> {
+    pub async fn content_at_seq(&self, project: &ProjectId, seq: u64, path: &str, scope: &str) -> DbResult<Option<ContentRow>> {
         self.first(
             &format!(
                 "SELECT f.kind, f.sha, f.size, \
@@ -65,7 +66,7 @@ impl Db {
     /// hidden.
     pub async fn file_history(
         &self,
-        project: &str,
+        project: &ProjectId,
         current_seq: u64,
         path: &str,
         before: u64,
@@ -107,7 +108,13 @@ impl Db {
     /// (`crate::merge`), so a page reads in proportion to it whatever the sync changed. The
     /// changes, and the last path the window covers (`None`: the end). Those rows never
     /// change once the sync completed, so the pages of one sync are one snapshot.
-    pub async fn changes_window(&self, project: &str, sync: &str, after: &str, limit: u32) -> DbResult<(Vec<StoredChange>, Option<String>)> {
+    pub async fn changes_window(
+        &self,
+        project: &ProjectId,
+        sync: &SyncId,
+        after: &str,
+        limit: u32,
+    ) -> DbResult<(Vec<StoredChange>, Option<String>)> {
         let introduced = self.stmt(
             "SELECT n.path AS path, \
                CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
@@ -144,7 +151,7 @@ impl Db {
     }
 
     /// What a dry run found, in path order after `after` (written once, before it completed).
-    pub async fn preview_changes(&self, sync: &str, after: &str, limit: u32) -> DbResult<Vec<StoredChange>> {
+    pub async fn preview_changes(&self, sync: &SyncId, after: &str, limit: u32) -> DbResult<Vec<StoredChange>> {
         self.all(
             "SELECT path, change, previous_path AS previousPath, sha, previous_sha AS previousSha, reason \
              FROM dry_run_changes WHERE sync_id = ?1 AND path > ?2 ORDER BY path LIMIT ?3",

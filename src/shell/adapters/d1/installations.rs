@@ -3,6 +3,7 @@
 //! cached installation token each (sealed, never returned).
 
 use super::{n, s, Db, DbResult};
+use crate::domain::UserId;
 use crate::github_app::{installation_event_is_stale, InstallationId, InstallationState};
 use serde::Deserialize;
 
@@ -47,7 +48,7 @@ impl Db {
 
     /// Records a confirmed installation (active again, whatever it was) and grants it to
     /// `user`; granting twice keeps the first grant.
-    pub async fn grant_installation(&self, c: &ConfirmedInstallation<'_>, user: &str) -> DbResult<Option<GrantRow>> {
+    pub async fn grant_installation(&self, c: &ConfirmedInstallation<'_>, user: &UserId) -> DbResult<Option<GrantRow>> {
         let id = n(c.id.get());
         self.run(
             "INSERT INTO installations (installation_id, account, repository_selection, state, token_enc, token_expires_ms, updated_at) \
@@ -65,7 +66,7 @@ impl Db {
         self.grant_for_user(user, c.id).await
     }
 
-    pub async fn grant_for_user(&self, user: &str, id: InstallationId) -> DbResult<Option<GrantRow>> {
+    pub async fn grant_for_user(&self, user: &UserId, id: InstallationId) -> DbResult<Option<GrantRow>> {
         self.first(
             &format!(
                 "SELECT {GRANT_COLUMNS} FROM installation_grants g JOIN installations i USING (installation_id) \
@@ -77,7 +78,7 @@ impl Db {
     }
 
     /// A user's grants by installation id, after `after`.
-    pub async fn grants_of(&self, user: &str, after: Option<u64>, limit: u32) -> DbResult<Vec<GrantRow>> {
+    pub async fn grants_of(&self, user: &UserId, after: Option<u64>, limit: u32) -> DbResult<Vec<GrantRow>> {
         self.all(
             &format!(
                 "SELECT {GRANT_COLUMNS} FROM installation_grants g JOIN installations i USING (installation_id) \

@@ -26,7 +26,7 @@ mod users;
 pub use compare::CompareSides;
 pub use engine_store::EngineStore;
 pub use hooks::{AttemptRecord, DeliveryRow, NewHook};
-pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow, StateChange};
+pub use installations::{ConfirmedInstallation, InstallationRow, StateChange};
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};
@@ -92,8 +92,9 @@ impl DbError {
     }
 }
 
-pub(crate) fn s(v: &str) -> JsValue {
-    JsValue::from_str(v)
+/// A text parameter: any string, id or time.
+pub(crate) fn s(v: impl AsRef<str>) -> JsValue {
+    JsValue::from_str(v.as_ref())
 }
 pub(crate) fn n(v: u64) -> JsValue {
     JsValue::from_f64(v as f64)

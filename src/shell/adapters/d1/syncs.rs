@@ -4,19 +4,20 @@
 
 use super::rows::SYNC_COLUMNS;
 use super::{n, opt, s, Db, DbResult, SyncRow, RUNNING_STATUSES};
-use crate::domain::{BranchName, CommitSha, Id, SyncKind, Trigger};
+use crate::domain::{BranchName, CommitSha, SyncKind, Trigger};
+use crate::domain::{ProjectId, SyncId, UserId};
 use crate::github_app::InstallationId;
 use serde::Deserialize;
 
 /// A sync as recorded before its object is started.
 pub struct QueuedSync<'a> {
-    pub id: &'a str,
-    pub project_id: &'a Id,
+    pub id: &'a SyncId,
+    pub project_id: &'a ProjectId,
     pub kind: SyncKind,
     pub trigger: Trigger,
     pub branch: &'a BranchName,
     /// For restores: the sync whose state is wanted, and its commit.
-    pub restored_from: Option<(&'a Id, Option<&'a CommitSha>)>,
+    pub restored_from: Option<(&'a SyncId, Option<&'a CommitSha>)>,
     /// The branch becomes the project's (a start that names another branch).
     pub set_project_branch: bool,
     /// The filter the sync holds (JSON), and whether it is a dry run.
@@ -26,7 +27,7 @@ pub struct QueuedSync<'a> {
 }
 
 impl Db {
-    pub async fn sync_for_user(&self, user: &str, sync: &str) -> DbResult<Option<SyncRow>> {
+    pub async fn sync_for_user(&self, user: &UserId, sync: &SyncId) -> DbResult<Option<SyncRow>> {
         self.first(
             &format!("SELECT {SYNC_COLUMNS} FROM syncs s JOIN projects p ON p.id = s.project_id WHERE s.id = ?1 AND p.user_id = ?2"),
             &[s(sync), s(user)],
@@ -34,11 +35,11 @@ impl Db {
         .await
     }
 
-    pub async fn sync(&self, sync: &str) -> DbResult<Option<SyncRow>> {
+    pub async fn sync(&self, sync: &SyncId) -> DbResult<Option<SyncRow>> {
         self.first(&format!("SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.id = ?1"), &[s(sync)]).await
     }
 
-    pub async fn running_sync(&self, project: &Id) -> DbResult<Option<SyncRow>> {
+    pub async fn running_sync(&self, project: &ProjectId) -> DbResult<Option<SyncRow>> {
         self.first(
             &format!("SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.project_id = ?1 AND s.status IN {RUNNING_STATUSES}"),
             &[s(project.as_str())],
@@ -47,10 +48,10 @@ impl Db {
     }
 
     /// The running syncs of an installation's projects.
-    pub async fn running_syncs_of_installation(&self, installation: InstallationId) -> DbResult<Vec<Id>> {
+    pub async fn running_syncs_of_installation(&self, installation: InstallationId) -> DbResult<Vec<SyncId>> {
         #[derive(Deserialize)]
         struct Row {
-            id: Id,
+            id: SyncId,
         }
         let rows: Vec<Row> = self
             .all(
@@ -65,7 +66,7 @@ impl Db {
     }
 
     /// A project's syncs, newest first, after the `(started_at, id)` key.
-    pub async fn history(&self, project: &Id, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<SyncRow>> {
+    pub async fn history(&self, project: &ProjectId, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<SyncRow>> {
         let (after_time, after_id) = after.unzip();
         self.all(
             &format!(
@@ -88,12 +89,12 @@ impl Db {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, 'Queued', ?7, ?8, ?8, ?9, ?10)",
             &[
                 s(q.id),
-                s(q.project_id.as_str()),
+                s(&q.project_id),
                 s(q.kind.as_str()),
                 s(q.trigger.as_str()),
                 s(q.branch.as_str()),
                 opt(restored_commit.flatten().map(CommitSha::as_str)),
-                opt(restored_id.map(Id::as_str)),
+                opt(restored_id.map(SyncId::as_str)),
                 s(q.now),
                 s(q.path_filter),
                 n(u64::from(q.dry_run)),
@@ -101,13 +102,12 @@ impl Db {
         )?];
         if q.dry_run {
             // Queued with its row, so a 21st dry run makes the 1st one's /changes a 404 at once.
-            statements
-                .push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(q.project_id.as_str()), n(super::retention::dry_runs_kept())])?);
+            statements.push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(&q.project_id), n(super::retention::dry_runs_kept())])?);
         }
         if q.set_project_branch {
             statements.push(self.stmt(
                 "UPDATE projects SET branch = ?2, head_etag = NULL, head_sha = NULL, updated_at = ?3 WHERE id = ?1",
-                &[s(q.project_id.as_str()), s(q.branch.as_str()), s(q.now)],
+                &[s(&q.project_id), s(q.branch.as_str()), s(q.now)],
             )?);
         }
         self.batch(statements).await?;
@@ -115,16 +115,16 @@ impl Db {
     }
 
     /// Ends a row FAILED with `error` if (and only if) it is still queued or running.
-    pub async fn fail_if_running(&self, sync: &str, error: &str, now: &str) -> DbResult<bool> {
+    pub async fn fail_if_running(&self, sync: &SyncId, error: &str, now: &str) -> DbResult<bool> {
         self.end_if_running(sync, "FAILED", Some(error), &format!("Sync failed: {error}"), now).await
     }
 
     /// Ends a row CANCELLED if it is still queued or running.
-    pub async fn cancel_if_running(&self, sync: &str, now: &str) -> DbResult<bool> {
+    pub async fn cancel_if_running(&self, sync: &SyncId, now: &str) -> DbResult<bool> {
         self.end_if_running(sync, "CANCELLED", None, "Sync cancelled; nothing was changed", now).await
     }
 
-    async fn end_if_running(&self, sync: &str, status: &str, error: Option<&str>, message: &str, now: &str) -> DbResult<bool> {
+    async fn end_if_running(&self, sync: &SyncId, status: &str, error: Option<&str>, message: &str, now: &str) -> DbResult<bool> {
         let changed = self
             .run(
                 &format!(

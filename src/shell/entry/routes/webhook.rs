@@ -85,7 +85,7 @@ async fn installation_changed(
     // fails at its next slice, which checks the installation first.
     for db in svc.databases() {
         for sync in db.running_syncs_of_installation(id).await? {
-            if let Err(e) = sync_client::fail(svc.env, sync.as_str(), &why).await {
+            if let Err(e) = sync_client::fail(svc.env, &sync, &why).await {
                 worker::console_warn!("installation {id}: sync {sync} was not told to stop: {e}");
             }
         }
