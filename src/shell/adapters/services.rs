@@ -70,7 +70,7 @@ impl<'a> Services<'a> {
             return &self.databases[*i];
         }
         worker::console_warn!("placement: project {project_id} used before it was located; taking the hash's database");
-        let binding = self.placement.database_for(project_id.as_str());
+        let binding = self.placement.database_for(project_id);
         self.databases.iter().find(|d| d.binding == binding).unwrap_or(&self.db)
     }
 
@@ -86,7 +86,7 @@ impl<'a> Services<'a> {
             return Ok(&self.databases[i]);
         }
         let recorded = self.db.directory_entry(project_id).await?;
-        let index = match self.placement.lookup(project_id.as_str(), recorded.as_deref()) {
+        let index = match self.placement.lookup(project_id, recorded.as_deref()) {
             Lookup::Recorded(i) => i,
             Lookup::Removed(binding) => {
                 return Err(crate::error::AppError::internal(format!(
@@ -114,7 +114,7 @@ impl<'a> Services<'a> {
     /// Where a new project goes (the hash over today's bindings), recorded in the directory
     /// before any of its rows are written, so it stays there whatever is appended later.
     pub async fn place_new(&self, project_id: &ProjectId) -> AppResult<&Rc<Db>> {
-        let binding = self.placement.database_for(project_id.as_str());
+        let binding = self.placement.database_for(project_id);
         let index = self.databases.iter().position(|d| d.binding == binding).unwrap_or(0);
         self.db.record_directory_entry(project_id, binding, &iso(now_ms())).await?;
         self.located.borrow_mut().insert(project_id.to_string(), index);
