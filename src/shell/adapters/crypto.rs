@@ -3,6 +3,7 @@
 
 use crate::auth::{base64url_decode, base64url_encode, hex};
 use crate::config::TokenKeys;
+use crate::domain::Id;
 use crate::error::{AppError, AppResult};
 use crate::github_app::AppKey;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -28,6 +29,11 @@ pub fn random_bytes(n: usize) -> AppResult<Vec<u8>> {
 /// A random UUID (v4), our id format.
 pub fn new_id() -> AppResult<String> {
     Ok(crypto()?.random_uuid())
+}
+
+/// A new id, typed (a UUID is always a valid `Id`; the check costs nothing).
+pub fn new_typed_id() -> AppResult<Id> {
+    Id::parse(&crypto()?.random_uuid()).map_err(|e| AppError::internal(e.0))
 }
 
 /// A user API token: 256 random bits, recognisable by its prefix.

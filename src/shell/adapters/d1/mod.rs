@@ -30,7 +30,7 @@ pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow, StateC
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};
-pub use syncs::QueuedSync;
+pub use syncs::{Queued, QueuedSync};
 
 use crate::engine::{Meter, StoreError};
 use crate::error::AppError;
