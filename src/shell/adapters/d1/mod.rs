@@ -3,7 +3,7 @@
 //! slice's meter and the rows they write, and turns D1's errors into `DbError` — the one
 //! place a unique violation is recognised.
 //!
-//! Architecture invariant: no SQL outside `shell::d1`; callers get typed rows.
+//! Architecture invariant: no SQL outside `shell::adapters::d1`; callers get typed rows.
 
 mod announcements;
 mod compare;
