@@ -128,6 +128,8 @@ export function render(doc, notMethods) {
     '',
     'export interface WatchOptions extends CallOptions {',
     '  onEvent?: (event: SyncEvent) => void;',
+    '  /** \'reconnecting\' when the stream dropped or was refused, \'open\' when one answers again. */',
+    '  onConnection?: (state: \'open\' | \'reconnecting\') => void;',
     '  /** An eventsUrl already in hand (a start answers one). */',
     '  eventsUrl?: string;',
     '  /** Reconnections in a row before giving up (default 20). */',

@@ -39,6 +39,14 @@ function worldVars({ emulatorUrl, apiPath, webhookSecret, githubToken, adminToke
   };
 }
 
+// The configuration copies this process wrote, removed when it exits. Each is its own (named
+// by the process and a count), so no world reads, or rewrites under a running wrangler,
+// another's copy, whatever order or concurrency the test files run in.
+const configCopies = new Set();
+process.on('exit', () => {
+  for (const file of configCopies) fs.rmSync(file, { force: true });
+});
+
 /**
  * D1 bindings for a world of `n` databases: wrangler.toml as it is for one; for more, a
  * copy of it (in the project directory, so its relative paths hold) that binds DB2, DB3 …
@@ -50,8 +58,9 @@ export function databaseConfig(n) {
   const extra = bindings.slice(1).map((b, i) =>
     `\n[[d1_databases]]\nbinding = "${b}"\ndatabase_name = "project-sync-${i + 2}"\n` +
     `database_id = "00000000-0000-0000-0000-00000000000${i + 2}"\nmigrations_dir = "migrations"\n`);
-  const config = path.join(PROJECT_DIR, `.wrangler-e2e-${n}-databases.toml`);
+  const config = path.join(PROJECT_DIR, `.wrangler-e2e-${process.pid}-${configCopies.size + 1}-${n}-databases.toml`);
   fs.writeFileSync(config, fs.readFileSync(path.join(PROJECT_DIR, 'wrangler.toml'), 'utf8') + extra.join(''));
+  configCopies.add(config);
   return { bindings, config, vars: { PROJECT_DATABASES: bindings.join(',') } };
 }
 

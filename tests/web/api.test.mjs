@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, createApi } from '../../web/js/api.js';
+import { OPERATIONS } from '../../web/client/project-sync.js';
 
 /** A fetch that answers from `answers` in turn ({status, body} or an Error to throw) and records calls. */
 function fakeFetch(answers) {
@@ -34,10 +35,10 @@ test('ApiError: the server\'s fields, or sensible ones', () => {
   }
 });
 
-test('request sends the token and JSON, and reads JSON', async () => {
+test('an operation sends the token and JSON, and reads JSON', async () => {
   const { fetchImpl, calls } = fakeFetch([{ status: 200, body: { ok: 1 } }, { status: 204 }, { status: 200, body: 'not json' }]);
   const api = createApi({ getToken: () => 'tok', fetchImpl });
-  assert.deepEqual(await api.request('POST', '/projects', { name: 'x' }), { ok: 1 });
+  assert.deepEqual(await api.createProject({ name: 'x' }), { ok: 1 });
   assert.equal(calls[0].url, '/api/v1/projects');
   assert.deepEqual(calls[0].init, {
     method: 'POST',
@@ -45,45 +46,50 @@ test('request sends the token and JSON, and reads JSON', async () => {
     cache: 'no-store',
     body: '{"name":"x"}',
   });
-  assert.equal(await api.request('DELETE', '/projects/p'), null);
-  assert.equal(await api.request('GET', '/x'), null, 'a body that is not JSON reads as null');
+  assert.equal(await api.deleteProject('p'), null);
+  assert.equal(calls[1].url, '/api/v1/projects/p');
+  assert.equal(calls[1].init.method, 'DELETE');
+  assert.equal(await api.getProject('x'), null, 'a body that is not JSON reads as null');
   assert.equal(calls[2].init.body, undefined);
   assert.equal(calls[2].init.headers['content-type'], undefined);
 });
 
-test('request: opts.token overrides, no token sends no authorization', async () => {
+test('withToken tries another token; no token sends no authorization', async () => {
   const { fetchImpl, calls } = fakeFetch([{ status: 200, body: {} }, { status: 200, body: {} }]);
   const api = createApi({ getToken: () => null, fetchImpl });
-  await api.request('GET', '/a', undefined, { token: 'try-me' });
-  await api.request('GET', '/b');
+  await api.withToken('try-me').listProjects({ limit: 1 });
+  await api.listProjects();
+  assert.equal(calls[0].url, '/api/v1/projects?limit=1');
+  assert.equal(calls[0].init.cache, 'no-store', 'a tried token reads fresh too');
   assert.equal(calls[0].init.headers.authorization, 'Bearer try-me');
   assert.equal(calls[1].init.headers.authorization, undefined);
 });
 
-test('a 401 signs out only when signed in and not told otherwise', async () => {
-  for (const [token, opts, signsOut] of [
-    ['tok', {}, true],
-    ['tok', { signOutOn401: false }, false],
-    [null, {}, false],
+test('a 401 signs out only when signed in, and never for a token being tried', async () => {
+  for (const [token, trying, signsOut] of [
+    ['tok', false, true],
+    ['tok', true, false],
+    [null, false, false],
   ]) {
     let outs = 0;
     const { fetchImpl } = fakeFetch([{ status: 401, body: { error: { code: 'unauthorized', message: 'no' } } }]);
     const api = createApi({ getToken: () => token, onUnauthorized: () => { outs += 1; }, fetchImpl });
-    await assert.rejects(api.request('GET', '/x', undefined, opts), (e) => e instanceof ApiError && e.status === 401 && e.code === 'unauthorized');
-    assert.equal(outs, signsOut ? 1 : 0, JSON.stringify({ token, opts }));
+    const call = trying ? api.withToken('candidate').getProject('x') : api.getProject('x');
+    await assert.rejects(call, (e) => e instanceof ApiError && e.status === 401 && e.code === 'unauthorized');
+    assert.equal(outs, signsOut ? 1 : 0, JSON.stringify({ token, trying }));
   }
 });
 
 test('network failures and aborts become ApiErrors', async () => {
   const { fetchImpl } = fakeFetch([new TypeError('Failed to fetch'), new DOMException('aborted', 'AbortError')]);
   const api = createApi({ getToken: () => 't', fetchImpl });
-  await assert.rejects(api.request('GET', '/x'), (e) => e instanceof ApiError && e.status === 0 && e.code === 'network');
+  await assert.rejects(api.getProject('x'), (e) => e instanceof ApiError && e.status === 0 && e.code === 'network');
   const ctl = new AbortController();
   ctl.abort();
-  await assert.rejects(api.request('GET', '/x', undefined, { signal: ctl.signal }), (e) => e instanceof ApiError && e.code === 'aborted');
+  await assert.rejects(api.getProject('x', { signal: ctl.signal }), (e) => e instanceof ApiError && e.code === 'aborted');
 });
 
-test('fetchAll follows the cursor and reports the running total', async () => {
+test('all follows the cursor and reports the running total', async () => {
   const { fetchImpl, calls } = fakeFetch([
     { status: 200, body: { items: [1, 2], nextCursor: 'c1' } },
     { status: 200, body: { items: [3], nextCursor: 'c 2' } },
@@ -91,7 +97,7 @@ test('fetchAll follows the cursor and reports the running total', async () => {
   ]);
   const api = createApi({ getToken: () => 't', fetchImpl });
   const seen = [];
-  assert.deepEqual(await api.fetchAll('/projects/p/files', { onPage: (n) => seen.push(n) }), [1, 2, 3]);
+  assert.deepEqual(await api.all('listFiles', 'p', { onPage: (n) => seen.push(n) }), [1, 2, 3]);
   assert.deepEqual(seen, [2, 3, 3]);
   assert.deepEqual(calls.map((c) => c.url), [
     '/api/v1/projects/p/files?limit=500',
@@ -99,26 +105,27 @@ test('fetchAll follows the cursor and reports the running total', async () => {
     '/api/v1/projects/p/files?limit=500&cursor=c+2',
   ]);
   const two = fakeFetch([{ status: 200, body: { items: ['a'] } }]);
-  await createApi({ fetchImpl: two.fetchImpl }).fetchAll('/x?y=1', { limit: 7 });
-  assert.equal(two.calls[0].url, '/api/v1/x?y=1&limit=7');
+  await createApi({ fetchImpl: two.fetchImpl }).all('listFiles', 'x', { prefix: 'y', limit: 7 });
+  assert.equal(two.calls[0].url, '/api/v1/projects/x/files?prefix=y&limit=7');
+  await assert.rejects(createApi({ fetchImpl: two.fetchImpl }).all('getProject', 'x'), /not a list operation/);
 });
 
-test('fetchAll returns null once its signal is aborted, and passes errors on otherwise', async () => {
+test('all returns null once its signal is aborted, and passes errors on otherwise', async () => {
   const ctl = new AbortController();
   const { fetchImpl } = fakeFetch([{ status: 200, body: { items: [1], nextCursor: 'c' } }]);
   const api = createApi({ fetchImpl });
-  assert.equal(await api.fetchAll('/x', { signal: ctl.signal, onPage: () => ctl.abort() }), null);
+  assert.equal(await api.all('listInstallations', { signal: ctl.signal, onPage: () => ctl.abort() }), null);
 
   const aborted = new AbortController();
   aborted.abort();
   const gone = fakeFetch([new DOMException('aborted', 'AbortError')]);
-  assert.equal(await createApi({ fetchImpl: gone.fetchImpl }).fetchAll('/x', { signal: aborted.signal }), null);
+  assert.equal(await createApi({ fetchImpl: gone.fetchImpl }).all('listInstallations', { signal: aborted.signal }), null);
 
   const failing = fakeFetch([{ status: 500 }]);
-  await assert.rejects(createApi({ fetchImpl: failing.fetchImpl }).fetchAll('/x'), (e) => e.status === 500);
+  await assert.rejects(createApi({ fetchImpl: failing.fetchImpl }).all('listInstallations'), (e) => e.status === 500);
 });
 
-test('bytes reads a body that is not JSON, with the token, and refuses like request does', async () => {
+test('getFileContent reads a body that is not JSON, with the token, and refuses like every operation', async () => {
   const calls = [];
   let signedOut = 0;
   const answers = [
@@ -128,12 +135,25 @@ test('bytes reads a body that is not JSON, with the token, and refuses like requ
   ];
   const fetchImpl = async (url, init) => (calls.push({ url, init }), answers.shift());
   const api = createApi({ getToken: () => 'tok', onUnauthorized: () => (signedOut += 1), fetchImpl });
-  const got = await api.bytes('/projects/p/files/content?path=a.bin');
+  const got = await api.getFileContent('p', { path: 'a.bin' });
   assert.equal(got.type, 'application/octet-stream');
   assert.deepEqual([...new Uint8Array(await got.blob.arrayBuffer())], [0, 255]);
   assert.equal(calls[0].init.headers.authorization, 'Bearer tok');
   assert.equal(calls[0].url, '/api/v1/projects/p/files/content?path=a.bin');
-  await assert.rejects(api.bytes('/x'), (e) => e instanceof ApiError && e.code === 'not_found' && e.status === 404);
-  await assert.rejects(api.bytes('/x'), (e) => e.status === 401);
+  await assert.rejects(api.getFileContent('p', { path: 'x' }), (e) => e instanceof ApiError && e.code === 'not_found' && e.status === 404);
+  await assert.rejects(api.getFileContent('p', { path: 'x' }), (e) => e.status === 401);
   assert.equal(signedOut, 1, 'a 401 signs out');
+});
+
+test('the page has a method for every operation of the client\'s table, and no other way in', () => {
+  const api = createApi({ fetchImpl: async () => { throw new Error('not called'); } });
+  for (const [id] of OPERATIONS) assert.equal(typeof api[id], 'function', id);
+  for (const gone of ['request', 'fetchAll', 'bytes']) assert.equal(api[gone], undefined, `${gone} (a hand-built path) is gone`);
+});
+
+test('a missing path parameter is the page\'s bug: a TypeError, not an ApiError, and no sign-out', async () => {
+  let outs = 0;
+  const api = createApi({ getToken: () => 'tok', onUnauthorized: () => (outs += 1), fetchImpl: async () => { throw new Error('not called'); } });
+  await assert.rejects(api.getProject(undefined), (e) => e instanceof TypeError && !(e instanceof ApiError));
+  assert.equal(outs, 0);
 });

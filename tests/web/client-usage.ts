@@ -9,7 +9,7 @@ export async function uses(): Promise<void> {
   const sync: Sync = started.sync;
   const page: FilePage = await ps.listFiles(project.id, { prefix: 'src/', limit: 10 });
   const content: Response = await ps.getFileContent(project.id, { path: page.items[0]?.path ?? 'README.md', ifNoneMatch: '"abc"' });
-  const last: SyncEvent = await ps.watchSync(sync.id, { onEvent: (e) => void e.data.progress });
+  const last: SyncEvent = await ps.watchSync(sync.id, { onEvent: (e) => void e.data.progress, onConnection: (state) => void state.toUpperCase() });
   await ps.deleteHook(project.id, 'h-1');
   for await (const f of ps.paginate<{ path: string }>('listFiles', project.id)) void f.path;
   void content.status;

@@ -99,3 +99,26 @@ test('watchSync: an error of the caller\'s handler is the caller\'s; an event th
     'the handler\'s own error reaches the caller at once',
   );
 });
+
+test('watchSync says when it reconnects: a dropped stream and a refused token, then open again', async () => {
+  const stream = (text) => new Response(text, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+  const answers = [
+    () => { throw new TypeError('connection reset'); },
+    () => new Response('{"error":{"code":"unauthorized","message":"expired"}}', { status: 401 }),
+    () => new Response(JSON.stringify({ eventsUrl: '/api/v1/events/project-sync/s1?access_token=fresh' }), { status: 200 }),
+    () => stream('id: 1\nevent: progress\ndata: {"progress":50}\n\n'),
+    () => stream('id: 2\nevent: complete\ndata: {"progress":100}\n\n'),
+  ];
+  const urls = [];
+  const ps = createClient({ baseUrl: 'http://x', fetch: async (url) => (urls.push(String(url)), answers.shift()()) });
+  const seen = [];
+  const last = await ps.watchSync('s1', {
+    eventsUrl: '/api/v1/events/project-sync/s1?access_token=old',
+    onEvent: (e) => seen.push(`event ${e.id}`),
+    onConnection: (state) => seen.push(state),
+  });
+  assert.equal(last.event, 'complete');
+  assert.deepEqual(seen, ['reconnecting', 'reconnecting', 'open', 'event 1', 'reconnecting', 'open', 'event 2']);
+  assert.match(urls[2], /\/api\/v1\/syncs\/s1\/events-url$/, 'a refused stream token is replaced');
+  assert.match(urls[3], /access_token=fresh/);
+});

@@ -1,11 +1,11 @@
-// Unit tests of web/js/sync-view.js (pure: no DOM). Run: node --test tests/web/
+// Unit tests of web/client/sync-view.js (the banner's status table) (pure: no DOM). Run: node --test tests/web/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatTime } from '../../web/js/format.js';
 import {
   PHASES, PHASE_STATE_TEXT, TERMINAL, bannerError, bannerSub, bannerTitle, clampProgress, durationText,
   isTerminal, mergeEventData, phaseIndex, phaseState, statTexts, syncToData,
-} from '../../web/js/sync-view.js';
+} from '../../web/client/sync-view.js';
 
 test('terminal statuses and phase indexes', () => {
   assert.deepEqual([...TERMINAL], ['COMPLETE', 'FAILED', 'CANCELLED']);

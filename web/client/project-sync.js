@@ -183,10 +183,11 @@ export function parseEvents(buffer) {
 /**
  * Follows a sync's event stream until its terminal event: `onEvent({id, event, data})` for
  * each, in order, none twice. A dropped stream is reopened with `Last-Event-ID`; a stream
- * token that expired is replaced by a fresh one (`getEventsUrl`). Resolves with the last
- * event; `signal` stops it (then it rejects with the abort reason).
+ * token that expired is replaced by a fresh one (`getEventsUrl`). `onConnection('reconnecting')`
+ * when the stream dropped or was refused, `onConnection('open')` when one answers again.
+ * Resolves with the last event; `signal` stops it (then it rejects with the abort reason).
  */
-async function watchSync(client, doFetch, base, syncId, { onEvent = () => {}, signal, eventsUrl, maxRetries = 20 } = {}) {
+async function watchSync(client, doFetch, base, syncId, { onEvent = () => {}, onConnection = () => {}, signal, eventsUrl, maxRetries = 20 } = {}) {
   let url = eventsUrl ?? (await client.getEventsUrl(syncId, { signal })).eventsUrl;
   let lastId = null;
   let failures = 0;
@@ -203,6 +204,7 @@ async function watchSync(client, doFetch, base, syncId, { onEvent = () => {}, si
     if (res && (res.status === 401 || res.status === 403)) {
       await res.body?.cancel();
       if (++failures > maxRetries) throw new ProjectSyncError(res.status, null);
+      onConnection('reconnecting');
       url = (await client.getEventsUrl(syncId, { signal })).eventsUrl; // the stream token expired
       await pause(failures, signal);
       continue;
@@ -218,6 +220,7 @@ async function watchSync(client, doFetch, base, syncId, { onEvent = () => {}, si
       if (res.status === 404 || res.status === 400) throw new ProjectSyncError(res.status, body);
     }
     if (res?.ok && res.body) {
+      onConnection('open');
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       let buffer = '';
@@ -241,6 +244,7 @@ async function watchSync(client, doFetch, base, syncId, { onEvent = () => {}, si
       }
     }
     if (++failures > maxRetries) throw new ProjectSyncError(0, { error: { code: 'network', message: `the event stream of ${syncId} kept dropping` } });
+    onConnection('reconnecting');
     await pause(failures, signal);
   }
 }

@@ -1,11 +1,15 @@
-// The dashboard's API client: the served client module (/client/project-sync.js) with the
-// page's rules on top (errors as ApiError, a 401 signs out, cursor paging). No DOM here;
+// The dashboard's API client: the served client module (/client/project-sync.js), whose
+// operation methods are the only way the page reaches the API, with the page's rules on top
+// (errors as ApiError, a 401 signs out, every answer fresh, cursor paging). No DOM here;
 // `fetch` can be handed in, so `node --test` can drive it.
+//
+//   api.getProject(id, { signal })             one operation, as the client names it
+//   api.all('listBranches', id, { signal, onPage })   every page of a list operation
+//   api.withToken(candidate).listProjects({ limit: 1 })   a token that is not the session's
 
-import { createClient, ProjectSyncError } from '../client/project-sync.js';
+import { createClient, OPERATIONS, ProjectSyncError } from '../client/project-sync.js';
 
-export const API_BASE = '/api/v1';
-/** The largest page the API serves; fetchAll asks for it unless told otherwise. */
+/** The largest page the API serves; `all` asks for it unless told otherwise. */
 export const MAX_PAGE = 500;
 
 /** An answer that was not 2xx (or none at all: status 0), with the server's error fields. */
@@ -38,78 +42,81 @@ function asApiError(err, signal) {
   return new ApiError(0, null);
 }
 
-/**
- * One request, through the served client module (/client/project-sync.js). `opts.signal`
- * drops it when the project it is for is left; `opts.token` tries a token that is not the
- * session's yet (sign-in); `opts.signOutOn401: false` keeps a 401 from signing out.
- */
-async function request(client, method, path, body, { signOutOn401 = true, signal, token } = {}) {
-  const headers = token ? { authorization: `Bearer ${token}` } : {};
-  try {
-    const data = await client.ps.call(method, client.base + path, { body, signal, headers, cache: 'no-store' });
-    return data ?? null;
-  } catch (err) {
-    const e = asApiError(err, signal);
-    if (e.status === 401 && signOutOn401 && client.getToken?.()) client.onUnauthorized?.();
-    throw e;
-  }
-}
+/** Where an operation's options object (query, `signal`) sits among its arguments. */
+const optionsIndex = ([, , template, , takesBody]) => [...template.matchAll(/\{\w+\}/g)].length + (takesBody ? 1 : 0);
 
 /**
- * A GET whose answer is bytes, not JSON (a file's content): the Blob and its content type.
- * Errors are ApiErrors as for every other call.
+ * The dashboard's methods over client `ps`: one per operation of the client's table, each
+ * answering the JSON (or null), `{blob, type}` for bytes; a failure is an ApiError, and a
+ * 401 calls `unauthorized()`.
  */
-async function bytes(client, path, { signal } = {}) {
-  let response;
-  try {
-    response = await client.ps.call('GET', client.base + path, { signal, expect: 'bytes', cache: 'no-store' });
-    return { blob: await response.blob(), type: response.headers.get('content-type') ?? '' };
-  } catch (err) {
-    const e = asApiError(err, signal);
-    if (e.status === 401 && client.getToken?.()) client.onUnauthorized?.();
-    throw e;
+function operations(ps, unauthorized) {
+  const api = {};
+  for (const op of OPERATIONS) {
+    const [id, , , , , expect] = op;
+    const at = optionsIndex(op);
+    api[id] = async (...args) => {
+      const signal = args[at]?.signal;
+      try {
+        const answer = await ps[id](...args);
+        if (expect === 'bytes') return { blob: await answer.blob(), type: answer.headers.get('content-type') ?? '' };
+        return answer ?? null;
+      } catch (err) {
+        // The client's own argument check (a path parameter missing): the page's bug, not the API's.
+        if (err instanceof TypeError && !signal?.aborted) throw err;
+        const e = asApiError(err, signal);
+        if (e.status === 401) unauthorized();
+        throw e;
+      }
+    };
   }
-}
 
-/**
- * Follows nextCursor until the end; `onPage` sees the running total. Returns null when
- * `signal` was aborted meanwhile (the caller's project is gone: nothing to show).
- */
-async function fetchAll(client, path, { limit = MAX_PAGE, onPage, signal } = {}) {
-  const items = [];
-  let cursor = null;
-  for (let guard = 0; guard < 10000; guard += 1) {
-    const q = new URLSearchParams({ limit: String(limit) });
-    if (cursor) q.set('cursor', cursor);
-    const sep = path.includes('?') ? '&' : '?';
-    let page;
-    try {
-      page = await request(client, 'GET', `${path}${sep}${q}`, undefined, { signal });
-    } catch (err) {
+  /**
+   * Every item of list operation `id`, following nextCursor; `onPage` sees the running total.
+   * Returns null when `signal` was aborted meanwhile (the caller's project is gone).
+   */
+  api.all = async (id, ...args) => {
+    const op = OPERATIONS.find((o) => o[0] === id);
+    if (!op || !op[3].includes('cursor')) throw new TypeError(`${id} is not a list operation`);
+    const at = optionsIndex(op);
+    const { onPage, limit = MAX_PAGE, ...options } = args[at] ?? {};
+    const { signal } = options;
+    const items = [];
+    let cursor = null;
+    for (let guard = 0; guard < 10000; guard += 1) {
+      let page;
+      try {
+        page = await api[id](...args.slice(0, at), { ...options, limit, ...(cursor ? { cursor } : {}) });
+      } catch (err) {
+        if (signal?.aborted) return null;
+        throw err;
+      }
       if (signal?.aborted) return null;
-      throw err;
+      items.push(...(page?.items ?? []));
+      onPage?.(items.length);
+      cursor = page?.nextCursor ?? null;
+      if (!cursor) break;
     }
-    if (signal?.aborted) return null;
-    items.push(...(page?.items ?? []));
-    onPage?.(items.length);
-    cursor = page?.nextCursor ?? null;
-    if (!cursor) break;
-  }
-  return items;
+    return items;
+  };
+  return api;
 }
 
 /**
  * The client: `getToken()` gives the signed-in user's token (or null); `onUnauthorized()`
  * runs when the API refuses it (401) so the page can sign out. `fetchImpl` is for tests.
  */
-export function createApi({ getToken, onUnauthorized, base = API_BASE, fetchImpl } = {}) {
+export function createApi({ getToken, onUnauthorized, fetchImpl } = {}) {
   const fetchNow = fetchImpl ?? ((url, init) => fetch(url, init));
-  // Paths are the page's own (base '/api/v1'): the client module adds no origin.
-  const ps = createClient({ baseUrl: '', token: () => getToken?.() ?? null, fetch: fetchNow });
-  const client = { getToken, onUnauthorized, base, ps };
-  return {
-    request: (method, path, body, opts) => request(client, method, path, body, opts),
-    fetchAll: (path, opts) => fetchAll(client, path, opts),
-    bytes: (path, opts) => bytes(client, path, opts),
-  };
+  // The page's own origin (the client adds none); every answer fresh, never the HTTP cache's.
+  const fresh = (url, init) => fetchNow(url, { ...init, cache: 'no-store' });
+  const ps = createClient({ baseUrl: '', token: () => getToken?.() ?? null, fetch: fresh });
+  const api = operations(ps, () => {
+    if (getToken?.()) onUnauthorized?.();
+  });
+  /** The client itself, for the embeddable elements (web/client/elements.js). */
+  api.client = ps;
+  /** The same methods with `token` instead of the session's; a 401 signs nobody out (sign-in). */
+  api.withToken = (token) => operations(createClient({ baseUrl: '', token, fetch: fresh }), () => {});
+  return api;
 }

@@ -5,10 +5,9 @@
 // Listens: project-opening (empties), project-opened, history-loaded {items} (the syncs
 //          the compare pickers offer), changes-requested {sync} (show that sync's changes).
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { formatTime, num, shortSha } from './format.js';
 
-const enc = encodeURIComponent;
 const PAGE = 100;
 
 function changeItem(c) {
@@ -22,23 +21,27 @@ function changeItem(c) {
 const syncLabel = (s) => `${formatTime(s.startedAt)}${s.commitSha ? ` · ${shortSha(s.commitSha)}` : ''}${s.kind === 'restore' ? ' · restore' : ''}`;
 
 export class ChangesView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #project = null;
   #signal = null;
-  #list = $('changes-list');
-  #errorBox = $('changes-error');
-  /** The list being shown: its path (without the cursor) and next cursor. */
+  #list;
+  #errorBox;
+  /** The list being shown: a function reading one page of it (cursor, signal), and the next cursor. */
   #source = null;
   #cursor = null;
   #shown = 0;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#list = this.#$('changes-list');
+    this.#errorBox = this.#$('changes-error');
     this.#api = api;
-    $('compare-form').addEventListener('submit', (e) => {
+    this.#$('compare-form').addEventListener('submit', (e) => {
       e.preventDefault();
       this.#compare();
     });
-    $('changes-more').addEventListener('click', () => this.#page());
+    this.#$('changes-more').addEventListener('click', () => this.#page());
     bus.on('project-opening', ({ signal }) => {
       this.#project = null;
       this.#signal = signal;
@@ -55,8 +58,8 @@ export class ChangesView {
   #clear() {
     this.#source = null;
     this.#list.replaceChildren();
-    $('changes-title').textContent = 'Pick a sync in the history, or compare two.';
-    show($('changes-more'), false);
+    this.#$('changes-title').textContent = 'Pick a sync in the history, or compare two.';
+    show(this.#$('changes-more'), false);
     showError(this.#errorBox, null);
   }
 
@@ -64,7 +67,7 @@ export class ChangesView {
   #offer(items) {
     const states = items.filter((s) => s.status === 'COMPLETE' && !s.dryRun);
     for (const [id, first] of [['compare-from', ['', 'the empty state']], ['compare-to', ['', 'the current state']]]) {
-      const select = $(id);
+      const select = this.#$(id);
       const keep = select.value;
       select.replaceChildren(el('option', { value: first[0], text: first[1] }), ...states.map((s) => el('option', { value: s.id, text: syncLabel(s) })));
       if ([...select.options].some((o) => o.value === keep)) select.value = keep;
@@ -72,22 +75,19 @@ export class ChangesView {
   }
 
   #showSync(sync) {
-    $('changes-title').textContent = `Changes of the ${sync.dryRun ? 'dry run' : sync.kind} started ${syncLabel(sync)}`;
-    this.#start(`/syncs/${enc(sync.id)}/changes`);
-    $('changes-card').scrollIntoView({ block: 'nearest' });
+    this.#$('changes-title').textContent = `Changes of the ${sync.dryRun ? 'dry run' : sync.kind} started ${syncLabel(sync)}`;
+    this.#start((options) => this.#api.listChanges(sync.id, options));
+    this.#$('changes-card').scrollIntoView({ block: 'nearest' });
   }
 
   #compare() {
     const p = this.#project;
     if (!p) return;
-    const q = new URLSearchParams();
-    const from = $('compare-from').value;
-    const to = $('compare-to').value;
-    if (from) q.set('from', from);
-    if (to) q.set('to', to);
+    const from = this.#$('compare-from').value || undefined;
+    const to = this.#$('compare-to').value || undefined;
     const name = (select) => select.options[select.selectedIndex]?.text ?? '';
-    $('changes-title').textContent = `From ${name($('compare-from'))} to ${name($('compare-to'))}`;
-    this.#start(`/projects/${enc(p.id)}/compare?${q}`);
+    this.#$('changes-title').textContent = `From ${name(this.#$('compare-from'))} to ${name(this.#$('compare-to'))}`;
+    this.#start((options) => this.#api.compareStates(p.id, { from, to, ...options }));
   }
 
   #start(source) {
@@ -102,11 +102,10 @@ export class ChangesView {
     const source = this.#source;
     if (!source) return;
     const signal = this.#signal;
-    const sep = source.includes('?') ? '&' : '?';
-    const cursor = this.#cursor ? `&cursor=${enc(this.#cursor)}` : '';
+    const cursor = this.#cursor ?? undefined;
     let page;
     try {
-      page = await this.#api.request('GET', `${source}${sep}limit=${PAGE}${cursor}`, undefined, { signal });
+      page = await source({ limit: PAGE, cursor, signal });
     } catch (err) {
       if (!signal?.aborted) showError(this.#errorBox, err, 'Could not read the changes.');
       return;
@@ -116,7 +115,7 @@ export class ChangesView {
     this.#list.append(...page.items.map(changeItem));
     this.#shown += page.items.length;
     this.#cursor = page.nextCursor ?? null;
-    show($('changes-more'), Boolean(this.#cursor));
-    $('changes-count').textContent = this.#shown === 0 ? 'No changes.' : `${num(this.#shown)}${this.#cursor ? '+' : ''} changes`;
+    show(this.#$('changes-more'), Boolean(this.#cursor));
+    this.#$('changes-count').textContent = this.#shown === 0 ? 'No changes.' : `${num(this.#shown)}${this.#cursor ? '+' : ''} changes`;
   }
 }

@@ -1,10 +1,14 @@
 // The confirm dialog (#confirm-dialog): a modal question with Cancel and one action.
 // Cancel has the focus, so Enter or Escape never destroys anything by accident.
 
-import { $ } from './dom.js';
+import { within } from './dom.js';
 
-/** Returns `ask({title, text, ok, danger})`, which resolves true only on the action button. */
-export function createConfirm() {
+/**
+ * Mounts on the dialog element `root`; returns `ask({title, text, ok, danger})`, which
+ * resolves true only on the action button.
+ */
+export function createConfirm(root) {
+  const $ = within(root);
   const dialog = $('confirm-dialog');
   const title = $('confirm-title');
   const body = $('confirm-text');

@@ -5,7 +5,11 @@
 
 import { formatTime } from './format.js';
 
-export const $ = (id) => document.getElementById(id);
+/**
+ * The finder of a view mounted on `root` (an element or a fragment): the element with
+ * `id` inside it (or `root` itself), never one elsewhere in the page.
+ */
+export const within = (root) => (id) => (root.id === id ? root : root.querySelector(`#${id}`));
 
 /** Creates an element; `props.text` becomes textContent, other props attributes. */
 export function el(tag, props = {}, ...children) {

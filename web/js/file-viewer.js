@@ -6,10 +6,9 @@
 // Listens: file-picked ({ file }) from the tree, project-opening and project-closed (hides).
 // Emits:   nothing.
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { formatBytes, num, shortSha } from './format.js';
 
-const enc = encodeURIComponent;
 /** Lines drawn at most; a longer text says how much is left out. */
 const MAX_LINES = 20_000;
 const SKIPPED = {
@@ -27,18 +26,25 @@ export function linesOf(text) {
 }
 
 export class FileViewer {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
-  #card = $('file-viewer');
-  #title = $('file-viewer-path');
-  #meta = $('file-viewer-meta');
-  #body = $('file-viewer-body');
-  #error = $('file-viewer-error');
+  #card;
+  #title;
+  #meta;
+  #body;
+  #error;
   #project = null;
   #loading = null;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#card = this.#$('file-viewer');
+    this.#title = this.#$('file-viewer-path');
+    this.#meta = this.#$('file-viewer-meta');
+    this.#body = this.#$('file-viewer-body');
+    this.#error = this.#$('file-viewer-error');
     this.#api = api;
-    $('file-viewer-close').addEventListener('click', () => this.#hide());
+    this.#$('file-viewer-close').addEventListener('click', () => this.#hide());
     bus.on('project-opened', ({ project }) => {
       this.#project = project;
     });
@@ -60,14 +66,15 @@ export class FileViewer {
     this.#meta.textContent = `${file.kind} · ${file.size === null ? '—' : formatBytes(file.size)} · blob ${shortSha(file.sha)}`;
     this.#body.replaceChildren(el('p', { className: 'muted', text: 'Loading…' }));
     this.#card.scrollIntoView({ block: 'nearest' });
-    const path = `/projects/${enc(project.id)}/files/content?path=${enc(file.path)}`;
+    // The bytes of this file at the current state (through the API, from GitHub when not kept).
+    const content = (signal) => this.#api.getFileContent(project.id, { path: file.path, signal });
     const kept = file.kind === 'file' && !file.contentSkipped;
     if (!kept) {
-      this.#showSkipped(file, path, controller.signal);
+      this.#showSkipped(file, content, controller.signal);
       return;
     }
     try {
-      const { blob } = await this.#api.bytes(path, { signal: controller.signal });
+      const { blob } = await content(controller.signal);
       if (controller.signal.aborted) return;
       this.#showText(await blob.text());
     } catch (err) {
@@ -85,22 +92,22 @@ export class FileViewer {
     this.#body.replaceChildren(...parts);
   }
 
-  #showSkipped(file, path, signal) {
+  #showSkipped(file, content, signal) {
     const why = file.kind === 'symlink'
       ? 'A symbolic link: its content is the path it points to.'
       : file.kind === 'lfs-pointer' ? SKIPPED['lfs-pointer'] : SKIPPED[file.contentSkipped] ?? 'No text of it is kept.';
     const download = el('button', { type: 'button', className: 'btn btn-small', id: 'file-download', text: `Download (${formatBytes(file.size ?? 0)})` });
-    download.addEventListener('click', () => this.#download(file, path, signal));
+    download.addEventListener('click', () => this.#download(file, content, signal));
     this.#card.dataset.view = 'binary';
     this.#body.replaceChildren(el('p', { text: why }), el('p', { className: 'muted', text: 'Its bytes are read from GitHub when you download it.' }), download);
   }
 
-  async #download(file, path, signal) {
+  async #download(file, content, signal) {
     try {
-      const { blob } = await this.#api.bytes(path, { signal });
+      const { blob } = await content(signal);
       const url = URL.createObjectURL(blob);
       const link = el('a', { href: url, download: file.path.split('/').pop() });
-      document.body.append(link);
+      this.#card.append(link);
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60_000);

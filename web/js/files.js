@@ -8,11 +8,10 @@
 //          project-updated (the summary names the project's commit), project-closed.
 // Emits:   file-picked ({ file }).
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { formatBytes, num, shortSha } from './format.js';
 import { buildTree, compactDir, filesSummary, filterFiles, normalizeFilter, opensAll, sortedDirs } from './tree.js';
 
-const enc = encodeURIComponent;
 const KIND_LABELS = { file: 'file', symlink: 'symlink', submodule: 'submodule', 'lfs-pointer': 'LFS pointer' };
 // Expand all on more files than this would freeze the page.
 const EXPAND_ALL_LIMIT = 5000;
@@ -67,11 +66,12 @@ function renderDir(node, depth, openAll, onPick) {
 }
 
 export class FilesView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
-  #container = $('file-tree');
-  #summary = $('files-summary');
-  #filterInput = $('files-filter');
-  #errorBox = $('files-error');
+  #container;
+  #summary;
+  #filterInput;
+  #errorBox;
   #project = null;
   #signal = null;
   #files = [];
@@ -79,11 +79,16 @@ export class FilesView {
 
   #bus;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#container = this.#$('file-tree');
+    this.#summary = this.#$('files-summary');
+    this.#filterInput = this.#$('files-filter');
+    this.#errorBox = this.#$('files-error');
     this.#api = api;
     this.#bus = bus;
-    $('tree-expand').addEventListener('click', () => this.#setAllDetails(true));
-    $('tree-collapse').addEventListener('click', () => this.#setAllDetails(false));
+    this.#$('tree-expand').addEventListener('click', () => this.#setAllDetails(true));
+    this.#$('tree-collapse').addEventListener('click', () => this.#setAllDetails(false));
     this.#filterInput.addEventListener('input', () => {
       clearTimeout(this.#filterTimer);
       this.#filterTimer = setTimeout(() => this.#render(), FILTER_DELAY_MS);
@@ -108,8 +113,8 @@ export class FilesView {
     const filter = normalizeFilter(this.#filterInput.value);
     const shown = filterFiles(files, filter);
     this.#summary.textContent = filesSummary({ all: files, shown, filter, project: this.#project });
-    show($('files-filter-field'), files.length > 0);
-    show($('tree-tools'), files.length > 0);
+    show(this.#$('files-filter-field'), files.length > 0);
+    show(this.#$('tree-tools'), files.length > 0);
     const container = this.#container;
     container.replaceChildren();
     if (shown.length) {
@@ -130,7 +135,7 @@ export class FilesView {
     summary.textContent = 'Loading files…';
     let loaded;
     try {
-      loaded = await this.#api.fetchAll(`/projects/${enc(p.id)}/files`, {
+      loaded = await this.#api.all('listFiles', p.id, {
         signal,
         onPage: (n) => {
           summary.textContent = `Loading files… ${num(n)}`;
@@ -157,8 +162,8 @@ export class FilesView {
     this.#container.replaceChildren();
     this.#summary.textContent = '';
     this.#filterInput.value = '';
-    show($('files-filter-field'), false);
-    show($('tree-tools'), false);
+    show(this.#$('files-filter-field'), false);
+    show(this.#$('tree-tools'), false);
   }
 
   /** Shows `text` in place of the summary for a while. */

@@ -7,10 +7,9 @@
 //          filter unless it is being edited), sync-finished {sync} (the preview's changes).
 // Emits:   sync-started {sync, eventsUrl}, project-updated {project}, notice {text}.
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { changeMarks, filterSummary, num, patternLines } from './format.js';
 
-const enc = encodeURIComponent;
 /** Changes a preview lists before "and N more". */
 const PREVIEW_ROWS = 100;
 const FIELDS = ['include', 'exclude'];
@@ -18,25 +17,30 @@ const FIELDS = ['include', 'exclude'];
 const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class FilterEditor {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
-  #form = $('filter-form');
-  #errorBox = $('filter-error');
-  #result = $('filter-preview-result');
+  #form;
+  #errorBox;
+  #result;
   #project = null;
   #signal = null;
   /** The dry run whose changes the card waits for. */
   #previewId = null;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#form = this.#$('filter-form');
+    this.#errorBox = this.#$('filter-error');
+    this.#result = this.#$('filter-preview-result');
     this.#api = api;
     this.#bus = bus;
     this.#form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.#save();
     });
-    $('filter-preview').addEventListener('click', () => this.#preview());
-    $('filter-reset').addEventListener('click', () => this.#fill(this.#project));
+    this.#$('filter-preview').addEventListener('click', () => this.#preview());
+    this.#$('filter-reset').addEventListener('click', () => this.#fill(this.#project));
     for (const f of FIELDS) this.#area(f).addEventListener('input', () => this.#markEdited());
     this.#listen();
   }
@@ -68,7 +72,7 @@ export class FilterEditor {
   }
 
   #area(field) {
-    return $(`filter-${field}`);
+    return this.#$(`filter-${field}`);
   }
 
   #lists() {
@@ -93,19 +97,19 @@ export class FilterEditor {
 
   #summary() {
     const text = this.#project ? filterSummary(this.#project) : '';
-    $('filter-summary').textContent = text ? `Holding: ${text}` : 'Holding every path';
+    this.#$('filter-summary').textContent = text ? `Holding: ${text}` : 'Holding every path';
   }
 
   #markEdited() {
     const edited = this.#edited();
-    show($('filter-reset'), edited);
-    $('filter-save').disabled = !edited;
+    show(this.#$('filter-reset'), edited);
+    this.#$('filter-save').disabled = !edited;
   }
 
   #clearErrors() {
     showError(this.#errorBox, null);
     for (const f of FIELDS) {
-      const box = $(`filter-${f}-error`);
+      const box = this.#$(`filter-${f}-error`);
       box.textContent = '';
       show(box, false);
       this.#area(f).removeAttribute('aria-invalid');
@@ -115,7 +119,7 @@ export class FilterEditor {
   /** A 400 names its list: the message goes under it; anything else in the error box. */
   #showProblem(err, lead) {
     if (err.status === 400 && FIELDS.includes(err.field)) {
-      const box = $(`filter-${err.field}-error`);
+      const box = this.#$(`filter-${err.field}-error`);
       box.textContent = err.message;
       show(box, true);
       this.#area(err.field).setAttribute('aria-invalid', 'true');
@@ -130,9 +134,9 @@ export class FilterEditor {
     if (!p) return;
     const signal = this.#signal;
     this.#clearErrors();
-    $('filter-save').disabled = true;
+    this.#$('filter-save').disabled = true;
     try {
-      const fresh = await this.#api.request('PATCH', `/projects/${enc(p.id)}`, this.#lists());
+      const fresh = await this.#api.updateProject(p.id, this.#lists());
       if (signal.aborted) return;
       this.#project = fresh;
       this.#fill(fresh);
@@ -150,10 +154,10 @@ export class FilterEditor {
     if (!p) return;
     const signal = this.#signal;
     this.#clearErrors();
-    const button = $('filter-preview');
+    const button = this.#$('filter-preview');
     button.disabled = true;
     try {
-      const answer = await this.#api.request('POST', `/projects/${enc(p.id)}/syncs`, { dryRun: true, ...this.#lists() });
+      const answer = await this.#api.startSync(p.id, { dryRun: true, ...this.#lists() });
       if (signal.aborted) return;
       this.#previewId = answer.sync.id;
       this.#result.replaceChildren(el('p', { className: 'muted', text: 'Dry run running… nothing is changed.' }));
@@ -178,7 +182,7 @@ export class FilterEditor {
     }
     let page;
     try {
-      page = await this.#api.request('GET', `/syncs/${enc(sync.id)}/changes?limit=${PREVIEW_ROWS}`, undefined, { signal });
+      page = await this.#api.listChanges(sync.id, { limit: PREVIEW_ROWS, signal });
     } catch (err) {
       if (!signal?.aborted) showError(this.#errorBox, err, 'Could not read the preview.');
       return;

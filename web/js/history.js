@@ -9,12 +9,11 @@
 //          sync-started {sync, eventsUrl, reveal},
 //          attach-sync {sync}, notice {text}.
 
-import { $, el, show, showError, timeEl } from './dom.js';
+import { within, el, show, showError, timeEl } from './dom.js';
 import { changeMarks, filterSummary, formatDuration, formatTime, shortSha } from './format.js';
-import { isTerminal } from './sync-view.js';
+import { isTerminal } from '../client/sync-view.js';
 
 const HISTORY_PAGE = 20;
-const enc = encodeURIComponent;
 
 function statusBadge(status) {
   return el('span', { className: `badge badge-${String(status).toLowerCase()}`, text: status });
@@ -53,11 +52,12 @@ function actionsCell(s) {
 }
 
 export class HistoryView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
   #confirm;
-  #body = $('history-body');
-  #errorBox = $('history-error');
+  #body;
+  #errorBox;
   #project = null;
   #signal = null;
   #items = [];
@@ -65,13 +65,16 @@ export class HistoryView {
   #live = null; // the sync the banner follows while it runs
 
   /** `confirm` is the dialog's ask(). */
-  constructor({ api, bus, confirm }) {
+  constructor(root, { api, bus, confirm }) {
+    this.#$ = within(root);
+    this.#body = this.#$('history-body');
+    this.#errorBox = this.#$('history-error');
     this.#api = api;
     this.#bus = bus;
     this.#confirm = confirm;
     this.#body.addEventListener('click', (event) => this.#onClick(event));
-    $('history-more').addEventListener('click', () => this.#load({ append: true }));
-    $('history-refresh').addEventListener('click', () => this.#load());
+    this.#$('history-more').addEventListener('click', () => this.#load({ append: true }));
+    this.#$('history-refresh').addEventListener('click', () => this.#load());
     this.#listen();
   }
 
@@ -142,9 +145,9 @@ export class HistoryView {
   #render() {
     const items = this.#items;
     this.#body.replaceChildren(...items.map((s) => this.#row(s)));
-    show($('history-table'), items.length > 0);
-    show($('history-empty'), items.length === 0);
-    show($('history-more'), Boolean(this.#cursor));
+    show(this.#$('history-table'), items.length > 0);
+    show(this.#$('history-empty'), items.length === 0);
+    show(this.#$('history-more'), Boolean(this.#cursor));
   }
 
   #reset(signal) {
@@ -154,9 +157,9 @@ export class HistoryView {
     this.#cursor = null;
     showError(this.#errorBox, null);
     this.#body.replaceChildren();
-    show($('history-table'), false);
-    show($('history-empty'), false);
-    show($('history-more'), false);
+    show(this.#$('history-table'), false);
+    show(this.#$('history-empty'), false);
+    show(this.#$('history-more'), false);
   }
 
   /** Puts a sync's newest state into its row (a new sync goes on top). */
@@ -180,11 +183,10 @@ export class HistoryView {
     const p = this.#project;
     if (!p) return;
     const signal = this.#signal;
-    const q = new URLSearchParams({ limit: String(HISTORY_PAGE) });
-    if (append && this.#cursor) q.set('cursor', this.#cursor);
+    const cursor = append && this.#cursor ? this.#cursor : undefined;
     let page;
     try {
-      page = await this.#api.request('GET', `/projects/${enc(p.id)}/syncs?${q}`, undefined, { signal });
+      page = await this.#api.listSyncs(p.id, { limit: HISTORY_PAGE, cursor, signal });
     } catch (err) {
       if (!signal.aborted) showError(this.#errorBox, err, 'Could not load the history.');
       return;
@@ -226,7 +228,7 @@ export class HistoryView {
     const signal = this.#signal;
     showError(this.#errorBox, null);
     try {
-      const answer = await this.#api.request('POST', `/projects/${enc(this.#project.id)}/restore`, { syncId: target.id });
+      const answer = await this.#api.restore(this.#project.id, { syncId: target.id });
       if (signal.aborted) return;
       this.#bus.emit('sync-started', { sync: answer.sync, eventsUrl: answer.eventsUrl, reveal: true });
     } catch (err) {

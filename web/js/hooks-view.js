@@ -6,9 +6,8 @@
 //          the open delivery log until that sync's delivery is settled).
 // Emits:   notice {text}.
 
-import { $, el, show, showError, timeEl } from './dom.js';
+import { within, el, show, showError, timeEl } from './dom.js';
 
-const enc = encodeURIComponent;
 const EVENTS = ['sync.completed', 'sync.failed', 'sync.cancelled'];
 const FIELDS = ['url', 'secret', 'events'];
 /** Deliveries go out after the sync ends: the open log is read again this often, until
@@ -33,18 +32,23 @@ function deliveryRow(d) {
 }
 
 export class HooksView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
-  #form = $('hook-form');
-  #list = $('hook-list');
-  #errorBox = $('hooks-error');
+  #form;
+  #list;
+  #errorBox;
   #project = null;
   #signal = null;
   #hooks = [];
   /** The hook whose delivery log is open. */
   #open = null;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#form = this.#$('hook-form');
+    this.#list = this.#$('hook-list');
+    this.#errorBox = this.#$('hooks-error');
     this.#api = api;
     this.#bus = bus;
     this.#form.addEventListener('submit', (event) => {
@@ -79,7 +83,7 @@ export class HooksView {
     if (!p) return;
     const signal = this.#signal;
     try {
-      const page = await this.#api.request('GET', `/projects/${enc(p.id)}/hooks?limit=50`, undefined, { signal });
+      const page = await this.#api.listHooks(p.id, { limit: 50, signal });
       if (signal.aborted) return;
       this.#hooks = page.items;
       showError(this.#errorBox, null);
@@ -100,14 +104,14 @@ export class HooksView {
       el('div', { className: 'hook-log', id: `hook-log-${h.id}`, hidden: this.#open !== h.id }),
     ));
     this.#list.replaceChildren(...items);
-    show($('hooks-empty'), this.#project !== null && this.#hooks.length === 0);
+    show(this.#$('hooks-empty'), this.#project !== null && this.#hooks.length === 0);
     if (this.#open) this.#showLog(this.#open);
   }
 
   #clearErrors() {
     showError(this.#errorBox, null);
     for (const f of FIELDS) {
-      const box = $(`hook-${f}-error`);
+      const box = this.#$(`hook-${f}-error`);
       box.textContent = '';
       show(box, false);
     }
@@ -118,12 +122,12 @@ export class HooksView {
     if (!p) return;
     const signal = this.#signal;
     this.#clearErrors();
-    const body = { url: $('hook-url').value.trim() };
-    const secret = $('hook-secret').value;
+    const body = { url: this.#$('hook-url').value.trim() };
+    const secret = this.#$('hook-secret').value;
     if (secret) body.secret = secret;
-    body.events = EVENTS.filter((e) => $(`hook-event-${e.replace('sync.', '')}`).checked);
+    body.events = EVENTS.filter((e) => this.#$(`hook-event-${e.replace('sync.', '')}`).checked);
     try {
-      await this.#api.request('POST', `/projects/${enc(p.id)}/hooks`, body);
+      await this.#api.createHook(p.id, body);
       if (signal.aborted) return;
       this.#form.reset();
       this.#bus.emit('notice', { text: 'Hook added. The next sync that ends is delivered to it.' });
@@ -131,7 +135,7 @@ export class HooksView {
     } catch (err) {
       if (signal.aborted) return;
       if (err.status === 400 && FIELDS.includes(err.field)) {
-        const box = $(`hook-${err.field}-error`);
+        const box = this.#$(`hook-${err.field}-error`);
         box.textContent = err.message;
         show(box, true);
       } else {
@@ -147,7 +151,7 @@ export class HooksView {
     if (!p) return;
     if (remove) {
       try {
-        await this.#api.request('DELETE', `/projects/${enc(p.id)}/hooks/${enc(remove.dataset.remove)}`);
+        await this.#api.deleteHook(p.id, remove.dataset.remove);
         if (this.#open === remove.dataset.remove) this.#open = null;
         await this.#load();
       } catch (err) {
@@ -172,12 +176,12 @@ export class HooksView {
   /** Shows a hook's newest deliveries; returns them (undefined when they could not be read). */
   async #showLog(hookId) {
     const p = this.#project;
-    const box = document.getElementById(`hook-log-${hookId}`);
+    const box = this.#$(`hook-log-${hookId}`);
     if (!p || !box) return;
     const signal = this.#signal;
     let page;
     try {
-      page = await this.#api.request('GET', `/projects/${enc(p.id)}/hooks/${enc(hookId)}/deliveries?limit=20`, undefined, { signal });
+      page = await this.#api.listDeliveries(p.id, hookId, { limit: 20, signal });
     } catch (err) {
       if (!signal.aborted) showError(this.#errorBox, err, 'Could not read the deliveries.');
       return;

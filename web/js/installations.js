@@ -7,28 +7,38 @@
 // Listens: signed-out (forgets everything).
 // Emits:   nothing. ProjectsView reads `installationId()` when it creates the project.
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 
 export class InstallationPicker {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
-  #field = $('create-installation-field');
-  #select = $('create-installation');
-  #repoField = $('create-installation-repo-field');
-  #repoSelect = $('create-installation-repo');
-  #error = $('create-installation-error');
-  #repository = $('create-repository');
-  #branch = $('create-branch');
-  #tokenField = $('create-token-field');
+  #field;
+  #select;
+  #repoField;
+  #repoSelect;
+  #error;
+  #repository;
+  #branch;
+  #tokenField;
   /** Repositories by installation id, once loaded. */
   #reached = new Map();
   #loading = null;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#field = this.#$('create-installation-field');
+    this.#select = this.#$('create-installation');
+    this.#repoField = this.#$('create-installation-repo-field');
+    this.#repoSelect = this.#$('create-installation-repo');
+    this.#error = this.#$('create-installation-error');
+    this.#repository = this.#$('create-repository');
+    this.#branch = this.#$('create-branch');
+    this.#tokenField = this.#$('create-token-field');
     this.#api = api;
     this.#select.addEventListener('change', () => this.#onInstallation());
     this.#repoSelect.addEventListener('change', () => this.#onRepository());
     bus.on('signed-out', () => this.#forget());
-    $('create-form').addEventListener('reset', () => queueMicrotask(() => this.#onInstallation()));
+    this.#$('create-form').addEventListener('reset', () => queueMicrotask(() => this.#onInstallation()));
   }
 
   /** The installation picked, as the API wants it (a number), or null. */
@@ -39,7 +49,7 @@ export class InstallationPicker {
 
   async load() {
     try {
-      const items = await this.#api.fetchAll('/installations');
+      const items = await this.#api.all('listInstallations');
       this.#select.replaceChildren(el('option', { value: '', text: 'None: a personal token, or the service’s own' }));
       for (const i of items) {
         const reach = i.repositorySelection === 'all' ? 'all repositories' : 'selected repositories';
@@ -76,7 +86,7 @@ export class InstallationPicker {
   async #repositoriesOf(id) {
     if (this.#reached.has(id)) return this.#reached.get(id);
     try {
-      const repos = await this.#api.fetchAll(`/installations/${id}/repositories`);
+      const repos = await this.#api.all('listInstallationRepositories', id);
       this.#reached.set(id, repos);
       showError(this.#error, null);
       return repos;

@@ -8,7 +8,7 @@
 // through CustomEvents on the bus; each module's head comment lists what it emits and hears.
 
 import { createApi } from './api.js';
-import { BannerView } from './banner.js';
+import { defineElements } from '../client/elements.js';
 import { ChangesView } from './changes-view.js';
 import { createBus } from './bus.js';
 import { createConfirm } from './confirm.js';
@@ -24,7 +24,7 @@ import { ProjectHeadView } from './project-head.js';
 import { ProjectsView } from './projects.js';
 import { Router } from './router.js';
 import { SessionView } from './session.js';
-import { SyncControlsView } from './sync-controls.js';
+import { SyncCard } from './sync-card.js';
 
 async function boot() {
   const bus = createBus();
@@ -36,11 +36,16 @@ async function boot() {
     getToken: () => session?.token ?? null,
     onUnauthorized: () => session.signOut('Your token was not accepted any more. Sign in again.'),
   });
-  const confirm = createConfirm();
-  new NoticesView({ bus });
-  const installations = new InstallationPicker({ api, bus });
-  const projects = new ProjectsView({ api, bus, installations });
-  session = new SessionView({
+  // The sync card's banner and controls are the embeddable elements, over the same client.
+  defineElements(api.client);
+  const confirm = createConfirm(document.getElementById('confirm-dialog'));
+  // Each view is mounted on its own element (data-view in index.html) and finds its parts
+  // only inside it; the session's part is the page itself (top bar, sign-in, app).
+  const view = (name) => document.querySelector(`[data-view="${name}"]`);
+  new NoticesView(view('sync'), { bus });
+  const installations = new InstallationPicker(view('installations'), { api, bus });
+  const projects = new ProjectsView(view('projects'), { api, bus, installations });
+  session = new SessionView(document.body, {
     api,
     bus,
     // Signed in: the project list first, then the project the hash names (or the first).
@@ -51,16 +56,15 @@ async function boot() {
   });
   router = new Router({ api, bus, session, projects });
   // The views below own their cards and hear the bus; nothing else needs a handle on them.
-  new ProjectHeadView({ api, bus, confirm });
-  new SyncControlsView({ api, bus });
-  new BannerView({ api, bus });
-  new FilterEditor({ api, bus });
-  new HistoryView({ api, bus, confirm });
-  new HooksView({ api, bus });
-  new ChangesView({ api, bus });
-  new MemorySearch({ api, bus });
-  new FilesView({ api, bus });
-  new FileViewer({ api, bus });
+  new ProjectHeadView(view('project-head'), { api, bus, confirm });
+  new SyncCard(view('sync'), { bus });
+  new FilterEditor(view('filter'), { api, bus });
+  new HistoryView(view('history'), { api, bus, confirm });
+  new HooksView(view('hooks'), { api, bus });
+  new ChangesView(view('changes'), { api, bus });
+  new MemorySearch(view('memory'), { api, bus });
+  new FilesView(view('files'), { api, bus });
+  new FileViewer(view('file-viewer'), { api, bus });
 
   window.addEventListener('hashchange', () => router.route());
 

@@ -3,22 +3,25 @@
 //
 // Listens: project-opening (empties), project-opened.
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { highlightSegments } from './format.js';
 
-const enc = encodeURIComponent;
 const RESULTS = 20;
 
 export class MemorySearch {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #project = null;
   #signal = null;
-  #results = $('memory-results');
-  #errorBox = $('memory-error');
+  #results;
+  #errorBox;
 
-  constructor({ api, bus }) {
+  constructor(root, { api, bus }) {
+    this.#$ = within(root);
+    this.#results = this.#$('memory-results');
+    this.#errorBox = this.#$('memory-error');
     this.#api = api;
-    $('memory-form').addEventListener('submit', (e) => {
+    this.#$('memory-form').addEventListener('submit', (e) => {
       e.preventDefault();
       this.#search();
     });
@@ -26,8 +29,8 @@ export class MemorySearch {
       this.#project = null;
       this.#signal = signal;
       this.#results.replaceChildren();
-      $('memory-q').value = '';
-      show($('memory-empty'), false);
+      this.#$('memory-q').value = '';
+      show(this.#$('memory-empty'), false);
       showError(this.#errorBox, null);
     });
     bus.on('project-opened', ({ project, signal }) => {
@@ -38,12 +41,12 @@ export class MemorySearch {
 
   async #search() {
     const p = this.#project;
-    const q = $('memory-q').value.trim();
+    const q = this.#$('memory-q').value.trim();
     if (!p || !q) return;
     const signal = this.#signal;
     let page;
     try {
-      page = await this.#api.request('GET', `/projects/${enc(p.id)}/memory?q=${enc(q)}&limit=${RESULTS}`, undefined, { signal });
+      page = await this.#api.searchMemory(p.id, { q, limit: RESULTS, signal });
     } catch (err) {
       if (!signal.aborted) showError(this.#errorBox, err, 'The search failed.');
       return;
@@ -53,6 +56,6 @@ export class MemorySearch {
     this.#results.replaceChildren(...page.items.map((m) => el('li', { className: 'memory-hit', dataset: { path: m.path } },
       el('div', { className: 'memory-path' }, el('code', { text: m.path }), el('span', { className: 'muted small', text: ` · chunk ${m.chunk}` })),
       el('pre', { className: 'memory-text' }, highlightSegments(m.text, q).map((s) => (s.match ? el('mark', { text: s.text }) : s.text))))));
-    show($('memory-empty'), page.items.length === 0);
+    show(this.#$('memory-empty'), page.items.length === 0);
   }
 }

@@ -3,15 +3,18 @@
 //
 // Listens: notice {text} — shows `text` for 12 s; a falsy `text` hides the line now.
 
-import { $, show } from './dom.js';
+import { within, show } from './dom.js';
 
 const NOTICE_MS = 12000;
 
 export class NoticesView {
-  #box = $('sync-notice');
+  #$; // finds an element by id inside this view's own element, never outside it
+  #box;
   #timer = null;
 
-  constructor({ bus }) {
+  constructor(root, { bus }) {
+    this.#$ = within(root);
+    this.#box = this.#$('sync-notice');
     bus.on('notice', ({ text }) => (text ? this.#flash(text) : show(this.#box, false)));
   }
 

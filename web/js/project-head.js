@@ -6,10 +6,9 @@
 //          the project again).
 // Emits:   project-updated {project}, project-deleted {project}.
 
-import { $, show, showError } from './dom.js';
+import { within, show, showError } from './dom.js';
 import { shortSha } from './format.js';
 
-const enc = encodeURIComponent;
 
 
 /** Which credential the project's GitHub requests use. */
@@ -19,21 +18,25 @@ function accessOf(p) {
 }
 
 export class ProjectHeadView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
   #confirm;
-  #tracked = $('project-tracked');
-  #errorBox = $('project-error');
+  #tracked;
+  #errorBox;
   #project = null;
   #signal = null;
 
   /** `confirm` is the dialog's ask(). */
-  constructor({ api, bus, confirm }) {
+  constructor(root, { api, bus, confirm }) {
+    this.#$ = within(root);
+    this.#tracked = this.#$('project-tracked');
+    this.#errorBox = this.#$('project-error');
     this.#api = api;
     this.#bus = bus;
     this.#confirm = confirm;
     this.#tracked.addEventListener('change', () => this.#onTrackedChange());
-    $('project-delete').addEventListener('click', () => this.#onDelete());
+    this.#$('project-delete').addEventListener('click', () => this.#onDelete());
     this.#listen();
   }
 
@@ -47,14 +50,14 @@ export class ProjectHeadView {
     bus.on('project-opened', ({ project, signal }) => {
       this.#project = project;
       this.#signal = signal;
-      show($('no-project'), false);
-      show($('project-view'), true);
+      show(this.#$('no-project'), false);
+      show(this.#$('project-view'), true);
       this.#render();
     });
     bus.on('project-closed', () => {
       this.#project = null;
-      show($('project-view'), false);
-      show($('no-project'), true);
+      show(this.#$('project-view'), false);
+      show(this.#$('no-project'), true);
     });
     bus.on('project-stale', () => this.#refresh());
     // A finished sync moved the project's commit and active sync.
@@ -64,14 +67,14 @@ export class ProjectHeadView {
   #render() {
     const p = this.#project;
     if (!p) return;
-    $('project-name').textContent = p.name;
-    $('project-repo').textContent = p.repository;
-    $('project-branch').textContent = p.branch;
-    const commit = $('project-commit');
+    this.#$('project-name').textContent = p.name;
+    this.#$('project-repo').textContent = p.repository;
+    this.#$('project-branch').textContent = p.branch;
+    const commit = this.#$('project-commit');
     commit.textContent = p.currentCommitSha ? shortSha(p.currentCommitSha) : 'not synced yet';
     commit.title = p.currentCommitSha ?? '';
     commit.classList.toggle('muted', !p.currentCommitSha);
-    $('project-access').textContent = accessOf(p);
+    this.#$('project-access').textContent = accessOf(p);
     this.#tracked.checked = Boolean(p.tracked);
     document.title = `${p.name} · Project Sync`;
   }
@@ -88,7 +91,7 @@ export class ProjectHeadView {
     if (!p) return;
     const signal = this.#signal;
     try {
-      const fresh = await this.#api.request('GET', `/projects/${enc(p.id)}`, undefined, { signal });
+      const fresh = await this.#api.getProject(p.id, { signal });
       if (!signal.aborted) this.#update(fresh);
     } catch {
       /* the next action shows the problem */
@@ -106,7 +109,7 @@ export class ProjectHeadView {
     const signal = this.#signal;
     box.disabled = true;
     try {
-      const fresh = await this.#api.request('PATCH', `/projects/${enc(p.id)}`, { tracked: wanted });
+      const fresh = await this.#api.updateProject(p.id, { tracked: wanted });
       if (signal.aborted) return;
       showError(this.#errorBox, null);
       this.#update(fresh);
@@ -130,7 +133,7 @@ export class ProjectHeadView {
     });
     if (!ok) return;
     try {
-      await this.#api.request('DELETE', `/projects/${enc(p.id)}`);
+      await this.#api.deleteProject(p.id);
     } catch (err) {
       showError(this.#errorBox, err, 'The project was not deleted.');
       return;

@@ -7,7 +7,7 @@
 //          signed-out (forgets the list).
 // Emits:   notice (a project was created). Navigates to a new project through the hash.
 
-import { $, el, show, showError } from './dom.js';
+import { within, el, show, showError } from './dom.js';
 import { projectHash } from './route.js';
 
 const PROJECTS_PAGE = 100;
@@ -23,13 +23,14 @@ function problemsOf({ name, repository }) {
 }
 
 export class ProjectsView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
-  #list = $('project-list');
-  #errorBox = $('projects-error');
-  #form = $('create-form');
-  #createError = $('create-error');
-  #submit = $('create-submit');
+  #list;
+  #errorBox;
+  #form;
+  #createError;
+  #submit;
   #projects = [];
   #cursor = null;
   #currentId = null;
@@ -37,13 +38,19 @@ export class ProjectsView {
   #installations;
 
   /** `installations` is the form's InstallationPicker (which credential a new project uses). */
-  constructor({ api, bus, installations }) {
+  constructor(root, { api, bus, installations }) {
+    this.#$ = within(root);
+    this.#list = this.#$('project-list');
+    this.#errorBox = this.#$('projects-error');
+    this.#form = this.#$('create-form');
+    this.#createError = this.#$('create-error');
+    this.#submit = this.#$('create-submit');
     this.#api = api;
     this.#bus = bus;
     this.#installations = installations;
     this.#form.addEventListener('submit', (event) => this.#onCreate(event));
-    $('projects-refresh').addEventListener('click', () => this.load());
-    $('projects-more').addEventListener('click', () => this.load({ append: true }));
+    this.#$('projects-refresh').addEventListener('click', () => this.load());
+    this.#$('projects-more').addEventListener('click', () => this.load({ append: true }));
     this.#listen();
   }
 
@@ -80,10 +87,9 @@ export class ProjectsView {
   }
 
   async load({ append = false } = {}) {
-    const q = new URLSearchParams({ limit: String(PROJECTS_PAGE) });
-    if (append && this.#cursor) q.set('cursor', this.#cursor);
+    const cursor = append && this.#cursor ? this.#cursor : undefined;
     try {
-      const page = await this.#api.request('GET', `/projects?${q}`);
+      const page = await this.#api.listProjects({ limit: PROJECTS_PAGE, cursor });
       this.#projects = append ? [...this.#projects, ...page.items] : page.items;
       this.#cursor = page.nextCursor ?? null;
       showError(this.#errorBox, null);
@@ -106,8 +112,8 @@ export class ProjectsView {
       );
       list.append(el('li', {}, link));
     }
-    show($('projects-empty'), this.#projects.length === 0);
-    show($('projects-more'), Boolean(this.#cursor));
+    show(this.#$('projects-empty'), this.#projects.length === 0);
+    show(this.#$('projects-more'), Boolean(this.#cursor));
   }
 
   /** Keeps the list's copy of a project fresh (the server's answer is the newest). */
@@ -122,7 +128,7 @@ export class ProjectsView {
 
   #clearCreateErrors() {
     for (const field of FIELDS) {
-      const box = $(`create-${field}-error`);
+      const box = this.#$(`create-${field}-error`);
       box.textContent = '';
       show(box, false);
     }
@@ -132,7 +138,7 @@ export class ProjectsView {
 
   /** Puts `message` under the field the API (or the check here) named; false if no such field. */
   #markField(field, message) {
-    const box = $(`create-${field}-error`);
+    const box = this.#$(`create-${field}-error`);
     const input = this.#fieldInput(field);
     if (!box || !input) return false;
     box.textContent = message;
@@ -176,7 +182,7 @@ export class ProjectsView {
     submit.disabled = true;
     submit.textContent = 'Creating…';
     try {
-      const project = await this.#api.request('POST', '/projects', body);
+      const project = await this.#api.createProject(body);
       this.#form.reset();
       this.#projects = [...this.#projects.filter((p) => p.id !== project.id), project];
       this.#render();

@@ -10,7 +10,6 @@
 
 import { projectHash, projectIdFromHash } from './route.js';
 
-const enc = encodeURIComponent;
 
 export class Router {
   #api;
@@ -64,7 +63,7 @@ export class Router {
     this.#bus.emit('project-opening', { id, signal });
     let project;
     try {
-      project = await this.#api.request('GET', `/projects/${enc(id)}`, undefined, { signal });
+      project = await this.#api.getProject(id, { signal });
     } catch (err) {
       if (!signal.aborted) this.#openFailed(err);
       return;

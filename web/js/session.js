@@ -4,7 +4,7 @@
 //
 // Emits: signed-out — the token is gone; whatever a project was doing must stop.
 
-import { $, show, showError } from './dom.js';
+import { within, show, showError } from './dom.js';
 
 const TOKEN_KEY = 'projectSync.token';
 
@@ -26,26 +26,32 @@ function storeToken(token) {
 }
 
 export class SessionView {
+  #$; // finds an element by id inside this view's own element, never outside it
   #api;
   #bus;
   #enterApp;
-  #input = $('signin-token');
-  #reveal = $('signin-reveal');
-  #errorBox = $('signin-error');
-  #submit = $('signin-submit');
+  #input;
+  #reveal;
+  #errorBox;
+  #submit;
   #token = null;
 
   /**
    * `api` checks a token before it is kept; `enterApp()` loads the dashboard once signed in
    * (resolves when the opened project has loaded).
    */
-  constructor({ api, bus, enterApp }) {
+  constructor(root, { api, bus, enterApp }) {
+    this.#$ = within(root);
+    this.#input = this.#$('signin-token');
+    this.#reveal = this.#$('signin-reveal');
+    this.#errorBox = this.#$('signin-error');
+    this.#submit = this.#$('signin-submit');
     this.#api = api;
     this.#bus = bus;
     this.#enterApp = enterApp;
-    $('signin-form').addEventListener('submit', (event) => this.#onSubmit(event));
+    this.#$('signin-form').addEventListener('submit', (event) => this.#onSubmit(event));
     this.#reveal.addEventListener('click', () => this.#onReveal());
-    $('sign-out').addEventListener('click', () => this.signOut('You are signed out.'));
+    this.#$('sign-out').addEventListener('click', () => this.signOut('You are signed out.'));
   }
 
   get token() {
@@ -74,9 +80,9 @@ export class SessionView {
   }
 
   #showSignIn(message) {
-    show($('app-view'), false);
-    show($('session'), false);
-    show($('signin-view'), true);
+    show(this.#$('app-view'), false);
+    show(this.#$('session'), false);
+    show(this.#$('signin-view'), true);
     if (message) {
       this.#errorBox.textContent = message;
       show(this.#errorBox, true);
@@ -84,14 +90,14 @@ export class SessionView {
       show(this.#errorBox, false);
     }
     // The how-to names this very server.
-    const howto = $('howto-curl');
+    const howto = this.#$('howto-curl');
     howto.textContent = howto.textContent.replace('http://HOST', location.origin);
   }
 
   async #enter() {
-    show($('signin-view'), false);
-    show($('session'), true);
-    show($('app-view'), true);
+    show(this.#$('signin-view'), false);
+    show(this.#$('session'), true);
+    show(this.#$('app-view'), true);
     await this.#enterApp();
   }
 
@@ -113,7 +119,7 @@ export class SessionView {
     this.#submit.disabled = true;
     try {
       // Any cheap authenticated read proves the token; a 401 here is an answer, not a sign-out.
-      await this.#api.request('GET', '/projects?limit=1', undefined, { token: candidate, signOutOn401: false });
+      await this.#api.withToken(candidate).listProjects({ limit: 1 });
     } catch (err) {
       showError(this.#errorBox, err, err.status === 401 ? 'That token was not accepted.' : 'Could not sign in.');
       input.setAttribute('aria-invalid', 'true');
@@ -127,7 +133,7 @@ export class SessionView {
     this.#token = candidate;
     storeToken(candidate);
     await this.#enter();
-    $('main').focus();
+    this.#$('main').focus();
   }
 
   #onReveal() {

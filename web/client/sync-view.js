@@ -1,6 +1,7 @@
-// Pure helpers of the sync banner: what it shows for a sync in a given state (title, sub
-// line, phase states, clamped progress, error, duration) and how a stream event updates the
-// shown data. No DOM here (banner.js renders), so `node --test` can import this module.
+// The one status table of a sync and what <project-sync-banner> shows for it (title, sub
+// line, phase states, clamped progress, error, cost, duration), and how a stream event
+// updates the shown data. No DOM here (banner-element.js renders), so `node --test` can
+// import it; the dashboard reads statuses from here too.
 
 import { formatBytes, formatDuration, formatTime, num, shortSha } from './format.js';
 
