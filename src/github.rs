@@ -1,5 +1,6 @@
 //! GitHub REST, without I/O: URLs, wire types, pagination links, error classification and
-//! the retry policy. The HTTP adapter (`shell::github_http`) only moves bytes.
+//! the retry policy. The HTTP adapters (`shell::adapters::github_transport`, `github`) only
+//! move bytes.
 
 use crate::domain::{BranchName, CommitSha, FileMode, RepoName, TreeFile};
 use crate::error::AppError;

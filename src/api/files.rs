@@ -114,6 +114,7 @@ impl From<&FileHistoryRow> for FileHistoryView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn changes_read_as_the_changes_endpoint_writes_them() {
@@ -138,5 +139,26 @@ mod tests {
             view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'a') }),
             serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a})
         );
+    }
+
+    /// Dry runs stored their changes in the `ChangeView` shape (and `dry_run_changes` reads back
+    /// with those names): today's JSON parses into the storage type, and shows as it did.
+    #[test]
+    fn stored_changes_read_as_they_were_written() {
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        for today in [
+            json!({"path": "x", "change": "added", "sha": a}),
+            json!({"path": "x", "change": "added", "sha": a, "reason": "filtered"}),
+            json!({"path": "x", "change": "removed", "previousPath": null, "sha": a, "previousSha": null, "reason": null}),
+            json!({"path": "x", "change": "modified", "sha": b, "previousSha": a}),
+            json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a}),
+        ] {
+            let stored: StoredChange = serde_json::from_value(today.clone()).expect("today's JSON parses");
+            let shown = serde_json::to_value(ChangeView::from(&stored)).unwrap();
+            let without_nulls: serde_json::Map<_, _> =
+                today.as_object().unwrap().iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+            assert_eq!(shown, serde_json::Value::Object(without_nulls));
+        }
+        assert!(serde_json::from_value::<StoredChange>(json!({"path": "x", "change": "copied", "sha": a})).is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod d1;
 pub mod github;
+pub mod github_transport;
 pub mod http;
 pub mod isolate;
 pub mod queues;

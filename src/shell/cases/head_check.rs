@@ -2,11 +2,12 @@
 //! which names the commit it saw), and a sync when that head is not the commit the project
 //! holds — compared with the held commit, so a failed or refused cron sync is tried again.
 
-use super::start::{start_sync, StartRequest};
+use super::plan::SyncPlan;
+use super::start::{start, StartError};
 use crate::cron;
 use crate::domain::Timestamp;
 use crate::domain::{CommitSha, SyncStatus, Trigger};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::github::GhError;
 use crate::shell::adapters::github::HeadCheck;
 use crate::shell::adapters::{d1::ProjectRow, iso, now_ms, Services};
@@ -39,12 +40,11 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
     };
     let outcome = match head {
         Some(head) if cron::needs_sync(&head, project.current_commit_sha.as_ref()) && may_retry(svc, project, &head).await? => {
-            let request = StartRequest::sync(project, Trigger::Cron, &project.branch);
-            match start_sync(svc, request).await {
+            match start(svc, project, Trigger::Cron, SyncPlan::sync(project)).await {
                 Ok(_) => Ok(Checked::Started),
                 // Already running: a later tick compares again once it is done.
-                Err(AppError::Conflict { .. }) => Ok(Checked::UpToDate),
-                Err(e) => Err(e),
+                Err(StartError::Busy(_)) => Ok(Checked::UpToDate),
+                Err(e) => Err(e.into()),
             }
         }
         _ => Ok(Checked::UpToDate),

@@ -1,5 +1,6 @@
 //! Reaping: a running sync whose object has no job (a start that was lost) or that made no
-//! progress for too long is ended FAILED, as `crate::reaper` decides.
+//! progress for too long is ended FAILED, as `crate::reaper` decides: by the cron tick, and
+//! by a start that finds its project held (`reclaim`).
 
 use super::announce::announce_end;
 use crate::domain::Timestamp;
@@ -9,13 +10,21 @@ use crate::shell::adapters::d1::{Db, ProjectRow, SyncRow};
 use crate::shell::adapters::{iso, now_ms, sync_client, Services};
 use crate::sync_protocol::PokeAnswer;
 
-/// Checks the project's running sync with its object and ends it if the reaper's rules
-/// say so. True when it was ended (the project is free now).
-pub async fn reap_running(svc: &Services<'_>, project: &ProjectRow) -> AppResult<bool> {
-    let db = svc.for_project(&project.id);
+/// Whether a project a start found busy could be freed.
+pub enum Reclaimed {
+    /// Its running sync was a lost start (or stalled) and is ended now, or it had ended meanwhile.
+    Free,
+    /// Its running sync runs on.
+    Held(Box<SyncRow>),
+}
+
+/// Reclaims a project held by a lost start: its running sync is checked with its object and
+/// ended if the reaper's rules say so, so that a wedged project recovers at the next start
+/// rather than at the next reaper pass.
+pub async fn reclaim(svc: &Services<'_>, db: &Db, project: &ProjectRow) -> AppResult<Reclaimed> {
     match db.running_sync(&project.id).await? {
-        Some(running) => reap(svc, db, &running).await,
-        None => Ok(true),
+        Some(running) if !reap(svc, db, &running).await? => Ok(Reclaimed::Held(Box::new(running))),
+        _ => Ok(Reclaimed::Free),
     }
 }
 

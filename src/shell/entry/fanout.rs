@@ -11,7 +11,8 @@ use crate::shell::adapters::queues::{is_dead_letter_queue, FANOUT_BINDING};
 use crate::shell::adapters::{iso, now_ms, Services};
 use crate::shell::cases::head_check::{check_project, Checked};
 use crate::shell::cases::lifecycle;
-use crate::shell::cases::start::{start_sync, StartRequest};
+use crate::shell::cases::plan::SyncPlan;
+use crate::shell::cases::start::{start, StartError};
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
@@ -132,12 +133,11 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
                 worker::console_log!("fan-out: project {project_id}: {why}");
                 return Ok(());
             }
-            let request = StartRequest::sync(&project, trigger, &project.branch);
-            match start_sync(svc, request).await {
+            match start(svc, &project, trigger, SyncPlan::sync(&project)).await {
                 Ok(_) => Ok(()),
-                Err(AppError::Conflict { .. }) => Err(Refusal::Busy),
+                Err(StartError::Busy(_)) => Err(Refusal::Busy),
                 Err(e) => {
-                    worker::console_warn!("fan-out: project {project_id}: {e}");
+                    worker::console_warn!("fan-out: project {project_id}: {}", AppError::from(e));
                     Err(Refusal::Transient)
                 }
             }

@@ -3,7 +3,7 @@
 //! slice's meter and the rows they write, and turns D1's errors into `DbError` — the one
 //! place a unique violation is recognised.
 //!
-//! Architecture invariant: no SQL outside `shell::d1`; callers get typed rows.
+//! Architecture invariant: no SQL outside `shell::adapters::d1`; callers get typed rows.
 
 mod announcements;
 mod compare;
@@ -30,7 +30,7 @@ pub use installations::{ConfirmedInstallation, InstallationRow, StateChange};
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};
-pub use syncs::QueuedSync;
+pub use syncs::{Queued, QueuedSync};
 
 use crate::engine::{Meter, StoreError};
 use crate::error::AppError;

@@ -3,10 +3,10 @@
 //! (an ended row is never rewritten), here and in the engine's store.
 
 use super::rows::SYNC_COLUMNS;
-use super::{n, opt, s, Db, DbResult, SyncRow, RUNNING_STATUSES};
-use crate::domain::{BranchName, CommitSha, SyncKind, Trigger};
-use crate::domain::{ProjectId, SyncId, UserId};
+use super::{n, opt, s, Db, DbError, DbResult, SyncRow, RUNNING_STATUSES};
+use crate::domain::{BranchName, CommitSha, ProjectId, SyncId, SyncKind, SyncStatus, Timestamp, Trigger, UserId};
 use crate::github_app::InstallationId;
+use crate::pathfilter::PathFilter;
 use serde::Deserialize;
 
 /// A sync as recorded before its object is started.
@@ -20,11 +20,59 @@ pub struct QueuedSync<'a> {
     pub restored_from: Option<(&'a SyncId, Option<&'a CommitSha>)>,
     /// The branch becomes the project's (a start that names another branch).
     pub set_project_branch: bool,
-    /// The filter the sync holds (JSON), and whether it is a dry run.
-    pub path_filter: &'a str,
+    /// The filter the sync holds, and whether it is a dry run.
+    pub path_filter: &'a PathFilter,
     pub dry_run: bool,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
+
+/// What recording a queued sync came to.
+pub enum Queued {
+    /// The row as written (what reading it back would give).
+    Recorded(Box<SyncRow>),
+    /// The project has a queued or running sync already (the database's own guard).
+    ProjectBusy,
+}
+
+impl QueuedSync<'_> {
+    /// The row `insert_queued` writes: its values, and the columns' defaults for the rest.
+    fn row(&self) -> SyncRow {
+        let (restored_id, restored_commit) = self.restored_from.unzip();
+        SyncRow {
+            id: self.id.clone(),
+            project_id: self.project_id.clone(),
+            kind: self.kind,
+            trigger: self.trigger,
+            branch: self.branch.clone(),
+            commit_sha: restored_commit.flatten().cloned(),
+            status: SyncStatus::Queued,
+            progress: 0,
+            message: QUEUED_MESSAGE.to_string(),
+            seq: None,
+            previous_sync_id: None,
+            restored_from_sync_id: restored_id.cloned(),
+            added: 0,
+            modified: 0,
+            removed: 0,
+            unchanged: 0,
+            renamed: 0,
+            github_requests: 0,
+            github_not_modified: 0,
+            d1_rows_written: 0,
+            bytes_downloaded: 0,
+            duration_ms: 0,
+            error: None,
+            started_at: self.now.clone(),
+            completed_at: None,
+            updated_at: Some(self.now.clone()),
+            path_filter: self.path_filter.clone(),
+            dry_run: self.dry_run,
+            changes_kept: true,
+        }
+    }
+}
+
+const QUEUED_MESSAGE: &str = "Queued";
 
 impl Db {
     pub async fn sync_for_user(&self, user: &UserId, sync: &SyncId) -> DbResult<Option<SyncRow>> {
@@ -81,37 +129,44 @@ impl Db {
 
     /// Inserts the QUEUED row (and, with it, the project's new branch). A project that has
     /// a queued or running sync refuses it: `DbError::Unique` on `syncs.project_id`.
-    pub async fn insert_queued(&self, q: &QueuedSync<'_>) -> DbResult<()> {
+    /// Records a queued sync (one round trip); the row it wrote comes back built from what
+    /// was written, not read again.
+    pub async fn insert_queued(&self, q: &QueuedSync<'_>) -> DbResult<Queued> {
         let (restored_id, restored_commit) = q.restored_from.unzip();
+        let path_filter = serde_json::to_string(q.path_filter).map_err(|e| DbError::Other(e.to_string()))?;
         let mut statements = vec![self.stmt(
             "INSERT INTO syncs (id, project_id, kind, trigger, branch, commit_sha, status, progress, message, \
              restored_from_sync_id, started_at, updated_at, path_filter, dry_run) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, 'Queued', ?7, ?8, ?8, ?9, ?10)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, ?11, ?7, ?8, ?8, ?9, ?10)",
             &[
                 s(q.id),
-                s(&q.project_id),
+                s(q.project_id),
                 s(q.kind.as_str()),
                 s(q.trigger.as_str()),
                 s(q.branch.as_str()),
                 opt(restored_commit.flatten().map(CommitSha::as_str)),
                 opt(restored_id.map(SyncId::as_str)),
                 s(q.now),
-                s(q.path_filter),
+                s(&path_filter),
                 n(u64::from(q.dry_run)),
+                s(QUEUED_MESSAGE),
             ],
         )?];
         if q.dry_run {
             // Queued with its row, so a 21st dry run makes the 1st one's /changes a 404 at once.
-            statements.push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(&q.project_id), n(super::retention::dry_runs_kept())])?);
+            statements.push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(q.project_id), n(super::retention::dry_runs_kept())])?);
         }
         if q.set_project_branch {
             statements.push(self.stmt(
                 "UPDATE projects SET branch = ?2, head_etag = NULL, head_sha = NULL, updated_at = ?3 WHERE id = ?1",
-                &[s(&q.project_id), s(q.branch.as_str()), s(q.now)],
+                &[s(q.project_id), s(q.branch.as_str()), s(q.now)],
             )?);
         }
-        self.batch(statements).await?;
-        Ok(())
+        match self.batch(statements).await {
+            Ok(_) => Ok(Queued::Recorded(Box::new(q.row()))),
+            Err(e) if e.is_running_sync_conflict() => Ok(Queued::ProjectBusy),
+            Err(e) => Err(e),
+        }
     }
 
     /// Ends a row FAILED with `error` if (and only if) it is still queued or running.

@@ -10,7 +10,7 @@ use crate::github_app::{pages_for, InstallationId, REPOSITORIES_PER_PAGE};
 use crate::shell::adapters::credentials::{app_jwt, expiry_ms};
 use crate::shell::adapters::crypto::encrypt_token;
 use crate::shell::adapters::d1::ConfirmedInstallation;
-use crate::shell::adapters::github::GitHubHttp;
+use crate::shell::adapters::github_transport::GitHubTransport;
 use crate::shell::adapters::http::{body, json};
 use crate::shell::adapters::{iso, now_ms, Services};
 use worker::{Request, Response};
@@ -33,7 +33,7 @@ pub async fn grant(svc: &Services<'_>, req: &mut Request) -> AppResult<Response>
         return Err(AppError::not_found("user"));
     }
     let jwt = app_jwt(&app).await?;
-    let gh = GitHubHttp::with_token(&svc.settings.github_api_url, None, None);
+    let gh = GitHubTransport::new(&svc.settings.github_api_url);
     let installation = gh.app_installation(id, &jwt).await.map_err(|e| refused(id, e))?;
     if installation.suspended_at.is_some() {
         return Err(AppError::GitHub(format!("installation {id} is suspended on GitHub")));

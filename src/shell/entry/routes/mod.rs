@@ -1,6 +1,6 @@
 //! The HTTP API of CONTRACT.md: `crate::routing` names the endpoint, `handle` authenticates
 //! and dispatches to one handler per endpoint (a file per resource). Handlers validate with
-//! `crate::api`, read and write through `d1::Db`, start syncs through `starts`; every error
+//! `crate::api`, read and write through `d1::Db`, start syncs through `cases::start`; every error
 //! leaves through `http::error_response`.
 
 mod admin;
