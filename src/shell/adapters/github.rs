@@ -128,7 +128,7 @@ impl GitHubHttp {
                 if let (Some(etag), Body::Bytes(bytes)) = (&answer.etag, &answer.body) {
                     if bytes.len() <= CACHE_MAX_BYTES {
                         if let Ok(text) = std::str::from_utf8(bytes) {
-                            let now = crate::shell::adapters::iso(crate::shell::adapters::now_ms());
+                            let now = crate::shell::adapters::now();
                             // A cache that cannot be written only costs a full answer next time.
                             let _ = db.store_get(&key, etag, answer.link.as_deref(), text, &now).await;
                         }

@@ -5,7 +5,7 @@ use super::credentials::InstallationTokens;
 use super::crypto;
 use super::d1::{Db, ProjectRow, SyncRow};
 use super::github::{Credential, GitHubHttp};
-use super::{iso, now_ms};
+use super::now;
 use crate::config::Settings;
 use crate::domain::{ProjectId, SyncId, UserId};
 use crate::engine::Meter;
@@ -104,7 +104,7 @@ impl<'a> Services<'a> {
     async fn probe(&self, project_id: &ProjectId, order: &[usize]) -> AppResult<usize> {
         for &i in order {
             if self.databases[i].holds_project(project_id).await? {
-                self.db.record_directory_entry(project_id, &self.databases[i].binding, &iso(now_ms())).await?;
+                self.db.record_directory_entry(project_id, &self.databases[i].binding, &now()).await?;
                 return Ok(i);
             }
         }
@@ -116,7 +116,7 @@ impl<'a> Services<'a> {
     pub async fn place_new(&self, project_id: &ProjectId) -> AppResult<&Rc<Db>> {
         let binding = self.placement.database_for(project_id);
         let index = self.databases.iter().position(|d| d.binding == binding).unwrap_or(0);
-        self.db.record_directory_entry(project_id, binding, &iso(now_ms())).await?;
+        self.db.record_directory_entry(project_id, binding, &now()).await?;
         self.located.borrow_mut().insert(project_id.to_string(), index);
         Ok(&self.databases[index])
     }

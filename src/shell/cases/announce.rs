@@ -3,7 +3,7 @@
 use crate::domain::{ProjectId, SyncId};
 use crate::shell::adapters::d1::Db;
 use crate::shell::adapters::queues::send_sync_ended;
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, Services};
 
 /// Tells the hooks queue about a sync ended here rather than by its object (which
 /// announces its own ending, retrying until the queue takes it), through the outbox of `db`
@@ -12,7 +12,7 @@ use crate::shell::adapters::{iso, now_ms, Services};
 /// cron tick to send (`lifecycle`). Never fails the caller: the row or the log says what
 /// is left.
 pub async fn announce_end(svc: &Services<'_>, db: &Db, project: &ProjectId, sync: &SyncId) {
-    if let Err(e) = db.record_announcement(sync, project, &iso(now_ms())).await {
+    if let Err(e) = db.record_announcement(sync, project, &now()).await {
         worker::console_warn!("sync {sync}: its end was not written to the outbox (sending it at once only): {e}");
     }
     let sent = if svc.db.fault("hooks.announce").await {

@@ -10,7 +10,7 @@ use crate::domain::{CommitSha, SyncStatus, Trigger};
 use crate::error::AppResult;
 use crate::github::GhError;
 use crate::shell::adapters::github::HeadCheck;
-use crate::shell::adapters::{d1::ProjectRow, iso, now_ms, Services};
+use crate::shell::adapters::{d1::ProjectRow, now, now_ms, Services};
 
 /// What a check came to.
 pub enum Checked {
@@ -33,7 +33,7 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
         Ok(HeadCheck::NotModified) => (known.map(|(_, sha)| sha.clone()), None),
         Ok(HeadCheck::Moved { sha, etag }) => (Some(sha.clone()), etag.map(|e| (e, sha))),
         Err(error) => {
-            svc.for_project(&project.id).record_head_check(&project.id, &iso(now_ms()), None).await?;
+            svc.for_project(&project.id).record_head_check(&project.id, &now(), None).await?;
             let retry_after = cron::retry_after_secs(&error);
             return Ok(Checked::GitHub { error, retry_after });
         }
@@ -51,7 +51,7 @@ pub async fn check_project(svc: &Services<'_>, project: &ProjectRow) -> AppResul
     };
     // Whatever the outcome, the check happened: the project moves to the back of the queue.
     let db = svc.for_project(&project.id);
-    db.record_head_check(&project.id, &iso(now_ms()), seen.as_ref().map(|(e, s)| (e.as_str(), s))).await?;
+    db.record_head_check(&project.id, &now(), seen.as_ref().map(|(e, s)| (e.as_str(), s))).await?;
     outcome
 }
 

@@ -7,7 +7,7 @@ use crate::domain::Timestamp;
 use crate::error::AppResult;
 use crate::reaper::{decide, RunningRow, Verdict};
 use crate::shell::adapters::d1::{Db, ProjectRow, SyncRow};
-use crate::shell::adapters::{iso, now_ms, sync_client, Services};
+use crate::shell::adapters::{now, now_ms, sync_client, Services};
 use crate::sync_protocol::PokeAnswer;
 
 /// Whether a project a start found busy could be freed.
@@ -37,7 +37,7 @@ pub async fn reap(svc: &Services<'_>, db: &Db, running: &SyncRow) -> AppResult<b
         Verdict::Leave => Ok(false),
         Verdict::Fail(why) => {
             worker::console_warn!("reaper: sync {} of project {}: {why}", running.id, running.project_id);
-            let ended = db.fail_if_running(&running.id, &why, &iso(now_ms())).await?;
+            let ended = db.fail_if_running(&running.id, &why, &now()).await?;
             if ended {
                 announce_end(svc, db, &running.project_id, &running.id).await;
             }

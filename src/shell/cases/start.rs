@@ -12,7 +12,7 @@ use crate::domain::{SyncId, Timestamp};
 use crate::engine::NewJob;
 use crate::error::AppError;
 use crate::shell::adapters::d1::{Db, DbError, ProjectRow, Queued, QueuedSync, SyncRow};
-use crate::shell::adapters::{crypto::new_id, iso, now_ms, sync_client, Services};
+use crate::shell::adapters::{crypto::new_id, now, now_ms, sync_client, Services};
 
 /// A sync started: its row as recorded, and the stream a client watches it on.
 pub struct Started {
@@ -116,7 +116,7 @@ async fn hand_over(svc: &Services<'_>, db: &Db, job: &NewJob) -> Result<(), Star
     let Err(why) = sync_client::start(svc.env, &svc.db, job).await else { return Ok(()) };
     worker::console_warn!("sync {}: its object did not take the job: {why}", job.sync_id);
     let failed = "the sync could not be handed to its worker; nothing was changed";
-    if let Ok(true) = db.fail_if_running(&job.sync_id, failed, &iso(now_ms())).await {
+    if let Ok(true) = db.fail_if_running(&job.sync_id, failed, &now()).await {
         announce_end(svc, db, &job.project_id, &job.sync_id).await;
     }
     Err(StartError::ObjectRefused(why))

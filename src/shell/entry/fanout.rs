@@ -8,7 +8,7 @@ use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::fanout::{decide_start, retry_delay_secs, Message, Refusal, StartDecision, SEND_BATCH_MAX};
 use crate::shell::adapters::queues::{is_dead_letter_queue, FANOUT_BINDING};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, Services};
 use crate::shell::cases::head_check::{check_project, Checked};
 use crate::shell::cases::lifecycle;
 use crate::shell::cases::plan::SyncPlan;
@@ -37,7 +37,7 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
 async fn record_dead_letter(svc: &Services<'_>, message: &worker::Message<serde_json::Value>, queue: &str) {
     let body = message.body().to_string();
     worker::console_error!("fan-out: dead letter {}: {body}", message.id());
-    match svc.db.record_dead_letter(&message.id(), queue, &body, &iso(now_ms())).await {
+    match svc.db.record_dead_letter(&message.id(), queue, &body, &now()).await {
         Ok(()) => message.ack(),
         Err(_) => message.retry(),
     }
@@ -105,7 +105,7 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
                 queue.send_batch(chunk.to_vec()).await.map_err(|_| Refusal::Transient)?;
             }
             if let Some(id) = delivery {
-                let now = iso(now_ms());
+                let now = now();
                 svc.db.record_delivery(&id, "push", starts.len() as u64, &now).await.map_err(|_| Refusal::Transient)?;
             }
             Ok(())

@@ -14,7 +14,7 @@ use crate::hooks::{
 use crate::shell::adapters::crypto::{decrypt_token, new_id};
 use crate::shell::adapters::d1::{AttemptRecord, DeliveryRow};
 use crate::shell::adapters::queues::{is_dead_letter_queue, HOOKS_BINDING};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, now_ms, Services};
 use futures::future::{select, Either};
 use futures::pin_mut;
 use std::time::Duration;
@@ -137,7 +137,7 @@ async fn attempt(svc: &Services<'_>, project_id: &ProjectId, delivery_id: &Deliv
     let attempts = delivery.attempts + 1;
     let next = after_attempt(&outcome, attempts, svc.settings.hook_retry_base_ms);
     let (status_code, error) = describe(&outcome);
-    let now = iso(now_ms());
+    let now = now();
     let settled = match next {
         AfterAttempt::Delivered | AfterAttempt::GiveUp => Settled::Done,
         AfterAttempt::RetryIn { ms } => Settled::Retry(delay_seconds(ms)),
@@ -197,7 +197,7 @@ async fn post(url: &str, delivery: &DeliveryRow, secret: Option<&str>) -> Attemp
 async fn give_up(svc: &Services<'_>, message: HookMessage, raw: &worker::Message<serde_json::Value>, queue: &str) -> Settled {
     worker::console_error!("hooks: dead letter from {queue}: {message:?}");
     if let HookMessage::Ended { .. } = message {
-        let recorded = svc.db.record_dead_letter(&raw.id(), queue, &raw.body().to_string(), &iso(now_ms())).await;
+        let recorded = svc.db.record_dead_letter(&raw.id(), queue, &raw.body().to_string(), &now()).await;
         return if recorded.is_ok() { Settled::Done } else { Settled::Retry(TRANSIENT_RETRY_SECS) };
     }
     if let HookMessage::Deliver { project_id, delivery_id } = message {

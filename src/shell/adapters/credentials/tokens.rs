@@ -19,7 +19,7 @@ use crate::github_app::{
 use crate::shell::adapters::crypto::{decrypt_token, encrypt_token, sign_rs256};
 use crate::shell::adapters::d1::{Db, InstallationRow};
 use crate::shell::adapters::github_transport::GitHubTransport;
-use crate::shell::adapters::{iso, now_ms, parse_iso};
+use crate::shell::adapters::{now, now_ms, parse_iso};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -206,7 +206,7 @@ impl InstallationTokens {
 
     async fn keep(&self, token: &str, expires_ms: u64) -> AppResult<()> {
         let sealed = encrypt_token(&self.settings.token_keys()?, token).await?;
-        self.home.store_installation_token(self.id, &sealed, expires_ms, &iso(now_ms())).await?;
+        self.home.store_installation_token(self.id, &sealed, expires_ms, &now()).await?;
         self.seen_sealed.replace(Some(sealed));
         Ok(())
     }

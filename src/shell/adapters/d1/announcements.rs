@@ -3,6 +3,7 @@
 //! queue send and deleted once the queue took it; the cron tick sends what is left.
 
 use super::{s, Db, DbResult};
+use crate::domain::Timestamp;
 use crate::domain::{ProjectId, SyncId};
 use serde::Deserialize;
 
@@ -14,7 +15,7 @@ pub struct AnnouncementRow {
 
 impl Db {
     /// Records that the end of `sync` is to be announced (once: a second call changes nothing).
-    pub async fn record_announcement(&self, sync: &SyncId, project: &ProjectId, now: &str) -> DbResult<()> {
+    pub async fn record_announcement(&self, sync: &SyncId, project: &ProjectId, now: &Timestamp) -> DbResult<()> {
         self.run(
             "INSERT INTO hook_announcements (sync_id, project_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (sync_id) DO NOTHING",
             &[s(sync), s(project), s(now)],

@@ -4,6 +4,7 @@
 
 use super::{s, Db, DbResult};
 use crate::domain::ProjectId;
+use crate::domain::Timestamp;
 use serde::Deserialize;
 
 impl Db {
@@ -18,7 +19,7 @@ impl Db {
 
     /// Records where `project` lives. A project's database never changes, so a row already
     /// there is kept (a replayed create, or a backfill racing another).
-    pub async fn record_directory_entry(&self, project: &ProjectId, binding: &str, now: &str) -> DbResult<()> {
+    pub async fn record_directory_entry(&self, project: &ProjectId, binding: &str, now: &Timestamp) -> DbResult<()> {
         self.run(
             "INSERT INTO project_directory (project_id, binding, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (project_id) DO NOTHING",
             &[s(project), s(binding), s(now)],

@@ -6,6 +6,7 @@ use super::files::{FileRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
+use crate::domain::Timestamp;
 use crate::domain::{CommitSha, FileKind, FileMode, ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
 use crate::merge::Span;
@@ -71,10 +72,6 @@ type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<
 pub struct EngineStore<'a> {
     pub db: &'a Db,
     pub content: &'a super::super::content::ContentBucket,
-}
-
-fn now_iso() -> String {
-    crate::shell::adapters::iso(crate::shell::adapters::now_ms())
 }
 
 impl FileRow {
@@ -277,7 +274,7 @@ impl Store for EngineStore<'_> {
                  ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
                 fence(2)
             ),
-            &[project, sync, seq, s(&job.content_scope()), n(job.max_text_bytes)],
+            &[project, sync, seq, s(job.content_scope()), n(job.max_text_bytes)],
             &introduced,
         )?);
         self.db.batch(statements).await?;
@@ -394,7 +391,7 @@ impl Store for EngineStore<'_> {
             "INSERT INTO memory_fts (rowid, scope, text) \
              SELECT b.id * 65536 + (j.value ->> 1), ?2, j.value ->> 2 FROM json_each(?4) j \
              CROSS JOIN blob_contents b ON b.repository = ?1 AND b.sha = j.value ->> 0 AND b.write_tag = ?3",
-            &[s(scope), s(&crate::content::fts_scope(scope)), s(&tag)],
+            &[s(scope), s(crate::content::fts_scope(scope)), s(&tag)],
             &chunks,
         )?);
         self.db.batch(statements).await?;
@@ -404,7 +401,7 @@ impl Store for EngineStore<'_> {
     async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
         let p = s(&job.project_id);
         let id = s(&job.sync_id);
-        let now = s(&crate::shell::adapters::iso(completed_at_ms));
+        let now = s(Timestamp::from_ms(completed_at_ms));
         let statements = vec![
             self.db.stmt(
                 &format!(
@@ -486,7 +483,7 @@ impl Store for EngineStore<'_> {
     async fn commit_preview(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
         let (p, id) = (s(&job.project_id), s(&job.sync_id));
         let fixed = vec![p.clone(), id.clone(), s(&job.message), p, id, opt(job.commit_sha.as_ref().map(|c| c.as_str()))];
-        let args = [fixed, outcome_args(job), vec![s(&crate::shell::adapters::iso(completed_at_ms))]].concat();
+        let args = [fixed, outcome_args(job), vec![s(Timestamp::from_ms(completed_at_ms))]].concat();
         self.db
             .run(
                 &format!(
@@ -527,7 +524,7 @@ impl Store for EngineStore<'_> {
                         opt(job.error.as_deref()),
                     ],
                     outcome_args(job),
-                    vec![opt(completed_at_ms.map(crate::shell::adapters::iso).as_deref()), s(&now_iso())],
+                    vec![opt(completed_at_ms.map(Timestamp::from_ms).as_ref().map(Timestamp::as_str)), s(crate::shell::adapters::now())],
                 ]
                 .concat(),
             )

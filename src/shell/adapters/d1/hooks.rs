@@ -19,7 +19,7 @@ pub struct NewHook<'a> {
     pub url: &'a str,
     pub secret_enc: Option<&'a str>,
     pub events: &'a [HookEvent],
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 /// How an attempt ended, as the delivery records it.

@@ -3,6 +3,7 @@
 //! cached installation token each (sealed, never returned).
 
 use super::{n, s, Db, DbResult};
+use crate::domain::Timestamp;
 use crate::domain::UserId;
 use crate::github_app::{installation_event_is_stale, InstallationId, InstallationState};
 use serde::Deserialize;
@@ -38,7 +39,7 @@ pub struct ConfirmedInstallation<'a> {
     pub repository_selection: &'a str,
     pub token_enc: &'a str,
     pub token_expires_ms: u64,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 impl Db {
@@ -91,7 +92,7 @@ impl Db {
 
     /// Keeps a freshly minted token for every project of the installation, unless GitHub
     /// suspended or removed it meanwhile (the webhook dropped the cached token then).
-    pub async fn store_installation_token(&self, id: InstallationId, token_enc: &str, expires_ms: u64, now: &str) -> DbResult<()> {
+    pub async fn store_installation_token(&self, id: InstallationId, token_enc: &str, expires_ms: u64, now: &Timestamp) -> DbResult<()> {
         self.run(
             "UPDATE installations SET token_enc = ?2, token_expires_ms = ?3, mint_lease_until_ms = NULL, updated_at = ?4 \
              WHERE installation_id = ?1 AND state = 'active'",
@@ -134,7 +135,7 @@ impl Db {
         id: InstallationId,
         state: InstallationState,
         at_ms: Option<u64>,
-        now: &str,
+        now: &Timestamp,
     ) -> DbResult<StateChange> {
         let at = at_ms.map(n).unwrap_or(JsValue::NULL);
         let changed = self

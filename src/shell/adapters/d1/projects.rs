@@ -3,6 +3,7 @@
 
 use super::rows::PROJECT_COLUMNS;
 use super::{n, opt, s, Db, DbResult, ProjectRow};
+use crate::domain::Timestamp;
 use crate::domain::{BranchName, CommitSha, RepoName};
 use crate::domain::{ProjectId, UserId};
 use crate::github_app::InstallationId;
@@ -25,7 +26,7 @@ pub struct NewProject<'a> {
     pub installation_id: Option<InstallationId>,
     /// The filter as JSON.
     pub path_filter: &'a str,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 /// The fields a PATCH may change, all resolved (unchanged ones carry the old value).
@@ -37,7 +38,7 @@ pub struct ProjectUpdate<'a> {
     pub installation_id: Option<InstallationId>,
     /// The filter as JSON.
     pub path_filter: &'a str,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 impl Db {
@@ -108,13 +109,13 @@ impl Db {
     /// Deletes the project (its syncs, versions, hooks go with it) and, in the same
     /// transaction, asks the cron tick to sweep its repository's content rows (`sweeps.rs`):
     /// the text only this project referenced goes there, not in this request.
-    pub async fn delete_project(&self, user: &UserId, project: &ProjectId, repository: &RepoName, now: &str) -> DbResult<()> {
+    pub async fn delete_project(&self, user: &UserId, project: &ProjectId, repository: &RepoName, now: &Timestamp) -> DbResult<()> {
         self.batch(vec![
             self.stmt("DELETE FROM projects WHERE id = ?1 AND user_id = ?2", &[s(project), s(user)])?,
             self.stmt(
                 "INSERT INTO content_sweeps (repository, after_sha, requested_at) VALUES (?1, '', ?2) \
                  ON CONFLICT (repository) DO UPDATE SET after_sha = '', requested_at = excluded.requested_at",
-                &[s(&repository.canonical()), s(now)],
+                &[s(repository.canonical()), s(now)],
             )?,
         ])
         .await?;
@@ -155,7 +156,7 @@ impl Db {
 
     /// Records a head check; `seen` (an ETag and the commit that answer named) replaces
     /// what was stored, `None` keeps it.
-    pub async fn record_head_check(&self, project: &ProjectId, now: &str, seen: Option<(&str, &CommitSha)>) -> DbResult<()> {
+    pub async fn record_head_check(&self, project: &ProjectId, now: &Timestamp, seen: Option<(&str, &CommitSha)>) -> DbResult<()> {
         let (etag, sha) = seen.unzip();
         self.run(
             "UPDATE projects SET head_checked_at = ?2, head_etag = COALESCE(?3, head_etag), head_sha = COALESCE(?4, head_sha) \
@@ -168,7 +169,12 @@ impl Db {
 
     /// Stops tracking the installation's projects (all of them, or those on `repositories`,
     /// compared case-insensitively); their history stays. Returns how many changed.
-    pub async fn untrack_installation_projects(&self, id: InstallationId, repositories: Option<&[String]>, now: &str) -> DbResult<u64> {
+    pub async fn untrack_installation_projects(
+        &self,
+        id: InstallationId,
+        repositories: Option<&[String]>,
+        now: &Timestamp,
+    ) -> DbResult<u64> {
         let list = repositories.map(|r| serde_json::Value::from(r.to_vec()).to_string());
         let result = self
             .run(

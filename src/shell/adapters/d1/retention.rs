@@ -2,6 +2,7 @@
 //! deleted in bounded statements.
 
 use super::{n, s, Db, DbResult};
+use crate::domain::Timestamp;
 use crate::domain::{HookId, SyncId};
 use crate::retention::{DRY_RUNS_KEPT, ROWS_PER_DELETE, TRIM_PER_DELIVERY};
 use serde::Deserialize;
@@ -49,7 +50,7 @@ impl Db {
     }
 
     /// Deletes up to `ROWS_PER_DELETE` deliveries created before `before`, oldest first.
-    pub async fn delete_old_deliveries(&self, before: &str) -> DbResult<u64> {
+    pub async fn delete_old_deliveries(&self, before: &Timestamp) -> DbResult<u64> {
         self.run(
             "DELETE FROM hook_deliveries WHERE id IN \
              (SELECT id FROM hook_deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",

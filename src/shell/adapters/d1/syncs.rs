@@ -170,16 +170,16 @@ impl Db {
     }
 
     /// Ends a row FAILED with `error` if (and only if) it is still queued or running.
-    pub async fn fail_if_running(&self, sync: &SyncId, error: &str, now: &str) -> DbResult<bool> {
+    pub async fn fail_if_running(&self, sync: &SyncId, error: &str, now: &Timestamp) -> DbResult<bool> {
         self.end_if_running(sync, "FAILED", Some(error), &format!("Sync failed: {error}"), now).await
     }
 
     /// Ends a row CANCELLED if it is still queued or running.
-    pub async fn cancel_if_running(&self, sync: &SyncId, now: &str) -> DbResult<bool> {
+    pub async fn cancel_if_running(&self, sync: &SyncId, now: &Timestamp) -> DbResult<bool> {
         self.end_if_running(sync, "CANCELLED", None, "Sync cancelled; nothing was changed", now).await
     }
 
-    async fn end_if_running(&self, sync: &SyncId, status: &str, error: Option<&str>, message: &str, now: &str) -> DbResult<bool> {
+    async fn end_if_running(&self, sync: &SyncId, status: &str, error: Option<&str>, message: &str, now: &Timestamp) -> DbResult<bool> {
         let changed = self
             .run(
                 &format!(
@@ -193,7 +193,7 @@ impl Db {
     }
 
     /// Running rows that started before `started_before`, least recently written first.
-    pub async fn running_since(&self, started_before: &str, limit: u64) -> DbResult<Vec<SyncRow>> {
+    pub async fn running_since(&self, started_before: &Timestamp, limit: u64) -> DbResult<Vec<SyncRow>> {
         self.all(
             &format!(
                 "SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.status IN {RUNNING_STATUSES} AND s.started_at < ?1 \

@@ -1,6 +1,7 @@
 //! `users`: who may call the API (tokens stored only as SHA-256 hashes).
 
 use super::{s, Db, DbResult};
+use crate::domain::Timestamp;
 use crate::domain::UserId;
 use serde::Deserialize;
 
@@ -38,7 +39,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn insert_user(&self, id: &UserId, name: &str, token_hash: &str, now: &str) -> DbResult<()> {
+    pub async fn insert_user(&self, id: &UserId, name: &str, token_hash: &str, now: &Timestamp) -> DbResult<()> {
         self.run("INSERT INTO users (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)", &[s(id), s(name), s(token_hash), s(now)])
             .await?;
         Ok(())

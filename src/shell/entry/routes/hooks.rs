@@ -10,7 +10,7 @@ use crate::hooks::{check_url, Origin, MAX_HOOKS_PER_PROJECT};
 use crate::shell::adapters::crypto::{encrypt_token, new_id};
 use crate::shell::adapters::d1::NewHook;
 use crate::shell::adapters::http::{body, json, no_content};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, Services};
 use worker::{Request, Response};
 
 pub async fn create(svc: &Services<'_>, user: &UserId, id: &ProjectId, req: &mut Request) -> AppResult<Response> {
@@ -25,7 +25,7 @@ pub async fn create(svc: &Services<'_>, user: &UserId, id: &ProjectId, req: &mut
         None => None,
     };
     let hook: HookId = new_id()?;
-    let now = iso(now_ms());
+    let now = now();
     let new = NewHook {
         id: &hook,
         project_id: &project.id,

@@ -12,7 +12,7 @@ use crate::shell::adapters::crypto::encrypt_token;
 use crate::shell::adapters::d1::ConfirmedInstallation;
 use crate::shell::adapters::github_transport::GitHubTransport;
 use crate::shell::adapters::http::{body, json};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, Services};
 use worker::{Request, Response};
 
 /// GitHub's refusal of the App, as the contract's 422.
@@ -50,7 +50,7 @@ pub async fn grant(svc: &Services<'_>, req: &mut Request) -> AppResult<Response>
         repository_selection: selection,
         token_enc: &encrypt_token(&keys, token).await?,
         token_expires_ms: expiry_ms(&minted),
-        now: &iso(now_ms()),
+        now: &now(),
     };
     let grant = svc.db.grant_installation(&confirmed, &input.user_id).await?;
     let grant = grant.ok_or_else(|| AppError::internal("a grant just written was not found"))?;

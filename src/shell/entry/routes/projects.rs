@@ -13,7 +13,7 @@ use crate::shell::adapters::crypto::{decrypt_token, encrypt_token, new_id};
 use crate::shell::adapters::d1::{NewProject, ProjectUpdate};
 use crate::shell::adapters::github::GitHubHttp;
 use crate::shell::adapters::http::{body, json, no_content};
-use crate::shell::adapters::{iso, now_ms, sync_client, Services};
+use crate::shell::adapters::{now, sync_client, Services};
 use std::rc::Rc;
 use worker::{Request, Response};
 
@@ -68,7 +68,7 @@ pub async fn create(svc: &Services<'_>, user: &UserId, req: &mut Request) -> App
     };
     check_branch(&gh, &input.repository, &branch).await?;
     let id: ProjectId = new_id()?;
-    let now = iso(now_ms());
+    let now = now();
     let db = svc.place_new(&id).await?;
     if !Rc::ptr_eq(db, &svc.db) {
         // The project's rows refer to its user: a copy of the user's row goes with them.
@@ -146,7 +146,7 @@ pub async fn patch(svc: &Services<'_>, user: &UserId, id: &ProjectId, req: &mut 
         // Takes effect at the next sync, which lists the tree again (the engine sees the
         // current sync's filter differ).
         path_filter: &filter_json(&patch.filter.over(&project.path_filter)?)?,
-        now: &iso(now_ms()),
+        now: &now(),
     };
     svc.for_project(id).update_project(user, id, &update).await?;
     json(200, &ProjectView::from(&project_of(svc, user, id).await?))
@@ -159,7 +159,7 @@ pub async fn delete(svc: &Services<'_>, user: &UserId, id: &ProjectId) -> AppRes
         // Best effort: the object also stops by itself once the project's rows are gone.
         let _ = sync_client::cancel(svc.env, &running.id).await;
     }
-    db.delete_project(user, id, &project.repository, &iso(now_ms())).await?;
+    db.delete_project(user, id, &project.repository, &now()).await?;
     // After the rows: a directory row without its project reads as a 404, never the reverse.
     svc.db.delete_directory_entry(id).await?;
     no_content()

@@ -50,7 +50,7 @@ pub async fn cancel(svc: &Services<'_>, user: &UserId, id: &SyncId) -> AppResult
         // A row whose start never reached its object: nothing runs, so it ends here.
         CancelAnswer::NoJob => {
             let db = svc.for_project(&sync.project_id);
-            let ended = db.cancel_if_running(&sync.id, &crate::shell::adapters::iso(crate::shell::adapters::now_ms())).await?;
+            let ended = db.cancel_if_running(&sync.id, &crate::shell::adapters::now()).await?;
             if ended {
                 crate::shell::cases::announce::announce_end(svc, db, &sync.project_id, &sync.id).await;
             }

@@ -7,7 +7,7 @@ use crate::domain::UserId;
 use crate::error::AppResult;
 use crate::shell::adapters::crypto::{new_api_token, new_id};
 use crate::shell::adapters::http::{body, json};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, Services};
 use worker::{Request, Response};
 
 pub async fn create_user(svc: &Services<'_>, req: &mut Request) -> AppResult<Response> {
@@ -15,6 +15,6 @@ pub async fn create_user(svc: &Services<'_>, req: &mut Request) -> AppResult<Res
     let input = CreateUser::parse(&body(req).await?)?;
     let id: UserId = new_id()?;
     let token = new_api_token()?;
-    svc.db.insert_user(&id, &input.name, &sha256_hex(token.as_bytes()), &iso(now_ms())).await?;
+    svc.db.insert_user(&id, &input.name, &sha256_hex(token.as_bytes()), &now()).await?;
     json(201, &UserCreated { id: id.to_string(), name: input.name, token })
 }
