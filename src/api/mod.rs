@@ -1,5 +1,5 @@
 //! The contract's request bodies, parsed and validated once, and its response shapes, one
-//! file per resource as `shell::routes` has them; `fields` reads a body's JSON fields and
+//! file per resource as `shell::entry::routes` has them; `fields` reads a body's JSON fields and
 //! `page` holds what every list shares (limits, cursors, query and entity-tag helpers).
 //!
 //! Parsing reports the first wrong field by name; unknown fields are refused so a typo
