@@ -1,6 +1,7 @@
 //! Credentials without I/O: API token hashing, bearer parsing, HMAC-SHA256, signed stream
 //! tokens for EventSource URLs, GitHub webhook signatures, base64url for cursors and sealed tokens.
 
+use crate::domain::SyncId;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 
@@ -58,12 +59,12 @@ pub fn bearer_token(header: Option<&str>) -> Option<&str> {
 pub const STREAM_TOKEN_TTL_SECS: u64 = 6 * 60 * 60;
 
 /// `<expiry>.<hex hmac>` bound to one sync id.
-pub fn stream_token(secret: &[u8], sync_id: &str, expires_at_secs: u64) -> String {
+pub fn stream_token(secret: &[u8], sync_id: &SyncId, expires_at_secs: u64) -> String {
     let mac = hmac_sha256(secret, stream_token_message(sync_id, expires_at_secs).as_bytes());
     format!("{expires_at_secs}.{}", hex(&mac))
 }
 
-fn stream_token_message(sync_id: &str, expires_at_secs: u64) -> String {
+fn stream_token_message(sync_id: &SyncId, expires_at_secs: u64) -> String {
     format!("project-sync/stream/v1\n{sync_id}\n{expires_at_secs}")
 }
 
@@ -74,7 +75,7 @@ pub enum StreamTokenError {
     BadSignature,
 }
 
-pub fn verify_stream_token(secret: &[u8], sync_id: &str, token: &str, now_secs: u64) -> Result<(), StreamTokenError> {
+pub fn verify_stream_token(secret: &[u8], sync_id: &SyncId, token: &str, now_secs: u64) -> Result<(), StreamTokenError> {
     let (expiry, mac_hex) = token.split_once('.').ok_or(StreamTokenError::Malformed)?;
     let expiry: u64 = expiry.parse().map_err(|_| StreamTokenError::Malformed)?;
     let given = unhex(mac_hex).ok_or(StreamTokenError::Malformed)?;
@@ -139,15 +140,16 @@ mod tests {
     #[test]
     fn stream_tokens() {
         let secret = b"server secret";
-        let t = stream_token(secret, "sync-1", 1_000);
-        assert_eq!(verify_stream_token(secret, "sync-1", &t, 999), Ok(()));
-        assert_eq!(verify_stream_token(secret, "sync-1", &t, 1_000), Err(StreamTokenError::Expired));
-        assert_eq!(verify_stream_token(secret, "sync-2", &t, 10), Err(StreamTokenError::BadSignature));
-        assert_eq!(verify_stream_token(b"other", "sync-1", &t, 10), Err(StreamTokenError::BadSignature));
+        let (one, two) = (SyncId::parse("sync-1").unwrap(), SyncId::parse("sync-2").unwrap());
+        let t = stream_token(secret, &one, 1_000);
+        assert_eq!(verify_stream_token(secret, &one, &t, 999), Ok(()));
+        assert_eq!(verify_stream_token(secret, &one, &t, 1_000), Err(StreamTokenError::Expired));
+        assert_eq!(verify_stream_token(secret, &two, &t, 10), Err(StreamTokenError::BadSignature));
+        assert_eq!(verify_stream_token(b"other", &one, &t, 10), Err(StreamTokenError::BadSignature));
         let forged_expiry = t.replacen("1000", "9999", 1);
-        assert_eq!(verify_stream_token(secret, "sync-1", &forged_expiry, 10), Err(StreamTokenError::BadSignature));
+        assert_eq!(verify_stream_token(secret, &one, &forged_expiry, 10), Err(StreamTokenError::BadSignature));
         for bad in ["", "x", "1000.zz", "abc.00"] {
-            assert_eq!(verify_stream_token(secret, "sync-1", bad, 10), Err(StreamTokenError::Malformed), "{bad}");
+            assert_eq!(verify_stream_token(secret, &one, bad, 10), Err(StreamTokenError::Malformed), "{bad}");
         }
     }
 

@@ -4,7 +4,7 @@
 //! and each consumer invocation stays within its limits; a cron tick becomes one `Check`
 //! per tracked project.
 
-use crate::domain::{BranchName, CommitSha, Id, RepoName, Trigger};
+use crate::domain::{BranchName, CommitSha, ProjectId, RepoName, Trigger};
 use serde::{Deserialize, Serialize};
 
 /// Messages sent per `sendBatch` call (the platform's limit).
@@ -22,10 +22,10 @@ pub enum Message {
     Push { delivery: Option<String>, repository: RepoName, branch: BranchName, after: Option<CommitSha> },
     /// Start one project's sync (if it does not already hold `after`).
     #[serde(rename_all = "camelCase")]
-    Start { project_id: Id, trigger: Trigger, after: Option<CommitSha> },
+    Start { project_id: ProjectId, trigger: Trigger, after: Option<CommitSha> },
     /// The cron's head check of one tracked project (one conditional request).
     #[serde(rename_all = "camelCase")]
-    Check { project_id: Id },
+    Check { project_id: ProjectId },
     /// One more pass of the content sweep of deleted projects' repositories, in its own
     /// invocation (its own query and subrequest budgets); it sends the next while work is
     /// left, so a large repository is swept within minutes, not one pass per cron tick.
@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn messages_round_trip_with_camel_case_tags() {
-        let m = Message::Start { project_id: Id::parse("p-1").unwrap(), trigger: Trigger::Webhook, after: None };
+        let m = Message::Start { project_id: ProjectId::parse("p-1").unwrap(), trigger: Trigger::Webhook, after: None };
         let json = serde_json::to_value(&m).unwrap();
         assert_eq!(json["kind"], "start");
         assert_eq!(json["projectId"], "p-1");
@@ -109,6 +109,6 @@ mod tests {
         assert_eq!(retry_delay_secs(Refusal::Poisoned), Some(0));
         assert_eq!(retry_delay_secs(Refusal::After(90)), Some(90));
         let check = serde_json::json!({"kind": "check", "projectId": "p-2"});
-        assert_eq!(serde_json::from_value::<Message>(check).unwrap(), Message::Check { project_id: Id::parse("p-2").unwrap() });
+        assert_eq!(serde_json::from_value::<Message>(check).unwrap(), Message::Check { project_id: ProjectId::parse("p-2").unwrap() });
     }
 }

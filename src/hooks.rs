@@ -8,7 +8,7 @@
 //! delivery is created, so every attempt sends (and signs) the same bytes.
 
 use crate::auth::{hex, hmac_sha256};
-use crate::domain::{HookEvent, Id, ALL_EVENTS};
+use crate::domain::{DeliveryId, HookEvent, ProjectId, SyncId, ALL_EVENTS};
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
@@ -32,10 +32,10 @@ pub const MAX_HOOKS_PER_PROJECT: u64 = 20;
 pub enum HookMessage {
     /// A sync ended: a delivery for each hook subscribed to its event.
     #[serde(rename_all = "camelCase")]
-    Ended { project_id: Id, sync_id: Id },
+    Ended { project_id: ProjectId, sync_id: SyncId },
     /// One attempt at one delivery (retried with the queue's delay until it is settled).
     #[serde(rename_all = "camelCase")]
-    Deliver { project_id: Id, delivery_id: String },
+    Deliver { project_id: ProjectId, delivery_id: DeliveryId },
 }
 
 /// The queue's delay (whole seconds, at most its 12 hours) for a wait of `ms`.

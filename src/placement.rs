@@ -12,6 +12,7 @@
 //! written when found, so its placement never depends on the bindings staying as they were.
 
 use crate::domain::Invalid;
+use crate::domain::ProjectId;
 use sha2::{Digest, Sha256};
 
 /// The binding of the only database when `PROJECT_DATABASES` is not set.
@@ -64,7 +65,7 @@ impl Placement {
 
     /// Where a new project goes: the hash of its id over today's bindings. An existing
     /// project's database is what the directory recorded (`lookup`), never this.
-    pub fn database_for(&self, project_id: &str) -> &str {
+    pub fn database_for(&self, project_id: &ProjectId) -> &str {
         &self.bindings[self.index_for(project_id)]
     }
 }
@@ -83,7 +84,7 @@ pub enum Lookup {
 }
 
 impl Placement {
-    pub fn lookup(&self, project_id: &str, recorded: Option<&str>) -> Lookup {
+    pub fn lookup(&self, project_id: &ProjectId, recorded: Option<&str>) -> Lookup {
         match recorded {
             Some(binding) => match self.bindings.iter().position(|b| b == binding) {
                 Some(i) => Lookup::Recorded(i),
@@ -96,8 +97,8 @@ impl Placement {
         }
     }
 
-    fn index_for(&self, project_id: &str) -> usize {
-        let digest = Sha256::digest(project_id.as_bytes());
+    fn index_for(&self, project_id: &ProjectId) -> usize {
+        let digest = Sha256::digest(project_id.as_str().as_bytes());
         let mut key = [0u8; 8];
         key.copy_from_slice(&digest[..8]);
         jump_hash(u64::from_be_bytes(key), self.bindings.len())
@@ -120,8 +121,8 @@ fn jump_hash(mut key: u64, buckets: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn ids(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("{i:08x}-0000-4000-8000-{i:012x}")).collect()
+    fn ids(n: usize) -> Vec<ProjectId> {
+        (0..n).map(|i| ProjectId::parse(&format!("{i:08x}-0000-4000-8000-{i:012x}")).unwrap()).collect()
     }
 
     #[test]

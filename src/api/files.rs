@@ -24,13 +24,9 @@ pub struct FileView {
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileHistoryView {
-    pub path: String,
-    pub mode: String,
-    pub kind: String,
-    pub sha: String,
-    pub size: Option<u64>,
-    pub sync_id: String,
-    pub content_skipped: Option<String>,
+    /// The version, as `/files` shows a file.
+    #[serde(flatten)]
+    pub file: FileView,
     pub superseded_by_sync_id: Option<String>,
 }
 
@@ -97,15 +93,8 @@ impl From<&FileRow> for FileView {
 
 impl From<&FileHistoryRow> for FileHistoryView {
     fn from(row: &FileHistoryRow) -> FileHistoryView {
-        let f = FileView::from(&row.file);
         FileHistoryView {
-            path: f.path,
-            mode: f.mode,
-            kind: f.kind,
-            sha: f.sha,
-            size: f.size,
-            sync_id: f.sync_id,
-            content_skipped: f.content_skipped,
+            file: FileView::from(&row.file),
             superseded_by_sync_id: row.superseded_by_sync_id.as_ref().map(SyncId::to_string),
         }
     }
@@ -114,6 +103,7 @@ impl From<&FileHistoryRow> for FileHistoryView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn changes_read_as_the_changes_endpoint_writes_them() {
@@ -138,5 +128,43 @@ mod tests {
             view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'a') }),
             serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a})
         );
+    }
+
+    /// Dry runs stored their changes in the `ChangeView` shape (and `dry_run_changes` reads back
+    /// with those names): today's JSON parses into the storage type, and shows as it did.
+    #[test]
+    fn stored_changes_read_as_they_were_written() {
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        for today in [
+            json!({"path": "x", "change": "added", "sha": a}),
+            json!({"path": "x", "change": "added", "sha": a, "reason": "filtered"}),
+            json!({"path": "x", "change": "removed", "previousPath": null, "sha": a, "previousSha": null, "reason": null}),
+            json!({"path": "x", "change": "modified", "sha": b, "previousSha": a}),
+            json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a}),
+        ] {
+            let stored: StoredChange = serde_json::from_value(today.clone()).expect("today's JSON parses");
+            let shown = serde_json::to_value(ChangeView::from(&stored)).unwrap();
+            let without_nulls: serde_json::Map<_, _> =
+                today.as_object().unwrap().iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+            assert_eq!(shown, serde_json::Value::Object(without_nulls));
+        }
+        assert!(serde_json::from_value::<StoredChange>(json!({"path": "x", "change": "copied", "sha": a})).is_err());
+    }
+
+    /// A version in a path's history is the file as `/files` shows it, plus the sync that
+    /// replaced it: the same field names, in the same order, as the endpoint always wrote.
+    #[test]
+    fn a_history_entry_is_a_file_and_what_replaced_it() {
+        let a = "a".repeat(40);
+        let row: FileHistoryRow = serde_json::from_value(json!({
+            "path": "src/x.rs", "mode": "100644", "kind": "file", "sha": a, "size": 3, "sync_id": "s-1",
+            "content_skipped": null, "superseded_by_sync_id": "s-2", "introduced_seq": 1
+        }))
+        .unwrap();
+        let shown = serde_json::to_string(&FileHistoryView::from(&row)).unwrap();
+        let expected = format!(
+            r#"{{"path":"src/x.rs","mode":"100644","kind":"file","sha":"{a}","size":3,"syncId":"s-1","contentSkipped":null,"supersededBySyncId":"s-2"}}"#
+        );
+        assert_eq!(shown, expected);
     }
 }

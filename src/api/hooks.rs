@@ -2,10 +2,10 @@
 
 use super::fields::{opt_string, parse_object, reject_unknown, req_string, strings};
 use super::{ProjectView, SyncView};
-use crate::domain::{HookEvent, Timestamp};
+use crate::domain::{DeliveryId, HookEvent, SyncId, Timestamp};
 use crate::error::{AppError, AppResult};
 use crate::hooks::DeliveryStatus;
-use crate::rows::{DeliveryRow, HookRow};
+use crate::rows::{DeliveryRow, HookRow, ProjectRow, SyncRow};
 use serde::Serialize;
 
 /// `POST /projects/{id}/hooks`. The URL's scheme and origin are checked where the
@@ -85,25 +85,37 @@ impl From<&DeliveryRow> for DeliveryView {
     }
 }
 
-/// What a receiver gets.
+/// What a receiver gets: the project and the sync as they were when the sync ended. Made
+/// once, when the delivery is created, and stored as the bytes every attempt sends (and
+/// signs): a later change to the views changes no delivery already made.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeliveryBody<'a> {
+pub struct DeliveryBody {
     pub event: HookEvent,
-    pub delivery_id: &'a str,
-    pub project: &'a ProjectView,
-    pub sync: &'a SyncView,
+    pub delivery_id: String,
+    pub project: ProjectView,
+    pub sync: SyncView,
     pub changes_url: String,
 }
 
-impl DeliveryBody<'_> {
+impl DeliveryBody {
+    pub fn new(event: HookEvent, delivery_id: &DeliveryId, project: &ProjectRow, sync: &SyncRow) -> DeliveryBody {
+        DeliveryBody {
+            event,
+            delivery_id: delivery_id.to_string(),
+            project: ProjectView::from(project),
+            sync: SyncView::from(sync),
+            changes_url: changes_url(&sync.id),
+        }
+    }
+
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serialising cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
 }
 
-pub fn changes_url(sync_id: &str) -> String {
+pub fn changes_url(sync_id: &SyncId) -> String {
     format!("/api/v1/syncs/{sync_id}/changes")
 }
 
@@ -123,5 +135,21 @@ mod tests {
         assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","events":["push"]}"#)), "events");
         assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","events":"sync.failed"}"#)), "events");
         assert_eq!(err_field(CreateHook::parse(br#"{"url":"https://h/","extra":1}"#)), "extra");
+    }
+
+    #[test]
+    fn a_delivery_body_has_the_project_and_the_sync_as_the_api_shows_them() {
+        let project: ProjectRow = serde_json::from_value(crate::rows::tests::project_json()).unwrap();
+        let sync: SyncRow = serde_json::from_value(crate::rows::tests::sync_json()).unwrap();
+        let id = DeliveryId::parse("d-1").unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&DeliveryBody::new(HookEvent::Completed, &id, &project, &sync).to_json()).unwrap();
+        assert_eq!(body["event"], "sync.completed");
+        assert_eq!(body["deliveryId"], "d-1");
+        assert_eq!(body["changesUrl"], "/api/v1/syncs/s-1/changes");
+        assert_eq!(body["project"], serde_json::to_value(ProjectView::from(&project)).unwrap());
+        assert_eq!(body["sync"], serde_json::to_value(SyncView::from(&sync)).unwrap());
+        let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 5, "{keys:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! Installations: the admin's grant request and the installation and repository views.
 
 use super::fields::{opt_installation, parse_object, reject_unknown, req_string};
-use crate::domain::Id;
+use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use crate::github_app::InstallationId;
 use crate::rows::GrantRow;
@@ -11,7 +11,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrantInstallation {
     pub installation_id: InstallationId,
-    pub user_id: Id,
+    pub user_id: UserId,
 }
 
 impl GrantInstallation {
@@ -19,7 +19,7 @@ impl GrantInstallation {
         let m = parse_object(body, false)?;
         reject_unknown(&m, &["installationId", "userId"])?;
         let installation_id = opt_installation(&m, "installationId")?.ok_or_else(|| AppError::invalid("installationId", "is required"))?;
-        let user_id = Id::parse(req_string(&m, "userId")?).map_err(|e| AppError::invalid("userId", e))?;
+        let user_id = UserId::parse(req_string(&m, "userId")?).map_err(|e| AppError::invalid("userId", e))?;
         Ok(GrantInstallation { installation_id, user_id })
     }
 }

@@ -105,12 +105,12 @@ pub(super) fn decode_cursor(raw: &str) -> Option<Vec<String>> {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Page<T: Serialize> {
+pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
-impl<T: Serialize> Page<T> {
+impl<T> Page<T> {
     /// `rows` was fetched with `limit + 1`; the extra row only says there is a next page.
     pub fn from_overfetch(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> Vec<String>) -> Self {
         let next_cursor = if rows.len() > limit as usize {

@@ -1,7 +1,7 @@
 //! Syncs: the start and restore requests, and the sync views.
 
 use super::fields::{branch, opt_bool, opt_string, parse_object, reject_unknown, req_string, FilterChange};
-use crate::domain::{BranchName, CommitSha, Counts, Id, Stats, SyncId, SyncKind, SyncStatus, Timestamp, Trigger};
+use crate::domain::{BranchName, CommitSha, Counts, Stats, SyncId, SyncKind, SyncStatus, Timestamp, Trigger};
 use crate::error::{AppError, AppResult};
 use crate::pathfilter::FilterLists;
 use crate::rows::SyncRow;
@@ -34,7 +34,7 @@ impl StartSync {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Restore {
-    pub sync_id: Id,
+    pub sync_id: SyncId,
 }
 
 impl Restore {
@@ -42,7 +42,7 @@ impl Restore {
         let m = parse_object(body, false)?;
         reject_unknown(&m, &["syncId"])?;
         let raw = req_string(&m, "syncId")?;
-        Ok(Restore { sync_id: Id::parse(raw).map_err(|e| AppError::invalid("syncId", e))? })
+        Ok(Restore { sync_id: SyncId::parse(raw).map_err(|e| AppError::invalid("syncId", e))? })
     }
 }
 

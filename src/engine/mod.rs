@@ -32,7 +32,7 @@ mod tests;
 
 pub use ports::*;
 
-use crate::domain::{BranchName, CommitSha, Counts, Id, RepoName, Stats, SyncKind, SyncStatus, Trigger};
+use crate::domain::{BranchName, CommitSha, Counts, ProjectId, RepoName, Stats, SyncId, SyncKind, SyncStatus, Trigger};
 use crate::github::GhError;
 use crate::pathfilter::PathFilter;
 use crate::progress::{percent, ProgressData};
@@ -161,14 +161,14 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
-    pub sync_id: Id,
-    pub project_id: Id,
+    pub sync_id: SyncId,
+    pub project_id: ProjectId,
     pub repository: RepoName,
     pub branch: BranchName,
     pub kind: SyncKind,
     pub trigger: Trigger,
     /// For restores: the completed sync whose state is wanted, and its chain position.
-    pub restore_from: Option<(Id, u64)>,
+    pub restore_from: Option<(SyncId, u64)>,
     pub commit_sha: Option<CommitSha>,
     pub status: SyncStatus,
     pub progress: u8,
@@ -179,7 +179,7 @@ pub struct Job {
     pub started_at_ms: u64,
     pub phase: Phase,
     /// The chain position this sync builds on and the one it will take.
-    pub base_sync_id: Option<Id>,
+    pub base_sync_id: Option<SyncId>,
     pub base_seq: u64,
     #[serde(default)]
     pub base_commit_sha: Option<CommitSha>,
@@ -217,14 +217,14 @@ pub struct Job {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewJob {
-    pub sync_id: Id,
-    pub project_id: Id,
+    pub sync_id: SyncId,
+    pub project_id: ProjectId,
     pub repository: RepoName,
     pub branch: BranchName,
     pub kind: SyncKind,
     pub trigger: Trigger,
     /// For restores: the sync whose state is wanted, its chain position and its commit.
-    pub restore_from: Option<(Id, u64, Option<CommitSha>)>,
+    pub restore_from: Option<(SyncId, u64, Option<CommitSha>)>,
     pub started_at_ms: u64,
     pub max_text_bytes: u64,
     #[serde(default)]

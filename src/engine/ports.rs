@@ -4,7 +4,7 @@
 
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
-use crate::domain::{BranchName, CommitSha, Id, RepoName, Stats, SyncStatus};
+use crate::domain::{BranchName, CommitSha, ProjectId, RepoName, Stats, SyncId, SyncStatus};
 use crate::github::{GhError, TreeListing};
 use crate::merge::Span;
 use std::cell::Cell;
@@ -39,7 +39,7 @@ impl fmt::Display for StoreError {
 /// The project's committed position in the chain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectHead {
-    pub current_sync_id: Option<Id>,
+    pub current_sync_id: Option<SyncId>,
     pub current_seq: u64,
     /// The commit whose tree the current state is (None before the first sync).
     pub current_commit_sha: Option<CommitSha>,
@@ -90,18 +90,18 @@ pub trait ByteSource {
 /// sync's work is fenced by that sync's own status: once its row has ended, it lands nothing.
 #[allow(async_fn_in_trait)]
 pub trait Store {
-    async fn project_head(&self, project: &Id) -> Result<ProjectHead, StoreError>;
+    async fn project_head(&self, project: &ProjectId) -> Result<ProjectHead, StoreError>;
     /// Removes, a bounded amount at a time, what syncs of this project that ended without
     /// completing (FAILED or CANCELLED, so fenced for good) staged and never committed.
     /// Returns true once nothing is left. Never touches a running sync's rows. Idempotent.
-    async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError>;
+    async fn discard_ended(&self, project: &ProjectId) -> Result<bool, StoreError>;
     /// Files active right after the sync at `seq` with a path in `span`, sorted by path.
-    async fn files_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
+    async fn files_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
     /// `files_in` for each (span, limit), in one round trip.
-    async fn files_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError>;
+    async fn files_in_each(&self, project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError>;
     /// How many files are active at `seq` with a path in any of `spans` (disjoint), and
     /// their bytes, in one round trip.
-    async fn count_in_each(&self, project: &Id, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError>;
+    async fn count_in_each(&self, project: &ProjectId, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError>;
     /// Stages `changes` at `job.new_seq()`: supersedes old versions, then inserts new ones
     /// (an LFS pointer's kind and any reason to keep no text come from the analysed blob).
     /// Idempotent; lands nothing once the sync's row has ended.
@@ -120,11 +120,11 @@ pub trait Store {
     /// running; an ended row is never rewritten.
     async fn record(&self, job: &super::Job, completed_at_ms: Option<u64>) -> Result<Recorded, StoreError>;
     /// Directory tree shas active right after the sync at `seq` in `span`, sorted by path.
-    async fn dirs_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError>;
+    async fn dirs_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError>;
     /// `dirs_in` for each (span, limit), in one round trip.
-    async fn dirs_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError>;
+    async fn dirs_in_each(&self, project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError>;
     /// How many files are active at `seq` strictly inside each of `dirs`, in one query.
-    async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError>;
+    async fn count_files_under(&self, project: &ProjectId, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError>;
     /// Stages directory changes like `apply` stages file changes. Idempotent and fenced.
     async fn apply_dirs(&self, job: &super::Job, changes: &[DirChange]) -> Result<(), StoreError>;
     /// Which of these blobs (of the content scope, i.e. repository) are already analysed.

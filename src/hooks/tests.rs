@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::SyncStatus;
+use crate::domain::{DeliveryId, ProjectId, SyncStatus};
 
 fn own() -> Vec<Origin> {
     vec![Origin { host: "sync.example.com".into(), port: Some(443) }, Origin { host: "127.0.0.1".into(), port: Some(8787) }]
@@ -134,7 +134,7 @@ fn queue_delays_are_whole_seconds_within_the_queues_limit() {
     assert_eq!(delay_seconds(30_000), 30);
     assert_eq!(delay_seconds(30_001), 31);
     assert_eq!(delay_seconds(u64::MAX), 43_200);
-    let m = HookMessage::Deliver { project_id: Id::parse("p-1").unwrap(), delivery_id: "d-1".into() };
+    let m = HookMessage::Deliver { project_id: ProjectId::parse("p-1").unwrap(), delivery_id: DeliveryId::parse("d-1").unwrap() };
     let json = serde_json::to_string(&m).unwrap();
     assert_eq!(json, r#"{"kind":"deliver","projectId":"p-1","deliveryId":"d-1"}"#);
     assert_eq!(serde_json::from_str::<HookMessage>(&json).unwrap(), m);

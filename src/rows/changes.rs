@@ -4,6 +4,7 @@
 
 use crate::diff::Change;
 use crate::domain::ObjectSha;
+use crate::pathfilter::{change_reason, PathFilter};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,14 @@ impl ChangeKind {
 pub enum ChangeReason {
     /// A filter change added or removed it.
     Filtered,
+}
+
+impl ChangeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeReason::Filtered => "filtered",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,5 +77,13 @@ impl From<&Change> for StoredChange {
             previous_sha: old.map(|o| o.sha.clone()),
             reason: None,
         }
+    }
+}
+
+impl StoredChange {
+    /// Marks a change a filter change made (`filtered`), from the filters of the states
+    /// before (`None`: no state before) and after.
+    pub fn mark_filtered(&mut self, before: Option<&PathFilter>, now: &PathFilter) {
+        self.reason = change_reason(self.change.as_str(), &self.path, before, now).map(|_| ChangeReason::Filtered);
     }
 }

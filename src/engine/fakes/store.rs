@@ -3,7 +3,7 @@
 
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
-use crate::domain::{FileKind, Id, SyncStatus};
+use crate::domain::{FileKind, ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, Meter, ProjectHead, Recorded, Store, StoreError};
 use crate::merge::Span;
 use std::cell::{Cell, RefCell};
@@ -18,10 +18,10 @@ pub const D1_QUERIES_PER_INVOCATION: u32 = 1_000;
 pub struct VersionRow<T> {
     pub entry: T,
     pub path: String,
-    pub introduced_sync: Id,
+    pub introduced_sync: SyncId,
     pub introduced_seq: u64,
     pub superseded_seq: Option<u64>,
-    pub superseded_by: Option<Id>,
+    pub superseded_by: Option<SyncId>,
 }
 
 impl<T> VersionRow<T> {
@@ -33,7 +33,7 @@ impl<T> VersionRow<T> {
 #[derive(Debug, Clone)]
 pub struct SyncRow {
     pub status: SyncStatus,
-    pub previous: Option<Id>,
+    pub previous: Option<SyncId>,
     pub error: Option<String>,
     /// What it staged was discarded (only for syncs that ended without completing).
     pub discarded: bool,
@@ -134,14 +134,14 @@ impl FakeStore {
     }
 
     /// The worker inserts a QUEUED row before it starts a sync's object.
-    pub fn insert_sync(&self, id: &Id) {
+    pub fn insert_sync(&self, id: &SyncId) {
         self.syncs
             .borrow_mut()
             .insert(id.to_string(), SyncRow { status: SyncStatus::Queued, previous: None, error: None, discarded: false });
     }
 
     /// What the reaper does: ends a running row as FAILED (an ended one is left alone).
-    pub fn fail_sync(&self, id: &Id, why: &str) -> bool {
+    pub fn fail_sync(&self, id: &SyncId, why: &str) -> bool {
         let mut syncs = self.syncs.borrow_mut();
         match syncs.get_mut(id.as_str()) {
             Some(row) if running(row.status) => {
@@ -153,11 +153,11 @@ impl FakeStore {
         }
     }
 
-    pub fn status_of(&self, id: &Id) -> Option<SyncStatus> {
+    pub fn status_of(&self, id: &SyncId) -> Option<SyncStatus> {
         self.syncs.borrow().get(id.as_str()).map(|r| r.status)
     }
 
-    fn is_running(&self, id: &Id) -> bool {
+    fn is_running(&self, id: &SyncId) -> bool {
         self.status_of(id).is_some_and(running)
     }
 
@@ -175,7 +175,7 @@ impl FakeStore {
     /// Rows introduced by a sync that was never committed and is not running any more.
     pub fn leftovers(&self) -> usize {
         let syncs = self.syncs.borrow();
-        let dead = |id: &Id| syncs.get(id.as_str()).is_some_and(|r| matches!(r.status, SyncStatus::Failed | SyncStatus::Cancelled));
+        let dead = |id: &SyncId| syncs.get(id.as_str()).is_some_and(|r| matches!(r.status, SyncStatus::Failed | SyncStatus::Cancelled));
         self.versions.borrow().iter().filter(|r| dead(&r.introduced_sync)).count()
             + self.dirs.borrow().iter().filter(|r| dead(&r.introduced_sync)).count()
     }
@@ -211,7 +211,7 @@ impl FakeStore {
 
     /// Deletes up to `budget` rows introduced by `dead` syncs; once none is left, clears the
     /// marks they made. Returns rows touched and whether the table is clean of them.
-    fn discard<T>(rows: &mut Vec<VersionRow<T>>, dead: &[Id], budget: usize) -> (usize, bool) {
+    fn discard<T>(rows: &mut Vec<VersionRow<T>>, dead: &[SyncId], budget: usize) -> (usize, bool) {
         let mut removed = 0;
         rows.retain(|r| {
             let drop = removed < budget && dead.contains(&r.introduced_sync);
@@ -233,19 +233,19 @@ impl FakeStore {
 }
 
 impl Store for FakeStore {
-    async fn project_head(&self, _project: &Id) -> Result<ProjectHead, StoreError> {
+    async fn project_head(&self, _project: &ProjectId) -> Result<ProjectHead, StoreError> {
         self.call(1)?;
         Ok(self.head.borrow().clone())
     }
 
-    async fn discard_ended(&self, _project: &Id) -> Result<bool, StoreError> {
+    async fn discard_ended(&self, _project: &ProjectId) -> Result<bool, StoreError> {
         self.call(3)?;
-        let dead: Vec<Id> = self
+        let dead: Vec<SyncId> = self
             .syncs
             .borrow()
             .iter()
             .filter(|(_, r)| matches!(r.status, SyncStatus::Failed | SyncStatus::Cancelled) && !r.discarded)
-            .filter_map(|(id, _)| Id::parse(id).ok())
+            .filter_map(|(id, _)| SyncId::parse(id).ok())
             .collect();
         if dead.is_empty() {
             return Ok(true);
@@ -269,14 +269,14 @@ impl Store for FakeStore {
         Ok(true)
     }
 
-    async fn files_in(&self, _project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
+    async fn files_in(&self, _project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
         self.call(1)?;
         let page: Vec<FileEntry> = self.visible_at(seq).into_iter().filter(|f| span.contains(&f.path)).take(limit as usize).collect();
         self.rows_read.set(self.rows_read.get() + page.len() as u64);
         Ok(page)
     }
 
-    async fn files_in_each(&self, _project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
+    async fn files_in_each(&self, _project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
         self.call(spans.len() as u32)?; // a D1 batch: one statement a span
         let visible = self.visible_at(seq);
         let pages: Vec<Vec<FileEntry>> = spans
@@ -287,7 +287,7 @@ impl Store for FakeStore {
         Ok(pages)
     }
 
-    async fn count_in_each(&self, _project: &Id, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
+    async fn count_in_each(&self, _project: &ProjectId, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
         self.call(spans.len() as u32)?;
         let inside: Vec<FileEntry> = self.visible_at(seq).into_iter().filter(|f| spans.iter().any(|s| s.contains(&f.path))).collect();
         Ok((inside.len() as u64, inside.iter().map(|f| f.size.unwrap_or(0)).sum()))
@@ -393,7 +393,7 @@ impl Store for FakeStore {
         Ok(Recorded::Written)
     }
 
-    async fn dirs_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
+    async fn dirs_in_each(&self, project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
         let mut pages = Vec::new();
         for (span, limit) in spans {
             pages.push(self.dirs_in(project, seq, span, *limit).await?);
@@ -401,7 +401,7 @@ impl Store for FakeStore {
         Ok(pages)
     }
 
-    async fn dirs_in(&self, _project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
+    async fn dirs_in(&self, _project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
         self.call(1)?;
         let mut dirs: Vec<(String, String)> = self
             .dirs
@@ -415,7 +415,7 @@ impl Store for FakeStore {
         Ok(dirs)
     }
 
-    async fn count_files_under(&self, _project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {
+    async fn count_files_under(&self, _project: &ProjectId, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {
         self.call(1)?;
         let visible = self.visible_at(seq);
         Ok(dirs

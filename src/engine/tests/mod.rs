@@ -11,7 +11,7 @@ mod syncs;
 use super::fakes::{FakeCheckpoint, FakeGitHub, FakeScratch, FakeStore};
 use super::slice::{run_slice, Next};
 use super::{step, Job, Meter, NewJob, Ports};
-use crate::domain::{BranchName, CommitSha, FileMode, Id, RepoName, SyncKind, SyncStatus, TreeFile, Trigger};
+use crate::domain::{BranchName, CommitSha, FileMode, ProjectId, RepoName, SyncId, SyncKind, SyncStatus, TreeFile, Trigger};
 use crate::progress::ProgressData;
 use futures::executor::block_on;
 use futures::FutureExt;
@@ -87,14 +87,14 @@ impl World {
     }
 
     /// A new sync, with its QUEUED row inserted as the worker does before starting it.
-    pub fn job(&self, restore_from: Option<(Id, u64, Option<CommitSha>)>) -> Job {
+    pub fn job(&self, restore_from: Option<(SyncId, u64, Option<CommitSha>)>) -> Job {
         let n = self.next_sync.get();
         self.next_sync.set(n + 1);
-        let id = Id::parse(&format!("sync-{n}")).unwrap();
+        let id = SyncId::parse(&format!("sync-{n}")).unwrap();
         self.store.insert_sync(&id);
         Job::new(NewJob {
             sync_id: id,
-            project_id: Id::parse("project-1").unwrap(),
+            project_id: ProjectId::parse("project-1").unwrap(),
             repository: RepoName::parse("acme/widgets").unwrap(),
             branch: BranchName::parse("main").unwrap(),
             kind: if restore_from.is_some() { SyncKind::Restore } else { SyncKind::Sync },

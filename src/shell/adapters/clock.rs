@@ -1,12 +1,14 @@
 //! The clock: epoch milliseconds and the RFC 3339 times D1 rows hold.
 
+use crate::domain::Timestamp;
+
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T04:15:48.123Z`.
-pub fn iso(ms: u64) -> String {
-    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).to_iso_string())
+/// Now, as rows hold it (RFC 3339 UTC with milliseconds).
+pub fn now() -> Timestamp {
+    Timestamp::from_ms(now_ms())
 }
 
 /// Epoch milliseconds of an RFC 3339 time we wrote (0 for anything unreadable).

@@ -3,6 +3,7 @@
 
 use crate::auth::{base64url_decode, base64url_encode, hex};
 use crate::config::TokenKeys;
+use crate::domain::Id;
 use crate::error::{AppError, AppResult};
 use crate::github_app::AppKey;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -26,8 +27,9 @@ pub fn random_bytes(n: usize) -> AppResult<Vec<u8>> {
 }
 
 /// A random UUID (v4), our id format.
-pub fn new_id() -> AppResult<String> {
-    Ok(crypto()?.random_uuid())
+/// A fresh id (a random UUID) of whatever it is made for: a sync's, a hook's, ...
+pub fn new_id<T: From<Id>>() -> AppResult<T> {
+    Id::parse(&crypto()?.random_uuid()).map(T::from).map_err(|e| AppError::internal(e.0))
 }
 
 /// A user API token: 256 random bits, recognisable by its prefix.

@@ -6,11 +6,12 @@ pub mod credentials;
 pub mod crypto;
 pub mod d1;
 pub mod github;
+pub mod github_transport;
 pub mod http;
 pub mod isolate;
 pub mod queues;
 mod services;
 pub mod sync_client;
 
-pub use clock::{iso, now_ms, parse_iso};
+pub use clock::{now, now_ms, parse_iso};
 pub use services::{settings, Services};

@@ -1,6 +1,6 @@
 //! The queues this worker produces and consumes, by their names in wrangler.toml.
 
-use crate::domain::Id;
+use crate::domain::{ProjectId, SyncId};
 use crate::hooks::HookMessage;
 use worker::Env;
 
@@ -23,7 +23,7 @@ pub fn is_hooks_queue(name: &str) -> bool {
 
 /// Sends the hooks queue the news that a sync of `project` ended (its row says how).
 /// Idempotent downstream: a second message creates no second delivery.
-pub async fn send_sync_ended(env: &Env, project: &Id, sync: &Id) -> worker::Result<()> {
+pub async fn send_sync_ended(env: &Env, project: &ProjectId, sync: &SyncId) -> worker::Result<()> {
     let queue = env.queue(HOOKS_BINDING)?;
     queue.send(HookMessage::Ended { project_id: project.clone(), sync_id: sync.clone() }).await
 }

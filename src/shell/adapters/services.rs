@@ -5,8 +5,9 @@ use super::credentials::InstallationTokens;
 use super::crypto;
 use super::d1::{Db, ProjectRow, SyncRow};
 use super::github::{Credential, GitHubHttp};
-use super::{iso, now_ms};
+use super::now;
 use crate::config::Settings;
+use crate::domain::{ProjectId, SyncId, UserId};
 use crate::engine::Meter;
 use crate::error::AppResult;
 use crate::github_app::InstallationId;
@@ -61,11 +62,11 @@ impl<'a> Services<'a> {
     /// entry point locates a project before it works on it; one that has not (a bug) gets
     /// the hash's database, which is right for every project while the bindings are as they
     /// were when it was created, and is logged.
-    pub fn for_project(&self, project_id: &str) -> &Rc<Db> {
+    pub fn for_project(&self, project_id: &ProjectId) -> &Rc<Db> {
         if self.databases.len() == 1 {
             return &self.db;
         }
-        if let Some(i) = self.located.borrow().get(project_id) {
+        if let Some(i) = self.located.borrow().get(project_id.as_str()) {
             return &self.databases[*i];
         }
         worker::console_warn!("placement: project {project_id} used before it was located; taking the hash's database");
@@ -77,11 +78,11 @@ impl<'a> Services<'a> {
     /// else (a project created before the directory) the one that holds it, which the
     /// directory then records. A project found nowhere is given the hash's database, where
     /// reading it finds nothing (a 404). One home read per invocation and project.
-    pub async fn locate(&self, project_id: &str) -> AppResult<&Rc<Db>> {
+    pub async fn locate(&self, project_id: &ProjectId) -> AppResult<&Rc<Db>> {
         if self.databases.len() == 1 {
             return Ok(&self.db);
         }
-        if let Some(i) = self.located.borrow().get(project_id).copied() {
+        if let Some(i) = self.located.borrow().get(project_id.as_str()).copied() {
             return Ok(&self.databases[i]);
         }
         let recorded = self.db.directory_entry(project_id).await?;
@@ -100,10 +101,10 @@ impl<'a> Services<'a> {
 
     /// A project without a directory row: the database that holds it (recorded now), or the
     /// first of `order` when none does.
-    async fn probe(&self, project_id: &str, order: &[usize]) -> AppResult<usize> {
+    async fn probe(&self, project_id: &ProjectId, order: &[usize]) -> AppResult<usize> {
         for &i in order {
             if self.databases[i].holds_project(project_id).await? {
-                self.db.record_directory_entry(project_id, &self.databases[i].binding, &iso(now_ms())).await?;
+                self.db.record_directory_entry(project_id, &self.databases[i].binding, &now()).await?;
                 return Ok(i);
             }
         }
@@ -112,16 +113,16 @@ impl<'a> Services<'a> {
 
     /// Where a new project goes (the hash over today's bindings), recorded in the directory
     /// before any of its rows are written, so it stays there whatever is appended later.
-    pub async fn place_new(&self, project_id: &str) -> AppResult<&Rc<Db>> {
+    pub async fn place_new(&self, project_id: &ProjectId) -> AppResult<&Rc<Db>> {
         let binding = self.placement.database_for(project_id);
         let index = self.databases.iter().position(|d| d.binding == binding).unwrap_or(0);
-        self.db.record_directory_entry(project_id, binding, &iso(now_ms())).await?;
+        self.db.record_directory_entry(project_id, binding, &now()).await?;
         self.located.borrow_mut().insert(project_id.to_string(), index);
         Ok(&self.databases[index])
     }
 
     /// Notes that `db` holds `project_id` (a row of it was just read there).
-    fn note_location(&self, project_id: &str, db: &Db) {
+    fn note_location(&self, project_id: &ProjectId, db: &Db) {
         if let Some(i) = self.databases.iter().position(|d| d.binding == db.binding) {
             self.located.borrow_mut().insert(project_id.to_string(), i);
         }
@@ -132,10 +133,10 @@ impl<'a> Services<'a> {
     }
 
     /// A sync by id, from whichever database holds it (a sync id does not name its project).
-    pub async fn find_sync(&self, sync_id: &str) -> AppResult<Option<SyncRow>> {
+    pub async fn find_sync(&self, sync_id: &SyncId) -> AppResult<Option<SyncRow>> {
         for db in &self.databases {
             if let Some(row) = db.sync(sync_id).await? {
-                self.note_location(row.project_id.as_str(), db);
+                self.note_location(&row.project_id, db);
                 return Ok(Some(row));
             }
         }
@@ -143,10 +144,10 @@ impl<'a> Services<'a> {
     }
 
     /// The caller's sync (another user's is `None`), from whichever database holds it.
-    pub async fn find_sync_for_user(&self, user: &str, sync_id: &str) -> AppResult<Option<SyncRow>> {
+    pub async fn find_sync_for_user(&self, user: &UserId, sync_id: &SyncId) -> AppResult<Option<SyncRow>> {
         for db in &self.databases {
             if let Some(row) = db.sync_for_user(user, sync_id).await? {
-                self.note_location(row.project_id.as_str(), db);
+                self.note_location(&row.project_id, db);
                 return Ok(Some(row));
             }
         }

@@ -4,13 +4,15 @@
 //! projects' repositories (`crate::sweep`), each in bounded batches per database.
 
 use crate::content::fts_scope;
+use crate::domain::SyncId;
+use crate::domain::Timestamp;
 use crate::error::{AppError, AppResult};
 use crate::hooks::HookMessage;
 use crate::retention::{deliveries_cutoff_ms, Budget};
 use crate::shell::adapters::content::ContentBucket;
 use crate::shell::adapters::d1::Db;
 use crate::shell::adapters::queues::HOOKS_BINDING;
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now_ms, Services};
 use crate::sweep::{entry_statements, packs_of, walk_done, Entry, Swept, PAGE, PAGES_PER_TICK, READS_PER_TICK, TEXT_BYTES_PER_BATCH};
 use std::rc::Rc;
 
@@ -75,7 +77,7 @@ async fn announce_left(svc: &Services<'_>, db: &Db) -> AppResult<u64> {
     let messages: Vec<HookMessage> =
         left.iter().map(|a| HookMessage::Ended { project_id: a.project_id.clone(), sync_id: a.sync_id.clone() }).collect();
     queue.send_batch(messages).await.map_err(|e| AppError::internal(format!("the hooks queue refused sync endings: {e}")))?;
-    let ids: Vec<&str> = left.iter().map(|a| a.sync_id.as_str()).collect();
+    let ids: Vec<&SyncId> = left.iter().map(|a| &a.sync_id).collect();
     db.announcements_sent(&ids).await?;
     Ok(left.len() as u64)
 }
@@ -83,7 +85,7 @@ async fn announce_left(svc: &Services<'_>, db: &Db) -> AppResult<u64> {
 /// Deletes expired dry-run changes and deliveries past their age, within the tick's budget.
 async fn retention(svc: &Services<'_>, db: &Db, done: &mut Upkeep) -> AppResult<()> {
     let mut budget = Budget::default();
-    let before = iso(deliveries_cutoff_ms(now_ms(), svc.settings.hook_deliveries_kept_ms));
+    let before = Timestamp::from_ms(deliveries_cutoff_ms(now_ms(), svc.settings.hook_deliveries_kept_ms));
     while budget.take() {
         let deleted = db.delete_old_deliveries(&before).await?;
         done.deliveries += deleted;

@@ -3,5 +3,6 @@
 pub mod announce;
 pub mod head_check;
 pub mod lifecycle;
+pub mod plan;
 pub mod reap;
 pub mod start;

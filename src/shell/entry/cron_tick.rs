@@ -4,10 +4,11 @@
 //! upkeep (`lifecycle`: retention, the content sweep of deleted projects).
 
 use crate::cron;
+use crate::domain::Timestamp;
 use crate::error::{AppError, AppResult};
 use crate::fanout::{Message, SEND_BATCH_MAX};
 use crate::shell::adapters::queues::FANOUT_BINDING;
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now_ms, Services};
 use crate::shell::cases::lifecycle;
 use crate::shell::cases::reap::reap;
 use worker::Env;
@@ -62,7 +63,7 @@ async fn run_tick(env: &Env) -> AppResult<(u64, u64)> {
 /// Pokes the objects of running syncs past the grace period and ends those the reaper's
 /// rules condemn. Returns how many it ended.
 async fn reap_stalled(svc: &Services<'_>) -> AppResult<u64> {
-    let cutoff = iso(now_ms().saturating_sub(svc.settings.reaper_grace_ms));
+    let cutoff = Timestamp::from_ms(now_ms().saturating_sub(svc.settings.reaper_grace_ms));
     let mut ended = 0;
     let mut stalled = Vec::new();
     for db in svc.databases() {

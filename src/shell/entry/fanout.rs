@@ -8,10 +8,11 @@ use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::fanout::{decide_start, retry_delay_secs, Message, Refusal, StartDecision, SEND_BATCH_MAX};
 use crate::shell::adapters::queues::{is_dead_letter_queue, FANOUT_BINDING};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, Services};
 use crate::shell::cases::head_check::{check_project, Checked};
 use crate::shell::cases::lifecycle;
-use crate::shell::cases::start::{start_sync, StartRequest};
+use crate::shell::cases::plan::SyncPlan;
+use crate::shell::cases::start::{start, StartError};
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
@@ -36,7 +37,7 @@ pub async fn consume(batch: &MessageBatch<serde_json::Value>, env: &Env) {
 async fn record_dead_letter(svc: &Services<'_>, message: &worker::Message<serde_json::Value>, queue: &str) {
     let body = message.body().to_string();
     worker::console_error!("fan-out: dead letter {}: {body}", message.id());
-    match svc.db.record_dead_letter(&message.id(), queue, &body, &iso(now_ms())).await {
+    match svc.db.record_dead_letter(&message.id(), queue, &body, &now()).await {
         Ok(()) => message.ack(),
         Err(_) => message.retry(),
     }
@@ -62,12 +63,12 @@ fn settle(message: &worker::Message<serde_json::Value>, outcome: Result<(), Refu
 }
 
 /// A cron head check; a rate limit is retried after the wait GitHub names.
-async fn check(svc: &Services<'_>, project_id: &crate::domain::Id) -> Result<(), Refusal> {
-    let located = match svc.locate(project_id.as_str()).await {
+async fn check(svc: &Services<'_>, project_id: &crate::domain::ProjectId) -> Result<(), Refusal> {
+    let located = match svc.locate(project_id).await {
         Ok(db) => db,
         Err(_) => return Err(Refusal::Transient),
     };
-    let project = match located.project(project_id.as_str()).await {
+    let project = match located.project(project_id).await {
         Ok(Some(p)) if p.tracked => p,
         Ok(_) => return Ok(()),
         Err(_) => return Err(Refusal::Transient),
@@ -104,7 +105,7 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
                 queue.send_batch(chunk.to_vec()).await.map_err(|_| Refusal::Transient)?;
             }
             if let Some(id) = delivery {
-                let now = iso(now_ms());
+                let now = now();
                 svc.db.record_delivery(&id, "push", starts.len() as u64, &now).await.map_err(|_| Refusal::Transient)?;
             }
             Ok(())
@@ -124,20 +125,19 @@ async fn handle(svc: &Services<'_>, message: Message) -> Result<(), Refusal> {
             Ok(())
         }
         Message::Start { project_id, trigger, after } => {
-            let db = svc.locate(project_id.as_str()).await.map_err(|_| Refusal::Transient)?;
-            let Some(project) = db.project(project_id.as_str()).await.map_err(|_| Refusal::Transient)? else {
+            let db = svc.locate(&project_id).await.map_err(|_| Refusal::Transient)?;
+            let Some(project) = db.project(&project_id).await.map_err(|_| Refusal::Transient)? else {
                 return Err(Refusal::Final);
             };
             if let StartDecision::Skip(why) = decide_start(project.tracked, project.current_commit_sha.as_ref(), after.as_ref()) {
                 worker::console_log!("fan-out: project {project_id}: {why}");
                 return Ok(());
             }
-            let request = StartRequest::sync(&project, trigger, &project.branch);
-            match start_sync(svc, request).await {
+            match start(svc, &project, trigger, SyncPlan::sync(&project)).await {
                 Ok(_) => Ok(()),
-                Err(AppError::Conflict { .. }) => Err(Refusal::Busy),
+                Err(StartError::Busy(_)) => Err(Refusal::Busy),
                 Err(e) => {
-                    worker::console_warn!("fan-out: project {project_id}: {e}");
+                    worker::console_warn!("fan-out: project {project_id}: {}", AppError::from(e));
                     Err(Refusal::Transient)
                 }
             }

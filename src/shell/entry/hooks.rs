@@ -6,13 +6,15 @@
 //! itself keeps failing on ends in the dead-letter queue, whose consumer marks the delivery
 //! failed. Nothing here runs inside a sync: a slow receiver slows no sync down.
 
-use crate::api::hooks::{changes_url, DeliveryBody};
-use crate::domain::{HookEvent, Id};
-use crate::hooks::{after_attempt, delay_seconds, describe, signature, AfterAttempt, Attempt, HookMessage, ATTEMPT_TIMEOUT_MS};
+use crate::api::hooks::DeliveryBody;
+use crate::domain::{DeliveryId, HookEvent, ProjectId, SyncId, Timestamp};
+use crate::hooks::{
+    after_attempt, delay_seconds, describe, signature, AfterAttempt, Attempt, DeliveryStatus, HookMessage, ATTEMPT_TIMEOUT_MS,
+};
 use crate::shell::adapters::crypto::{decrypt_token, new_id};
 use crate::shell::adapters::d1::{AttemptRecord, DeliveryRow};
 use crate::shell::adapters::queues::{is_dead_letter_queue, HOOKS_BINDING};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, now_ms, Services};
 use futures::future::{select, Either};
 use futures::pin_mut;
 use std::time::Duration;
@@ -69,37 +71,35 @@ async fn handle(svc: &Services<'_>, env: &Env, message: HookMessage, message_id:
 
 /// One delivery per subscribed hook (made once: the body with the project and the sync as
 /// they are now), each sent on as its own message.
-async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -> Result<Settled, String> {
-    let db = svc.locate(project_id.as_str()).await.map_err(|e| e.to_string())?;
+async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &ProjectId, sync_id: &SyncId) -> Result<Settled, String> {
+    let db = svc.locate(project_id).await.map_err(|e| e.to_string())?;
     let err = |e: crate::shell::adapters::d1::DbError| e.to_string();
-    let Some(sync) = db.sync(sync_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
+    let Some(sync) = db.sync(sync_id).await.map_err(err)? else { return Ok(Settled::Done) };
     let Some(event) = HookEvent::of_status(sync.status) else {
         return Err(format!("sync {sync_id} was announced as ended but is {}", sync.status.as_str()));
     };
     if sync.dry_run {
         return Ok(Settled::Done); // it changed nothing: there is nothing for a receiver to apply
     }
-    let Some(project) = db.project(project_id.as_str()).await.map_err(err)? else { return Ok(Settled::Done) };
+    let Some(project) = db.project(project_id).await.map_err(err)? else { return Ok(Settled::Done) };
     let queue = env.queue(HOOKS_BINDING).map_err(|e| e.to_string())?;
-    let (project_view, sync_view) = (project.view(), sync.view());
     // A hook hears of the syncs that ended after it was made, not of one that ended just
     // before (its announcement still on the queue).
-    let ended_at = sync.completed_at.clone().unwrap_or_else(|| iso(now_ms()));
-    for hook in db.hooks_for(project_id.as_str(), event, &ended_at).await.map_err(err)? {
-        let id = new_id().map_err(|e| e.to_string())?;
-        let body =
-            DeliveryBody { event, delivery_id: &id, project: &project_view, sync: &sync_view, changes_url: changes_url(sync_id.as_str()) };
+    let ended_at = sync.completed_at.clone().unwrap_or_else(|| Timestamp::from_ms(now_ms()));
+    for hook in db.hooks_for(project_id, event, &ended_at).await.map_err(err)? {
+        let id: DeliveryId = new_id().map_err(|e| e.to_string())?;
+        let body = DeliveryBody::new(event, &id, &project, &sync);
         let row = DeliveryRow {
             id: id.clone(),
             hook_id: hook.id.clone(),
-            sync_id: sync_id.to_string(),
+            sync_id: sync_id.clone(),
             event,
-            status: "pending".into(),
+            status: DeliveryStatus::Pending,
             attempts: 0,
             last_status_code: None,
             last_error: None,
             body: body.to_json(),
-            created_at: iso(now_ms()),
+            created_at: Timestamp::from_ms(now_ms()),
             delivered_at: None,
         };
         let Some(stored) = db.ensure_delivery(&row).await.map_err(err)? else { continue };
@@ -107,7 +107,7 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
             // A new delivery: the hook keeps only its newest (`crate::retention`).
             db.trim_deliveries(&hook.id, svc.settings.hook_deliveries_kept).await.map_err(err)?;
         }
-        if stored.status == "pending" {
+        if stored.status == DeliveryStatus::Pending {
             let next = HookMessage::Deliver { project_id: project_id.clone(), delivery_id: stored.id };
             queue.send(next).await.map_err(|e| e.to_string())?;
         }
@@ -118,15 +118,15 @@ async fn fan_out(svc: &Services<'_>, env: &Env, project_id: &Id, sync_id: &Id) -
 /// One attempt at one delivery, recorded; then retried after the backoff, or settled. Only
 /// the message that claimed the delivery attempts it (message ids hold across retries), so
 /// a duplicate message cannot start a second chain of attempts.
-async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str, message_id: &str) -> Result<Settled, String> {
-    let db = svc.locate(project_id.as_str()).await.map_err(|e| e.to_string())?;
+async fn attempt(svc: &Services<'_>, project_id: &ProjectId, delivery_id: &DeliveryId, message_id: &str) -> Result<Settled, String> {
+    let db = svc.locate(project_id).await.map_err(|e| e.to_string())?;
     let err = |e: crate::shell::adapters::d1::DbError| e.to_string();
     let Some(delivery) = db.delivery(delivery_id).await.map_err(err)? else { return Ok(Settled::Done) };
-    if delivery.status != "pending" || !db.claim_delivery(delivery_id, message_id).await.map_err(err)? {
+    if delivery.status != DeliveryStatus::Pending || !db.claim_delivery(delivery_id, message_id).await.map_err(err)? {
         return Ok(Settled::Done); // settled already, or another message attempts it
     }
     // A deleted hook takes its deliveries with it.
-    let Some(hook) = db.hook(project_id.as_str(), &delivery.hook_id).await.map_err(err)? else { return Ok(Settled::Done) };
+    let Some(hook) = db.hook(project_id, &delivery.hook_id).await.map_err(err)? else { return Ok(Settled::Done) };
     let secret = match &hook.secret_enc {
         Some(sealed) => {
             Some(decrypt_token(&svc.settings.token_keys().map_err(|e| e.to_string())?, sealed).await.map_err(|e| e.to_string())?)
@@ -137,13 +137,13 @@ async fn attempt(svc: &Services<'_>, project_id: &Id, delivery_id: &str, message
     let attempts = delivery.attempts + 1;
     let next = after_attempt(&outcome, attempts, svc.settings.hook_retry_base_ms);
     let (status_code, error) = describe(&outcome);
-    let now = iso(now_ms());
-    let (status, settled) = match next {
-        AfterAttempt::Delivered => ("delivered", Settled::Done),
-        AfterAttempt::GiveUp => ("failed", Settled::Done),
-        AfterAttempt::RetryIn { ms } => ("pending", Settled::Retry(delay_seconds(ms))),
+    let now = now();
+    let settled = match next {
+        AfterAttempt::Delivered | AfterAttempt::GiveUp => Settled::Done,
+        AfterAttempt::RetryIn { ms } => Settled::Retry(delay_seconds(ms)),
     };
-    let delivered_at = (status == "delivered").then_some(now.as_str());
+    let status = next.status();
+    let delivered_at = (status == DeliveryStatus::Delivered).then_some(now.as_str());
     let record = AttemptRecord { attempts, status, status_code, error: error.as_deref(), delivered_at };
     db.record_attempt(delivery_id, &record).await.map_err(err)?;
     Ok(settled)
@@ -157,7 +157,7 @@ async fn post(url: &str, delivery: &DeliveryRow, secret: Option<&str>) -> Attemp
         ("content-type", "application/json".to_string()),
         ("user-agent", "project-sync-hooks".to_string()),
         ("x-project-sync-event", delivery.event.as_str().to_string()),
-        ("x-project-sync-delivery", delivery.id.clone()),
+        ("x-project-sync-delivery", delivery.id.to_string()),
     ];
     if let Some(secret) = secret {
         set.push(("x-project-sync-signature-256", signature(secret, delivery.body.as_bytes())));
@@ -197,14 +197,14 @@ async fn post(url: &str, delivery: &DeliveryRow, secret: Option<&str>) -> Attemp
 async fn give_up(svc: &Services<'_>, message: HookMessage, raw: &worker::Message<serde_json::Value>, queue: &str) -> Settled {
     worker::console_error!("hooks: dead letter from {queue}: {message:?}");
     if let HookMessage::Ended { .. } = message {
-        let recorded = svc.db.record_dead_letter(&raw.id(), queue, &raw.body().to_string(), &iso(now_ms())).await;
+        let recorded = svc.db.record_dead_letter(&raw.id(), queue, &raw.body().to_string(), &now()).await;
         return if recorded.is_ok() { Settled::Done } else { Settled::Retry(TRANSIENT_RETRY_SECS) };
     }
     if let HookMessage::Deliver { project_id, delivery_id } = message {
-        let Ok(db) = svc.locate(project_id.as_str()).await else { return Settled::Retry(TRANSIENT_RETRY_SECS) };
+        let Ok(db) = svc.locate(&project_id).await else { return Settled::Retry(TRANSIENT_RETRY_SECS) };
         let attempts = db.delivery(&delivery_id).await.ok().flatten().map_or(0, |d| d.attempts);
         let error = "the delivery could not be attempted (dead-lettered)";
-        let r = AttemptRecord { attempts, status: "failed", status_code: None, error: Some(error), delivered_at: None };
+        let r = AttemptRecord { attempts, status: DeliveryStatus::Failed, status_code: None, error: Some(error), delivered_at: None };
         if db.record_attempt(&delivery_id, &r).await.is_err() {
             return Settled::Retry(TRANSIENT_RETRY_SECS);
         }

@@ -18,8 +18,8 @@ use crate::github_app::{
 };
 use crate::shell::adapters::crypto::{decrypt_token, encrypt_token, sign_rs256};
 use crate::shell::adapters::d1::{Db, InstallationRow};
-use crate::shell::adapters::github::GitHubHttp;
-use crate::shell::adapters::{iso, now_ms, parse_iso};
+use crate::shell::adapters::github_transport::GitHubTransport;
+use crate::shell::adapters::{now, now_ms, parse_iso};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -68,7 +68,7 @@ impl InstallationTokens {
 
     /// The token to send: this client's, else the cached one while it has 5 minutes left,
     /// else a new one.
-    pub async fn token(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+    pub async fn token(&self, gh: &GitHubTransport) -> Result<String, GhError> {
         if let Some(token) = self.current.borrow().clone() {
             return Ok(token);
         }
@@ -113,7 +113,7 @@ impl InstallationTokens {
     }
 
     /// After GitHub refused the current token: a new one, whatever the cache says.
-    pub async fn renew(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+    pub async fn renew(&self, gh: &GitHubTransport) -> Result<String, GhError> {
         self.current.borrow_mut().take();
         self.mint(gh).await
     }
@@ -124,7 +124,7 @@ impl InstallationTokens {
 
     /// A new token: this isolate's mint under way, else another isolate's (by the lease),
     /// else one of its own.
-    async fn mint(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+    async fn mint(&self, gh: &GitHubTransport) -> Result<String, GhError> {
         let answer = match mint_flight::join(self.id) {
             Join::Follow(flight) => match mint_flight::follow(flight).await {
                 Some(answer) => answer,
@@ -142,7 +142,7 @@ impl InstallationTokens {
         Ok(token)
     }
 
-    async fn mint_across_isolates(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+    async fn mint_across_isolates(&self, gh: &GitHubTransport) -> Result<String, GhError> {
         let now = now_ms();
         let until = now + MINT_LEASE_MS;
         // A lease that cannot be read or written is no reason not to mint.
@@ -180,14 +180,14 @@ impl InstallationTokens {
         Ok(self.open(&sealed).await.ok())
     }
 
-    async fn mint_now(&self, gh: &GitHubHttp) -> Result<String, GhError> {
+    async fn mint_now(&self, gh: &GitHubTransport) -> Result<String, GhError> {
         let app = self.settings.github_app().map_err(|e| {
             worker::console_error!("installation {}: {e}", self.id);
             self.unusable("cannot be used: the service's GitHub App is not configured (see the service log)")
         })?;
         let jwt = app_jwt(&app).await.map_err(|e| self.unusable(format!("cannot be used: {}", e.public_message())))?;
-        // Boxed: the mint is a request of the very client whose token it makes.
-        let wire = Box::pin(gh.mint_installation_token(self.id, &jwt)).await.map_err(|e| match e {
+        // Through the transport alone: no credential of this installation is needed.
+        let wire = gh.mint_installation_token(self.id, &jwt).await.map_err(|e| match e {
             GhError::Credential(why) => self.unusable(format!("has no token: {why}")),
             // A refusal names the installation; outages and rate limits stay what they are
             // (retried, or waited for, like any request).
@@ -206,7 +206,7 @@ impl InstallationTokens {
 
     async fn keep(&self, token: &str, expires_ms: u64) -> AppResult<()> {
         let sealed = encrypt_token(&self.settings.token_keys()?, token).await?;
-        self.home.store_installation_token(self.id, &sealed, expires_ms, &iso(now_ms())).await?;
+        self.home.store_installation_token(self.id, &sealed, expires_ms, &now()).await?;
         self.seen_sealed.replace(Some(sealed));
         Ok(())
     }

@@ -3,18 +3,19 @@
 //! queue send and deleted once the queue took it; the cron tick sends what is left.
 
 use super::{s, Db, DbResult};
-use crate::domain::Id;
+use crate::domain::Timestamp;
+use crate::domain::{ProjectId, SyncId};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AnnouncementRow {
-    pub sync_id: Id,
-    pub project_id: Id,
+    pub sync_id: SyncId,
+    pub project_id: ProjectId,
 }
 
 impl Db {
     /// Records that the end of `sync` is to be announced (once: a second call changes nothing).
-    pub async fn record_announcement(&self, sync: &str, project: &str, now: &str) -> DbResult<()> {
+    pub async fn record_announcement(&self, sync: &SyncId, project: &ProjectId, now: &Timestamp) -> DbResult<()> {
         self.run(
             "INSERT INTO hook_announcements (sync_id, project_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (sync_id) DO NOTHING",
             &[s(sync), s(project), s(now)],
@@ -29,7 +30,7 @@ impl Db {
     }
 
     /// The queue took these announcements (sync ids; one JSON parameter, whatever their number).
-    pub async fn announcements_sent(&self, syncs: &[&str]) -> DbResult<u64> {
+    pub async fn announcements_sent(&self, syncs: &[&SyncId]) -> DbResult<u64> {
         let ids = serde_json::to_string(syncs).unwrap_or_else(|_| "[]".into());
         self.run("DELETE FROM hook_announcements WHERE sync_id IN (SELECT value FROM json_each(?1))", &[s(&ids)]).await
     }

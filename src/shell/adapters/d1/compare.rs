@@ -13,6 +13,7 @@ use super::files::{FileRow, FILE_COLUMNS};
 use super::{n, s, Db, DbError};
 use crate::compare::{Side, Sides, Window};
 use crate::diff::FileEntry;
+use crate::domain::ProjectId;
 use serde::Deserialize;
 
 /// Version rows a window may pass over, per row it may return: where the states mostly
@@ -32,7 +33,7 @@ fn hi_side(t: &str) -> String {
 /// A compare of one project's states: `from` is the lo side when `forward`, else the hi one.
 pub struct CompareSides<'a> {
     pub db: &'a Db,
-    pub project: String,
+    pub project: ProjectId,
     pub lo: u64,
     pub hi: u64,
     pub forward: bool,

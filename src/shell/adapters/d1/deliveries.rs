@@ -2,6 +2,7 @@
 //! only then, so a redelivery after a failure is handled, and a repeat after success is not.
 
 use super::{s, Db, DbResult};
+use crate::domain::Timestamp;
 use serde::Deserialize;
 
 impl Db {
@@ -14,7 +15,7 @@ impl Db {
         Ok(self.first::<Row>("SELECT id FROM webhook_deliveries WHERE id = ?1", &[s(delivery)]).await?.is_some())
     }
 
-    pub async fn record_delivery(&self, delivery: &str, event: &str, projects: u64, now: &str) -> DbResult<()> {
+    pub async fn record_delivery(&self, delivery: &str, event: &str, projects: u64, now: &Timestamp) -> DbResult<()> {
         self.run(
             "INSERT INTO webhook_deliveries (id, event, received_at, projects) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
             &[s(delivery), s(event), s(now), super::n(projects)],
@@ -26,7 +27,7 @@ impl Db {
 
 impl Db {
     /// A fan-out message that ran out of retries, kept for an operator to look at.
-    pub async fn record_dead_letter(&self, id: &str, queue: &str, body: &str, now: &str) -> DbResult<()> {
+    pub async fn record_dead_letter(&self, id: &str, queue: &str, body: &str, now: &Timestamp) -> DbResult<()> {
         self.run(
             "INSERT INTO dead_letters (id, queue, body, received_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
             &[s(id), s(queue), s(body), s(now)],

@@ -4,13 +4,14 @@
 
 use super::files::{FileRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
-use crate::api::ChangeView;
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
-use crate::domain::{CommitSha, FileKind, FileMode, Id, ObjectSha, SyncStatus};
+use crate::domain::Timestamp;
+use crate::domain::{CommitSha, FileKind, FileMode, ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
 use crate::merge::Span;
 use crate::pack::pack_texts;
+use crate::rows::StoredChange;
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -49,7 +50,7 @@ fn span_query(select: &str, span: &Span, paged: bool) -> String {
 }
 
 /// The arguments of `span_query`: ?1 project, ?2 seq, the span's bounds, then the limit.
-fn span_args(project: &Id, seq: u64, span: &Span, limit: Option<u32>) -> Vec<JsValue> {
+fn span_args(project: &ProjectId, seq: u64, span: &Span, limit: Option<u32>) -> Vec<JsValue> {
     let mut args = vec![s(project.as_str()), n(seq)];
     args.extend(span.condition("path", 3).1.into_iter().map(s));
     args.extend(limit.map(|l| n(u64::from(l))));
@@ -73,17 +74,13 @@ pub struct EngineStore<'a> {
     pub content: &'a super::super::content::ContentBucket,
 }
 
-fn now_iso() -> String {
-    crate::shell::adapters::iso(crate::shell::adapters::now_ms())
-}
-
 impl FileRow {
     pub(super) fn entry(self) -> Result<FileEntry, StoreError> {
         let bad = |what: &str| StoreError::Other(format!("stored {what} of {} is invalid", self.path));
         Ok(FileEntry {
             mode: FileMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,
             kind: FileKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
-            sha: ObjectSha::parse(&self.sha).map_err(|_| bad("sha"))?,
+            sha: self.sha,
             size: self.size,
             path: self.path,
         })
@@ -92,7 +89,7 @@ impl FileRow {
 
 #[derive(Deserialize)]
 struct HeadRow {
-    current_sync_id: Option<Id>,
+    current_sync_id: Option<SyncId>,
     current_seq: u64,
     current_commit_sha: Option<CommitSha>,
     /// The current sync's recorded filter (JSON).
@@ -108,7 +105,7 @@ type PreviewArgs<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a s
 struct StatusRow {
     status: SyncStatus,
     error: Option<String>,
-    current_sync_id: Option<Id>,
+    current_sync_id: Option<SyncId>,
 }
 
 impl EngineStore<'_> {
@@ -134,13 +131,13 @@ impl EngineStore<'_> {
                  AND path IN (SELECT value FROM json_each(?4)) AND {}",
                 fence(3)
             ),
-            &[s(job.project_id.as_str()), n(job.new_seq()), s(job.sync_id.as_str())],
+            &[s(&job.project_id), n(job.new_seq()), s(&job.sync_id)],
             paths,
         )
     }
 
     /// The row of `sync` with the project's chain head; `None` when the project is gone.
-    async fn status_of(&self, sync: &Id) -> Result<Option<StatusRow>, StoreError> {
+    async fn status_of(&self, sync: &SyncId) -> Result<Option<StatusRow>, StoreError> {
         Ok(self
             .db
             .first(
@@ -152,7 +149,7 @@ impl EngineStore<'_> {
 
     /// Deletes (or, with `unmark`, un-supersedes) at most `DISCARD_BATCH` rows of `table`
     /// that syncs which ended without completing left behind.
-    fn discard_statement(&self, table: &str, project: &Id, unmark: bool) -> Result<D1PreparedStatement, DbError> {
+    fn discard_statement(&self, table: &str, project: &ProjectId, unmark: bool) -> Result<D1PreparedStatement, DbError> {
         let key = "(project_id, path, introduced_sync_id)";
         let sql = if unmark {
             format!(
@@ -170,7 +167,7 @@ impl EngineStore<'_> {
 }
 
 impl Store for EngineStore<'_> {
-    async fn project_head(&self, project: &Id) -> Result<ProjectHead, StoreError> {
+    async fn project_head(&self, project: &ProjectId) -> Result<ProjectHead, StoreError> {
         let row: HeadRow = self
             .db
             .first(
@@ -189,7 +186,7 @@ impl Store for EngineStore<'_> {
         })
     }
 
-    async fn discard_ended(&self, project: &Id) -> Result<bool, StoreError> {
+    async fn discard_ended(&self, project: &ProjectId) -> Result<bool, StoreError> {
         #[derive(Deserialize)]
         struct Count {
             n: u64,
@@ -218,12 +215,12 @@ impl Store for EngineStore<'_> {
         Ok(true)
     }
 
-    async fn files_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
+    async fn files_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError> {
         let pages = self.files_in_each(project, seq, &[(span.clone(), limit)]).await?;
         Ok(pages.into_iter().next().unwrap_or_default())
     }
 
-    async fn files_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
+    async fn files_in_each(&self, project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<FileEntry>>, StoreError> {
         let statements = spans
             .iter()
             .map(|(span, limit)| self.db.stmt(&span_query(FILES_IN, span, true), &span_args(project, seq, span, Some(*limit))))
@@ -232,7 +229,7 @@ impl Store for EngineStore<'_> {
         pages.into_iter().map(|rows| rows.into_iter().map(FileRow::entry).collect()).collect()
     }
 
-    async fn count_in_each(&self, project: &Id, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
+    async fn count_in_each(&self, project: &ProjectId, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
         #[derive(Deserialize)]
         struct Row {
             n: u64,
@@ -247,7 +244,7 @@ impl Store for EngineStore<'_> {
     }
 
     async fn apply(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
-        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
+        let (project, sync, seq) = (s(&job.project_id), s(&job.sync_id), n(job.new_seq()));
         let superseded: Vec<&str> = changes.iter().filter_map(|c| c.superseded()).map(|f| f.path.as_str()).collect();
         let introduced: Vec<VersionArgs> = changes
             .iter()
@@ -277,19 +274,19 @@ impl Store for EngineStore<'_> {
                  ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
                 fence(2)
             ),
-            &[project, sync, seq, s(&job.content_scope()), n(job.max_text_bytes)],
+            &[project, sync, seq, s(job.content_scope()), n(job.max_text_bytes)],
             &introduced,
         )?);
         self.db.batch(statements).await?;
         Ok(())
     }
 
-    async fn dirs_in(&self, project: &Id, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
+    async fn dirs_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
         let pages = self.dirs_in_each(project, seq, &[(span.clone(), limit)]).await?;
         Ok(pages.into_iter().next().unwrap_or_default())
     }
 
-    async fn dirs_in_each(&self, project: &Id, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
+    async fn dirs_in_each(&self, project: &ProjectId, seq: u64, spans: &[(Span, u32)]) -> Result<Vec<Vec<(String, String)>>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             path: String,
@@ -303,7 +300,7 @@ impl Store for EngineStore<'_> {
         Ok(pages.into_iter().map(|rows| rows.into_iter().map(|r| (r.path, r.sha)).collect()).collect())
     }
 
-    async fn count_files_under(&self, project: &Id, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {
+    async fn count_files_under(&self, project: &ProjectId, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             n: u64,
@@ -328,7 +325,7 @@ impl Store for EngineStore<'_> {
     }
 
     async fn apply_dirs(&self, job: &Job, changes: &[DirChange]) -> Result<(), StoreError> {
-        let (project, sync, seq) = (s(job.project_id.as_str()), s(job.sync_id.as_str()), n(job.new_seq()));
+        let (project, sync, seq) = (s(&job.project_id), s(&job.sync_id), n(job.new_seq()));
         let superseded: Vec<&str> = changes.iter().filter(|c| c.old.is_some()).map(|c| c.path.as_str()).collect();
         let introduced: Vec<(&str, &str)> = changes.iter().filter_map(|c| c.new.as_deref().map(|sha| (c.path.as_str(), sha))).collect();
         let mut statements = self.supersede("dir_versions", job, &superseded)?;
@@ -382,7 +379,7 @@ impl Store for EngineStore<'_> {
         // the rows this write created (its tag), so a replay indexes nothing twice. (A
         // NOT EXISTS probe of the contentless index by rowid scans the whole index.) CROSS
         // JOIN keeps the JSON outer: as the inner loop it would be parsed once per blob row.
-        let tag = super::super::crypto::new_id().map_err(|e| StoreError::Other(e.to_string()))?;
+        let tag: crate::domain::Id = super::super::crypto::new_id().map_err(|e| StoreError::Other(e.to_string()))?;
         let mut statements = self.bulk(
             "INSERT INTO blob_contents (repository, sha, write_tag, status, size, chunks, pack, pack_offset) \
              SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?3) WHERE true \
@@ -394,7 +391,7 @@ impl Store for EngineStore<'_> {
             "INSERT INTO memory_fts (rowid, scope, text) \
              SELECT b.id * 65536 + (j.value ->> 1), ?2, j.value ->> 2 FROM json_each(?4) j \
              CROSS JOIN blob_contents b ON b.repository = ?1 AND b.sha = j.value ->> 0 AND b.write_tag = ?3",
-            &[s(scope), s(&crate::content::fts_scope(scope)), s(&tag)],
+            &[s(scope), s(crate::content::fts_scope(scope)), s(&tag)],
             &chunks,
         )?);
         self.db.batch(statements).await?;
@@ -402,9 +399,9 @@ impl Store for EngineStore<'_> {
     }
 
     async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
-        let p = s(job.project_id.as_str());
-        let id = s(job.sync_id.as_str());
-        let now = s(&crate::shell::adapters::iso(completed_at_ms));
+        let p = s(&job.project_id);
+        let id = s(&job.sync_id);
+        let now = s(Timestamp::from_ms(completed_at_ms));
         let statements = vec![
             self.db.stmt(
                 &format!(
@@ -447,17 +444,27 @@ impl Store for EngineStore<'_> {
 
     async fn stage_preview(&self, job: &Job, changes: &[Change]) -> Result<(), StoreError> {
         let before = job.base_sync_id.as_ref().and(job.base_filter.as_ref());
-        let views: Vec<ChangeView> = changes
+        let stored: Vec<StoredChange> = changes
             .iter()
             .map(|c| {
-                let mut view = ChangeView::from(c);
-                view.reason = crate::pathfilter::change_reason(&view.change, &view.path, before, &job.filter).map(String::from);
-                view
+                let mut change = StoredChange::from(c);
+                change.mark_filtered(before, &job.filter);
+                change
             })
             .collect();
-        let rows: Vec<PreviewArgs> = views
+        let rows: Vec<PreviewArgs> = stored
             .iter()
-            .map(|v| (&*v.path, &*v.change, v.previous_path.as_deref(), &*v.sha, v.previous_sha.as_deref(), v.reason.as_deref()))
+            .map(|c| {
+                let reason = c.reason.map(|r| r.as_str());
+                (
+                    &*c.path,
+                    c.change.as_str(),
+                    c.previous_path.as_deref(),
+                    c.sha.as_str(),
+                    c.previous_sha.as_ref().map(|s| s.as_str()),
+                    reason,
+                )
+            })
             .collect();
         let statements = self.bulk(
             &format!(
@@ -466,7 +473,7 @@ impl Store for EngineStore<'_> {
                  FROM json_each(?2) j WHERE {} ON CONFLICT (sync_id, path) DO NOTHING",
                 fence(1)
             ),
-            &[s(job.sync_id.as_str())],
+            &[s(&job.sync_id)],
             &rows,
         )?;
         self.db.batch(statements).await?;
@@ -474,9 +481,9 @@ impl Store for EngineStore<'_> {
     }
 
     async fn commit_preview(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
-        let (p, id) = (s(job.project_id.as_str()), s(job.sync_id.as_str()));
+        let (p, id) = (s(&job.project_id), s(&job.sync_id));
         let fixed = vec![p.clone(), id.clone(), s(&job.message), p, id, opt(job.commit_sha.as_ref().map(|c| c.as_str()))];
-        let args = [fixed, outcome_args(job), vec![s(&crate::shell::adapters::iso(completed_at_ms))]].concat();
+        let args = [fixed, outcome_args(job), vec![s(Timestamp::from_ms(completed_at_ms))]].concat();
         self.db
             .run(
                 &format!(
@@ -509,7 +516,7 @@ impl Store for EngineStore<'_> {
                 ),
                 &[
                     vec![
-                        s(job.sync_id.as_str()),
+                        s(&job.sync_id),
                         s(job.status.as_str()),
                         n(u64::from(job.progress)),
                         s(&job.message),
@@ -517,7 +524,7 @@ impl Store for EngineStore<'_> {
                         opt(job.error.as_deref()),
                     ],
                     outcome_args(job),
-                    vec![opt(completed_at_ms.map(crate::shell::adapters::iso).as_deref()), s(&now_iso())],
+                    vec![opt(completed_at_ms.map(Timestamp::from_ms).as_ref().map(Timestamp::as_str)), s(crate::shell::adapters::now())],
                 ]
                 .concat(),
             )

@@ -2,43 +2,18 @@
 //! history, and what a sync changed. (The engine's writes are in `engine_store`.)
 
 use super::{n, s, Db, DbResult};
-use crate::api::{ChangeView, FileHistoryView, FileView};
+use crate::domain::{ProjectId, SyncId};
 use crate::merge::{merge_page, Keyed, Pair};
+pub(super) use crate::rows::FileRow;
+use crate::rows::{FileHistoryRow, StoredChange};
 use serde::Deserialize;
 
 /// A version is active at chain position ?2 when introduced at or before it and not
 /// superseded by then.
 pub(super) const VISIBLE_AT: &str = "introduced_seq <= ?2 AND (superseded_seq IS NULL OR superseded_seq > ?2)";
 
-#[derive(Debug, Clone, Deserialize)]
-pub(super) struct FileRow {
-    pub path: String,
-    pub mode: String,
-    pub kind: String,
-    pub sha: String,
-    pub size: Option<u64>,
-    pub sync_id: String,
-    #[serde(default)]
-    pub content_skipped: Option<String>,
-}
-
 /// The columns of a `FileRow`.
 pub(super) const FILE_COLUMNS: &str = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped";
-
-impl FileRow {
-    fn view(self) -> FileView {
-        let content_skipped = crate::content::skipped_for_api(self.content_skipped.as_deref());
-        FileView {
-            path: self.path,
-            mode: self.mode,
-            kind: self.kind,
-            sha: self.sha,
-            size: self.size,
-            sync_id: self.sync_id,
-            content_skipped,
-        }
-    }
-}
 
 /// One version and where its kept text is, if any (`GET /files/content`).
 #[derive(Debug, Clone, Deserialize)]
@@ -55,26 +30,24 @@ impl Db {
     /// Files active right after the sync at `seq`, under `prefix`, in path order after `after`.
     /// Both ends of the prefix bound the key range (no UTF-8 text has the byte 0xFF), so a
     /// page past the prefix's last file reads nothing beyond it.
-    pub async fn files_at_seq(&self, project: &str, seq: u64, prefix: &str, after: &str, limit: u32) -> DbResult<Vec<FileView>> {
+    pub async fn files_at_seq(&self, project: &ProjectId, seq: u64, prefix: &str, after: &str, limit: u32) -> DbResult<Vec<FileRow>> {
         // One lower bound (SQLite ranges an index on one of two and filters by the other,
         // which would read every earlier page of the prefix again).
         let lower = if after >= prefix { "path > ?3" } else { "path >= ?3" };
-        let rows: Vec<FileRow> = self
-            .all(
-                &format!(
-                    "SELECT {FILE_COLUMNS} FROM file_versions \
+        self.all(
+            &format!(
+                "SELECT {FILE_COLUMNS} FROM file_versions \
                      WHERE project_id = ?1 AND {VISIBLE_AT} AND {lower} \
                      AND path < ?4 || CAST(X'FF' AS TEXT) ORDER BY path LIMIT ?5"
-                ),
-                &[s(project), n(seq), s(after.max(prefix)), s(prefix), n(u64::from(limit))],
-            )
-            .await?;
-        Ok(rows.into_iter().map(FileRow::view).collect())
+            ),
+            &[s(project), n(seq), s(after.max(prefix)), s(prefix), n(u64::from(limit))],
+        )
+        .await
     }
 
     /// The version of `path` active at `seq`, with where its text is kept (`scope`: the
     /// repository's content scope). One query.
-    pub async fn content_at_seq(&self, project: &str, seq: u64, path: &str, scope: &str) -> DbResult<Option<ContentRow>> {
+    pub async fn content_at_seq(&self, project: &ProjectId, seq: u64, path: &str, scope: &str) -> DbResult<Option<ContentRow>> {
         self.first(
             &format!(
                 "SELECT f.kind, f.sha, f.size, \
@@ -93,19 +66,12 @@ impl Db {
     /// hidden.
     pub async fn file_history(
         &self,
-        project: &str,
+        project: &ProjectId,
         current_seq: u64,
         path: &str,
         before: u64,
         limit: u32,
-    ) -> DbResult<Vec<(FileHistoryView, u64)>> {
-        #[derive(Deserialize)]
-        struct Row {
-            #[serde(flatten)]
-            file: FileRow,
-            superseded_by_sync_id: Option<String>,
-            introduced_seq: u64,
-        }
+    ) -> DbResult<Vec<FileHistoryRow>> {
         // The path's head (at most one row, `file_versions_one_head`), which is newer than
         // any superseded version, then the superseded ones newest first through
         // `file_versions_history`: a page reads its own rows. Each index is named, as the
@@ -130,25 +96,9 @@ impl Db {
             ),
             &args,
         )?;
-        let mut rows: Vec<Row> = self.batch_all::<Row>(vec![head, superseded]).await?.into_iter().flatten().collect();
+        let mut rows: Vec<FileHistoryRow> = self.batch_all(vec![head, superseded]).await?.into_iter().flatten().collect();
         rows.truncate(limit as usize);
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let f = r.file;
-                let view = FileHistoryView {
-                    path: f.path,
-                    mode: f.mode,
-                    kind: f.kind,
-                    sha: f.sha,
-                    size: f.size,
-                    sync_id: f.sync_id,
-                    content_skipped: crate::content::skipped_for_api(f.content_skipped.as_deref()),
-                    superseded_by_sync_id: r.superseded_by_sync_id,
-                };
-                (view, r.introduced_seq)
-            })
-            .collect())
+        Ok(rows)
     }
 
     /// What a completed sync changed, derived from the versions it introduced and
@@ -158,7 +108,13 @@ impl Db {
     /// (`crate::merge`), so a page reads in proportion to it whatever the sync changed. The
     /// changes, and the last path the window covers (`None`: the end). Those rows never
     /// change once the sync completed, so the pages of one sync are one snapshot.
-    pub async fn changes_window(&self, project: &str, sync: &str, after: &str, limit: u32) -> DbResult<(Vec<ChangeView>, Option<String>)> {
+    pub async fn changes_window(
+        &self,
+        project: &ProjectId,
+        sync: &SyncId,
+        after: &str,
+        limit: u32,
+    ) -> DbResult<(Vec<StoredChange>, Option<String>)> {
         let introduced = self.stmt(
             "SELECT n.path AS path, \
                CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
@@ -187,15 +143,15 @@ impl Db {
             .pairs
             .into_iter()
             .filter_map(|pair| match pair {
-                Pair::Both { wanted, .. } | Pair::WantedOnly(wanted) => Some(wanted.view),
-                Pair::HeldOnly(old) => (old.kept != Some(1)).then_some(old.view),
+                Pair::Both { wanted, .. } | Pair::WantedOnly(wanted) => Some(wanted.change),
+                Pair::HeldOnly(old) => (old.kept != Some(1)).then_some(old.change),
             })
             .collect();
         Ok((changes, merged.through))
     }
 
     /// What a dry run found, in path order after `after` (written once, before it completed).
-    pub async fn preview_changes(&self, sync: &str, after: &str, limit: u32) -> DbResult<Vec<ChangeView>> {
+    pub async fn preview_changes(&self, sync: &SyncId, after: &str, limit: u32) -> DbResult<Vec<StoredChange>> {
         self.all(
             "SELECT path, change, previous_path AS previousPath, sha, previous_sha AS previousSha, reason \
              FROM dry_run_changes WHERE sync_id = ?1 AND path > ?2 ORDER BY path LIMIT ?3",
@@ -209,13 +165,13 @@ impl Db {
 #[derive(Debug, Clone, Deserialize)]
 struct ChangeRow {
     #[serde(flatten)]
-    view: ChangeView,
+    change: StoredChange,
     #[serde(default)]
     kept: Option<u8>,
 }
 
 impl Keyed for ChangeRow {
     fn key(&self) -> &str {
-        &self.view.path
+        &self.change.path
     }
 }

@@ -2,6 +2,7 @@
 //! repeated read is a conditional request that GitHub answers 304 (free).
 
 use super::{opt, s, Db, DbResult};
+use crate::domain::Timestamp;
 use serde::Deserialize;
 
 /// A GitHub answer kept for conditional requests.
@@ -17,7 +18,7 @@ impl Db {
         self.first("SELECT etag, link, body FROM github_cache WHERE key = ?1", &[s(key)]).await
     }
 
-    pub async fn store_get(&self, key: &str, etag: &str, link: Option<&str>, body: &str, now: &str) -> DbResult<()> {
+    pub async fn store_get(&self, key: &str, etag: &str, link: Option<&str>, body: &str, now: &Timestamp) -> DbResult<()> {
         self.run(
             "INSERT INTO github_cache (key, etag, link, body, stored_at) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, link = excluded.link, body = excluded.body, \

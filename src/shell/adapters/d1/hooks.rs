@@ -2,88 +2,30 @@
 //! are announced, and each announcement's attempts.
 
 use super::{n, opt, s, Db, DbResult};
-use crate::api::{DeliveryView, HookView};
 use crate::domain::HookEvent;
-use serde::{Deserialize, Deserializer};
+use crate::domain::{DeliveryId, HookId, ProjectId, Timestamp};
+use crate::hooks::DeliveryStatus;
+pub use crate::rows::{DeliveryRow, HookRow};
 use wasm_bindgen::JsValue;
 
-/// The stored JSON array of event names.
-fn json_events<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HookEvent>, D::Error> {
-    let text = String::deserialize(d)?;
-    serde_json::from_str(&text).map_err(serde::de::Error::custom)
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct HookRow {
-    pub id: String,
-    pub url: String,
-    pub secret_enc: Option<String>,
-    #[serde(deserialize_with = "json_events")]
-    pub events: Vec<HookEvent>,
-    pub created_at: String,
-}
-
-impl HookRow {
-    pub fn view(&self) -> HookView {
-        HookView {
-            id: self.id.clone(),
-            url: self.url.clone(),
-            events: self.events.clone(),
-            has_secret: self.secret_enc.is_some(),
-            created_at: self.created_at.clone(),
-        }
-    }
-}
-
 const HOOK_COLUMNS: &str = "h.id, h.url, h.secret_enc, h.events, h.created_at";
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct DeliveryRow {
-    pub id: String,
-    pub hook_id: String,
-    pub sync_id: String,
-    pub event: HookEvent,
-    pub status: String,
-    pub attempts: u32,
-    pub last_status_code: Option<u16>,
-    pub last_error: Option<String>,
-    pub body: String,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
-}
-
-impl DeliveryRow {
-    pub fn view(&self) -> DeliveryView {
-        DeliveryView {
-            id: self.id.clone(),
-            event: self.event,
-            sync_id: self.sync_id.clone(),
-            status: self.status.clone(),
-            attempts: self.attempts,
-            last_status_code: self.last_status_code,
-            last_error: self.last_error.clone(),
-            created_at: self.created_at.clone(),
-            delivered_at: self.delivered_at.clone(),
-        }
-    }
-}
 
 const DELIVERY_COLUMNS: &str =
     "id, hook_id, sync_id, event, status, attempts, last_status_code, last_error, body, created_at, delivered_at";
 
 pub struct NewHook<'a> {
-    pub id: &'a str,
-    pub project_id: &'a str,
+    pub id: &'a HookId,
+    pub project_id: &'a ProjectId,
     pub url: &'a str,
     pub secret_enc: Option<&'a str>,
     pub events: &'a [HookEvent],
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 /// How an attempt ended, as the delivery records it.
 pub struct AttemptRecord<'a> {
     pub attempts: u32,
-    pub status: &'static str,
+    pub status: DeliveryStatus,
     pub status_code: Option<u16>,
     pub error: Option<&'a str>,
     pub delivered_at: Option<&'a str>,
@@ -108,12 +50,12 @@ impl Db {
         Ok(inserted > 0)
     }
 
-    pub async fn hook(&self, project: &str, hook: &str) -> DbResult<Option<HookRow>> {
+    pub async fn hook(&self, project: &ProjectId, hook: &HookId) -> DbResult<Option<HookRow>> {
         self.first(&format!("SELECT {HOOK_COLUMNS} FROM hooks h WHERE h.id = ?1 AND h.project_id = ?2"), &[s(hook), s(project)]).await
     }
 
     /// A project's hooks in creation order, after the `(created_at, id)` key.
-    pub async fn hooks_of(&self, project: &str, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<HookRow>> {
+    pub async fn hooks_of(&self, project: &ProjectId, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<HookRow>> {
         let (after_time, after_id) = after.unzip();
         self.all(
             &format!(
@@ -127,7 +69,7 @@ impl Db {
 
     /// The project's hooks that subscribed to `event` and existed when the sync ended at
     /// `ended_at` (at most `MAX_HOOKS_PER_PROJECT`).
-    pub async fn hooks_for(&self, project: &str, event: HookEvent, ended_at: &str) -> DbResult<Vec<HookRow>> {
+    pub async fn hooks_for(&self, project: &ProjectId, event: HookEvent, ended_at: &Timestamp) -> DbResult<Vec<HookRow>> {
         self.all(
             &format!(
                 "SELECT {HOOK_COLUMNS} FROM hooks h WHERE h.project_id = ?1 AND h.created_at <= ?3 \
@@ -138,7 +80,7 @@ impl Db {
         .await
     }
 
-    pub async fn delete_hook(&self, project: &str, hook: &str) -> DbResult<bool> {
+    pub async fn delete_hook(&self, project: &ProjectId, hook: &HookId) -> DbResult<bool> {
         Ok(self.run("DELETE FROM hooks WHERE id = ?1 AND project_id = ?2", &[s(hook), s(project)]).await? > 0)
     }
 
@@ -158,12 +100,12 @@ impl Db {
         .await
     }
 
-    pub async fn delivery(&self, id: &str) -> DbResult<Option<DeliveryRow>> {
+    pub async fn delivery(&self, id: &DeliveryId) -> DbResult<Option<DeliveryRow>> {
         self.first(&format!("SELECT {DELIVERY_COLUMNS} FROM hook_deliveries WHERE id = ?1"), &[s(id)]).await
     }
 
     /// A hook's deliveries, newest first, after the `(created_at, id)` key.
-    pub async fn deliveries_of(&self, hook: &str, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<DeliveryRow>> {
+    pub async fn deliveries_of(&self, hook: &HookId, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<DeliveryRow>> {
         let (after_time, after_id) = after.unzip();
         self.all(
             &format!(
@@ -177,7 +119,7 @@ impl Db {
 
     /// Claims a pending delivery for the queue message `owner`; false when another message
     /// holds it (a duplicate) or it is settled.
-    pub async fn claim_delivery(&self, id: &str, owner: &str) -> DbResult<bool> {
+    pub async fn claim_delivery(&self, id: &DeliveryId, owner: &str) -> DbResult<bool> {
         let claimed = self
             .run(
                 "UPDATE hook_deliveries SET owner = ?2 WHERE id = ?1 AND status = 'pending' AND (owner IS NULL OR owner = ?2)",
@@ -189,11 +131,11 @@ impl Db {
 
     /// Records an attempt while the delivery is pending (a finished one is never rewritten,
     /// so a duplicate message cannot undo it).
-    pub async fn record_attempt(&self, id: &str, r: &AttemptRecord<'_>) -> DbResult<()> {
+    pub async fn record_attempt(&self, id: &DeliveryId, r: &AttemptRecord<'_>) -> DbResult<()> {
         self.run(
             "UPDATE hook_deliveries SET attempts = max(attempts, ?2), status = ?3, last_status_code = ?4, last_error = ?5, \
              delivered_at = ?6 WHERE id = ?1 AND status = 'pending'",
-            &[s(id), n(u64::from(r.attempts)), s(r.status), code(r.status_code), opt(r.error), opt(r.delivered_at)],
+            &[s(id), n(u64::from(r.attempts)), s(r.status.as_str()), code(r.status_code), opt(r.error), opt(r.delivered_at)],
         )
         .await?;
         Ok(())

@@ -3,9 +3,12 @@
 //! cached installation token each (sealed, never returned).
 
 use super::{n, s, Db, DbResult};
-use crate::api::InstallationView;
+use crate::domain::Timestamp;
+use crate::domain::UserId;
 use crate::github_app::{installation_event_is_stale, InstallationId, InstallationState};
 use serde::Deserialize;
+
+pub use crate::rows::GrantRow;
 use wasm_bindgen::JsValue;
 
 /// What an `installation` event did to the recorded state.
@@ -27,28 +30,6 @@ pub struct InstallationRow {
     pub token_expires_ms: Option<u64>,
 }
 
-/// A grant as the API shows it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct GrantRow {
-    pub installation_id: InstallationId,
-    pub account: String,
-    pub repository_selection: String,
-    pub user_id: String,
-    pub created_at: String,
-}
-
-impl GrantRow {
-    pub fn view(self) -> InstallationView {
-        InstallationView {
-            installation_id: self.installation_id,
-            account: self.account,
-            repository_selection: self.repository_selection,
-            user_id: self.user_id,
-            created_at: self.created_at,
-        }
-    }
-}
-
 const GRANT_COLUMNS: &str = "g.installation_id, i.account, i.repository_selection, g.user_id, g.created_at";
 
 /// What an admin's grant learned from GitHub, with the token it minted to confirm it.
@@ -58,7 +39,7 @@ pub struct ConfirmedInstallation<'a> {
     pub repository_selection: &'a str,
     pub token_enc: &'a str,
     pub token_expires_ms: u64,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 impl Db {
@@ -68,7 +49,7 @@ impl Db {
 
     /// Records a confirmed installation (active again, whatever it was) and grants it to
     /// `user`; granting twice keeps the first grant.
-    pub async fn grant_installation(&self, c: &ConfirmedInstallation<'_>, user: &str) -> DbResult<Option<GrantRow>> {
+    pub async fn grant_installation(&self, c: &ConfirmedInstallation<'_>, user: &UserId) -> DbResult<Option<GrantRow>> {
         let id = n(c.id.get());
         self.run(
             "INSERT INTO installations (installation_id, account, repository_selection, state, token_enc, token_expires_ms, updated_at) \
@@ -86,7 +67,7 @@ impl Db {
         self.grant_for_user(user, c.id).await
     }
 
-    pub async fn grant_for_user(&self, user: &str, id: InstallationId) -> DbResult<Option<GrantRow>> {
+    pub async fn grant_for_user(&self, user: &UserId, id: InstallationId) -> DbResult<Option<GrantRow>> {
         self.first(
             &format!(
                 "SELECT {GRANT_COLUMNS} FROM installation_grants g JOIN installations i USING (installation_id) \
@@ -98,7 +79,7 @@ impl Db {
     }
 
     /// A user's grants by installation id, after `after`.
-    pub async fn grants_of(&self, user: &str, after: Option<u64>, limit: u32) -> DbResult<Vec<GrantRow>> {
+    pub async fn grants_of(&self, user: &UserId, after: Option<u64>, limit: u32) -> DbResult<Vec<GrantRow>> {
         self.all(
             &format!(
                 "SELECT {GRANT_COLUMNS} FROM installation_grants g JOIN installations i USING (installation_id) \
@@ -111,7 +92,7 @@ impl Db {
 
     /// Keeps a freshly minted token for every project of the installation, unless GitHub
     /// suspended or removed it meanwhile (the webhook dropped the cached token then).
-    pub async fn store_installation_token(&self, id: InstallationId, token_enc: &str, expires_ms: u64, now: &str) -> DbResult<()> {
+    pub async fn store_installation_token(&self, id: InstallationId, token_enc: &str, expires_ms: u64, now: &Timestamp) -> DbResult<()> {
         self.run(
             "UPDATE installations SET token_enc = ?2, token_expires_ms = ?3, mint_lease_until_ms = NULL, updated_at = ?4 \
              WHERE installation_id = ?1 AND state = 'active'",
@@ -154,7 +135,7 @@ impl Db {
         id: InstallationId,
         state: InstallationState,
         at_ms: Option<u64>,
-        now: &str,
+        now: &Timestamp,
     ) -> DbResult<StateChange> {
         let at = at_ms.map(n).unwrap_or(JsValue::NULL);
         let changed = self

@@ -6,6 +6,7 @@
 
 use super::files::VISIBLE_AT;
 use super::{n, s, Db, DbResult};
+use crate::domain::ProjectId;
 use serde::Deserialize;
 
 /// One memory entry as D1 knows it: where its text is, not the text.
@@ -38,7 +39,7 @@ const ENTRY: &str = "fv.introduced_sync_id || ':' || c.key || ':' || fv.path AS 
 
 impl Db {
     /// Active memory entries at `seq` in path and chunk order, after `(path, chunk)`.
-    pub async fn memory_list(&self, project: &str, seq: u64, scope: &str, after: (&str, u64), limit: u32) -> DbResult<Vec<ChunkRef>> {
+    pub async fn memory_list(&self, project: &ProjectId, seq: u64, scope: &str, after: (&str, u64), limit: u32) -> DbResult<Vec<ChunkRef>> {
         self.all(
             &format!(
                 "SELECT {ENTRY} FROM file_versions fv \
@@ -58,7 +59,7 @@ impl Db {
     /// the same set), from `offset`.
     pub async fn memory_search(
         &self,
-        project: &str,
+        project: &ProjectId,
         seq: u64,
         fts: &str,
         max_doc: u64,

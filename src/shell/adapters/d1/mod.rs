@@ -3,7 +3,7 @@
 //! slice's meter and the rows they write, and turns D1's errors into `DbError` — the one
 //! place a unique violation is recognised.
 //!
-//! Architecture invariant: no SQL outside `shell::d1`; callers get typed rows.
+//! Architecture invariant: no SQL outside `shell::adapters::d1`; callers get typed rows.
 
 mod announcements;
 mod compare;
@@ -26,11 +26,11 @@ mod users;
 pub use compare::CompareSides;
 pub use engine_store::EngineStore;
 pub use hooks::{AttemptRecord, DeliveryRow, NewHook};
-pub use installations::{ConfirmedInstallation, GrantRow, InstallationRow, StateChange};
+pub use installations::{ConfirmedInstallation, InstallationRow, StateChange};
 pub use memory::ChunkRef;
 pub use projects::{NewProject, ProjectUpdate};
 pub use rows::{ProjectRow, SyncRow};
-pub use syncs::QueuedSync;
+pub use syncs::{Queued, QueuedSync};
 
 use crate::engine::{Meter, StoreError};
 use crate::error::AppError;
@@ -92,8 +92,9 @@ impl DbError {
     }
 }
 
-pub(crate) fn s(v: &str) -> JsValue {
-    JsValue::from_str(v)
+/// A text parameter: any string, id or time.
+pub(crate) fn s(v: impl AsRef<str>) -> JsValue {
+    JsValue::from_str(v.as_ref())
 }
 pub(crate) fn n(v: u64) -> JsValue {
     JsValue::from_f64(v as f64)

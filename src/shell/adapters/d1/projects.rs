@@ -3,7 +3,9 @@
 
 use super::rows::PROJECT_COLUMNS;
 use super::{n, opt, s, Db, DbResult, ProjectRow};
-use crate::domain::{BranchName, CommitSha, Id, RepoName};
+use crate::domain::Timestamp;
+use crate::domain::{BranchName, CommitSha, RepoName};
+use crate::domain::{ProjectId, UserId};
 use crate::github_app::InstallationId;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -14,8 +16,8 @@ fn installation(id: Option<InstallationId>) -> JsValue {
 
 /// A project as created.
 pub struct NewProject<'a> {
-    pub id: &'a str,
-    pub user_id: &'a str,
+    pub id: &'a ProjectId,
+    pub user_id: &'a UserId,
     pub name: &'a str,
     pub repository: &'a RepoName,
     pub branch: &'a BranchName,
@@ -24,7 +26,7 @@ pub struct NewProject<'a> {
     pub installation_id: Option<InstallationId>,
     /// The filter as JSON.
     pub path_filter: &'a str,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 /// The fields a PATCH may change, all resolved (unchanged ones carry the old value).
@@ -36,20 +38,20 @@ pub struct ProjectUpdate<'a> {
     pub installation_id: Option<InstallationId>,
     /// The filter as JSON.
     pub path_filter: &'a str,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
 impl Db {
-    pub async fn project_for_user(&self, user: &str, project: &str) -> DbResult<Option<ProjectRow>> {
+    pub async fn project_for_user(&self, user: &UserId, project: &ProjectId) -> DbResult<Option<ProjectRow>> {
         self.first(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1 AND user_id = ?2"), &[s(project), s(user)]).await
     }
 
-    pub async fn project(&self, project: &str) -> DbResult<Option<ProjectRow>> {
+    pub async fn project(&self, project: &ProjectId) -> DbResult<Option<ProjectRow>> {
         self.first(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1"), &[s(project)]).await
     }
 
     /// A user's projects in creation order, after the `(created_at, id)` key.
-    pub async fn projects_of(&self, user: &str, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<ProjectRow>> {
+    pub async fn projects_of(&self, user: &UserId, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<ProjectRow>> {
         let (after_time, after_id) = after.unzip();
         self.all(
             &format!(
@@ -83,7 +85,7 @@ impl Db {
     }
 
     /// Applies a PATCH; a new branch forgets the head check made for the old one.
-    pub async fn update_project(&self, user: &str, project: &str, u: &ProjectUpdate<'_>) -> DbResult<()> {
+    pub async fn update_project(&self, user: &UserId, project: &ProjectId, u: &ProjectUpdate<'_>) -> DbResult<()> {
         self.run(
             "UPDATE projects SET name = ?3, branch = ?4, tracked = ?5, github_token_enc = ?6, updated_at = ?7, installation_id = ?8, path_filter = ?9, \
              head_etag = CASE WHEN branch = ?4 THEN head_etag END, head_sha = CASE WHEN branch = ?4 THEN head_sha END \
@@ -107,13 +109,13 @@ impl Db {
     /// Deletes the project (its syncs, versions, hooks go with it) and, in the same
     /// transaction, asks the cron tick to sweep its repository's content rows (`sweeps.rs`):
     /// the text only this project referenced goes there, not in this request.
-    pub async fn delete_project(&self, user: &str, project: &str, repository: &RepoName, now: &str) -> DbResult<()> {
+    pub async fn delete_project(&self, user: &UserId, project: &ProjectId, repository: &RepoName, now: &Timestamp) -> DbResult<()> {
         self.batch(vec![
             self.stmt("DELETE FROM projects WHERE id = ?1 AND user_id = ?2", &[s(project), s(user)])?,
             self.stmt(
                 "INSERT INTO content_sweeps (repository, after_sha, requested_at) VALUES (?1, '', ?2) \
                  ON CONFLICT (repository) DO UPDATE SET after_sha = '', requested_at = excluded.requested_at",
-                &[s(&repository.canonical()), s(now)],
+                &[s(repository.canonical()), s(now)],
             )?,
         ])
         .await?;
@@ -138,10 +140,10 @@ impl Db {
     }
 
     /// Tracked projects, least recently checked first.
-    pub async fn due_for_head_check(&self, limit: u64) -> DbResult<Vec<Id>> {
+    pub async fn due_for_head_check(&self, limit: u64) -> DbResult<Vec<ProjectId>> {
         #[derive(Deserialize)]
         struct Row {
-            id: Id,
+            id: ProjectId,
         }
         let rows: Vec<Row> = self
             .all(
@@ -154,7 +156,7 @@ impl Db {
 
     /// Records a head check; `seen` (an ETag and the commit that answer named) replaces
     /// what was stored, `None` keeps it.
-    pub async fn record_head_check(&self, project: &str, now: &str, seen: Option<(&str, &CommitSha)>) -> DbResult<()> {
+    pub async fn record_head_check(&self, project: &ProjectId, now: &Timestamp, seen: Option<(&str, &CommitSha)>) -> DbResult<()> {
         let (etag, sha) = seen.unzip();
         self.run(
             "UPDATE projects SET head_checked_at = ?2, head_etag = COALESCE(?3, head_etag), head_sha = COALESCE(?4, head_sha) \
@@ -167,7 +169,12 @@ impl Db {
 
     /// Stops tracking the installation's projects (all of them, or those on `repositories`,
     /// compared case-insensitively); their history stays. Returns how many changed.
-    pub async fn untrack_installation_projects(&self, id: InstallationId, repositories: Option<&[String]>, now: &str) -> DbResult<u64> {
+    pub async fn untrack_installation_projects(
+        &self,
+        id: InstallationId,
+        repositories: Option<&[String]>,
+        now: &Timestamp,
+    ) -> DbResult<u64> {
         let list = repositories.map(|r| serde_json::Value::from(r.to_vec()).to_string());
         let result = self
             .run(

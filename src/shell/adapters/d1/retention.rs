@@ -2,6 +2,8 @@
 //! deleted in bounded statements.
 
 use super::{n, s, Db, DbResult};
+use crate::domain::Timestamp;
+use crate::domain::{HookId, SyncId};
 use crate::retention::{DRY_RUNS_KEPT, ROWS_PER_DELETE, TRIM_PER_DELIVERY};
 use serde::Deserialize;
 
@@ -17,10 +19,10 @@ pub(super) fn dry_runs_kept() -> u64 {
 
 impl Db {
     /// Dry runs whose changes expired and are not yet all deleted.
-    pub async fn expired_dry_runs(&self, limit: u32) -> DbResult<Vec<String>> {
+    pub async fn expired_dry_runs(&self, limit: u32) -> DbResult<Vec<SyncId>> {
         #[derive(Deserialize)]
         struct Row {
-            id: String,
+            id: SyncId,
         }
         let rows: Vec<Row> = self.all("SELECT id FROM syncs WHERE changes_retention = 'expired' LIMIT ?1", &[n(u64::from(limit))]).await?;
         Ok(rows.into_iter().map(|r| r.id).collect())
@@ -28,7 +30,7 @@ impl Db {
 
     /// Deletes up to `ROWS_PER_DELETE` of an expired dry run's changes, and marks it
     /// 'deleted' once none are left (one transaction). Returns the rows deleted.
-    pub async fn delete_expired_changes(&self, sync: &str) -> DbResult<u64> {
+    pub async fn delete_expired_changes(&self, sync: &SyncId) -> DbResult<u64> {
         let deleted = self
             .batch(vec![
                 self.stmt(
@@ -48,7 +50,7 @@ impl Db {
     }
 
     /// Deletes up to `ROWS_PER_DELETE` deliveries created before `before`, oldest first.
-    pub async fn delete_old_deliveries(&self, before: &str) -> DbResult<u64> {
+    pub async fn delete_old_deliveries(&self, before: &Timestamp) -> DbResult<u64> {
         self.run(
             "DELETE FROM hook_deliveries WHERE id IN \
              (SELECT id FROM hook_deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
@@ -58,7 +60,7 @@ impl Db {
     }
 
     /// Deletes the hook's deliveries past its `kept` newest (a few at a time).
-    pub async fn trim_deliveries(&self, hook: &str, kept: u64) -> DbResult<u64> {
+    pub async fn trim_deliveries(&self, hook: &HookId, kept: u64) -> DbResult<u64> {
         self.run(
             "DELETE FROM hook_deliveries WHERE id IN (SELECT id FROM hook_deliveries WHERE hook_id = ?1 \
              ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?2)",

@@ -3,30 +3,79 @@
 //! (an ended row is never rewritten), here and in the engine's store.
 
 use super::rows::SYNC_COLUMNS;
-use super::{n, opt, s, Db, DbResult, SyncRow, RUNNING_STATUSES};
-use crate::domain::{BranchName, CommitSha, Id, SyncKind, Trigger};
+use super::{n, opt, s, Db, DbError, DbResult, SyncRow, RUNNING_STATUSES};
+use crate::domain::{BranchName, CommitSha, ProjectId, SyncId, SyncKind, SyncStatus, Timestamp, Trigger, UserId};
 use crate::github_app::InstallationId;
+use crate::pathfilter::PathFilter;
 use serde::Deserialize;
 
 /// A sync as recorded before its object is started.
 pub struct QueuedSync<'a> {
-    pub id: &'a str,
-    pub project_id: &'a Id,
+    pub id: &'a SyncId,
+    pub project_id: &'a ProjectId,
     pub kind: SyncKind,
     pub trigger: Trigger,
     pub branch: &'a BranchName,
     /// For restores: the sync whose state is wanted, and its commit.
-    pub restored_from: Option<(&'a Id, Option<&'a CommitSha>)>,
+    pub restored_from: Option<(&'a SyncId, Option<&'a CommitSha>)>,
     /// The branch becomes the project's (a start that names another branch).
     pub set_project_branch: bool,
-    /// The filter the sync holds (JSON), and whether it is a dry run.
-    pub path_filter: &'a str,
+    /// The filter the sync holds, and whether it is a dry run.
+    pub path_filter: &'a PathFilter,
     pub dry_run: bool,
-    pub now: &'a str,
+    pub now: &'a Timestamp,
 }
 
+/// What recording a queued sync came to.
+pub enum Queued {
+    /// The row as written (what reading it back would give).
+    Recorded(Box<SyncRow>),
+    /// The project has a queued or running sync already (the database's own guard).
+    ProjectBusy,
+}
+
+impl QueuedSync<'_> {
+    /// The row `insert_queued` writes: its values, and the columns' defaults for the rest.
+    fn row(&self) -> SyncRow {
+        let (restored_id, restored_commit) = self.restored_from.unzip();
+        SyncRow {
+            id: self.id.clone(),
+            project_id: self.project_id.clone(),
+            kind: self.kind,
+            trigger: self.trigger,
+            branch: self.branch.clone(),
+            commit_sha: restored_commit.flatten().cloned(),
+            status: SyncStatus::Queued,
+            progress: 0,
+            message: QUEUED_MESSAGE.to_string(),
+            seq: None,
+            previous_sync_id: None,
+            restored_from_sync_id: restored_id.cloned(),
+            added: 0,
+            modified: 0,
+            removed: 0,
+            unchanged: 0,
+            renamed: 0,
+            github_requests: 0,
+            github_not_modified: 0,
+            d1_rows_written: 0,
+            bytes_downloaded: 0,
+            duration_ms: 0,
+            error: None,
+            started_at: self.now.clone(),
+            completed_at: None,
+            updated_at: Some(self.now.clone()),
+            path_filter: self.path_filter.clone(),
+            dry_run: self.dry_run,
+            changes_kept: true,
+        }
+    }
+}
+
+const QUEUED_MESSAGE: &str = "Queued";
+
 impl Db {
-    pub async fn sync_for_user(&self, user: &str, sync: &str) -> DbResult<Option<SyncRow>> {
+    pub async fn sync_for_user(&self, user: &UserId, sync: &SyncId) -> DbResult<Option<SyncRow>> {
         self.first(
             &format!("SELECT {SYNC_COLUMNS} FROM syncs s JOIN projects p ON p.id = s.project_id WHERE s.id = ?1 AND p.user_id = ?2"),
             &[s(sync), s(user)],
@@ -34,11 +83,11 @@ impl Db {
         .await
     }
 
-    pub async fn sync(&self, sync: &str) -> DbResult<Option<SyncRow>> {
+    pub async fn sync(&self, sync: &SyncId) -> DbResult<Option<SyncRow>> {
         self.first(&format!("SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.id = ?1"), &[s(sync)]).await
     }
 
-    pub async fn running_sync(&self, project: &Id) -> DbResult<Option<SyncRow>> {
+    pub async fn running_sync(&self, project: &ProjectId) -> DbResult<Option<SyncRow>> {
         self.first(
             &format!("SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.project_id = ?1 AND s.status IN {RUNNING_STATUSES}"),
             &[s(project.as_str())],
@@ -47,10 +96,10 @@ impl Db {
     }
 
     /// The running syncs of an installation's projects.
-    pub async fn running_syncs_of_installation(&self, installation: InstallationId) -> DbResult<Vec<Id>> {
+    pub async fn running_syncs_of_installation(&self, installation: InstallationId) -> DbResult<Vec<SyncId>> {
         #[derive(Deserialize)]
         struct Row {
-            id: Id,
+            id: SyncId,
         }
         let rows: Vec<Row> = self
             .all(
@@ -65,7 +114,7 @@ impl Db {
     }
 
     /// A project's syncs, newest first, after the `(started_at, id)` key.
-    pub async fn history(&self, project: &Id, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<SyncRow>> {
+    pub async fn history(&self, project: &ProjectId, after: Option<(&str, &str)>, limit: u32) -> DbResult<Vec<SyncRow>> {
         let (after_time, after_id) = after.unzip();
         self.all(
             &format!(
@@ -80,51 +129,57 @@ impl Db {
 
     /// Inserts the QUEUED row (and, with it, the project's new branch). A project that has
     /// a queued or running sync refuses it: `DbError::Unique` on `syncs.project_id`.
-    pub async fn insert_queued(&self, q: &QueuedSync<'_>) -> DbResult<()> {
+    /// Records a queued sync (one round trip); the row it wrote comes back built from what
+    /// was written, not read again.
+    pub async fn insert_queued(&self, q: &QueuedSync<'_>) -> DbResult<Queued> {
         let (restored_id, restored_commit) = q.restored_from.unzip();
+        let path_filter = serde_json::to_string(q.path_filter).map_err(|e| DbError::Other(e.to_string()))?;
         let mut statements = vec![self.stmt(
             "INSERT INTO syncs (id, project_id, kind, trigger, branch, commit_sha, status, progress, message, \
              restored_from_sync_id, started_at, updated_at, path_filter, dry_run) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, 'Queued', ?7, ?8, ?8, ?9, ?10)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'QUEUED', 0, ?11, ?7, ?8, ?8, ?9, ?10)",
             &[
                 s(q.id),
-                s(q.project_id.as_str()),
+                s(q.project_id),
                 s(q.kind.as_str()),
                 s(q.trigger.as_str()),
                 s(q.branch.as_str()),
                 opt(restored_commit.flatten().map(CommitSha::as_str)),
-                opt(restored_id.map(Id::as_str)),
+                opt(restored_id.map(SyncId::as_str)),
                 s(q.now),
-                s(q.path_filter),
+                s(&path_filter),
                 n(u64::from(q.dry_run)),
+                s(QUEUED_MESSAGE),
             ],
         )?];
         if q.dry_run {
             // Queued with its row, so a 21st dry run makes the 1st one's /changes a 404 at once.
-            statements
-                .push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(q.project_id.as_str()), n(super::retention::dry_runs_kept())])?);
+            statements.push(self.stmt(super::retention::EXPIRE_DRY_RUNS, &[s(q.project_id), n(super::retention::dry_runs_kept())])?);
         }
         if q.set_project_branch {
             statements.push(self.stmt(
                 "UPDATE projects SET branch = ?2, head_etag = NULL, head_sha = NULL, updated_at = ?3 WHERE id = ?1",
-                &[s(q.project_id.as_str()), s(q.branch.as_str()), s(q.now)],
+                &[s(q.project_id), s(q.branch.as_str()), s(q.now)],
             )?);
         }
-        self.batch(statements).await?;
-        Ok(())
+        match self.batch(statements).await {
+            Ok(_) => Ok(Queued::Recorded(Box::new(q.row()))),
+            Err(e) if e.is_running_sync_conflict() => Ok(Queued::ProjectBusy),
+            Err(e) => Err(e),
+        }
     }
 
     /// Ends a row FAILED with `error` if (and only if) it is still queued or running.
-    pub async fn fail_if_running(&self, sync: &str, error: &str, now: &str) -> DbResult<bool> {
+    pub async fn fail_if_running(&self, sync: &SyncId, error: &str, now: &Timestamp) -> DbResult<bool> {
         self.end_if_running(sync, "FAILED", Some(error), &format!("Sync failed: {error}"), now).await
     }
 
     /// Ends a row CANCELLED if it is still queued or running.
-    pub async fn cancel_if_running(&self, sync: &str, now: &str) -> DbResult<bool> {
+    pub async fn cancel_if_running(&self, sync: &SyncId, now: &Timestamp) -> DbResult<bool> {
         self.end_if_running(sync, "CANCELLED", None, "Sync cancelled; nothing was changed", now).await
     }
 
-    async fn end_if_running(&self, sync: &str, status: &str, error: Option<&str>, message: &str, now: &str) -> DbResult<bool> {
+    async fn end_if_running(&self, sync: &SyncId, status: &str, error: Option<&str>, message: &str, now: &Timestamp) -> DbResult<bool> {
         let changed = self
             .run(
                 &format!(
@@ -138,7 +193,7 @@ impl Db {
     }
 
     /// Running rows that started before `started_before`, least recently written first.
-    pub async fn running_since(&self, started_before: &str, limit: u64) -> DbResult<Vec<SyncRow>> {
+    pub async fn running_since(&self, started_before: &Timestamp, limit: u64) -> DbResult<Vec<SyncRow>> {
         self.all(
             &format!(
                 "SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.status IN {RUNNING_STATUSES} AND s.started_at < ?1 \

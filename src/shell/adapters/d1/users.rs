@@ -1,7 +1,8 @@
 //! `users`: who may call the API (tokens stored only as SHA-256 hashes).
 
 use super::{s, Db, DbResult};
-use crate::domain::Id;
+use crate::domain::Timestamp;
+use crate::domain::UserId;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -14,17 +15,17 @@ pub struct UserRow {
 
 impl Db {
     /// The user whose token hashes to `token_hash`.
-    pub async fn user_by_token_hash(&self, token_hash: &str) -> DbResult<Option<Id>> {
+    pub async fn user_by_token_hash(&self, token_hash: &str) -> DbResult<Option<UserId>> {
         #[derive(Deserialize)]
         struct Row {
-            id: Id,
+            id: UserId,
         }
         Ok(self.first::<Row>("SELECT id FROM users WHERE token_hash = ?1", &[s(token_hash)]).await?.map(|r| r.id))
     }
 
     /// The user's row as it is copied into the database of each of its projects (which
     /// refer to it); the home database holds the original.
-    pub async fn user(&self, id: &str) -> DbResult<Option<UserRow>> {
+    pub async fn user(&self, id: &UserId) -> DbResult<Option<UserRow>> {
         self.first("SELECT id, name, token_hash, created_at FROM users WHERE id = ?1", &[s(id)]).await
     }
 
@@ -38,7 +39,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn insert_user(&self, id: &str, name: &str, token_hash: &str, now: &str) -> DbResult<()> {
+    pub async fn insert_user(&self, id: &UserId, name: &str, token_hash: &str, now: &Timestamp) -> DbResult<()> {
         self.run("INSERT INTO users (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)", &[s(id), s(name), s(token_hash), s(now)])
             .await?;
         Ok(())

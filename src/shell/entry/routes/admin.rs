@@ -7,6 +7,7 @@
 use crate::api::{parse_object, query_param};
 use crate::auth::{bearer_token, constant_time_eq};
 use crate::domain::RepoName;
+use crate::domain::{ProjectId, SyncId};
 use crate::error::{AppError, AppResult};
 use crate::pack::pack_prefix;
 use crate::shell::adapters::content::ContentBucket;
@@ -52,10 +53,12 @@ pub async fn diagnostics(svc: &Services<'_>, req: &Request, query: &str) -> AppR
         "databases": databases,
         "deadLetters": dead_letters,
     });
-    if let Some(project) = query_param(query, "project") {
+    if let Some(raw) = query_param(query, "project") {
+        let project = ProjectId::parse(&raw).map_err(|e| AppError::invalid("project", e.0))?;
         body["projectDatabase"] = json!(svc.locate(&project).await?.binding);
     }
-    if let Some(sync) = query_param(query, "sync") {
+    if let Some(raw) = query_param(query, "sync") {
+        let sync = SyncId::parse(&raw).map_err(|e| AppError::invalid("sync", e.0))?;
         body["syncObjectWasmMemoryBytes"] = json!(crate::shell::adapters::sync_client::object_memory(svc.env, &sync).await?);
     }
     if let Some(raw) = query_param(query, "repository") {

@@ -3,12 +3,14 @@
 //! its first page read, so a sync that completes between two pages changes nothing in them.
 
 use super::{project_of, sync_of};
-use crate::api::{encode_cursor, etag_matches, query_param, ChangeView, MemoryView, Page, PageRequest};
+use crate::api::{encode_cursor, etag_matches, query_param, ChangeView, FileHistoryView, FileView, MemoryView, Page, PageRequest};
 use crate::compare::{Mode, WINDOWS_PER_PAGE};
 use crate::content::{fts_query, fts_scope, within_budget, MEMORY_PAGE_BYTES};
 use crate::domain::SyncStatus;
+use crate::domain::{ProjectId, SyncId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::pathfilter::PathFilter;
+use crate::rows::StoredChange;
 use crate::shell::adapters::content::ContentBucket;
 use crate::shell::adapters::d1::{ChunkRef, CompareSides, Db, ProjectRow};
 use crate::shell::adapters::http::{self, header, json};
@@ -18,34 +20,41 @@ use worker::{Headers, Request, Response};
 /// The chain position to read files at: `at` (a completed sync of this project) or now.
 async fn seq_for(svc: &Services<'_>, project: &ProjectRow, at: Option<String>) -> AppResult<u64> {
     let Some(at) = at.filter(|a| !a.is_empty()) else { return Ok(project.current_seq) };
-    completed_position(svc, project, &at)
+    completed_position(svc, project, &sync_param(&at)?)
         .await?
         .ok_or_else(|| AppError::conflict(format!("sync {at} made no state (it did not complete, or was a dry run)")))
 }
 
 /// The chain position of a sync of this project, `None` if it did not complete (another
 /// project's sync, or none, is a 404).
-async fn completed_position(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<Option<u64>> {
+async fn completed_position(svc: &Services<'_>, project: &ProjectRow, sync: &SyncId) -> AppResult<Option<u64>> {
     Ok(completed_state(svc, project, sync).await?.map(|(seq, _)| seq))
 }
 
 /// A completed sync's chain position and the filter that made its state.
-async fn completed_state(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<Option<(u64, PathFilter)>> {
-    match svc.for_project(project.id.as_str()).sync(sync).await? {
+/// A sync named in the query (`at`, `from`, `to`), parsed once; one that cannot be an id
+/// names no sync (404).
+fn sync_param(raw: &str) -> AppResult<SyncId> {
+    SyncId::parse(raw).map_err(|_| AppError::not_found("sync"))
+}
+
+/// A completed sync's chain position and the filter that made its state.
+async fn completed_state(svc: &Services<'_>, project: &ProjectRow, sync: &SyncId) -> AppResult<Option<(u64, PathFilter)>> {
+    match svc.for_project(&project.id).sync(sync).await? {
         Some(s) if s.project_id == project.id => Ok(s.seq.filter(|_| s.status == SyncStatus::Complete).map(|seq| (seq, s.path_filter))),
         _ => Err(AppError::not_found("sync")),
     }
 }
 
-pub async fn files(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+pub async fn files(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
     let seq = page.snapshot(1, seq_for(svc, &project, query_param(query, "at")).await?)?;
     let prefix = query_param(query, "prefix").unwrap_or_default();
     let after = page.after_key(0).unwrap_or("");
-    let db = svc.for_project(project.id.as_str());
+    let db = svc.for_project(&project.id);
     let read_before = db.rows_read();
-    let rows = db.files_at_seq(project.id.as_str(), seq, &prefix, after, page.limit + 1).await?;
+    let rows: Vec<FileView> = db.files_at_seq(&project.id, seq, &prefix, after, page.limit + 1).await?.iter().map(FileView::from).collect();
     let response = json(200, &Page::from_overfetch(rows, page.limit, |f| vec![f.path.clone(), seq.to_string()]))?;
     with_rows_read(svc, response, db.rows_read() - read_before)
 }
@@ -53,13 +62,13 @@ pub async fn files(svc: &Services<'_>, user: &str, id: &str, query: &str) -> App
 /// A file's bytes: kept text from R2 (no GitHub request), anything else streamed from
 /// GitHub's blob API; the blob sha is the ETag, and a matching `If-None-Match` is a 304
 /// before anything is read.
-pub async fn content(svc: &Services<'_>, user: &str, id: &str, req: &Request, query: &str) -> AppResult<Response> {
+pub async fn content(svc: &Services<'_>, user: &UserId, id: &ProjectId, req: &Request, query: &str) -> AppResult<Response> {
     let path = query_param(query, "path").filter(|p| !p.is_empty()).ok_or_else(|| AppError::invalid("path", "is required"))?;
     let project = project_of(svc, user, id).await?;
     let seq = seq_for(svc, &project, query_param(query, "at")).await?;
-    let db = svc.for_project(project.id.as_str());
+    let db = svc.for_project(&project.id);
     let scope = project.repository.canonical();
-    let found = db.content_at_seq(project.id.as_str(), seq, &path, &scope).await?;
+    let found = db.content_at_seq(&project.id, seq, &path, &scope).await?;
     let Some(file) = found.filter(|f| f.kind != "submodule") else {
         return Err(AppError::not_found("file"));
     };
@@ -98,22 +107,23 @@ fn with_etag(response: Response, etag: &str) -> AppResult<Response> {
     Ok(response)
 }
 
-pub async fn file_history(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+pub async fn file_history(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let path = query_param(query, "path").filter(|p| !p.is_empty()).ok_or_else(|| AppError::invalid("path", "is required"))?;
     let project = project_of(svc, user, id).await?;
     let current = page.snapshot(1, project.current_seq)?;
     let before = page.after_key(0).and_then(|k| k.parse::<u64>().ok()).unwrap_or(current + 1);
-    let db = svc.for_project(project.id.as_str());
+    let db = svc.for_project(&project.id);
     let read_before = db.rows_read();
-    let rows = db.file_history(project.id.as_str(), current, &path, before, page.limit + 1).await?;
-    let page_out = Page::from_overfetch(rows, page.limit, |(_, seq)| vec![seq.to_string(), current.to_string()]);
-    let response = json(200, &Page { items: page_out.items.into_iter().map(|(v, _)| v).collect(), next_cursor: page_out.next_cursor })?;
+    let rows = db.file_history(&project.id, current, &path, before, page.limit + 1).await?;
+    let page_out = Page::from_overfetch(rows, page.limit, |r| vec![r.introduced_seq.to_string(), current.to_string()]);
+    let items: Vec<FileHistoryView> = page_out.items.iter().map(FileHistoryView::from).collect();
+    let response = json(200, &Page { items, next_cursor: page_out.next_cursor })?;
     with_rows_read(svc, response, db.rows_read() - read_before)
 }
 
 /// The chain position of a COMPLETE sync of this project (404 for anything else).
-async fn completed(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppResult<(u64, PathFilter)> {
+async fn completed(svc: &Services<'_>, project: &ProjectRow, sync: &SyncId) -> AppResult<(u64, PathFilter)> {
     completed_state(svc, project, sync).await?.ok_or_else(|| AppError::not_found("sync"))
 }
 
@@ -122,31 +132,32 @@ async fn completed(svc: &Services<'_>, project: &ProjectRow, sync: &str) -> AppR
 /// GitHub request, renames paired as a sync pairs them. Pages read one snapshot (the cursor
 /// carries `to`'s position when it was the current one) and cost what they hold
 /// (`crate::compare`): the cursor carries the path to go on after and how pages read.
-pub async fn compare(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+pub async fn compare(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let mode = Mode::parse(page.after_key(2)).ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API gave out"))?;
     let project = project_of(svc, user, id).await?;
     let named = |name: &str| query_param(query, name).filter(|v| !v.is_empty());
     let (from, from_filter) = match named("from") {
         Some(sync) => {
-            let (seq, filter) = completed(svc, &project, &sync).await?;
+            let (seq, filter) = completed(svc, &project, &sync_param(&sync)?).await?;
             (seq, Some(filter))
         }
         None => (0, None),
     };
     let (to, to_filter) = match (named("to"), &project.current_sync_id) {
-        (Some(sync), _) => completed(svc, &project, &sync).await?,
+        (Some(sync), _) => completed(svc, &project, &sync_param(&sync)?).await?,
         // The current state's filter (the snapshot's, unless a sync completed in between:
         // then the page is read at the snapshot, and only reasons could differ).
-        (None, Some(current)) => (page.snapshot(1, project.current_seq)?, completed(svc, &project, current.as_str()).await?.1),
+        (None, Some(current)) => (page.snapshot(1, project.current_seq)?, completed(svc, &project, current).await?.1),
         (None, None) => (page.snapshot(1, project.current_seq)?, PathFilter::default()),
     };
-    let db = svc.for_project(project.id.as_str());
+    let db = svc.for_project(&project.id);
     let read_before = db.rows_read();
-    let sides = CompareSides { db, project: project.id.as_str().to_string(), lo: from.min(to), hi: from.max(to), forward: from <= to };
+    let sides = CompareSides { db, project: project.id.clone(), lo: from.min(to), hi: from.max(to), forward: from <= to };
     let found = crate::compare::page(&sides, page.after_key(0).unwrap_or(""), page.limit, mode).await?;
-    let mut rows: Vec<ChangeView> = found.changes.iter().map(ChangeView::from).collect();
+    let mut rows: Vec<StoredChange> = found.changes.iter().map(StoredChange::from).collect();
     with_reasons(&mut rows, from_filter.as_ref(), &to_filter);
+    let rows: Vec<ChangeView> = rows.iter().map(ChangeView::from).collect();
     let next_cursor = found.next.map(|after| encode_cursor(&[after, to.to_string(), found.mode.as_str().to_string()]));
     with_rows_read(svc, json(200, &Page { items: rows, next_cursor })?, db.rows_read() - read_before)
 }
@@ -160,7 +171,7 @@ fn with_rows_read(svc: &Services<'_>, response: Response, rows: u64) -> AppResul
     Ok(response)
 }
 
-pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+pub async fn changes(svc: &Services<'_>, user: &UserId, id: &SyncId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let sync = sync_of(svc, user, id).await?;
     if !sync.changes_kept {
@@ -168,28 +179,30 @@ pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
             "the changes of this dry run are no longer kept (a project keeps those of its 20 newest dry runs)".into(),
         ));
     }
-    let db = svc.for_project(sync.project_id.as_str());
+    let db = svc.for_project(&sync.project_id);
     let read_before = db.rows_read();
     let after = page.after_key(0).unwrap_or("");
     // Only a completed sync changed anything; staged rows of a running one are not changes yet.
-    let (rows, next): (Vec<ChangeView>, Option<String>) = match (sync.status, sync.dry_run) {
+    let (rows, next): (Vec<StoredChange>, Option<String>) = match (sync.status, sync.dry_run) {
         (SyncStatus::Complete, true) => {
-            let rows = db.preview_changes(sync.id.as_str(), after, page.limit + 1).await?;
+            let rows = db.preview_changes(&sync.id, after, page.limit + 1).await?;
             let page = Page::from_overfetch(rows, page.limit, |c| vec![c.path.clone()]);
+            let page = Page { items: page.items.iter().map(ChangeView::from).collect::<Vec<_>>(), next_cursor: page.next_cursor };
             return with_rows_read(svc, json(200, &page)?, db.rows_read() - read_before);
         }
         (SyncStatus::Complete, false) => {
             let before = match &sync.previous_sync_id {
-                Some(previous) => db.sync(previous.as_str()).await?.map(|p| p.path_filter),
+                Some(previous) => db.sync(previous).await?.map(|p| p.path_filter),
                 None => None,
             };
-            let (mut rows, next) = sync_changes(db, sync.project_id.as_str(), sync.id.as_str(), after, page.limit).await?;
+            let (mut rows, next) = sync_changes(db, &sync.project_id, &sync.id, after, page.limit).await?;
             with_reasons(&mut rows, before.as_ref(), &sync.path_filter);
             (rows, next)
         }
         _ => (Vec::new(), None),
     };
-    let response = json(200, &Page { items: rows, next_cursor: next.map(|path| encode_cursor(&[path])) })?;
+    let items: Vec<ChangeView> = rows.iter().map(ChangeView::from).collect();
+    let response = json(200, &Page { items, next_cursor: next.map(|path| encode_cursor(&[path])) })?;
     with_rows_read(svc, response, db.rows_read() - read_before)
 }
 
@@ -197,8 +210,14 @@ pub async fn changes(svc: &Services<'_>, user: &str, id: &str, query: &str) -> A
 /// until the page is full, the rows end, or `WINDOWS_PER_PAGE` windows were read (a page
 /// over many superseded paths that are no removal, renamed ones say, may end short). The
 /// changes, and the path the next page goes on after.
-async fn sync_changes(db: &Db, project: &str, sync: &str, after: &str, limit: u32) -> AppResult<(Vec<ChangeView>, Option<String>)> {
-    let mut rows: Vec<ChangeView> = Vec::new();
+async fn sync_changes(
+    db: &Db,
+    project: &ProjectId,
+    sync: &SyncId,
+    after: &str,
+    limit: u32,
+) -> AppResult<(Vec<StoredChange>, Option<String>)> {
+    let mut rows: Vec<StoredChange> = Vec::new();
     let mut at = after.to_string();
     for _ in 0..WINDOWS_PER_PAGE {
         let (found, through) = db.changes_window(project, sync, &at, limit + 1).await?;
@@ -219,13 +238,13 @@ async fn sync_changes(db: &Db, project: &str, sync: &str, after: &str, limit: u3
 
 /// Marks the changes a filter change made (`"filtered"`), from the filters of the states
 /// before and after.
-fn with_reasons(rows: &mut [ChangeView], before: Option<&PathFilter>, after: &PathFilter) {
+fn with_reasons(rows: &mut [StoredChange], before: Option<&PathFilter>, after: &PathFilter) {
     for row in rows {
-        row.reason = crate::pathfilter::change_reason(&row.change, &row.path, before, after).map(String::from);
+        row.mark_filtered(before, after);
     }
 }
 
-pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+pub async fn memory(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
     let scope = project.repository.canonical();
@@ -234,7 +253,7 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
         // Cursor: (path, chunk, snapshot).
         let seq = page.snapshot(2, project.current_seq)?;
         let after = (page.after_key(0).unwrap_or(""), page.after_key(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0));
-        let refs = svc.for_project(project.id.as_str()).memory_list(project.id.as_str(), seq, &scope, after, page.limit + 1).await?;
+        let refs = svc.for_project(&project.id).memory_list(&project.id, seq, &scope, after, page.limit + 1).await?;
         let (taken, more) = page_of(&refs, page.limit);
         let next_cursor = more
             .then(|| refs.get(taken.saturating_sub(1)))
@@ -249,9 +268,9 @@ pub async fn memory(svc: &Services<'_>, user: &str, id: &str, query: &str) -> Ap
     let offset: u64 = page.after_key(0).and_then(|o| o.parse().ok()).unwrap_or(0);
     let max_doc = match page.after_key(2).and_then(|c| c.parse().ok()) {
         Some(c) => c,
-        None => svc.for_project(project.id.as_str()).newest_doc().await?,
+        None => svc.for_project(&project.id).newest_doc().await?,
     };
-    let refs = svc.for_project(project.id.as_str()).memory_search(project.id.as_str(), seq, &fts, max_doc, offset, page.limit + 1).await?;
+    let refs = svc.for_project(&project.id).memory_search(&project.id, seq, &fts, max_doc, offset, page.limit + 1).await?;
     let (taken, more) = page_of(&refs, page.limit);
     let next_cursor = more.then(|| encode_cursor(&[(offset + taken as u64).to_string(), seq.to_string(), max_doc.to_string()]));
     json(200, &Page { items: with_text(svc, refs.into_iter().take(taken).collect()).await?, next_cursor })

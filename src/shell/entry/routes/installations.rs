@@ -3,15 +3,16 @@
 
 use super::admin::require_admin;
 use crate::api::{encode_cursor, GrantInstallation, InstallationRepoView, InstallationView, Page, PageRequest};
+use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
 use crate::github_app::{pages_for, InstallationId, REPOSITORIES_PER_PAGE};
 use crate::shell::adapters::credentials::{app_jwt, expiry_ms};
 use crate::shell::adapters::crypto::encrypt_token;
-use crate::shell::adapters::d1::{ConfirmedInstallation, GrantRow};
-use crate::shell::adapters::github::GitHubHttp;
+use crate::shell::adapters::d1::ConfirmedInstallation;
+use crate::shell::adapters::github_transport::GitHubTransport;
 use crate::shell::adapters::http::{body, json};
-use crate::shell::adapters::{iso, now_ms, Services};
+use crate::shell::adapters::{now, Services};
 use worker::{Request, Response};
 
 /// GitHub's refusal of the App, as the contract's 422.
@@ -28,11 +29,11 @@ pub async fn grant(svc: &Services<'_>, req: &mut Request) -> AppResult<Response>
     let id = input.installation_id;
     let app = svc.settings.github_app()?;
     let keys = svc.settings.token_keys()?;
-    if svc.db.user(input.user_id.as_str()).await?.is_none() {
+    if svc.db.user(&input.user_id).await?.is_none() {
         return Err(AppError::not_found("user"));
     }
     let jwt = app_jwt(&app).await?;
-    let gh = GitHubHttp::with_token(&svc.settings.github_api_url, None, None);
+    let gh = GitHubTransport::new(&svc.settings.github_api_url);
     let installation = gh.app_installation(id, &jwt).await.map_err(|e| refused(id, e))?;
     if installation.suspended_at.is_some() {
         return Err(AppError::GitHub(format!("installation {id} is suspended on GitHub")));
@@ -49,23 +50,23 @@ pub async fn grant(svc: &Services<'_>, req: &mut Request) -> AppResult<Response>
         repository_selection: selection,
         token_enc: &encrypt_token(&keys, token).await?,
         token_expires_ms: expiry_ms(&minted),
-        now: &iso(now_ms()),
+        now: &now(),
     };
-    let grant = svc.db.grant_installation(&confirmed, input.user_id.as_str()).await?;
+    let grant = svc.db.grant_installation(&confirmed, &input.user_id).await?;
     let grant = grant.ok_or_else(|| AppError::internal("a grant just written was not found"))?;
-    json(201, &grant.view())
+    json(201, &InstallationView::from(&grant))
 }
 
-pub async fn list(svc: &Services<'_>, user: &str, query: &str) -> AppResult<Response> {
+pub async fn list(svc: &Services<'_>, user: &UserId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let rows = svc.db.grants_of(user, page.after_number(0)?, page.limit + 1).await?;
-    let views: Vec<InstallationView> = rows.into_iter().map(GrantRow::view).collect();
+    let views: Vec<InstallationView> = rows.iter().map(InstallationView::from).collect();
     json(200, &Page::from_overfetch(views, page.limit, |v| vec![v.installation_id.to_string()]))
 }
 
 /// Every repository the installation reaches, `limit` at a time: the GitHub pages (100
 /// each) that hold the requested slice, read with an installation token.
-pub async fn repositories(svc: &Services<'_>, user: &str, raw_id: &str, query: &str) -> AppResult<Response> {
+pub async fn repositories(svc: &Services<'_>, user: &UserId, raw_id: &str, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let id = InstallationId::parse(raw_id).ok_or_else(|| AppError::not_found("installation"))?;
     svc.db.grant_for_user(user, id).await?.ok_or_else(|| AppError::not_found("installation"))?;

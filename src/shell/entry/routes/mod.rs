@@ -1,6 +1,6 @@
 //! The HTTP API of CONTRACT.md: `crate::routing` names the endpoint, `handle` authenticates
 //! and dispatches to one handler per endpoint (a file per resource). Handlers validate with
-//! `crate::api`, read and write through `d1::Db`, start syncs through `starts`; every error
+//! `crate::api`, read and write through `d1::Db`, start syncs through `cases::start`; every error
 //! leaves through `http::error_response`.
 
 mod admin;
@@ -13,8 +13,9 @@ mod syncs;
 mod users;
 mod webhook;
 
+use crate::api::{ProjectView, SyncView};
 use crate::auth::{bearer_token, sha256_hex};
-use crate::domain::Id;
+use crate::domain::{HookId, ProjectId, SyncId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::routing::{allowed, route, Route, Verb};
 use crate::shell::adapters::d1::{ProjectRow, SyncRow};
@@ -55,7 +56,7 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         true => None,
         false => Some(authenticate(&svc, &req).await?),
     };
-    let user = user.as_ref().map(Id::as_str).unwrap_or_default();
+    let user = || user.as_ref().ok_or_else(|| AppError::internal("an endpoint that needs a user was reached without one"));
     let q = query.as_str();
     match endpoint {
         Route::Health => json(200, &json!({"ok": true, "version": crate::VERSION})),
@@ -66,49 +67,62 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
         Route::Diagnostics => admin::diagnostics(&svc, &req, q).await,
         Route::Events(sync) => events::events(&svc, &req, sync, q).await,
         Route::Webhook => webhook::receive(&svc, &mut req).await,
-        Route::CreateProject => projects::create(&svc, user, &mut req).await,
-        Route::ListProjects => projects::list(&svc, user, q).await,
-        Route::GetProject(id) => json(200, &project_of(&svc, user, id).await?.view()),
-        Route::PatchProject(id) => projects::patch(&svc, user, id, &mut req).await,
-        Route::DeleteProject(id) => projects::delete(&svc, user, id).await,
-        Route::Branches(id) => projects::branches(&svc, user, id, q).await,
-        Route::StartSync(id) => syncs::start(&svc, user, id, &mut req).await,
-        Route::History(id) => syncs::history(&svc, user, id, q).await,
-        Route::Restore(id) => syncs::restore(&svc, user, id, &mut req).await,
-        Route::Files(id) => files::files(&svc, user, id, q).await,
-        Route::FileHistory(id) => files::file_history(&svc, user, id, q).await,
-        Route::FileContent(id) => files::content(&svc, user, id, &req, q).await,
-        Route::Compare(id) => files::compare(&svc, user, id, q).await,
-        Route::Memory(id) => files::memory(&svc, user, id, q).await,
-        Route::GetSync(id) => json(200, &sync_of(&svc, user, id).await?.view()),
-        Route::CancelSync(id) => syncs::cancel(&svc, user, id).await,
-        Route::Changes(id) => files::changes(&svc, user, id, q).await,
+        Route::CreateProject => projects::create(&svc, user()?, &mut req).await,
+        Route::ListProjects => projects::list(&svc, user()?, q).await,
+        Route::GetProject(id) => json(200, &ProjectView::from(&project_of(&svc, user()?, &project_id(id)?).await?)),
+        Route::PatchProject(id) => projects::patch(&svc, user()?, &project_id(id)?, &mut req).await,
+        Route::DeleteProject(id) => projects::delete(&svc, user()?, &project_id(id)?).await,
+        Route::Branches(id) => projects::branches(&svc, user()?, &project_id(id)?, q).await,
+        Route::StartSync(id) => syncs::start(&svc, user()?, &project_id(id)?, &mut req).await,
+        Route::History(id) => syncs::history(&svc, user()?, &project_id(id)?, q).await,
+        Route::Restore(id) => syncs::restore(&svc, user()?, &project_id(id)?, &mut req).await,
+        Route::Files(id) => files::files(&svc, user()?, &project_id(id)?, q).await,
+        Route::FileHistory(id) => files::file_history(&svc, user()?, &project_id(id)?, q).await,
+        Route::FileContent(id) => files::content(&svc, user()?, &project_id(id)?, &req, q).await,
+        Route::Compare(id) => files::compare(&svc, user()?, &project_id(id)?, q).await,
+        Route::Memory(id) => files::memory(&svc, user()?, &project_id(id)?, q).await,
+        Route::GetSync(id) => json(200, &SyncView::from(&sync_of(&svc, user()?, &sync_id(id)?).await?)),
+        Route::CancelSync(id) => syncs::cancel(&svc, user()?, &sync_id(id)?).await,
+        Route::Changes(id) => files::changes(&svc, user()?, &sync_id(id)?, q).await,
         Route::GrantInstallation => installations::grant(&svc, &mut req).await,
-        Route::ListInstallations => installations::list(&svc, user, q).await,
-        Route::InstallationRepositories(id) => installations::repositories(&svc, user, id, q).await,
-        Route::CreateHook(id) => hooks::create(&svc, user, id, &mut req).await,
-        Route::ListHooks(id) => hooks::list(&svc, user, id, q).await,
-        Route::DeleteHook(id, hook) => hooks::delete(&svc, user, id, hook).await,
-        Route::HookDeliveries(id, hook) => hooks::deliveries(&svc, user, id, hook, q).await,
+        Route::ListInstallations => installations::list(&svc, user()?, q).await,
+        Route::InstallationRepositories(id) => installations::repositories(&svc, user()?, id, q).await,
+        Route::CreateHook(id) => hooks::create(&svc, user()?, &project_id(id)?, &mut req).await,
+        Route::ListHooks(id) => hooks::list(&svc, user()?, &project_id(id)?, q).await,
+        Route::DeleteHook(id, hook) => hooks::delete(&svc, user()?, &project_id(id)?, &hook_id(hook)?).await,
+        Route::HookDeliveries(id, hook) => hooks::deliveries(&svc, user()?, &project_id(id)?, &hook_id(hook)?, q).await,
         Route::EventsUrl(id) => {
-            let sync = sync_of(&svc, user, id).await?;
-            json(200, &json!({ "eventsUrl": crate::shell::adapters::sync_client::events_url(&svc.settings, sync.id.as_str())? }))
+            let sync = sync_of(&svc, user()?, &sync_id(id)?).await?;
+            json(200, &json!({ "eventsUrl": crate::shell::adapters::sync_client::events_url(&svc.settings, &sync.id)? }))
         }
     }
 }
 
-async fn authenticate(svc: &Services<'_>, req: &Request) -> AppResult<Id> {
+/// A route's project id, parsed once here; one that cannot be an id names no project (404).
+fn project_id(raw: &str) -> AppResult<ProjectId> {
+    ProjectId::parse(raw).map_err(|_| AppError::not_found("project"))
+}
+
+fn sync_id(raw: &str) -> AppResult<SyncId> {
+    SyncId::parse(raw).map_err(|_| AppError::not_found("sync"))
+}
+
+fn hook_id(raw: &str) -> AppResult<HookId> {
+    HookId::parse(raw).map_err(|_| AppError::not_found("hook"))
+}
+
+async fn authenticate(svc: &Services<'_>, req: &Request) -> AppResult<UserId> {
     let header = header(req, "authorization");
     let token = bearer_token(header.as_deref()).ok_or_else(|| AppError::Unauthorized("send Authorization: Bearer <token>".into()))?;
     svc.db.user_by_token_hash(&sha256_hex(token.as_bytes())).await?.ok_or_else(|| AppError::Unauthorized("the token is not valid".into()))
 }
 
 /// The caller's project (another user's is a 404, as if it did not exist).
-async fn project_of(svc: &Services<'_>, user: &str, id: &str) -> AppResult<ProjectRow> {
+async fn project_of(svc: &Services<'_>, user: &UserId, id: &ProjectId) -> AppResult<ProjectRow> {
     svc.locate(id).await?.project_for_user(user, id).await?.ok_or_else(|| AppError::not_found("project"))
 }
 
 /// The caller's sync (another user's is a 404).
-async fn sync_of(svc: &Services<'_>, user: &str, id: &str) -> AppResult<SyncRow> {
+async fn sync_of(svc: &Services<'_>, user: &UserId, id: &SyncId) -> AppResult<SyncRow> {
     svc.find_sync_for_user(user, id).await?.ok_or_else(|| AppError::not_found("sync"))
 }

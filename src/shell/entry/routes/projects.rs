@@ -2,16 +2,18 @@
 //! branches.
 
 use super::project_of;
+use crate::api::ProjectView;
 use crate::api::{BranchView, CreateProject, Page, PageRequest, PatchProject, TokenChange};
 use crate::domain::{BranchName, RepoName};
+use crate::domain::{ProjectId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::github::GhError;
 use crate::github_app::InstallationId;
 use crate::shell::adapters::crypto::{decrypt_token, encrypt_token, new_id};
-use crate::shell::adapters::d1::{NewProject, ProjectRow, ProjectUpdate};
+use crate::shell::adapters::d1::{NewProject, ProjectUpdate};
 use crate::shell::adapters::github::GitHubHttp;
 use crate::shell::adapters::http::{body, json, no_content};
-use crate::shell::adapters::{iso, now_ms, sync_client, Services};
+use crate::shell::adapters::{now, sync_client, Services};
 use std::rc::Rc;
 use worker::{Request, Response};
 
@@ -35,14 +37,14 @@ async fn seal(svc: &Services<'_>, token: Option<&str>) -> AppResult<Option<Strin
 
 /// The installation, if it is granted to the caller (404 otherwise, as for anything of
 /// another user's).
-async fn granted(svc: &Services<'_>, user: &str, id: InstallationId) -> AppResult<InstallationId> {
+async fn granted(svc: &Services<'_>, user: &UserId, id: InstallationId) -> AppResult<InstallationId> {
     match svc.db.grant_for_user(user, id).await? {
         Some(_) => Ok(id),
         None => Err(AppError::not_found("installation")),
     }
 }
 
-pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppResult<Response> {
+pub async fn create(svc: &Services<'_>, user: &UserId, req: &mut Request) -> AppResult<Response> {
     let input = CreateProject::parse(&body(req).await?)?;
     // Sealed first: without TOKEN_ENCRYPTION_KEY a project with a token is refused.
     let sealed = seal(svc, input.github_token.as_deref()).await?;
@@ -65,8 +67,8 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
         }
     };
     check_branch(&gh, &input.repository, &branch).await?;
-    let id = new_id()?;
-    let now = iso(now_ms());
+    let id: ProjectId = new_id()?;
+    let now = now();
     let db = svc.place_new(&id).await?;
     if !Rc::ptr_eq(db, &svc.db) {
         // The project's rows refer to its user: a copy of the user's row goes with them.
@@ -86,10 +88,10 @@ pub async fn create(svc: &Services<'_>, user: &str, req: &mut Request) -> AppRes
         now: &now,
     })
     .await?;
-    json(201, &project_of(svc, user, &id).await?.view())
+    json(201, &ProjectView::from(&project_of(svc, user, &id).await?))
 }
 
-pub async fn list(svc: &Services<'_>, user: &str, query: &str) -> AppResult<Response> {
+pub async fn list(svc: &Services<'_>, user: &UserId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let after = page.after_key(0).zip(page.after_key(1));
     // Every database's first page after the cursor, merged: the first `limit + 1` of them
@@ -98,13 +100,13 @@ pub async fn list(svc: &Services<'_>, user: &str, query: &str) -> AppResult<Resp
     for db in svc.databases() {
         rows.extend(db.projects_of(user, after, page.limit + 1).await?);
     }
-    rows.sort_by(|a, b| (&a.created_at, a.id.as_str()).cmp(&(&b.created_at, b.id.as_str())));
+    rows.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
     rows.truncate(page.limit as usize + 1);
-    let views = rows.iter().map(ProjectRow::view).collect();
+    let views = rows.iter().map(ProjectView::from).collect();
     json(200, &Page::from_overfetch(views, page.limit, |p| vec![p.created_at.clone(), p.id.clone()]))
 }
 
-pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) -> AppResult<Response> {
+pub async fn patch(svc: &Services<'_>, user: &UserId, id: &ProjectId, req: &mut Request) -> AppResult<Response> {
     let patch = PatchProject::parse(&body(req).await?)?;
     let project = project_of(svc, user, id).await?;
     // A project has one credential: setting a token drops its installation, and the other
@@ -144,26 +146,26 @@ pub async fn patch(svc: &Services<'_>, user: &str, id: &str, req: &mut Request) 
         // Takes effect at the next sync, which lists the tree again (the engine sees the
         // current sync's filter differ).
         path_filter: &filter_json(&patch.filter.over(&project.path_filter)?)?,
-        now: &iso(now_ms()),
+        now: &now(),
     };
     svc.for_project(id).update_project(user, id, &update).await?;
-    json(200, &project_of(svc, user, id).await?.view())
+    json(200, &ProjectView::from(&project_of(svc, user, id).await?))
 }
 
-pub async fn delete(svc: &Services<'_>, user: &str, id: &str) -> AppResult<Response> {
+pub async fn delete(svc: &Services<'_>, user: &UserId, id: &ProjectId) -> AppResult<Response> {
     let project = project_of(svc, user, id).await?;
-    let db = svc.for_project(project.id.as_str());
+    let db = svc.for_project(&project.id);
     if let Some(running) = db.running_sync(&project.id).await? {
         // Best effort: the object also stops by itself once the project's rows are gone.
-        let _ = sync_client::cancel(svc.env, running.id.as_str()).await;
+        let _ = sync_client::cancel(svc.env, &running.id).await;
     }
-    db.delete_project(user, id, &project.repository, &iso(now_ms())).await?;
+    db.delete_project(user, id, &project.repository, &now()).await?;
     // After the rows: a directory row without its project reads as a 404, never the reverse.
     svc.db.delete_directory_entry(id).await?;
     no_content()
 }
 
-pub async fn branches(svc: &Services<'_>, user: &str, id: &str, query: &str) -> AppResult<Response> {
+pub async fn branches(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
     let gh = svc.github_for(&project).await?;

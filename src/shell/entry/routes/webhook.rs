@@ -12,7 +12,7 @@ use crate::github_app::{InstallationId, InstallationState};
 use crate::shell::adapters::d1::StateChange;
 use crate::shell::adapters::http::{body_up_to, header, json};
 use crate::shell::adapters::queues::FANOUT_BINDING;
-use crate::shell::adapters::{iso, now_ms, sync_client, Services};
+use crate::shell::adapters::{now, sync_client, Services};
 use crate::webhook::{delivery_id, interpret, WebhookEvent, MAX_PAYLOAD_BYTES};
 use serde_json::json;
 use worker::{Request, Response};
@@ -75,7 +75,7 @@ async fn installation_changed(
     state: InstallationState,
     at_ms: Option<u64>,
 ) -> AppResult<Option<u64>> {
-    if let StateChange::Stale { applied_ms } = svc.db.set_installation_state(id, state, at_ms, &iso(now_ms())).await? {
+    if let StateChange::Stale { applied_ms } = svc.db.set_installation_state(id, state, at_ms, &now()).await? {
         worker::console_log!("installation {id}: a {} event of {at_ms:?} is older than the state of {applied_ms}: ignored", state.as_str());
         return Ok(None);
     }
@@ -85,7 +85,7 @@ async fn installation_changed(
     // fails at its next slice, which checks the installation first.
     for db in svc.databases() {
         for sync in db.running_syncs_of_installation(id).await? {
-            if let Err(e) = sync_client::fail(svc.env, sync.as_str(), &why).await {
+            if let Err(e) = sync_client::fail(svc.env, &sync, &why).await {
                 worker::console_warn!("installation {id}: sync {sync} was not told to stop: {e}");
             }
         }
@@ -96,7 +96,7 @@ async fn installation_changed(
 /// Stops tracking the installation's projects (on `repositories` only, if given), in every
 /// database; their history stays.
 async fn untrack(svc: &Services<'_>, id: InstallationId, repositories: Option<&[String]>) -> AppResult<u64> {
-    let now = iso(now_ms());
+    let now = now();
     let mut untracked = 0;
     for db in svc.databases() {
         untracked += db.untrack_installation_projects(id, repositories, &now).await?;

@@ -113,7 +113,7 @@ impl SyncObject {
             }
             Some(job) => {
                 if let (Ok(svc), Ok(content)) = (Services::from_env(&self.env), ContentBucket::from_env(&self.env)) {
-                    if let Ok(db) = svc.locate(job.project_id.as_str()).await {
+                    if let Ok(db) = svc.locate(&job.project_id).await {
                         let store = EngineStore { db, content: &content };
                         let _ = crate::engine::Store::record(&store, &job, Some(now_ms())).await;
                     }
@@ -139,7 +139,7 @@ impl SyncObject {
     /// slice of every sync of its projects.
     async fn github_for(&self, svc: &Services<'_>, job: &mut Job, meter: &Rc<Meter>) -> GitHubHttp {
         let anonymous = || GitHubHttp::with_token(&svc.settings.github_api_url, None, None);
-        let project = match svc.for_project(job.project_id.as_str()).project(job.project_id.as_str()).await {
+        let project = match svc.for_project(&job.project_id).project(&job.project_id).await {
             Ok(Some(p)) => p,
             // Gone or unreadable: the step's own reads decide what happens to the job.
             _ => return anonymous(),
@@ -185,7 +185,7 @@ impl SyncObject {
         let settings = settings(&self.env);
         let meter = Rc::new(Meter::default());
         let svc = Services::with_meter(&self.env, settings, Some(&meter)).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let db = svc.locate(job.project_id.as_str()).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let db = svc.locate(&job.project_id).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
         db.take_slowness().await;
         let github = self.github_for(&svc, &mut job, &meter).await;
         let content = ContentBucket::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;

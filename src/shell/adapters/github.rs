@@ -1,17 +1,16 @@
-//! GitHub over `fetch`: headers GitHub asks for, a timeout per request, retries with backoff
-//! for transient faults and short rate limits, `Link` pagination, conditional requests, and
-//! the request counts a sync reports. Rules live in `crate::github`; this moves bytes.
+//! GitHub as a project speaks to it: its credential (anonymous, a token, an installation's
+//! tokens) on every request, a renewal after a 401, `Link` pagination, conditional reads
+//! through the ETag cache in D1, and the engine's `GitHub` port. The requests themselves go
+//! through `github_transport`, which knows no credential. Rules live in `crate::github`.
 
+use super::credentials::InstallationTokens;
+use super::d1::Db;
+use super::github_transport::{parse, Answer, Body, Call, GitHubTransport, REQUEST_TIMEOUT_MS};
 use crate::auth::sha256_hex;
 use crate::domain::{BranchName, CommitSha, RepoName, Stats};
 use crate::engine::{ByteSource, GitHub, Meter};
-use crate::github::{
-    self, api_url, classify_failure, next_link, BranchWire, GhError, GitRefWire, RateInfo, RepoInfo, RetryDecision, RetryPolicy,
-    TreeListing,
-};
-use crate::github_app::{self, AccessTokenWire, InstallationId, InstallationReposWire, InstallationWire};
-use crate::shell::adapters::credentials::InstallationTokens;
-use crate::shell::adapters::d1::Db;
+use crate::github::{self, next_link, BranchWire, GhError, GitRefWire, RepoInfo, TreeListing};
+use crate::github_app::{self, InstallationReposWire};
 use futures::future::{select, Either};
 use futures::pin_mut;
 use futures::StreamExt;
@@ -19,10 +18,8 @@ use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, ResponseBody};
+use worker::{ByteStream, Delay, ResponseBody};
 
-/// A request that has not answered in this long is abandoned (and retried).
-const REQUEST_TIMEOUT_MS: u64 = 20_000;
 /// Pages of branches we follow at most (100 per page): 100,000 branches.
 const MAX_BRANCH_PAGES: usize = 1_000;
 
@@ -30,69 +27,19 @@ const MAX_BRANCH_PAGES: usize = 1_000;
 pub enum Credential {
     Anonymous,
     Token(String),
-    /// Installation tokens, minted and renewed as needed (`installation_tokens`).
+    /// Installation tokens, minted and renewed as needed (`credentials`).
     Installation(Rc<InstallationTokens>),
 }
 
-/// Who a request speaks as: the client's credential, or the App itself (a JWT).
-#[derive(Clone, Copy)]
-enum Auth<'a> {
-    Credential,
-    AppJwt(&'a str),
-}
-
-/// One request, as `send_once` sends it.
-struct Call<'a> {
-    method: Method,
-    url: &'a str,
-    accept: &'a str,
-    if_none_match: Option<&'a str>,
-    /// Leave a 2xx body unread, for the caller to stream (tarballs).
-    stream: bool,
-    auth: Auth<'a>,
-}
-
-impl<'a> Call<'a> {
-    fn get(url: &'a str, accept: &'a str, if_none_match: Option<&'a str>) -> Call<'a> {
-        Call { method: Method::Get, url, accept, if_none_match, stream: false, auth: Auth::Credential }
-    }
-}
-
 pub struct GitHubHttp {
-    base: String,
+    transport: GitHubTransport,
     credential: Credential,
-    policy: RetryPolicy,
-    stats: Rc<RefCell<Stats>>,
     /// Where JSON answers are kept with their ETags; `None` disables conditional reads.
     cache: Option<Rc<Db>>,
-    /// Counts every request made (each retry too) against the slice's budget.
-    meter: Option<Rc<Meter>>,
 }
 
 /// Answers larger than this are not kept (D1 rows stay small; huge listings are rare).
 const CACHE_MAX_BYTES: usize = 512 * 1024;
-
-struct Answer {
-    status: u16,
-    etag: Option<String>,
-    link: Option<String>,
-    body: Body,
-}
-
-enum Body {
-    Bytes(Vec<u8>),
-    /// Left unread, for the caller to stream (tarballs).
-    Stream(worker::Response),
-}
-
-impl Body {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Body::Bytes(b) => b,
-            Body::Stream(_) => &[],
-        }
-    }
-}
 
 /// The result of a conditional read of a branch head.
 pub enum HeadCheck {
@@ -102,7 +49,7 @@ pub enum HeadCheck {
 
 impl GitHubHttp {
     pub fn new(base: &str, credential: Credential, cache: Option<Rc<Db>>) -> Self {
-        GitHubHttp { base: base.to_string(), credential, policy: RetryPolicy::default(), stats: Rc::default(), cache, meter: None }
+        GitHubHttp { transport: GitHubTransport::new(base), credential, cache }
     }
 
     /// A personal token, or nobody.
@@ -119,7 +66,7 @@ impl GitHubHttp {
     }
 
     pub fn metered(mut self, meter: Rc<Meter>) -> Self {
-        self.meter = Some(meter);
+        self.transport = self.transport.metered(meter);
         self
     }
 
@@ -135,78 +82,14 @@ impl GitHubHttp {
         format!("{scope} {url}")
     }
 
-    async fn authorization(&self, auth: Auth<'_>) -> Result<Option<String>, GhError> {
-        Ok(match (auth, &self.credential) {
-            (Auth::AppJwt(jwt), _) => Some(jwt.to_string()),
-            (Auth::Credential, Credential::Token(t)) => Some(t.clone()),
-            (Auth::Credential, Credential::Installation(tokens)) => Some(tokens.token(self).await?),
-            (Auth::Credential, Credential::Anonymous) => None,
+    /// The bearer this client sends (an installation's token is minted through the
+    /// transport alone when none is at hand).
+    async fn authorization(&self) -> Result<Option<String>, GhError> {
+        Ok(match &self.credential {
+            Credential::Token(t) => Some(t.clone()),
+            Credential::Installation(tokens) => Some(tokens.token(&self.transport).await?),
+            Credential::Anonymous => None,
         })
-    }
-
-    async fn send_once(&self, call: &Call<'_>) -> Result<Answer, GhError> {
-        let Call { url, accept, if_none_match, stream, .. } = *call;
-        let headers = Headers::new();
-        let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| GhError::Malformed(e.to_string()));
-        set("accept", accept)?;
-        set("user-agent", github::USER_AGENT)?;
-        set("x-github-api-version", github::API_VERSION)?;
-        if let Some(token) = self.authorization(call.auth).await? {
-            set("authorization", &format!("Bearer {token}"))?;
-        }
-        if let Some(etag) = if_none_match {
-            set("if-none-match", etag)?;
-        }
-        let mut init = RequestInit::new();
-        init.with_method(call.method.clone()).with_headers(headers);
-        let request = Request::new_with_init(url, &init).map_err(|e| GhError::Malformed(format!("bad URL {url}: {e}")))?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = Fetch::Request(request);
-        let sending = fetch.send_with_signal(&signal);
-        let timeout = Delay::from(Duration::from_millis(REQUEST_TIMEOUT_MS));
-        pin_mut!(sending, timeout);
-        self.stats.borrow_mut().github_requests += 1;
-        if let Some(meter) = &self.meter {
-            meter.subrequest(1);
-        }
-        let mut response = match select(sending, timeout).await {
-            Either::Left((Ok(r), _)) => r,
-            Either::Left((Err(e), _)) => return Err(GhError::Unavailable(format!("connection failed: {e}"))),
-            Either::Right(_) => {
-                controller.abort();
-                return Err(GhError::Unavailable(format!("no answer within {} s", REQUEST_TIMEOUT_MS / 1000)));
-            }
-        };
-        let status = response.status_code();
-        let h = response.headers();
-        let get = |name: &str| h.get(name).ok().flatten();
-        let etag = get("etag");
-        let link = get("link");
-        let rate = RateInfo {
-            remaining: get("x-ratelimit-remaining").and_then(|v| v.parse().ok()),
-            reset_at: get("x-ratelimit-reset").and_then(|v| v.parse().ok()),
-            retry_after: get("retry-after").and_then(|v| v.parse().ok()),
-        };
-        if status == 304 {
-            self.stats.borrow_mut().github_not_modified += 1;
-            return Ok(Answer { status, etag, link, body: Body::Bytes(Vec::new()) });
-        }
-        if stream && (200..300).contains(&status) {
-            return Ok(Answer { status, etag, link, body: Body::Stream(response) });
-        }
-        let body = response.bytes().await.map_err(|e| GhError::Unavailable(format!("connection dropped while reading: {e}")))?;
-        self.stats.borrow_mut().bytes_downloaded += body.len() as u64;
-        if (200..300).contains(&status) {
-            return Ok(Answer { status, etag, link, body: Body::Bytes(body) });
-        }
-        let text = String::from_utf8_lossy(&body);
-        if let Auth::AppJwt(_) = call.auth {
-            if let Some(refused) = github_app::app_refusal(status, &text) {
-                return Err(refused);
-            }
-        }
-        Err(classify_failure(status, rate, &text, (js_sys::Date::now() / 1000.0) as u64, url))
     }
 
     /// One logical GET: retried on transient faults and short rate-limit waits.
@@ -214,30 +97,19 @@ impl GitHubHttp {
         self.call(&Call::get(url, accept, if_none_match), what).await
     }
 
-    /// One logical request: retried on transient faults and short rate-limit waits; a 401
-    /// to an installation token renews the token once and tries again at once.
+    /// One logical request (the transport retries it); a 401 to an installation token
+    /// renews the token once and tries again at once.
     async fn call(&self, call: &Call<'_>, what: &str) -> Result<Answer, GhError> {
-        let mut attempt = 1;
-        let mut renewed = false;
-        loop {
-            match self.send_once(call).await {
-                Ok(answer) => return Ok(answer),
-                Err(GhError::NotFound(_)) => return Err(GhError::NotFound(what.to_string())),
-                Err(GhError::Unauthorized) if !renewed && matches!(call.auth, Auth::Credential) => match &self.credential {
-                    Credential::Installation(tokens) => {
-                        renewed = true;
-                        tokens.renew(self).await?;
-                    }
-                    _ => return Err(GhError::Unauthorized),
-                },
-                Err(err) => match self.policy.decide(attempt, &err, js_sys::Math::random()) {
-                    RetryDecision::RetryAfterMs(ms) => {
-                        Delay::from(Duration::from_millis(ms)).await;
-                        attempt += 1;
-                    }
-                    RetryDecision::GiveUp => return Err(err),
-                },
-            }
+        let bearer = self.authorization().await?;
+        match self.transport.send(call, bearer.as_deref(), what).await {
+            Err(GhError::Unauthorized) => match &self.credential {
+                Credential::Installation(tokens) => {
+                    let renewed = tokens.renew(&self.transport).await?;
+                    self.transport.send(call, Some(&renewed), what).await
+                }
+                _ => Err(GhError::Unauthorized),
+            },
+            answered => answered,
         }
     }
 
@@ -256,7 +128,7 @@ impl GitHubHttp {
                 if let (Some(etag), Body::Bytes(bytes)) = (&answer.etag, &answer.body) {
                     if bytes.len() <= CACHE_MAX_BYTES {
                         if let Ok(text) = std::str::from_utf8(bytes) {
-                            let now = crate::shell::adapters::iso(crate::shell::adapters::now_ms());
+                            let now = crate::shell::adapters::now();
                             // A cache that cannot be written only costs a full answer next time.
                             let _ = db.store_get(&key, etag, answer.link.as_deref(), text, &now).await;
                         }
@@ -268,7 +140,7 @@ impl GitHubHttp {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, GhError> {
-        let answer = self.get_cached(&api_url(&self.base, path), what).await?;
+        let answer = self.get_cached(&self.transport.url(path), what).await?;
         parse(answer.body.bytes())
     }
 
@@ -278,7 +150,7 @@ impl GitHubHttp {
 
     /// Every branch, following `Link: rel="next"` for as many pages as GitHub has.
     pub async fn branches(&self, repo: &RepoName) -> Result<Vec<BranchWire>, GhError> {
-        let mut url = api_url(&self.base, &github::branches_path(repo));
+        let mut url = self.transport.url(&github::branches_path(repo));
         let mut all = Vec::new();
         for _ in 0..MAX_BRANCH_PAGES {
             let answer = self.get_cached(&url, &format!("repository {repo}")).await?;
@@ -294,7 +166,7 @@ impl GitHubHttp {
 
     /// The branch head, answered from GitHub's ETag when it has not moved (a free 304).
     pub async fn head_if_moved(&self, repo: &RepoName, branch: &BranchName, etag: Option<&str>) -> Result<HeadCheck, GhError> {
-        let url = api_url(&self.base, &github::head_ref_path(repo, branch));
+        let url = self.transport.url(&github::head_ref_path(repo, branch));
         let answer = self.get(&url, github::ACCEPT_JSON, etag, &format!("branch {branch}")).await?;
         if answer.status == 304 {
             return Ok(HeadCheck::NotModified);
@@ -302,28 +174,11 @@ impl GitHubHttp {
         let wire: GitRefWire = parse(answer.body.bytes())?;
         Ok(HeadCheck::Moved { sha: commit_of(wire, branch)?, etag: answer.etag })
     }
-}
-
-/// The App's own endpoints, authenticated by a JWT (never cached: each answer is fresh).
-impl GitHubHttp {
-    async fn app_call<T: DeserializeOwned>(&self, method: Method, path: &str, jwt: &str, what: &str) -> Result<T, GhError> {
-        let url = api_url(&self.base, path);
-        let call = Call { method, auth: Auth::AppJwt(jwt), ..Call::get(&url, github::ACCEPT_JSON, None) };
-        parse(self.call(&call, what).await?.body.bytes())
-    }
-
-    pub async fn app_installation(&self, id: InstallationId, jwt: &str) -> Result<InstallationWire, GhError> {
-        self.app_call(Method::Get, &github_app::installation_path(id), jwt, &format!("installation {id}")).await
-    }
-
-    pub async fn mint_installation_token(&self, id: InstallationId, jwt: &str) -> Result<AccessTokenWire, GhError> {
-        self.app_call(Method::Post, &github_app::access_tokens_path(id), jwt, &format!("installation {id}")).await
-    }
 
     /// A blob's raw bytes as GitHub's answer streams them (never buffered here), with the
     /// length GitHub gave, if any.
     pub async fn blob_stream(&self, repo: &RepoName, sha: &str) -> Result<(ResponseBody, Option<u64>), GhError> {
-        let url = api_url(&self.base, &github::blob_path(repo, sha));
+        let url = self.transport.url(&github::blob_path(repo, sha));
         let call = Call { stream: true, ..Call::get(&url, github::ACCEPT_RAW, None) };
         let Body::Stream(response) = self.call(&call, &format!("blob {sha}")).await?.body else {
             return Err(GhError::Malformed("the blob had no body".into()));
@@ -334,13 +189,9 @@ impl GitHubHttp {
 
     /// One page (100) of the repositories the client's installation token reaches.
     pub async fn installation_repositories(&self, page: u64) -> Result<InstallationReposWire, GhError> {
-        let url = api_url(&self.base, &github_app::installation_repositories_path(page));
+        let url = self.transport.url(&github_app::installation_repositories_path(page));
         parse(self.get(&url, github::ACCEPT_JSON, None, "the installation's repositories").await?.body.bytes())
     }
-}
-
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, GhError> {
-    serde_json::from_slice(body).map_err(|e| GhError::Malformed(e.to_string()))
 }
 
 fn commit_of(wire: GitRefWire, branch: &BranchName) -> Result<CommitSha, GhError> {
@@ -359,14 +210,14 @@ impl GitHub for GitHubHttp {
     async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
         // A tree is named by its content: nothing to gain from a conditional read, and two
         // cache queries a listing saved (a walk makes hundreds).
-        let url = api_url(&self.base, &github::tree_path(repo, tree_ish, recursive));
+        let url = self.transport.url(&github::tree_path(repo, tree_ish, recursive));
         let answer = self.get(&url, github::ACCEPT_JSON, None, &format!("tree {tree_ish}")).await?;
         github::parse_tree(answer.body.bytes(), prefix)
     }
 
     async fn blob(&self, repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError> {
         // The raw media type skips base64: a third fewer bytes, and no decoding.
-        let url = api_url(&self.base, &github::blob_path(repo, sha));
+        let url = self.transport.url(&github::blob_path(repo, sha));
         match self.get(&url, github::ACCEPT_RAW, None, &format!("blob {sha}")).await?.body {
             Body::Bytes(b) => Ok(b),
             Body::Stream(_) => Err(GhError::Malformed("unexpected stream".into())),
@@ -377,7 +228,7 @@ impl GitHub for GitHubHttp {
 
     async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<TarballStream, GhError> {
         // GitHub answers 302 to a short-lived download URL; fetch follows it.
-        let url = api_url(&self.base, &github::tarball_path(repo, commit));
+        let url = self.transport.url(&github::tarball_path(repo, commit));
         let call = Call { stream: true, ..Call::get(&url, github::ACCEPT_JSON, None) };
         let answer = self.call(&call, &format!("tarball of {commit}")).await?;
         let Body::Stream(response) = answer.body else {
@@ -389,11 +240,11 @@ impl GitHub for GitHubHttp {
         let gunzip = DecompressionStream::new("gzip").map_err(|e| GhError::Malformed(format!("no gzip decoder: {e:?}")))?;
         let pair = web_sys::ReadableWritablePair::new(&gunzip.readable(), &gunzip.writable());
         let plain = raw.pipe_through(&pair);
-        Ok(TarballStream { inner: ByteStream::from(plain), stats: Rc::clone(&self.stats) })
+        Ok(TarballStream { inner: ByteStream::from(plain), stats: Rc::clone(self.transport.stats()) })
     }
 
     fn take_stats(&self) -> Stats {
-        std::mem::take(&mut *self.stats.borrow_mut())
+        std::mem::take(&mut *self.transport.stats().borrow_mut())
     }
 }
 

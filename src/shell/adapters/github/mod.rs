@@ -1,5 +1,0 @@
-//! GitHub over `fetch`.
-
-mod client;
-
-pub use client::{Credential, GitHubHttp, HeadCheck};
