@@ -31,6 +31,8 @@ impl Verb {
 pub enum Route<'a> {
     Health,
     OpenApi,
+    /// The MCP endpoint (JSON-RPC over POST); it checks `Origin` before the bearer token.
+    Mcp,
     CreateUser,
     /// The event stream; it carries its own credential (a stream token) or a bearer token.
     Events(&'a str),
@@ -80,6 +82,7 @@ impl Route<'_> {
             self,
             Route::Health
                 | Route::OpenApi
+                | Route::Mcp
                 | Route::CreateUser
                 | Route::Events(_)
                 | Route::Webhook
@@ -97,6 +100,9 @@ pub fn route(method: Verb, path: &str) -> Option<Route<'_>> {
     use Verb::*;
     Some(match (method, segments.as_slice()) {
         (Get, ["healthz"]) => Route::Health,
+        // Streamable HTTP's other methods (GET for a stream, DELETE for a session) are a 405
+        // naming POST: this server keeps no session and sends nothing unasked.
+        (Post, ["mcp"]) => Route::Mcp,
         (_, ["api", "v1", rest @ ..]) => match (method, rest) {
             (Get, ["openapi.json"]) => Route::OpenApi,
             (Post, ["users"]) => Route::CreateUser,
@@ -171,6 +177,11 @@ mod tests {
         let cases: &[(Verb, &str, Option<Route>)] = &[
             (Get, "/healthz", Some(Route::Health)),
             (Post, "/healthz", None),
+            (Post, "/mcp", Some(Route::Mcp)),
+            (Post, "/mcp/", Some(Route::Mcp)),
+            (Get, "/mcp", None),
+            (Delete, "/mcp", None),
+            (Post, "/mcp/x", None),
             (Get, "/api/v1/openapi.json", Some(Route::OpenApi)),
             (Post, "/api/v1/users", Some(Route::CreateUser)),
             (Get, "/api/v1/events/project-sync/s-1", Some(Route::Events("s-1"))),
@@ -213,12 +224,15 @@ mod tests {
         for (verb, path, want) in cases {
             assert_eq!(route(*verb, path), *want, "{verb:?} {path}");
         }
-        let documented: Vec<_> = cases.iter().filter(|(_, path, want)| want.is_some() && !path.contains("/_test/")).collect();
+        // `/mcp` speaks JSON-RPC, not the REST contract: README documents it, not OpenAPI.
+        let documented: Vec<_> =
+            cases.iter().filter(|(_, path, want)| want.is_some() && !path.contains("/_test/") && !path.starts_with("/mcp")).collect();
         let doc: serde_json::Value = serde_json::from_str(include_str!("../web/openapi.json")).unwrap();
         for (verb, path, _) in documented {
             assert!(in_openapi(&doc, *verb, path), "{verb:?} {path} is described in web/openapi.json");
         }
         assert!(Route::Webhook.own_credentials());
+        assert!(Route::Mcp.own_credentials(), "the Origin check comes before the token");
         for (name, want) in [("GET", Get), ("POST", Post), ("PATCH", Patch), ("DELETE", Delete)] {
             assert_eq!(Verb::parse(name), want);
         }
@@ -230,6 +244,7 @@ mod tests {
             ("/api/v1/projects/p-1/", Some("GET, PATCH, DELETE")),
             ("/api/v1/projects/p-1/hooks/h-1", Some("DELETE")),
             ("/healthz", Some("GET")),
+            ("/mcp", Some("POST")),
             ("/api/v1/_test/faults", None),
             ("/api/v1/nothing", None),
             ("/", None),

@@ -68,6 +68,16 @@ impl PageRequest {
         Ok(PageRequest { limit, after })
     }
 
+    /// A page of `limit` from an opaque cursor given some other way than a query string
+    /// (an MCP tool's `cursor` argument): the same cursors, the same refusal.
+    pub fn from_cursor(cursor: Option<&str>, limit: u32) -> AppResult<Self> {
+        let after = match cursor.filter(|c| !c.is_empty()) {
+            None => None,
+            Some(raw) => Some(decode_cursor(raw).ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API gave out"))?),
+        };
+        Ok(PageRequest { limit, after })
+    }
+
     /// The key at position `i` of the cursor, if any.
     pub fn after_key(&self, i: usize) -> Option<&str> {
         self.after.as_ref().and_then(|k| k.get(i)).map(String::as_str)

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod jsonrpc;
 pub mod origin;
 pub mod resources;
+pub mod results;
 pub mod revision;
 pub mod server;
 pub mod text;

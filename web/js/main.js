@@ -7,6 +7,7 @@
 // its part of index.html and its own state), and routes on hashchange. The components talk
 // through CustomEvents on the bus; each module's head comment lists what it emits and hears.
 
+import { AgentCard } from './agent.js';
 import { createApi } from './api.js';
 import { defineElements } from '../client/elements.js';
 import { ChangesView } from './changes-view.js';
@@ -65,6 +66,7 @@ async function boot() {
   new MemorySearch(view('memory'), { api, bus });
   new FilesView(view('files'), { api, bus });
   new FileViewer(view('file-viewer'), { api, bus });
+  new AgentCard(view('agent'));
 
   window.addEventListener('hashchange', () => router.route());
 

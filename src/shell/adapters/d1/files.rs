@@ -24,6 +24,8 @@ pub struct ContentRow {
     /// The pack and offset of its text, when the service keeps it.
     pub pack: Option<String>,
     pub pack_offset: Option<u64>,
+    /// Why no text is kept, as stored (`crate::content::skipped_for_api` says it).
+    pub content_skipped: Option<String>,
 }
 
 impl Db {
@@ -52,7 +54,8 @@ impl Db {
             &format!(
                 "SELECT f.kind, f.sha, f.size, \
                    CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN b.pack END AS pack, \
-                   CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN b.pack_offset END AS pack_offset \
+                   CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN b.pack_offset END AS pack_offset, \
+                   f.content_skipped \
                  FROM file_versions f LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = f.sha \
                  WHERE f.project_id = ?1 AND f.path = ?3 AND {VISIBLE_AT}"
             ),

@@ -25,6 +25,7 @@ mod users;
 
 pub use compare::CompareSides;
 pub use engine_store::EngineStore;
+pub use files::ContentRow;
 pub use hooks::{AttemptRecord, DeliveryRow, NewHook};
 pub use installations::{ConfirmedInstallation, InstallationRow, StateChange};
 pub use memory::ChunkRef;

@@ -1,13 +1,15 @@
 //! The HTTP API of CONTRACT.md: `crate::routing` names the endpoint, `handle` authenticates
-//! and dispatches to one handler per endpoint (a file per resource). Handlers validate with
-//! `crate::api`, read and write through `d1::Db`, start syncs through `cases::start`; every error
-//! leaves through `http::error_response`.
+//! and dispatches to one handler per endpoint (a file per resource; `mcp/` is the MCP server).
+//! Handlers validate with `crate::api`, read through `cases::reads` (the MCP tools' reads too),
+//! write through `d1::Db`, start syncs through `cases::start`; every error leaves through
+//! `http::error_response`.
 
 mod admin;
 mod events;
 mod files;
 mod hooks;
 mod installations;
+mod mcp;
 mod projects;
 mod syncs;
 mod users;
@@ -18,9 +20,9 @@ use crate::auth::{bearer_token, sha256_hex};
 use crate::domain::{HookId, ProjectId, SyncId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::routing::{allowed, route, Route, Verb};
-use crate::shell::adapters::d1::{ProjectRow, SyncRow};
 use crate::shell::adapters::http::{self, error_response, header, json};
 use crate::shell::adapters::Services;
+use crate::shell::cases::reads::{project_of, sync_of};
 use serde_json::json;
 use worker::{Env, Request, Response};
 
@@ -61,6 +63,7 @@ async fn dispatch(mut req: Request, env: &Env) -> AppResult<Response> {
     match endpoint {
         Route::Health => json(200, &json!({"ok": true, "version": crate::VERSION})),
         Route::OpenApi => http::bytes(200, "application/json; charset=utf-8", OPENAPI_JSON.into()),
+        Route::Mcp => mcp::serve(&svc, &mut req).await,
         Route::CreateUser => users::create_user(&svc, &mut req).await,
         Route::ArmFault => admin::arm_fault(&svc, &mut req).await,
         Route::Enqueue => admin::enqueue(&svc, &mut req).await,
@@ -115,14 +118,4 @@ async fn authenticate(svc: &Services<'_>, req: &Request) -> AppResult<UserId> {
     let header = header(req, "authorization");
     let token = bearer_token(header.as_deref()).ok_or_else(|| AppError::Unauthorized("send Authorization: Bearer <token>".into()))?;
     svc.db.user_by_token_hash(&sha256_hex(token.as_bytes())).await?.ok_or_else(|| AppError::Unauthorized("the token is not valid".into()))
-}
-
-/// The caller's project (another user's is a 404, as if it did not exist).
-async fn project_of(svc: &Services<'_>, user: &UserId, id: &ProjectId) -> AppResult<ProjectRow> {
-    svc.locate(id).await?.project_for_user(user, id).await?.ok_or_else(|| AppError::not_found("project"))
-}
-
-/// The caller's sync (another user's is a 404).
-async fn sync_of(svc: &Services<'_>, user: &UserId, id: &SyncId) -> AppResult<SyncRow> {
-    svc.find_sync_for_user(user, id).await?.ok_or_else(|| AppError::not_found("sync"))
 }

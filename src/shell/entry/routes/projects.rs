@@ -14,6 +14,7 @@ use crate::shell::adapters::d1::{NewProject, ProjectUpdate};
 use crate::shell::adapters::github::GitHubHttp;
 use crate::shell::adapters::http::{body, json, no_content};
 use crate::shell::adapters::{now, sync_client, Services};
+use crate::shell::cases::reads;
 use std::rc::Rc;
 use worker::{Request, Response};
 
@@ -92,18 +93,7 @@ pub async fn create(svc: &Services<'_>, user: &UserId, req: &mut Request) -> App
 }
 
 pub async fn list(svc: &Services<'_>, user: &UserId, query: &str) -> AppResult<Response> {
-    let page = PageRequest::parse(query)?;
-    let after = page.after_key(0).zip(page.after_key(1));
-    // Every database's first page after the cursor, merged: the first `limit + 1` of them
-    // are the first of all.
-    let mut rows = Vec::new();
-    for db in svc.databases() {
-        rows.extend(db.projects_of(user, after, page.limit + 1).await?);
-    }
-    rows.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
-    rows.truncate(page.limit as usize + 1);
-    let views = rows.iter().map(ProjectView::from).collect();
-    json(200, &Page::from_overfetch(views, page.limit, |p| vec![p.created_at.clone(), p.id.clone()]))
+    json(200, &reads::projects_page(svc, user, &PageRequest::parse(query)?).await?)
 }
 
 pub async fn patch(svc: &Services<'_>, user: &UserId, id: &ProjectId, req: &mut Request) -> AppResult<Response> {
