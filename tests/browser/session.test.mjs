@@ -1,6 +1,6 @@
 // Browser test of the dashboard (web/), one flow.
-// Signing in and out: the sign-in page and a wrong token, the token kept, signing out forgets
-// it; the OpenAPI document the page links to.
+// Signing in and out: the sign-in page and a wrong token, the token kept, the Connect an agent
+// card, signing out forgets it; the OpenAPI document the page links to.
 // Its world, browser and helpers: ./support.mjs.
 //
 // Run: PATH=$PWD/node_modules/.bin:$PATH node --test tests/browser/session.test.mjs
@@ -49,6 +49,27 @@ test('signing in keeps the token in localStorage and shows an empty dashboard', 
   assert.ok(await page.isVisible('#projects-empty'));
   assert.ok(await page.isVisible('#sign-out'));
   await shot('03-empty-dashboard');
+});
+
+test('the Connect an agent card gives this origin\'s /mcp and a client configuration that reaches it with the token', async () => {
+  const endpoint = (await page.textContent('#agent-endpoint')).trim();
+  const origin = await page.evaluate(() => window.location.origin);
+  assert.equal(endpoint, `${origin}/mcp`);
+  const config = JSON.parse(await page.textContent('#agent-config'));
+  const server = config.mcpServers['project-sync'];
+  assert.deepEqual([server.type, server.url], ['http', endpoint]);
+  assert.match(server.headers.Authorization, /^Bearer </, 'a placeholder, not the token');
+  assert.ok(!JSON.stringify(config).includes(user.token), 'the token is not written into it');
+  await page.locator('#agent-title').scrollIntoViewIfNeeded();
+  await shot('03b-connect-an-agent');
+  // The configuration, with the token in place of the placeholder, is one an MCP client uses.
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { Authorization: server.headers.Authorization.replace(/<[^>]+>/, user.token), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'card', version: '0' } } }),
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).result.serverInfo.name, 'project-sync');
 });
 
 test('signing out forgets the token', async () => {
