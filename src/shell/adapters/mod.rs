@@ -13,5 +13,5 @@ pub mod queues;
 mod services;
 pub mod sync_client;
 
-pub use clock::{now, now_ms, parse_iso};
+pub use clock::{now, now_ms};
 pub use services::{settings, Services};

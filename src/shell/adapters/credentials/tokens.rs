@@ -19,7 +19,7 @@ use crate::github_app::{
 use crate::shell::adapters::crypto::{decrypt_token, encrypt_token, sign_rs256};
 use crate::shell::adapters::d1::{Db, InstallationRow};
 use crate::shell::adapters::github_transport::GitHubTransport;
-use crate::shell::adapters::{now, now_ms, parse_iso};
+use crate::shell::adapters::{now, now_ms};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -47,10 +47,7 @@ pub async fn app_jwt(app: &GitHubApp) -> AppResult<String> {
 
 /// A minted token's expiry in epoch milliseconds (an hour when GitHub's time is unreadable).
 pub fn expiry_ms(wire: &AccessTokenWire) -> u64 {
-    match parse_iso(&wire.expires_at) {
-        0 => now_ms() + 3_600_000,
-        ms => ms,
-    }
+    crate::timestamp::parse_rfc3339_ms(&wire.expires_at).unwrap_or_else(|| now_ms() + 3_600_000)
 }
 
 impl InstallationTokens {
