@@ -7,163 +7,22 @@ use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::Timestamp;
-use crate::domain::{CommitSha, FileKind, FileMode, ProjectId, SyncId, SyncStatus};
+use crate::domain::{ProjectId, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
 use crate::merge::Span;
 use crate::pack::pack_texts;
 use crate::rows::StoredChange;
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::D1PreparedStatement;
 
-/// Rows one `discard_ended` statement removes at most (statements stay short).
-const DISCARD_BATCH: u64 = 5_000;
+mod statements;
 
-/// Syncs of project ?1 that ended without completing and whose rows are not discarded yet.
-const ENDED_UNDISCARDED: &str = "SELECT id FROM syncs WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')";
-
-/// The counts and stats columns of a sync row, bound as ?7 to ?16 by `outcome_args`.
-const OUTCOME_SET: &str = "added = ?7, modified = ?8, removed = ?9, unchanged = ?10, renamed = ?11, \
-     github_requests = ?12, github_not_modified = ?13, d1_rows_written = ?14, bytes_downloaded = ?15, duration_ms = ?16";
-
-fn outcome_args(job: &Job) -> Vec<JsValue> {
-    let (c, st) = (job.counts, job.stats);
-    [c.added, c.modified, c.removed, c.unchanged, c.renamed]
-        .into_iter()
-        .chain([st.github_requests, st.github_not_modified, st.d1_rows_written, st.bytes_downloaded, st.duration_ms])
-        .map(n)
-        .collect()
-}
-
-/// Files, file counts and directories of project ?1 active at chain position ?2.
-const FILES_IN: &str = "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions";
-const COUNT_IN: &str = "SELECT count(*) AS n, sum(size) AS bytes FROM file_versions";
-const DIRS_IN: &str = "SELECT path, sha FROM dir_versions";
-
-/// `select` restricted to one span of a project's state (`Span::condition`: both bounds
-/// usable by the primary key), in path order with a limit when `paged`.
-fn span_query(select: &str, span: &Span, paged: bool) -> String {
-    let (within, bounds) = span.condition("path", 3);
-    let page = if paged { format!(" ORDER BY path LIMIT ?{}", 3 + bounds.len()) } else { String::new() };
-    format!("{select} WHERE project_id = ?1 AND {VISIBLE_AT} AND {within}{page}")
-}
-
-/// The arguments of `span_query`: ?1 project, ?2 seq, the span's bounds, then the limit.
-fn span_args(project: &ProjectId, seq: u64, span: &Span, limit: Option<u32>) -> Vec<JsValue> {
-    let mut args = vec![s(project.as_str()), n(seq)];
-    args.extend(span.condition("path", 3).1.into_iter().map(s));
-    args.extend(limit.map(|l| n(u64::from(l))));
-    args
-}
-
-/// The condition that fences a write: sync `?{param}` is still queued or running.
-fn fence(param: u8) -> String {
-    format!("EXISTS (SELECT 1 FROM syncs WHERE id = ?{param} AND status IN {RUNNING_STATUSES})")
-}
-
-/// A blob row as the insert reads it: sha, status, size, chunk starts, pack, offset in it.
-type BlobArgs<'a> = (&'a str, &'static str, u64, String, Option<&'a str>, Option<u64>);
-
-/// A new version as the insert reads it: path, mode, kind, sha, size, previous path.
-type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<&'a str>);
+use statements::*;
 
 /// D1 (and, for blob text, the content bucket) as the engine's `Store`.
 pub struct EngineStore<'a> {
     pub db: &'a Db,
     pub content: &'a super::super::content::ContentBucket,
-}
-
-impl FileRow {
-    pub(super) fn entry(self) -> Result<FileEntry, StoreError> {
-        let bad = |what: &str| StoreError::Other(format!("stored {what} of {} is invalid", self.path));
-        Ok(FileEntry {
-            mode: FileMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,
-            kind: FileKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
-            sha: self.sha,
-            size: self.size,
-            path: self.path,
-        })
-    }
-}
-
-#[derive(Deserialize)]
-struct HeadRow {
-    current_sync_id: Option<SyncId>,
-    current_seq: u64,
-    current_commit_sha: Option<CommitSha>,
-    /// The current sync's recorded filter (JSON).
-    path_filter: Option<String>,
-}
-
-/// A dry run's change as the insert reads it: path, change, previous path, sha, previous
-/// sha, reason.
-type PreviewArgs<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>, Option<&'a str>);
-
-/// What the row of a sync says, for writes that found it not running.
-#[derive(Deserialize)]
-struct StatusRow {
-    status: SyncStatus,
-    error: Option<String>,
-    current_sync_id: Option<SyncId>,
-}
-
-impl EngineStore<'_> {
-    /// One statement per JSON chunk of `rows`; the chunk is the last parameter, after `fixed`.
-    fn bulk<T: serde::Serialize>(&self, sql: &str, fixed: &[JsValue], rows: &[T]) -> Result<Vec<D1PreparedStatement>, StoreError> {
-        json_chunks(rows, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS)
-            .map_err(|e| StoreError::Other(e.to_string()))?
-            .into_iter()
-            .map(|chunk| {
-                let mut args = fixed.to_vec();
-                args.push(s(&chunk));
-                Ok(self.db.stmt(sql, &args)?)
-            })
-            .collect()
-    }
-
-    /// Marks the head versions of `paths` in a versioned table as superseded by `job`.
-    fn supersede(&self, table: &str, job: &Job, paths: &[&str]) -> Result<Vec<D1PreparedStatement>, StoreError> {
-        self.bulk(
-            &format!(
-                "UPDATE {table} SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
-                 WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
-                 AND path IN (SELECT value FROM json_each(?4)) AND {}",
-                fence(3)
-            ),
-            &[s(&job.project_id), n(job.new_seq()), s(&job.sync_id)],
-            paths,
-        )
-    }
-
-    /// The row of `sync` with the project's chain head; `None` when the project is gone.
-    async fn status_of(&self, sync: &SyncId) -> Result<Option<StatusRow>, StoreError> {
-        Ok(self
-            .db
-            .first(
-                "SELECT s.status, s.error, p.current_sync_id FROM syncs s JOIN projects p ON p.id = s.project_id WHERE s.id = ?1",
-                &[s(sync.as_str())],
-            )
-            .await?)
-    }
-
-    /// Deletes (or, with `unmark`, un-supersedes) at most `DISCARD_BATCH` rows of `table`
-    /// that syncs which ended without completing left behind.
-    fn discard_statement(&self, table: &str, project: &ProjectId, unmark: bool) -> Result<D1PreparedStatement, DbError> {
-        let key = "(project_id, path, introduced_sync_id)";
-        let sql = if unmark {
-            format!(
-                "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL WHERE {key} IN \
-                 (SELECT project_id, path, introduced_sync_id FROM {table} WHERE superseded_by_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-            )
-        } else {
-            format!(
-                "DELETE FROM {table} WHERE {key} IN \
-                 (SELECT project_id, path, introduced_sync_id FROM {table} WHERE introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-            )
-        };
-        self.db.stmt(&sql, &[s(project.as_str()), n(DISCARD_BATCH)])
-    }
 }
 
 impl Store for EngineStore<'_> {
