@@ -15,17 +15,19 @@ pub async fn cancel(svc: &Services<'_>, user: &UserId, id: &SyncId) -> AppResult
     if sync.status.is_terminal() {
         return Err(AppError::conflict(format!("the sync already ended ({})", sync.status.as_str())));
     }
+    // Owner and database are settled: the row is read again where it lives.
+    let db = svc.for_project(&sync.project_id);
+    let reread = || async { db.sync(id).await?.ok_or_else(|| AppError::not_found("sync")) };
     match sync_client::cancel(svc.env, &sync.id).await? {
-        CancelAnswer::Cancelling => sync_of(svc, user, id).await,
+        CancelAnswer::Cancelling => reread().await,
         CancelAnswer::TooLate => Err(AppError::conflict("the sync is already committing or has ended")),
         // A row whose start never reached its object: nothing runs, so it ends here.
         CancelAnswer::NoJob => {
-            let db = svc.for_project(&sync.project_id);
             let ended = db.cancel_if_running(&sync.id, &crate::shell::adapters::now()).await?;
             if ended {
                 super::announce::announce_end(svc, db, &sync.project_id, &sync.id).await;
             }
-            sync_of(svc, user, id).await
+            reread().await
         }
     }
 }

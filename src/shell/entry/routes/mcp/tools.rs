@@ -207,29 +207,26 @@ async fn search(
     let state = state_of(project, at)?;
     let found = reads::memory_page(svc, project, query, at, page_request, SEARCH_READ_BYTES, |r| r.end).await?;
     let content = ContentBucket::from_env(svc.env)?;
-    let mut texts: HashMap<(String, u64), Vec<u8>> = HashMap::new();
-    let mut reach: HashMap<(String, u64), u64> = HashMap::new();
+    // How far into each blob this page's hits reach, then one read of each blob that far:
+    // a blob missing from its pack is read (and said) once, not once per hit.
+    let mut reach: HashMap<(&str, u64), u64> = HashMap::new();
     for r in &found.items {
-        let end = reach.entry((r.pack.clone(), r.base)).or_insert(0);
+        let end = reach.entry((r.pack.as_str(), r.base)).or_insert(0);
         *end = (*end).max(r.end);
     }
-    let mut hits = Vec::with_capacity(found.items.len());
-    for r in &found.items {
-        let key = (r.pack.clone(), r.base);
-        if !texts.contains_key(&key) {
-            let end = reach.get(&key).copied().unwrap_or(r.end);
-            match content.read(&r.pack, r.base, end).await? {
-                Some(bytes) => texts.insert(key.clone(), bytes),
-                None => {
-                    worker::console_warn!("search: blob {} ({}) is missing from pack {}", r.sha, r.path, r.pack);
-                    continue;
-                }
-            };
+    let mut texts: HashMap<(&str, u64), Option<Vec<u8>>> = HashMap::new();
+    for (&(pack, base), &end) in &reach {
+        let bytes = content.read(pack, base, end).await?;
+        if bytes.is_none() {
+            worker::console_warn!("search: a blob at {base} is missing from pack {pack}");
         }
-        if let Some(hit) = texts.get(&key).and_then(|bytes| placed(bytes, r, query)) {
-            hits.push(hit);
-        }
+        texts.insert((pack, base), bytes);
     }
+    let hits: Vec<Value> = found
+        .items
+        .iter()
+        .filter_map(|r| texts.get(&(r.pack.as_str(), r.base))?.as_deref().and_then(|bytes| placed(bytes, r, query)))
+        .collect();
     page("hits", &hits, found.next_cursor, &[("at", json!(state.to_string()))])
 }
 
