@@ -122,7 +122,7 @@ impl Db {
         Ok(())
     }
 
-    /// Tracked projects on a repository (GitHub names are case-insensitive) and branch.
+    /// How many projects this database holds.
     pub async fn project_count(&self) -> DbResult<u64> {
         #[derive(Deserialize)]
         struct Row {
@@ -131,6 +131,7 @@ impl Db {
         Ok(self.first::<Row>("SELECT count(*) AS n FROM projects", &[]).await?.map(|r| r.n).unwrap_or(0))
     }
 
+    /// Tracked projects on a repository (GitHub names are case-insensitive) and branch.
     pub async fn tracked_on(&self, repository: &RepoName, branch: &BranchName) -> DbResult<Vec<ProjectRow>> {
         self.all(
             &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE tracked = 1 AND repository = ?1 COLLATE NOCASE AND branch = ?2"),
