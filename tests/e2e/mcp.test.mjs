@@ -507,7 +507,7 @@ test('search_text: hits with the path, lines that hold the word and an excerpt; 
     for (const hit of hits) {
       const blob = gitBlob(repo, state.commit, hit.path);
       const ctx = `${word}: ${JSON.stringify(hit).slice(0, 300)}`;
-      if (hit.sha !== undefined) assert.equal(hit.sha, blob.sha, ctx);
+      assert.equal(hit.sha, blob.sha, ctx);
       assert.ok(Number.isInteger(hit.startLine) && hit.startLine >= 1 && hit.endLine >= hit.startLine, ctx);
       const range = splitLines(blob.text).slice(hit.startLine - 1, hit.endLine);
       assert.ok(range.some((l) => l.toLowerCase().includes(word)), `${ctx}: the lines named hold the word`);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { request } from './client.mjs';
+import { request, TERMINAL } from './client.mjs';
 import { byteCompare, kindOfMode } from './expect.mjs';
 
 export { McpError, StreamableHTTPError };
@@ -120,7 +120,7 @@ export async function waitSyncMcp(client, syncId, timeoutMs = 60_000) {
   let last;
   while (Date.now() < until) {
     last = await callOk(client, 'get_sync', { sync: syncId });
-    if (['COMPLETE', 'FAILED', 'CANCELLED'].includes(last.status)) return last;
+    if (TERMINAL.includes(last.status)) return last;
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`sync ${syncId} did not end within ${timeoutMs} ms: ${JSON.stringify(last)}`);
