@@ -284,21 +284,28 @@ mod tests {
         assert!(parse(json!({"arguments": {}}).as_object().unwrap()).is_err());
     }
 
+    /// What the schema says a tool takes, the parser takes: each tool's required arguments
+    /// alone, and then every argument its schema describes, each with a value of its type.
     #[test]
-    fn every_catalogued_tool_parses_its_own_required_arguments() {
+    fn every_catalogued_tool_parses_the_arguments_its_schema_describes() {
+        let value = |field: &str, schema: &Value| match schema["type"].as_str() {
+            Some("integer") => json!(2),
+            Some("boolean") => json!(true),
+            _ if field == "path" || field == "prefix" => json!("README.md"),
+            _ if field == "query" => json!("sync"),
+            _ if field == "branch" => json!("main"),
+            _ => json!("x-1"),
+        };
         for tool in crate::mcp::tools::catalogue() {
-            let mut arguments = Map::new();
+            let properties = tool.input["properties"].as_object().unwrap();
+            let mut required = Map::new();
             for field in tool.input["required"].as_array().unwrap() {
-                let value = if field == "path" {
-                    "README.md"
-                } else if field == "query" {
-                    "sync"
-                } else {
-                    "x-1"
-                };
-                arguments.insert(field.as_str().unwrap().to_owned(), json!(value));
+                let field = field.as_str().unwrap();
+                required.insert(field.to_owned(), value(field, &properties[field]));
             }
-            assert!(parsed(tool.name, Value::Object(arguments)).is_ok(), "{}", tool.name);
+            assert!(parsed(tool.name, Value::Object(required)).is_ok(), "{}: its required arguments", tool.name);
+            let every: Map<String, Value> = properties.iter().map(|(field, schema)| (field.clone(), value(field, schema))).collect();
+            assert_eq!(parsed(tool.name, Value::Object(every)).map(|_| ()), Ok(()), "{}: every argument its schema describes", tool.name);
         }
     }
 }
