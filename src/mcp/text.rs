@@ -59,6 +59,13 @@ pub fn slice(text: &str, range: LineRange, max_bytes: usize) -> Slice {
     Slice { text: out, start_line: start, end_line: end, total_lines: total, next_start_line }
 }
 
+impl Slice {
+    /// Asked to start after the last line (an empty file's line 1 is not past its end).
+    pub fn starts_past_end(&self) -> bool {
+        self.start_line > self.total_lines.max(1)
+    }
+}
+
 fn cut_at_char(text: &str, max_bytes: usize) -> &str {
     let mut cut = max_bytes.min(text.len());
     while !text.is_char_boundary(cut) {
@@ -162,6 +169,15 @@ mod tests {
                 "{asked:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_start_after_the_last_line_is_past_the_end() {
+        let past = |text: &str, start: u32| slice(text, range(Some(start), None), MAX_READ_BYTES).starts_past_end();
+        assert!(!past("a\nb\n", 2));
+        assert!(past("a\nb\n", 3));
+        assert!(!past("", 1));
+        assert!(past("", 2));
     }
 
     #[test]

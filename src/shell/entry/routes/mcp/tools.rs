@@ -167,11 +167,10 @@ async fn read_file(svc: &Services<'_>, project: &ProjectRow, at: Option<&SyncId>
         return Ok(out);
     }
     let text = text_of(svc, &file, path).await?;
-    let total = text::count_lines(&text);
-    if lines.start.is_some_and(|s| s > total.max(1)) {
-        return Err(AppError::invalid("startLine", format!("is past the file's end (it has {total} lines)")));
-    }
     let slice = text::slice(&text, lines, MAX_READ_BYTES);
+    if slice.starts_past_end() {
+        return Err(AppError::invalid("startLine", format!("is past the file's end (it has {} lines)", slice.total_lines)));
+    }
     out["text"] = json!(slice.text);
     out["startLine"] = json!(slice.start_line);
     out["endLine"] = json!(slice.end_line);
