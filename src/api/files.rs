@@ -2,7 +2,6 @@
 //! changes a sync made.
 
 use crate::content::skipped_for_api;
-use crate::diff::Change;
 use crate::domain::{ObjectSha, SyncId};
 use crate::rows::{ChangeKind, ChangeReason, FileHistoryRow, FileRow, StoredChange};
 use serde::Serialize;
@@ -71,12 +70,6 @@ impl From<&StoredChange> for ChangeView {
 }
 
 /// A change the engine found, shown as the store would keep it.
-impl From<&Change> for ChangeView {
-    fn from(c: &Change) -> ChangeView {
-        ChangeView::from(&StoredChange::from(c))
-    }
-}
-
 impl From<&FileRow> for FileView {
     fn from(row: &FileRow) -> FileView {
         FileView {
@@ -103,6 +96,7 @@ impl From<&FileHistoryRow> for FileHistoryView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diff::Change;
     use serde_json::json;
 
     #[test]
@@ -116,7 +110,7 @@ mod tests {
             sha: ObjectSha::parse(&sha.to_string().repeat(40)).unwrap(),
             size: Some(1),
         };
-        let view = |c: Change| serde_json::to_value(ChangeView::from(&c)).unwrap();
+        let view = |c: Change| serde_json::to_value(ChangeView::from(&StoredChange::from(&c))).unwrap();
         let (a, b) = ("a".repeat(40), "b".repeat(40));
         assert_eq!(view(Change::Added { new: entry("x", 'a') }), serde_json::json!({"path": "x", "change": "added", "sha": a}));
         assert_eq!(view(Change::Removed { old: entry("x", 'a') }), serde_json::json!({"path": "x", "change": "removed", "sha": a}));

@@ -115,7 +115,7 @@ impl DeliveryBody {
     }
 }
 
-pub fn changes_url(sync_id: &SyncId) -> String {
+fn changes_url(sync_id: &SyncId) -> String {
     format!("/api/v1/syncs/{sync_id}/changes")
 }
 

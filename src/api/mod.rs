@@ -16,7 +16,7 @@ pub mod users;
 
 pub use fields::{parse_object, FilterChange, MAX_BODY_BYTES, MAX_GITHUB_TOKEN_BYTES, MAX_NAME_CHARS};
 pub use files::{ChangeView, FileHistoryView, FileView, MemoryView};
-pub use hooks::{changes_url, CreateHook, DeliveryBody, DeliveryView, HookView};
+pub use hooks::{CreateHook, DeliveryBody, DeliveryView, HookView};
 pub use installations::{GrantInstallation, InstallationRepoView, InstallationView};
 pub use page::{encode_cursor, etag_matches, percent_decode, query_param, Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use projects::{BranchView, CreateProject, PatchProject, ProjectView, TokenChange};

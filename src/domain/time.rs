@@ -1,6 +1,8 @@
 //! One type for the times rows and views carry: RFC 3339 UTC with milliseconds, as the
 //! service writes them (`2026-11-22T04:15:48.123Z`). The text is kept as written, so a
-//! stored time reads back byte for byte and strings of it sort as the times do.
+//! stored time reads back byte for byte. Times order by their text, which is their time
+//! order for every time the service writes (UTC, milliseconds, `Z`); a time parsed from
+//! elsewhere with an offset or no milliseconds is kept as it came and orders as text.
 
 use super::Invalid;
 use crate::timestamp::{format_rfc3339_ms, parse_rfc3339_ms};

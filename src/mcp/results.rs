@@ -16,7 +16,7 @@ pub fn failure(message: &str) -> Value {
 }
 
 /// A message as a sentence: a capital first letter and one full stop.
-pub fn sentence(message: &str) -> String {
+fn sentence(message: &str) -> String {
     let mut chars = message.trim().chars();
     let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let rest = chars.as_str().trim_end_matches('.');
