@@ -38,21 +38,9 @@ export function timeEl(iso) {
   return el('time', { datetime: iso, title: iso, text: formatTime(iso) });
 }
 
-/** Fills an error box: a lead sentence, the server's message and its code. */
-export function showError(box, err, lead) {
-  box.replaceChildren();
-  if (!err) {
-    show(box, false);
-    return;
-  }
-  if (lead) box.append(el('strong', { text: lead }), ' ');
-  box.append(el('span', { text: err.message || String(err) }));
-  if (err.retryAfter) box.append(' ', el('span', { text: `Try again in ${err.retryAfter} s.` }));
-  if (err.code) {
-    box.append(' ', el('span', { className: 'error-code', text: err.status ? `${err.code} · ${err.status}` : err.code }));
-  }
-  show(box, true);
-}
+/** Fills an error box: a lead sentence, the server's message, when to retry, its code (the
+ * elements' own error line, one implementation for both). */
+export { showProblem as showError } from '../client/shadow.js';
 
 export function prefersReducedMotion() {
   return window.matchMedia('(prefers-reduced-motion: reduce)').matches;
