@@ -145,7 +145,7 @@ async fn window_changes<S: Sides>(src: &S, window: Window) -> Result<Vec<Change>
     let pairing = pairing_for(src, &removed, &added).await?;
     for new in added {
         match pairing.source_of.get(&new.path) {
-            Some(old) => changes.push(Change::Renamed { old: old.clone(), new }),
+            Some(old) => changes.push(Change::Renamed { old: old.clone(), new, similarity: crate::diff::exact() }),
             None => changes.push(Change::Added { new }),
         }
     }
@@ -187,7 +187,7 @@ async fn pairing_for<S: Sides>(src: &S, removed: &[FileEntry], added: &[FileEntr
     let (renames, _, _) = pair_renames(targets, sources);
     let mut pairing = Pairing::default();
     for rename in renames {
-        if let Change::Renamed { old, new } = rename {
+        if let Change::Renamed { old, new, .. } = rename {
             pairing.paired_sources.insert(old.path.clone());
             pairing.source_of.insert(new.path, old);
         }

@@ -2,8 +2,9 @@
 //! hold: every path is added, modified, removed, renamed or unchanged.
 //!
 //! The diff is against what we hold, not against the previous commit, so force pushes and
-//! rewritten history come out right. Renames are exact: a removed and an added path with the
-//! same object id and the same type (file, symlink, submodule), as `git diff -M` pairs them.
+//! rewritten history come out right. Renames are paired as `git diff -M` pairs them: first
+//! exactly (a removed and an added path with the same object id and type: file, symlink,
+//! submodule), then, with the texts' span counts, by similarity (`diff_similar`).
 
 use crate::domain::{Counts, FileKind, FileMode, ObjectSha, TreeFile};
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,11 @@ impl FileEntry {
         object_type(self.mode)
     }
 
+    /// The file as inexact rename detection sees it.
+    pub fn candidate(&self) -> crate::renames::Candidate {
+        crate::renames::Candidate { path: self.path.clone(), size: self.size, regular: self.object_type() == 0 }
+    }
+
     fn basename(&self) -> &str {
         self.path.rsplit('/').next().unwrap_or(&self.path)
     }
@@ -56,10 +62,28 @@ pub fn object_type(mode: FileMode) -> u8 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "lowercase")]
 pub enum Change {
-    Added { new: FileEntry },
-    Modified { old: FileEntry, new: FileEntry },
-    Removed { old: FileEntry },
-    Renamed { old: FileEntry, new: FileEntry },
+    Added {
+        new: FileEntry,
+    },
+    Modified {
+        old: FileEntry,
+        new: FileEntry,
+    },
+    Removed {
+        old: FileEntry,
+    },
+    /// `similarity`: git's percentage (100 for the same blob; see `crate::renames`).
+    Renamed {
+        old: FileEntry,
+        new: FileEntry,
+        #[serde(default = "exact")]
+        similarity: u8,
+    },
+}
+
+/// The similarity of an exact rename (and of one checkpointed before scores existed).
+pub fn exact() -> u8 {
+    100
 }
 
 impl Change {
@@ -125,6 +149,42 @@ pub fn diff(held: Vec<FileEntry>, wanted: Vec<FileEntry>) -> Diff {
     Diff { changes, counts }
 }
 
+/// `diff`, then renames with edits among what exact pairing left (`crate::renames`), as
+/// `git diff -M` finds them; `counts` gives a file's span counts (`None`: its text is not
+/// kept, so it pairs only exactly). Also whether the rename limit stopped the matrix. The
+/// in-memory reference the engine's paged steps are tested against.
+pub fn diff_similar(
+    held: Vec<FileEntry>,
+    wanted: Vec<FileEntry>,
+    mut counts: impl FnMut(&FileEntry) -> Option<crate::similarity::SpanCounts>,
+) -> (Diff, bool) {
+    let Diff { changes, counts: mut tally } = diff(held, wanted);
+    let (mut kept, mut added, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+    for change in changes {
+        match change {
+            Change::Added { new } => added.push(new),
+            Change::Removed { old } => removed.push(old),
+            other => kept.push(other),
+        }
+    }
+    let candidates = |files: &[FileEntry]| files.iter().map(FileEntry::candidate).collect::<Vec<_>>();
+    let found = crate::renames::detect(&candidates(&removed), &candidates(&added), |is_source, i| {
+        counts(if is_source { &removed[i] } else { &added[i] })
+    });
+    let (mut taken_old, mut taken_new) = (vec![false; removed.len()], vec![false; added.len()]);
+    for f in &found.renames {
+        (taken_old[f.src], taken_new[f.dst]) = (true, true);
+        kept.push(Change::Renamed { old: removed[f.src].clone(), new: added[f.dst].clone(), similarity: f.similarity });
+    }
+    tally.renamed += found.renames.len() as u64;
+    tally.added -= found.renames.len() as u64;
+    tally.removed -= found.renames.len() as u64;
+    kept.extend(added.into_iter().zip(taken_new).filter(|(_, t)| !t).map(|(new, _)| Change::Added { new }));
+    kept.extend(removed.into_iter().zip(taken_old).filter(|(_, t)| !t).map(|(old, _)| Change::Removed { old }));
+    kept.sort_by(|a, b| a.path().cmp(b.path()));
+    (Diff { changes: kept, counts: tally }, found.limited)
+}
+
 /// Pairs removed and added paths by object id and type, as `git diff -M` finds exact
 /// renames: within one id, a source with the same file name first, then in path order, so
 /// the result does not depend on input order. Linear in the candidates (after sorting),
@@ -145,7 +205,7 @@ pub fn pair_renames(mut added: Vec<FileEntry>, mut removed: Vec<FileEntry>) -> (
     for new in added {
         let source = groups.get_mut(&(new.sha.clone(), new.object_type())).and_then(|g| g.take(new.basename(), &mut taken));
         match source {
-            Some(i) => renames.push(Change::Renamed { old: removed[i].clone(), new }),
+            Some(i) => renames.push(Change::Renamed { old: removed[i].clone(), new, similarity: exact() }),
             None => still_added.push(new),
         }
     }
@@ -247,7 +307,7 @@ pub(crate) mod tests {
                 Change::Added { new } => format!("A {}", new.path),
                 Change::Modified { new, .. } => format!("M {}", new.path),
                 Change::Removed { old } => format!("D {}", old.path),
-                Change::Renamed { old, new } => format!("R {} -> {}", old.path, new.path),
+                Change::Renamed { old, new, .. } => format!("R {} -> {}", old.path, new.path),
             })
             .collect()
     }
@@ -384,7 +444,7 @@ pub(crate) mod tests {
             let got: Vec<(String, String)> = renames
                 .iter()
                 .map(|c| match c {
-                    Change::Renamed { old, new } => (old.path.clone(), new.path.clone()),
+                    Change::Renamed { old, new, .. } => (old.path.clone(), new.path.clone()),
                     other => panic!("not a rename: {other:?}"),
                 })
                 .collect();

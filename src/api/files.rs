@@ -119,7 +119,7 @@ mod tests {
             serde_json::json!({"path": "x", "change": "modified", "sha": b, "previousSha": a})
         );
         assert_eq!(
-            view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'a') }),
+            view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'a'), similarity: 100 }),
             serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a})
         );
     }

@@ -211,6 +211,10 @@ pub struct Job {
     /// A dry run: everything up to the diff, and nothing written but its changes and row.
     #[serde(default)]
     pub dry_run: bool,
+    /// The rename limit stopped the similarity matrix (`crate::renames`): renames with edits
+    /// beyond unique basenames were not looked for, as git skips them.
+    #[serde(default)]
+    pub renames_limited: bool,
 }
 
 /// What starting a sync needs: the request the worker sends the sync's object.
@@ -270,6 +274,7 @@ impl Job {
             base_filter: None,
             filtered_bytes: 0,
             dry_run: n.dry_run,
+            renames_limited: false,
         }
     }
 
