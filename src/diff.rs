@@ -39,9 +39,14 @@ impl FileEntry {
         object_type(self.mode)
     }
 
+    /// A plain or executable file: the only kind git scores for renames with edits.
+    pub fn is_regular(&self) -> bool {
+        self.object_type() == 0
+    }
+
     /// The file as inexact rename detection sees it.
     pub fn candidate(&self) -> crate::renames::Candidate {
-        crate::renames::Candidate { path: self.path.clone(), size: self.size, regular: self.object_type() == 0 }
+        crate::renames::Candidate { path: self.path.clone(), size: self.size, regular: self.is_regular() }
     }
 
     fn basename(&self) -> &str {

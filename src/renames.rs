@@ -100,17 +100,20 @@ pub struct Best {
 
 impl Best {
     /// Keeps `s` in place of the worst slot (the first of equally bad ones) if it is
-    /// strictly better. Fed sources in path order, this is exactly git's choice.
-    pub fn record(&mut self, s: Scored) {
+    /// strictly better, and says which slot took it. Fed sources in path order, this is
+    /// exactly git's choice.
+    pub fn record(&mut self, s: Scored) -> Option<usize> {
         let mut worst = 0;
         for i in 1..SLOTS {
             if sorts_after(&self.slots[i], &self.slots[worst]) {
                 worst = i;
             }
         }
-        if sorts_after(&self.slots[worst], &Some(s)) {
+        let better = sorts_after(&self.slots[worst], &Some(s));
+        if better {
             self.slots[worst] = Some(s);
         }
+        better.then_some(worst)
     }
 }
 
@@ -138,11 +141,33 @@ pub fn assign(mut entries: Vec<Entry>) -> Vec<Entry> {
     entries.sort_by(|a, b| {
         b.scored.score.cmp(&a.scored.score).then(b.scored.same_name.cmp(&a.scored.same_name)).then((a.dst, a.slot).cmp(&(b.dst, b.slot)))
     });
-    let (mut dsts, mut srcs) = (HashSet::new(), HashSet::new());
-    entries
-        .into_iter()
-        .filter(|e| !dsts.contains(&e.dst) && !srcs.contains(&e.scored.src) && dsts.insert(e.dst) && srcs.insert(e.scored.src))
-        .collect()
+    let mut taken = Taken::default();
+    entries.into_iter().filter(|e| taken.take(e.dst, e.scored.src)).collect()
+}
+
+/// The ends the matrix's assignment has taken so far (git's `is_rename` and `rename_used`).
+#[derive(Debug)]
+pub struct Taken<K> {
+    dsts: HashSet<K>,
+    srcs: HashSet<K>,
+}
+
+impl<K> Default for Taken<K> {
+    fn default() -> Self {
+        Taken { dsts: HashSet::new(), srcs: HashSet::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Taken<K> {
+    /// Takes the pair if both of its ends are still free.
+    pub fn take(&mut self, dst: K, src: K) -> bool {
+        if self.dsts.contains(&dst) || self.srcs.contains(&src) {
+            return false;
+        }
+        self.dsts.insert(dst);
+        self.srcs.insert(src);
+        true
+    }
 }
 
 /// One rename found: indices into the sources and destinations, and git's percentage.

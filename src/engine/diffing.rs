@@ -270,6 +270,10 @@ pub(super) async fn flush_candidates<G: GitHub, S: Store, X: Scratch>(
             Side::Removed => Change::Removed { old: f.clone() },
         })
         .collect();
+    for side in [Side::Added, Side::Removed] {
+        let files: Vec<FileEntry> = page.iter().filter(|(s, _)| *s == side).map(|(_, f)| f.clone()).collect();
+        scratch.add_leftovers(side, &files)?;
+    }
     job.counts.added += changes.iter().filter(|c| matches!(c, Change::Added { .. })).count() as u64;
     job.counts.removed += changes.iter().filter(|c| matches!(c, Change::Removed { .. })).count() as u64;
     scratch.put_changes(&changes)?;

@@ -23,6 +23,7 @@ mod fetching;
 mod persisting;
 mod ports;
 mod processing;
+mod similar;
 pub mod slice;
 
 #[cfg(test)]
@@ -73,7 +74,7 @@ pub const MAX_STORE_ATTEMPTS: u32 = 3;
 /// The scratch layout this code reads and writes. A job checkpointed under an older one (a
 /// deploy during its run) starts again from `Phase::Start`: every step is idempotent and
 /// staged rows sit at a chain position no reader sees, so starting over is always safe.
-pub const CHECKPOINT_LAYOUT: u32 = 2;
+pub const CHECKPOINT_LAYOUT: u32 = 3;
 /// A step that was started this many times without finishing (the runtime killed it: out
 /// of memory or CPU time) fails the sync instead of being tried for ever.
 pub const MAX_STEP_ATTEMPTS: u32 = 3;
@@ -123,6 +124,22 @@ pub enum Phase {
     FlushCandidates {
         after: Option<(Side, String)>,
     },
+    /// Renames with edits (`similar`): pairs of leftovers whose basename is unique on both
+    /// sides, a page at a time from the source after `after`.
+    SimilarNames {
+        after: Option<String>,
+    },
+    /// The span counts of the leftovers the matrix weighs, by side then path after `after`.
+    SimilarCounts {
+        after: Option<(Side, String)>,
+    },
+    /// A page of destinations after `after` against all `sources`, each keeping its best four.
+    SimilarMatrix {
+        after: Option<String>,
+        sources: u64,
+    },
+    /// The kept entries taken in git's order.
+    SimilarAssign,
     /// Decide which contents to download (`offset` changes looked at so far), and how.
     PlanContent {
         total: u64,
@@ -443,6 +460,10 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
         Phase::PlanContent { total, offset, after } => processing::plan_content(job, ports, total, offset, after).await,
         Phase::FetchBlobs { done, total } => processing::fetch_blobs(job, ports, done, total).await,
         Phase::FetchTarball { total, passes } => processing::fetch_tarball(job, ports, total, passes).await,
+        Phase::SimilarNames { after } => similar::names(job, ports, after).await,
+        Phase::SimilarCounts { after } => similar::count(job, ports, after).await,
+        Phase::SimilarMatrix { after, sources } => similar::matrix(job, ports, after, sources).await,
+        Phase::SimilarAssign => similar::assign(job, ports).await,
         Phase::Persist { done, total, after } => persisting::persist(job, ports, done, total, after).await,
         Phase::PersistDirs { after } => persisting::persist_dirs(job, ports, after).await,
         Phase::Commit => persisting::commit(job, ports, now_ms).await,
@@ -463,6 +484,9 @@ fn phase_name(phase: &Phase) -> &'static str {
         Phase::PlanContent { .. } => "planning contents",
         Phase::FetchBlobs { .. } => "reading blobs",
         Phase::FetchTarball { .. } => "reading the tarball",
+        Phase::SimilarNames { .. } | Phase::SimilarCounts { .. } | Phase::SimilarMatrix { .. } | Phase::SimilarAssign => {
+            "pairing renames with edits"
+        }
         Phase::Persist { .. } | Phase::PersistDirs { .. } => "writing changes",
         Phase::Commit => "committing",
         Phase::Ending => "ending",

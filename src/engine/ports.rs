@@ -7,6 +7,7 @@ use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{BranchName, CommitSha, ProjectId, RepoName, Stats, SyncId, SyncStatus};
 use crate::github::{GhError, TreeListing};
 use crate::merge::Span;
+use crate::similarity::SpanCounts;
 use std::cell::Cell;
 use std::fmt;
 
@@ -127,6 +128,9 @@ pub trait Store {
     async fn count_files_under(&self, project: &ProjectId, seq: u64, dirs: &[String]) -> Result<Vec<u64>, StoreError>;
     /// Stages directory changes like `apply` stages file changes. Idempotent and fenced.
     async fn apply_dirs(&self, job: &super::Job, changes: &[DirChange]) -> Result<(), StoreError>;
+    /// The kept texts of those of these blobs that are analysed: `None` for a blob that is
+    /// not text (binary, LFS pointer, not UTF-8); a blob not analysed is not in the answer.
+    async fn blob_texts(&self, scope: &str, shas: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>, StoreError>;
     /// Which of these blobs (of the content scope, i.e. repository) are already analysed.
     async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError>;
     /// Stores analysed blobs and their chunks, once per scope and sha. Idempotent.
@@ -173,6 +177,42 @@ pub trait Scratch {
     fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError>;
     /// Candidates no rename took, by side then path, after `after`.
     fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError>;
+    /// Keeps what exact pairing left over, for renames with edits (`crate::renames`).
+    fn add_leftovers(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError>;
+    /// Leftovers no similarity step took yet: (removed, added).
+    fn free_leftovers(&self) -> Result<(u64, u64), StoreError>;
+    /// Finds once, over every leftover, the pairs whose basename is unique on both sides.
+    /// Idempotent: the leftovers never change, only what took them.
+    fn find_name_pairs(&self) -> Result<(), StoreError>;
+    /// Those pairs (removed, added) with a source path after `after`, in source order.
+    fn name_pairs(&self, after: Option<&str>, limit: u64) -> Result<Vec<(FileEntry, FileEntry)>, StoreError>;
+    /// Marks leftovers that a rename took, and which step took them.
+    fn take_leftovers(&self, side: Side, paths: &[String], by: TakenBy) -> Result<(), StoreError>;
+    /// Leftovers the matrix weighs (not taken by basename) that are regular, non-empty files
+    /// whose blob has no span counts yet, by side then path, after `after`.
+    fn uncounted(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError>;
+    /// The leftovers of `side` at these paths.
+    fn leftovers_at(&self, side: Side, paths: &[String]) -> Result<Vec<FileEntry>, StoreError>;
+    /// The span counts kept for those of these blobs that have them (outer `None`: not
+    /// counted yet is left out of the answer; inner `None`: no text).
+    fn span_counts(&self, shas: &[String]) -> Result<Vec<(String, Option<SpanCounts>)>, StoreError>;
+    /// Span counts by blob sha (`None`: the blob has no text we keep).
+    fn put_span_counts(&self, counts: &[(String, Option<SpanCounts>)]) -> Result<(), StoreError>;
+    /// The matrix's leftovers of one side in path order after `after`, with their blob's
+    /// span counts: at most `limit`, and no more than `max_bytes` of counts (one at least).
+    fn matrix_side(
+        &self,
+        side: Side,
+        after: Option<&str>,
+        limit: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<(FileEntry, Option<SpanCounts>)>, StoreError>;
+    /// Keeps matrix entries (idempotent: keyed by destination and slot).
+    fn put_kept(&self, kept: &[Kept]) -> Result<(), StoreError>;
+    /// Kept entries in git's order (score, same name first, destination, slot), after `after`.
+    fn kept_after(&self, after: Option<&Kept>, limit: u64) -> Result<Vec<Kept>, StoreError>;
+    /// Drops changes by path (the removal a rename with edits replaces).
+    fn remove_changes(&self, paths: &[String]) -> Result<(), StoreError>;
     /// Adds blobs to read; a sha already pending keeps the path it came with first.
     fn add_pending_blobs(&self, blobs: &[PendingBlob]) -> Result<(), StoreError>;
     /// Blobs not read yet, in path order, with a path greater than `after`.
@@ -182,6 +222,31 @@ pub trait Scratch {
     /// Marks blobs as read (stored in the shared store), so no later pass reads them again.
     fn mark_read(&self, shas: &[String]) -> Result<(), StoreError>;
     fn clear(&self) -> Result<(), StoreError>;
+}
+
+/// Which similarity step took a leftover: the matrix weighs what basenames did not take,
+/// so a replayed matrix step sees the same leftovers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakenBy {
+    Basename,
+    Matrix,
+}
+
+/// A matrix entry kept for a destination: its slot, the source and its score.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub dst: String,
+    pub slot: u8,
+    pub src: String,
+    pub score: u32,
+    pub same_name: bool,
+}
+
+impl Kept {
+    /// The key git's order sorts by, ascending.
+    pub fn order_key(&self) -> (u32, bool, &str, u8) {
+        (u32::MAX - self.score, !self.same_name, self.dst.as_str(), self.slot)
+    }
 }
 
 /// The rename group of a file: its blob id and its object type (a symlink never becomes a

@@ -2,14 +2,18 @@
 
 use crate::diff::{Change, FileEntry};
 use crate::engine::slice::{Checkpoint, StopRequest};
-use crate::engine::{rename_group, Job, PendingBlob, Scratch, ScratchMap, Side, StoreError};
+use crate::engine::{rename_group, Job, Kept, PendingBlob, Scratch, ScratchMap, Side, StoreError, TakenBy};
 use crate::merge::Span;
 use crate::progress::ProgressData;
+use crate::renames::basename;
+use crate::similarity::SpanCounts;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A rename candidate: its group, the file, and whether a rename took it.
 type Candidate = (String, FileEntry, bool);
+/// A leftover of exact pairing: the file, and the similarity step that took it.
+type Leftover = (FileEntry, Option<TakenBy>);
 
 /// The Durable Object's scratch tables, in memory, ordered as SQLite orders them.
 #[derive(Default)]
@@ -23,6 +27,14 @@ pub struct FakeScratch {
     /// Pending blobs by sha: (path, size, read).
     pub pending: RefCell<BTreeMap<String, (String, u64, bool)>>,
     pub maps: RefCell<BTreeMap<(&'static str, String), String>>,
+    /// What exact pairing left, by (side, path): the file and what took it.
+    pub leftovers: RefCell<BTreeMap<(Side, String), Leftover>>,
+    /// Pairs with a basename unique on both sides: source path → destination path.
+    pub name_pairs: RefCell<BTreeMap<String, String>>,
+    /// Span counts by blob sha.
+    pub span_counts: RefCell<BTreeMap<String, Option<SpanCounts>>>,
+    /// Kept matrix entries by (destination, slot).
+    pub kept: RefCell<BTreeMap<(String, u8), Kept>>,
 }
 
 impl Scratch for FakeScratch {
@@ -121,6 +133,137 @@ impl Scratch for FakeScratch {
         Ok(later.take(limit as usize).map(|((s, _), (_, f, _))| (*s, f.clone())).collect())
     }
 
+    fn add_leftovers(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
+        let mut leftovers = self.leftovers.borrow_mut();
+        for f in files {
+            leftovers.entry((side, f.path.clone())).or_insert((f.clone(), None));
+        }
+        Ok(())
+    }
+
+    fn free_leftovers(&self) -> Result<(u64, u64), StoreError> {
+        let leftovers = self.leftovers.borrow();
+        let free = |side: Side| leftovers.iter().filter(|((s, _), (_, by))| *s == side && by.is_none()).count() as u64;
+        Ok((free(Side::Removed), free(Side::Added)))
+    }
+
+    fn find_name_pairs(&self) -> Result<(), StoreError> {
+        let leftovers = self.leftovers.borrow();
+        let unique = |side: Side| {
+            let mut by_name: BTreeMap<String, Option<String>> = BTreeMap::new();
+            for ((_, path), _) in leftovers.iter().filter(|((s, _), _)| *s == side) {
+                by_name.entry(basename(path).to_string()).and_modify(|p| *p = None).or_insert(Some(path.clone()));
+            }
+            by_name
+        };
+        let dests = unique(Side::Added);
+        let mut pairs = self.name_pairs.borrow_mut();
+        for (name, src) in unique(Side::Removed) {
+            if let (Some(src), Some(Some(dst))) = (src, dests.get(&name)) {
+                pairs.insert(src, dst.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn name_pairs(&self, after: Option<&str>, limit: u64) -> Result<Vec<(FileEntry, FileEntry)>, StoreError> {
+        let (pairs, leftovers) = (self.name_pairs.borrow(), self.leftovers.borrow());
+        let file = |side: Side, path: &String| leftovers.get(&(side, path.clone())).map(|(f, _)| f.clone());
+        Ok(pairs
+            .iter()
+            .filter(|(src, _)| after.is_none_or(|a| src.as_str() > a))
+            .take(limit as usize)
+            .filter_map(|(src, dst)| Some((file(Side::Removed, src)?, file(Side::Added, dst)?)))
+            .collect())
+    }
+
+    fn take_leftovers(&self, side: Side, paths: &[String], by: TakenBy) -> Result<(), StoreError> {
+        let mut leftovers = self.leftovers.borrow_mut();
+        for p in paths {
+            if let Some(l) = leftovers.get_mut(&(side, p.clone())) {
+                l.1 = Some(by);
+            }
+        }
+        Ok(())
+    }
+
+    fn uncounted(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
+        let (leftovers, counts) = (self.leftovers.borrow(), self.span_counts.borrow());
+        Ok(leftovers
+            .iter()
+            .filter(|((s, p), (f, by))| {
+                *by != Some(TakenBy::Basename)
+                    && f.is_regular()
+                    && f.size.unwrap_or(0) > 0
+                    && !counts.contains_key(f.sha.as_str())
+                    && after.is_none_or(|(a, ap)| (*s, p.as_str()) > (a, ap))
+            })
+            .take(limit as usize)
+            .map(|((s, _), (f, _))| (*s, f.clone()))
+            .collect())
+    }
+
+    fn leftovers_at(&self, side: Side, paths: &[String]) -> Result<Vec<FileEntry>, StoreError> {
+        let leftovers = self.leftovers.borrow();
+        Ok(paths.iter().filter_map(|p| leftovers.get(&(side, p.clone())).map(|(f, _)| f.clone())).collect())
+    }
+
+    fn span_counts(&self, shas: &[String]) -> Result<Vec<(String, Option<SpanCounts>)>, StoreError> {
+        let counts = self.span_counts.borrow();
+        Ok(shas.iter().filter_map(|sha| counts.get(sha).map(|c| (sha.clone(), c.clone()))).collect())
+    }
+
+    fn put_span_counts(&self, counts: &[(String, Option<SpanCounts>)]) -> Result<(), StoreError> {
+        self.span_counts.borrow_mut().extend(counts.iter().cloned());
+        Ok(())
+    }
+
+    fn matrix_side(
+        &self,
+        side: Side,
+        after: Option<&str>,
+        limit: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<(FileEntry, Option<SpanCounts>)>, StoreError> {
+        let (leftovers, counts) = (self.leftovers.borrow(), self.span_counts.borrow());
+        let mut bytes = 0u64;
+        let mut page = Vec::new();
+        let weighed = leftovers
+            .iter()
+            .filter(|((s, p), (_, by))| *s == side && *by != Some(TakenBy::Basename) && after.is_none_or(|a| p.as_str() > a));
+        for (_, (f, _)) in weighed.take(limit as usize) {
+            let c = counts.get(f.sha.as_str()).cloned().flatten();
+            bytes += c.as_ref().map_or(0, |c| c.len() as u64 * 8);
+            if !page.is_empty() && bytes > max_bytes {
+                break;
+            }
+            page.push((f.clone(), c));
+        }
+        Ok(page)
+    }
+
+    fn put_kept(&self, kept: &[Kept]) -> Result<(), StoreError> {
+        let mut stored = self.kept.borrow_mut();
+        for k in kept {
+            stored.insert((k.dst.clone(), k.slot), k.clone());
+        }
+        Ok(())
+    }
+
+    fn kept_after(&self, after: Option<&Kept>, limit: u64) -> Result<Vec<Kept>, StoreError> {
+        let mut all: Vec<Kept> = self.kept.borrow().values().cloned().collect();
+        all.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+        Ok(all.into_iter().filter(|k| after.is_none_or(|a| k.order_key() > a.order_key())).take(limit as usize).collect())
+    }
+
+    fn remove_changes(&self, paths: &[String]) -> Result<(), StoreError> {
+        let mut changes = self.changes.borrow_mut();
+        for p in paths {
+            changes.remove(p);
+        }
+        Ok(())
+    }
+
     fn add_pending_blobs(&self, blobs: &[PendingBlob]) -> Result<(), StoreError> {
         let mut pending = self.pending.borrow_mut();
         for b in blobs {
@@ -165,6 +308,10 @@ impl Scratch for FakeScratch {
         self.candidates.borrow_mut().clear();
         self.pending.borrow_mut().clear();
         self.maps.borrow_mut().clear();
+        self.leftovers.borrow_mut().clear();
+        self.name_pairs.borrow_mut().clear();
+        self.span_counts.borrow_mut().clear();
+        self.kept.borrow_mut().clear();
         Ok(())
     }
 }

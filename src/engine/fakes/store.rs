@@ -439,6 +439,13 @@ impl Store for FakeStore {
         Ok(())
     }
 
+    async fn blob_texts(&self, scope: &str, shas: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>, StoreError> {
+        self.call(1)?;
+        let blobs = self.blobs.borrow();
+        let text = |b: &BlobContent| (b.status == crate::content::ContentStatus::Text).then(|| b.text().into_bytes());
+        Ok(shas.iter().filter_map(|sha| blobs.get(&(scope.to_string(), sha.clone())).map(|b| (sha.clone(), text(b)))).collect())
+    }
+
     async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError> {
         self.call(1)?;
         let blobs = self.blobs.borrow();

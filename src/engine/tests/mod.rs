@@ -5,6 +5,7 @@
 mod contents;
 mod filters;
 mod reliability;
+mod similar;
 mod streaming;
 mod syncs;
 

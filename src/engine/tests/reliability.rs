@@ -218,5 +218,7 @@ fn leftovers_of_a_lost_sync_are_removed_in_bounded_batches() {
     check_events(&events, SyncStatus::Complete);
     assert_eq!(w.store.leftovers(), 0);
     assert_eq!(w.active(), expect(&v2_files));
-    assert_eq!(next.counts.added, 2_500);
+    // One-line texts whose spans collide in git's hash: `git diff -M` pairs 8 of them
+    // (R078), and so do we.
+    assert_eq!((next.counts.added, next.counts.renamed), (2_492, 8));
 }

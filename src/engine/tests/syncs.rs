@@ -124,8 +124,8 @@ fn failures_and_cancellation_leave_the_state_exactly_as_it_was() {
         let mut next = w.job(None);
         w.run(&mut next);
         assert_eq!(next.status, SyncStatus::Complete, "{name}: {:?}", next.error);
-        assert_eq!(next.counts.added, 2_500, "{name}");
-        assert_eq!(next.counts.removed, 50, "{name}");
+        // git pairs 8 of these one-line texts, whose spans collide in its hash (R078).
+        assert_eq!((next.counts.added, next.counts.removed, next.counts.renamed), (2_492, 42, 8), "{name}");
         assert_eq!(next.base_sync_id, Some(first.sync_id.clone()), "{name}");
     }
 }
