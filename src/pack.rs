@@ -59,10 +59,65 @@ pub fn chunk_range_in_pack(base: u64, start: u64, end: u64) -> Option<(u64, u64)
     (start <= end).then(|| (base + start, end - start))
 }
 
+/// A text to read back: its pack, where it starts, and its length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub pack: String,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// One ranged read of a pack that covers several texts (indices into the list planned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeRead {
+    pub pack: String,
+    pub offset: u64,
+    pub len: u64,
+    pub texts: Vec<usize>,
+}
+
+/// Texts stored in one batch sit side by side in its pack: one ranged get reads a run of
+/// them when the bytes between them are few (at most `max_gap`) and the run stays within
+/// `max_len`. Each text is in exactly one read, which holds all of its bytes.
+pub fn plan_reads(texts: &[Located], max_gap: u64, max_len: u64) -> Vec<RangeRead> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by(|&a, &b| (&texts[a].pack, texts[a].offset).cmp(&(&texts[b].pack, texts[b].offset)));
+    let mut reads: Vec<RangeRead> = Vec::new();
+    for i in order {
+        let t = &texts[i];
+        let joins = reads.last().is_some_and(|r| {
+            let end = r.offset + r.len;
+            r.pack == t.pack && t.offset <= end + max_gap && (t.offset + t.len).max(end) - r.offset <= max_len
+        });
+        match reads.last_mut() {
+            Some(r) if joins => {
+                r.len = (t.offset + t.len).max(r.offset + r.len) - r.offset;
+                r.texts.push(i);
+            }
+            _ => reads.push(RangeRead { pack: t.pack.clone(), offset: t.offset, len: t.len, texts: vec![i] }),
+        }
+    }
+    reads
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::content::analyse;
+
+    #[test]
+    fn neighbouring_texts_are_read_together_within_the_bounds() {
+        let at = |pack: &str, offset, len| Located { pack: pack.into(), offset, len };
+        let texts = [at("p", 100, 50), at("p", 0, 100), at("q", 0, 10), at("p", 160, 10), at("p", 5_000, 10), at("p", 170, 1_000)];
+        let reads = plan_reads(&texts, 16, 1_000);
+        let spans: Vec<(&str, u64, u64, Vec<usize>)> = reads.iter().map(|r| (r.pack.as_str(), r.offset, r.len, r.texts.clone())).collect();
+        assert_eq!(spans, vec![("p", 0, 170, vec![1, 0, 3]), ("p", 170, 1_000, vec![5]), ("p", 5_000, 10, vec![4]), ("q", 0, 10, vec![2])]);
+        for r in &reads {
+            for &i in &r.texts {
+                assert!(texts[i].offset >= r.offset && texts[i].offset + texts[i].len <= r.offset + r.len);
+            }
+        }
+    }
 
     #[test]
     fn texts_are_concatenated_and_located() {

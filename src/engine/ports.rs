@@ -179,8 +179,11 @@ pub trait Scratch {
     fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError>;
     /// Keeps what exact pairing left over, for renames with edits (`crate::renames`).
     fn add_leftovers(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError>;
-    /// Leftovers no similarity step took yet: (removed, added).
-    fn free_leftovers(&self) -> Result<(u64, u64), StoreError>;
+    /// Every leftover, whatever took it since: (removed, added). The same however often a
+    /// step is replayed.
+    fn leftover_totals(&self) -> Result<(u64, u64), StoreError>;
+    /// The leftovers the matrix weighs (no basename pair took them): (removed, added).
+    fn weighed_leftovers(&self) -> Result<(u64, u64), StoreError>;
     /// Finds once, over every leftover, the pairs whose basename is unique on both sides.
     /// Idempotent: the leftovers never change, only what took them.
     fn find_name_pairs(&self) -> Result<(), StoreError>;

@@ -57,7 +57,7 @@ pub(super) async fn names<G: GitHub, S: Store, X: Scratch>(
 ) -> Result<(), Stop> {
     let scratch = ports.scratch;
     if after.is_none() {
-        let (removed, added) = scratch.free_leftovers()?;
+        let (removed, added) = scratch.leftover_totals()?;
         if removed == 0 || added == 0 {
             return finish(job, "No renames with edits to look for");
         }
@@ -87,7 +87,7 @@ pub(super) async fn names<G: GitHub, S: Store, X: Scratch>(
 
 /// After the basenames: the matrix, unless git's limit skips it.
 fn decide(job: &mut Job, scratch: &impl Scratch) -> Result<(), Stop> {
-    let (sources, dests) = scratch.free_leftovers()?;
+    let (sources, dests) = scratch.weighed_leftovers()?;
     if sources == 0 || dests == 0 {
         return finish(job, "Paired the renames with edits");
     }
@@ -115,7 +115,7 @@ pub(super) async fn count<G: GitHub, S: Store, X: Scratch>(
     job.phase = match page.last() {
         Some((side, last)) => Phase::SimilarCounts { after: Some((*side, last.path.clone())) },
         None => {
-            let (sources, _) = ports.scratch.free_leftovers()?;
+            let (sources, _) = ports.scratch.weighed_leftovers()?;
             Phase::SimilarMatrix { after: None, sources }
         }
     };

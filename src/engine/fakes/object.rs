@@ -141,10 +141,16 @@ impl Scratch for FakeScratch {
         Ok(())
     }
 
-    fn free_leftovers(&self) -> Result<(u64, u64), StoreError> {
+    fn leftover_totals(&self) -> Result<(u64, u64), StoreError> {
         let leftovers = self.leftovers.borrow();
-        let free = |side: Side| leftovers.iter().filter(|((s, _), (_, by))| *s == side && by.is_none()).count() as u64;
-        Ok((free(Side::Removed), free(Side::Added)))
+        let all = |side: Side| leftovers.keys().filter(|(s, _)| *s == side).count() as u64;
+        Ok((all(Side::Removed), all(Side::Added)))
+    }
+
+    fn weighed_leftovers(&self) -> Result<(u64, u64), StoreError> {
+        let leftovers = self.leftovers.borrow();
+        let weighed = |side: Side| leftovers.iter().filter(|((s, _), (_, by))| *s == side && *by != Some(TakenBy::Basename)).count() as u64;
+        Ok((weighed(Side::Removed), weighed(Side::Added)))
     }
 
     fn find_name_pairs(&self) -> Result<(), StoreError> {

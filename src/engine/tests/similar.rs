@@ -247,3 +247,21 @@ fn an_ordinary_change_reads_no_text_and_takes_one_step_more_at_most() {
     assert_eq!(similar_steps, 1);
     assert_eq!(w.scratch.span_counts.borrow().len(), 0, "no text read or counted");
 }
+
+#[test]
+fn a_replayed_step_that_took_every_leftover_still_counts_its_renames() {
+    let w = World::new();
+    let text = lines(1, 20);
+    synced(&w, 100, &[text_file("a/name.txt", &text)]);
+    let mut edited = text.clone();
+    edited[5] = "edited".into();
+    w.push("main", &sha(101), vec![text_file("b/name.txt", &edited)]);
+    let mut job = w.job(None);
+    w.run_with(&mut job, |_, job, w| {
+        let saved = job.clone();
+        block_on(step(job, &w.ports(), 1));
+        *job = saved;
+    });
+    assert_eq!(job.status, SyncStatus::Complete, "{:?}", job.error);
+    assert_eq!(counts(&job), (0, 0, 0, 1, 0));
+}

@@ -2,9 +2,12 @@
 //! changes, directory maps and the blobs still to read. Cleared when the sync ends.
 
 use crate::diff::{Change, FileEntry};
-use crate::engine::{rename_group, PendingBlob, Scratch, ScratchMap, Side, StoreError};
+use crate::engine::{rename_group, Kept, PendingBlob, Scratch, ScratchMap, Side, StoreError, TakenBy};
 use crate::merge::Span;
+use crate::renames::basename;
+use crate::similarity::{SpanCounts, MAX_SCORE};
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
+use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -22,9 +25,21 @@ pub const SCRATCH_DDL: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS blobs_to_read (sha TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, \
      read INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS blobs_to_read_by_path ON blobs_to_read (read, path)",
+    // What exact pairing left, for renames with edits: `taken` NULL, 'basename' or 'matrix'.
+    "CREATE TABLE IF NOT EXISTS leftovers (side TEXT NOT NULL, path TEXT NOT NULL, base TEXT NOT NULL, sha TEXT NOT NULL, \
+     regular INTEGER NOT NULL, size INTEGER NOT NULL, body TEXT NOT NULL, taken TEXT, PRIMARY KEY (side, path)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS leftovers_by_base ON leftovers (side, base)",
+    "CREATE TABLE IF NOT EXISTS name_pairs (src TEXT PRIMARY KEY, dst TEXT NOT NULL) WITHOUT ROWID",
+    // Span counts by blob, base64 (NULL: the blob has no text we keep).
+    "CREATE TABLE IF NOT EXISTS span_counts (sha TEXT PRIMARY KEY, counts TEXT) WITHOUT ROWID",
+    // The matrix's kept entries, keyed in git's order: score (as what it lacks of the full
+    // score), same name first, destination, slot.
+    "CREATE TABLE IF NOT EXISTS kept (loss INTEGER NOT NULL, other INTEGER NOT NULL, dst TEXT NOT NULL, slot INTEGER NOT NULL, \
+     src TEXT NOT NULL, PRIMARY KEY (loss, other, dst, slot)) WITHOUT ROWID",
 ];
 
-const TABLES: [&str; 6] = ["wanted", "diff_changes", "maps", "unchanged_dirs", "candidates", "blobs_to_read"];
+const TABLES: [&str; 10] =
+    ["wanted", "diff_changes", "maps", "unchanged_dirs", "candidates", "blobs_to_read", "leftovers", "name_pairs", "span_counts", "kept"];
 
 pub struct ObjectScratch {
     pub sql: SqlStorage,
@@ -48,6 +63,30 @@ fn span_args(span: &Span, column: &str, first: u8) -> (String, Vec<SqlStorageVal
     let (within, bounds) = span.condition(column, first);
     (within, bounds.into_iter().map(|b| text(b.to_string())).collect())
 }
+
+fn taken_name(by: TakenBy) -> &'static str {
+    match by {
+        TakenBy::Basename => "basename",
+        TakenBy::Matrix => "matrix",
+    }
+}
+
+fn side_of(name: &str) -> Side {
+    if name == "added" {
+        Side::Added
+    } else {
+        Side::Removed
+    }
+}
+
+fn decode_counts(counts: Option<String>) -> Result<Option<SpanCounts>, StoreError> {
+    let Some(text) = counts else { return Ok(None) };
+    let bytes = Base64::decode_vec(&text).map_err(sql_err)?;
+    SpanCounts::from_bytes(&bytes).map(Some).ok_or_else(|| sql_err("unreadable span counts"))
+}
+
+/// The leftovers the matrix weighs: those no basename pair took.
+const WEIGHED: &str = "(taken IS NULL OR taken = 'matrix')";
 
 fn side_name(side: Side) -> &'static str {
     match side {
@@ -80,6 +119,21 @@ impl ObjectScratch {
             self.exec(sql, args)?;
         }
         Ok(())
+    }
+
+    /// Leftovers meeting `condition`: (removed, added).
+    fn leftover_counts(&self, condition: &str) -> Result<(u64, u64), StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            removed: Option<i64>,
+            added: Option<i64>,
+        }
+        let rows: Vec<Row> = self.rows(
+            &format!("SELECT sum(side = 'removed') AS removed, sum(side = 'added') AS added FROM leftovers WHERE {condition}"),
+            vec![],
+        )?;
+        let n = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
+        Ok(rows.first().map(|r| (n(r.removed), n(r.added))).unwrap_or((0, 0)))
     }
 
     fn bodies<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: Vec<SqlStorageValue>) -> Result<Vec<T>, StoreError> {
@@ -218,6 +272,185 @@ impl Scratch for ObjectScratch {
                 Ok((side, serde_json::from_str(&r.body).map_err(sql_err)?))
             })
             .collect()
+    }
+
+    fn add_leftovers(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
+        let rows: Vec<(&str, &str, &str, bool, u64, &FileEntry)> =
+            files.iter().map(|f| (f.path.as_str(), basename(&f.path), f.sha.as_str(), f.is_regular(), f.size.unwrap_or(0), f)).collect();
+        self.bulk(
+            "INSERT INTO leftovers (side, path, base, sha, regular, size, body) \
+             SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value -> 5 FROM json_each(?2) WHERE true \
+             ON CONFLICT (side, path) DO NOTHING",
+            &[side_name(side)],
+            &rows,
+        )
+    }
+
+    fn leftover_totals(&self) -> Result<(u64, u64), StoreError> {
+        self.leftover_counts("true")
+    }
+
+    fn weighed_leftovers(&self) -> Result<(u64, u64), StoreError> {
+        self.leftover_counts(WEIGHED)
+    }
+
+    fn find_name_pairs(&self) -> Result<(), StoreError> {
+        self.exec("DELETE FROM name_pairs", vec![])?;
+        self.exec(
+            "INSERT INTO name_pairs (src, dst) SELECT s.path, d.path FROM \
+             (SELECT base, min(path) AS path FROM leftovers WHERE side = 'removed' GROUP BY base HAVING count(*) = 1) s \
+             JOIN (SELECT base, min(path) AS path FROM leftovers WHERE side = 'added' GROUP BY base HAVING count(*) = 1) d \
+             ON d.base = s.base",
+            vec![],
+        )
+    }
+
+    fn name_pairs(&self, after: Option<&str>, limit: u64) -> Result<Vec<(FileEntry, FileEntry)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            old: String,
+            new: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT s.body AS old, d.body AS new FROM name_pairs p \
+             JOIN leftovers s ON s.side = 'removed' AND s.path = p.src JOIN leftovers d ON d.side = 'added' AND d.path = p.dst \
+             WHERE p.src > ?1 ORDER BY p.src LIMIT ?2",
+            vec![text(after.unwrap_or("")), int(limit)],
+        )?;
+        rows.into_iter()
+            .map(|r| Ok((serde_json::from_str(&r.old).map_err(sql_err)?, serde_json::from_str(&r.new).map_err(sql_err)?)))
+            .collect()
+    }
+
+    fn take_leftovers(&self, side: Side, paths: &[String], by: TakenBy) -> Result<(), StoreError> {
+        self.bulk(
+            "UPDATE leftovers SET taken = ?2 WHERE side = ?1 AND path IN (SELECT value FROM json_each(?3))",
+            &[side_name(side), taken_name(by)],
+            paths,
+        )
+    }
+
+    fn uncounted(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            side: String,
+            body: String,
+        }
+        let (side, path) = after.map(|(s, p)| (side_name(s), p)).unwrap_or(("", ""));
+        let rows: Vec<Row> = self.rows(
+            &format!(
+                "SELECT side, body FROM leftovers l WHERE (side, path) > (?1, ?2) AND {WEIGHED} AND regular = 1 AND size > 0 \
+                 AND NOT EXISTS (SELECT 1 FROM span_counts c WHERE c.sha = l.sha) ORDER BY side, path LIMIT ?3"
+            ),
+            vec![text(side), text(path), int(limit)],
+        )?;
+        rows.into_iter().map(|r| Ok((side_of(&r.side), serde_json::from_str(&r.body).map_err(sql_err)?))).collect()
+    }
+
+    fn leftovers_at(&self, side: Side, paths: &[String]) -> Result<Vec<FileEntry>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in json_chunks(paths, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(sql_err)? {
+            found.extend(self.bodies::<FileEntry>(
+                "SELECT body FROM leftovers WHERE side = ?1 AND path IN (SELECT value FROM json_each(?2))",
+                vec![text(side_name(side)), text(chunk)],
+            )?);
+        }
+        Ok(found)
+    }
+
+    fn span_counts(&self, shas: &[String]) -> Result<Vec<(String, Option<SpanCounts>)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            sha: String,
+            counts: Option<String>,
+        }
+        let mut found = Vec::new();
+        for chunk in json_chunks(shas, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS).map_err(sql_err)? {
+            let rows: Vec<Row> =
+                self.rows("SELECT sha, counts FROM span_counts WHERE sha IN (SELECT value FROM json_each(?1))", vec![text(chunk)])?;
+            for r in rows {
+                found.push((r.sha, decode_counts(r.counts)?));
+            }
+        }
+        Ok(found)
+    }
+
+    fn put_span_counts(&self, counts: &[(String, Option<SpanCounts>)]) -> Result<(), StoreError> {
+        let rows: Vec<(&str, Option<String>)> =
+            counts.iter().map(|(sha, c)| (sha.as_str(), c.as_ref().map(|c| Base64::encode_string(&c.to_bytes())))).collect();
+        self.bulk("INSERT OR REPLACE INTO span_counts (sha, counts) SELECT value ->> 0, value ->> 1 FROM json_each(?1)", &[], &rows)
+    }
+
+    fn matrix_side(
+        &self,
+        side: Side,
+        after: Option<&str>,
+        limit: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<(FileEntry, Option<SpanCounts>)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            body: String,
+            counts: Option<String>,
+        }
+        // A running total of the counts' bytes (base64 is 4/3 of them) cuts the page; the
+        // first row is always in it.
+        let rows: Vec<Row> = self.rows(
+            &format!(
+                "SELECT body, counts FROM (SELECT l.path, l.body, c.counts, coalesce(length(c.counts), 0) * 3 / 4 AS len, \
+                 sum(coalesce(length(c.counts), 0) * 3 / 4) OVER (ORDER BY l.path ROWS UNBOUNDED PRECEDING) AS run \
+                 FROM leftovers l LEFT JOIN span_counts c ON c.sha = l.sha \
+                 WHERE l.side = ?1 AND l.path > ?2 AND {WEIGHED} ORDER BY l.path LIMIT ?3) \
+                 WHERE run - len < ?4 ORDER BY path"
+            ),
+            vec![text(side_name(side)), text(after.unwrap_or("")), int(limit), int(max_bytes.max(1))],
+        )?;
+        rows.into_iter().map(|r| Ok((serde_json::from_str(&r.body).map_err(sql_err)?, decode_counts(r.counts)?))).collect()
+    }
+
+    fn put_kept(&self, kept: &[Kept]) -> Result<(), StoreError> {
+        let rows: Vec<(u32, u8, &str, u8, &str)> = kept
+            .iter()
+            .map(|k| (MAX_SCORE - k.score.min(MAX_SCORE), u8::from(!k.same_name), k.dst.as_str(), k.slot, k.src.as_str()))
+            .collect();
+        self.bulk(
+            "INSERT OR REPLACE INTO kept (loss, other, dst, slot, src) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 \
+             FROM json_each(?1)",
+            &[],
+            &rows,
+        )
+    }
+
+    fn kept_after(&self, after: Option<&Kept>, limit: u64) -> Result<Vec<Kept>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            loss: i64,
+            other: i64,
+            dst: String,
+            slot: i64,
+            src: String,
+        }
+        let key = |k: &Kept| (i64::from(MAX_SCORE - k.score.min(MAX_SCORE)), i64::from(!k.same_name), k.dst.clone(), i64::from(k.slot));
+        let (loss, other, dst, slot) = after.map(key).unwrap_or((-1, 0, String::new(), 0));
+        let rows: Vec<Row> = self.rows(
+            "SELECT loss, other, dst, slot, src FROM kept WHERE (loss, other, dst, slot) > (?1, ?2, ?3, ?4) \
+             ORDER BY loss, other, dst, slot LIMIT ?5",
+            vec![SqlStorageValue::Integer(loss), SqlStorageValue::Integer(other), text(dst), SqlStorageValue::Integer(slot), int(limit)],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Kept {
+                score: MAX_SCORE.saturating_sub(r.loss.clamp(0, i64::from(MAX_SCORE)) as u32),
+                same_name: r.other == 0,
+                dst: r.dst,
+                slot: r.slot.clamp(0, 255) as u8,
+                src: r.src,
+            })
+            .collect())
+    }
+
+    fn remove_changes(&self, paths: &[String]) -> Result<(), StoreError> {
+        self.bulk("DELETE FROM diff_changes WHERE path IN (SELECT value FROM json_each(?1))", &[], paths)
     }
 
     fn add_pending_blobs(&self, blobs: &[PendingBlob]) -> Result<(), StoreError> {

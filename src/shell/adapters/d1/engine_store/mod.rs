@@ -16,6 +16,7 @@ use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
 
 mod statements;
+mod texts;
 
 use statements::*;
 
@@ -200,6 +201,10 @@ impl Store for EngineStore<'_> {
         )?);
         self.db.batch(statements).await?;
         Ok(())
+    }
+
+    async fn blob_texts(&self, scope: &str, shas: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>, StoreError> {
+        self.read_texts(scope, shas).await
     }
 
     async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError> {
