@@ -63,6 +63,7 @@ function changesCard() {
       h('select', { id: 'compare-from' }), h('select', { id: 'compare-to' }),
       h('button', { id: 'compare-run', type: 'submit' }, 'Compare')),
     h('p', { id: 'changes-error', hidden: '' }),
+    h('p', { id: 'changes-limit', hidden: '' }),
     h('ul', { id: 'changes-list' }),
     h('p', { id: 'changes-count' }),
     h('button', { id: 'changes-more', type: 'button', hidden: '' }, 'More'));
@@ -74,7 +75,7 @@ test('the changes card on a fragment: compare choices, a sync\'s changes page by
   const calls = [];
   const pages = {
     'listChanges s2 ': { items: [{ change: 'added', path: 'a.md' }, { change: 'removed', path: '<b>.md' }], nextCursor: 'c1' },
-    'listChanges s2 c1': { items: [{ change: 'renamed', path: 'new.md', previousPath: 'old.md' }], nextCursor: null },
+    'listChanges s2 c1': { items: [{ change: 'renamed', path: 'new.md', previousPath: 'old.md', similarity: 87 }], nextCursor: null },
     'compareStates p1 ': { items: [{ change: 'modified', path: 'm.rs' }], nextCursor: null },
   };
   const api = {
@@ -104,7 +105,10 @@ test('the changes card on a fragment: compare choices, a sync\'s changes page by
   $('changes-more').click();
   await settle();
   assert.equal(listed().length, 3);
-  assert.equal(listed()[2], 'renamed new.md renamed old.md → new.md');
+  assert.equal(listed()[2], 'renamed new.md renamed old.md → new.md87%');
+  assert.equal(card.querySelector('li[data-path="new.md"] .tag-similarity').textContent, '87%', 'the score is a badge beside the rename');
+  assert.equal(card.querySelectorAll('.tag-similarity').length, 1, 'only a rename has one');
+  assert.equal($('changes-limit').hidden, true, 'nothing limited this sync\'s renames');
   assert.equal($('changes-more').hidden, true);
   assert.equal($('changes-count').textContent, '3 changes');
 
@@ -118,6 +122,38 @@ test('the changes card on a fragment: compare choices, a sync\'s changes page by
     ['listChanges', 's2', { limit: 100, cursor: 'c1', aborted: false }],
     ['compareStates', 'p1', { from: 's0', to: undefined, limit: 100, cursor: undefined }],
   ]);
+});
+
+test('the changes card says when git\'s rename limit stopped a sync\'s rename search, and forgets it for a compare', async () => {
+  const pages = {
+    s5: { items: [{ change: 'removed', path: 'a/x.c' }, { change: 'added', path: 'b/x.c' }], nextCursor: null, renameLimitExceeded: true },
+    s6: { items: [{ change: 'renamed', path: 'b/y.c', previousPath: 'a/y.c', similarity: 100 }], nextCursor: null },
+  };
+  const api = {
+    listChanges: async (id) => pages[id],
+    compareStates: async () => ({ items: [], nextCursor: null }),
+  };
+  const bus = createBus();
+  const card = changesCard();
+  new ChangesView(fragment(card), { api, bus });
+  const $ = within(card);
+  const { signal } = new AbortController();
+  await bus.emit('project-opened', { project: { id: 'p1' }, signal });
+  await bus.emit('changes-requested', { sync: sync('s5', { renameLimitExceeded: true }) });
+  await settle();
+  assert.equal($('changes-limit').hidden, false);
+  assert.match($('changes-limit').textContent, /rename limit/);
+  await bus.emit('changes-requested', { sync: sync('s6') });
+  await settle();
+  assert.equal($('changes-limit').hidden, true, 'another sync\'s renames were not limited');
+  assert.equal(card.querySelector('.tag-similarity').textContent, '100%');
+  // The page alone says it too (a sync object from before the field existed).
+  await bus.emit('changes-requested', { sync: sync('s5') });
+  await settle();
+  assert.equal($('changes-limit').hidden, false);
+  $('compare-run').click();
+  await settle();
+  assert.equal($('changes-limit').hidden, true, 'a compare is no sync');
 });
 
 test('the history card on a fragment: rows, Changes and Restore buttons, a "more" page', async () => {
