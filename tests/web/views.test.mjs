@@ -11,6 +11,7 @@ import { FakeFragment, h, installDocument } from './fake-dom.mjs';
 import { createBus } from '../../web/js/bus.js';
 import { within } from '../../web/js/dom.js';
 import { ChangesView } from '../../web/js/changes-view.js';
+import { FilterEditor } from '../../web/js/filter-editor.js';
 import { HistoryView } from '../../web/js/history.js';
 import { NoticesView } from '../../web/js/notices.js';
 
@@ -154,6 +155,54 @@ test('the changes card says when git\'s rename limit stopped a sync\'s rename se
   $('compare-run').click();
   await settle();
   assert.equal($('changes-limit').hidden, true, 'a compare is no sync');
+});
+
+test('the filter preview lists a dry run\'s renames with their scores, and says when its renames were limited', async () => {
+  const card = h('section', { id: 'filter-card', 'data-view': 'filter' },
+    h('p', { id: 'filter-summary' }),
+    h('form', { id: 'filter-form' },
+      h('textarea', { id: 'filter-include' }), h('p', { id: 'filter-include-error', hidden: '' }),
+      h('textarea', { id: 'filter-exclude' }), h('p', { id: 'filter-exclude-error', hidden: '' }),
+      h('button', { id: 'filter-save', type: 'submit' }, 'Save'),
+      h('button', { id: 'filter-reset', type: 'button' }, 'Reset'),
+      h('button', { id: 'filter-preview', type: 'button' }, 'Preview')),
+    h('p', { id: 'filter-error', hidden: '' }),
+    h('div', { id: 'filter-preview-result', hidden: '' }));
+  const dry = { id: 'd1', status: 'COMPLETE', dryRun: true, counts: { renamed: 2, removed: 1, added: 1 }, stats: { githubRequests: 3 } };
+  const changes = {
+    items: [
+      { change: 'renamed', path: 'b/x.c', previousPath: 'a/x.c', similarity: 93 },
+      { change: 'renamed', path: 'b/y.c', previousPath: 'a/y.c', similarity: 100 },
+      { change: 'removed', path: 'a/z.c' },
+      { change: 'added', path: 'b/w.c' },
+    ],
+    nextCursor: null,
+  };
+  let limited = false;
+  const api = {
+    startSync: async () => ({ sync: { ...dry, status: 'QUEUED' }, eventsUrl: '/e' }),
+    listChanges: async () => ({ ...changes, ...(limited ? { renameLimitExceeded: true } : {}) }),
+  };
+  const bus = createBus();
+  new FilterEditor(fragment(card), { api, bus });
+  const $ = within(card);
+  const { signal } = new AbortController();
+  await bus.emit('project-opened', { project: { id: 'p1', include: [], exclude: [] }, signal });
+  const preview = async () => {
+    $('filter-preview').click();
+    await settle();
+    await bus.emit('sync-finished', { sync: dry });
+    await settle();
+  };
+  await preview();
+  const rows = card.querySelectorAll('#filter-preview-list li');
+  assert.deepEqual(rows.map((li) => [li.dataset.path, li.querySelector('.tag-similarity')?.textContent ?? null]),
+    [['b/x.c', '93%'], ['b/y.c', '100%'], ['a/z.c', null], ['b/w.c', null]]);
+  assert.equal(rows[0].querySelector('code').textContent, 'a/x.c → b/x.c');
+  assert.equal(card.querySelector('#filter-preview-limit'), null, 'no note when nothing was limited');
+  limited = true;
+  await preview();
+  assert.match(card.querySelector('#filter-preview-limit').textContent, /rename limit/);
 });
 
 test('the history card on a fragment: rows, Changes and Restore buttons, a "more" page', async () => {
