@@ -586,6 +586,29 @@ test('past git\'s rename limit only exact and unique-name renames are paired, an
   assert.equal(some.filter((d) => d.status === 'R').length, 100, 'fixture: the look-alikes pair when the matrix runs');
 });
 
+test('a filtered project pairs renames among the paths it holds: git diff -M over its pathspec', async () => {
+  // src/x.txt scores 80 against the new src/y.txt, vendor/x2.txt 95. Over the whole tree git
+  // pairs vendor/x2.txt; the project excludes vendor/, so it holds src/ only, and
+  // `git diff -M -- src` pairs src/x.txt.
+  repo = createRepo(world.root, 'acme', 'filtered');
+  replay = [];
+  const G = lines('filtered');
+  repo.write('src/x.txt', lf(edit(G, 0.2, 'filtered-x'))).write('vendor/x2.txt', lf(edit(G, 0.05, 'filtered-x2'))).write('src/keep.txt', lf(lines('keep')));
+  const first = repo.commit('filtered: base');
+  project = await alice.createProject({ name: 'filtered', repository: 'acme/filtered', exclude: ['/vendor/'] });
+  const base = (await alice.syncAndWait(project.id)).done;
+  assert.equal(base.commitSha, first);
+  repo.remove('src/x.txt').remove('vendor/x2.txt').write('src/y.txt', lf(G));
+  const second = repo.commit('filtered: rename');
+  const whole = rawDiff(first, second);
+  assert.ok(whole.some((d) => d.status === 'R' && d.previousPath === 'vendor/x2.txt'), 'fixture: over the whole tree git pairs the excluded file');
+  const { done } = await alice.syncAndWait(project.id);
+  const rows = await changesOf(done.id);
+  const spec = changesFromRaw(rawDiff(first, second, ['src']));
+  const shape = (rs) => rs.map((r) => [r.change, r.previousPath ?? null, r.path, r.similarity ?? null]);
+  assert.deepEqual(shape(rows), shape(spec), `the filtered sync's changes; git over the whole tree: ${JSON.stringify(shape(changesFromRaw(whole)))}`);
+});
+
 test('every similarity is exactly git\'s', () => {
   assert.deepEqual(offByOne, [], 'renames whose score differs from git\'s by one');
 });
