@@ -86,7 +86,10 @@ pub async fn compare(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
     let from = sync_param(query, "from")?.map_or(CompareFrom::Empty, CompareFrom::Sync);
-    listed(svc, reads::compare_page(svc, &project, from, sync_param(query, "to")?.as_ref(), &page).await?)
+    let found = reads::compare_page(svc, &project, from, sync_param(query, "to")?.as_ref(), &page).await?;
+    let mut body = serde_json::to_value(&found.listed.page).map_err(AppError::internal)?;
+    body["renames"] = serde_json::json!(found.renames.as_str());
+    respond(svc, &body, found.listed.rows_read)
 }
 
 pub async fn changes(svc: &Services<'_>, user: &UserId, id: &SyncId, query: &str) -> AppResult<Response> {
@@ -97,9 +100,13 @@ pub async fn changes(svc: &Services<'_>, user: &UserId, id: &SyncId, query: &str
 /// A page as JSON; with test faults on (never in production), it says how many D1 rows it
 /// read, so tests and the benchmark can hold pages to their bound.
 fn listed<T: Serialize>(svc: &Services<'_>, listed: Listed<T>) -> AppResult<Response> {
-    let response = json(200, &listed.page)?;
+    respond(svc, &listed.page, listed.rows_read)
+}
+
+fn respond(svc: &Services<'_>, body: &impl Serialize, rows_read: u64) -> AppResult<Response> {
+    let response = json(200, body)?;
     if svc.settings.fault_injection {
-        response.headers().set("x-d1-rows-read", &listed.rows_read.to_string()).map_err(AppError::internal)?;
+        response.headers().set("x-d1-rows-read", &rows_read.to_string()).map_err(AppError::internal)?;
     }
     Ok(response)
 }
