@@ -92,6 +92,9 @@ pub struct SyncRow {
     /// False for a dry run past its project's 20 newest: its changes are gone (or going).
     #[serde(deserialize_with = "int_bool")]
     pub changes_kept: bool,
+    /// git's rename limit stopped its search for renames with edits (`engine::Job`).
+    #[serde(deserialize_with = "int_bool")]
+    pub renames_limited: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,6 +1,7 @@
 //! Files: the views of a state's files, a path's history, the memory entries and the
 //! changes a sync made.
 
+use super::Page;
 use crate::content::skipped_for_api;
 use crate::domain::{ObjectSha, SyncId};
 use crate::rows::{ChangeKind, ChangeReason, FileHistoryRow, FileRow, StoredChange};
@@ -54,6 +55,10 @@ pub struct ChangeView {
     /// `"filtered"` when a filter change, not the branch, added or removed the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<ChangeReason>,
+    /// A rename's similarity to its previous path, 0 to 100 (100: the same blob); only on
+    /// `renamed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<u8>,
 }
 
 impl From<&StoredChange> for ChangeView {
@@ -65,11 +70,24 @@ impl From<&StoredChange> for ChangeView {
             sha: c.sha.to_string(),
             previous_sha: c.previous_sha.as_ref().map(ObjectSha::to_string),
             reason: c.reason,
+            similarity: c.similarity,
         }
     }
 }
 
-/// A change the engine found, shown as the store would keep it.
+/// `/syncs/{id}/changes`: a page of changes, and `renameLimitExceeded: true` when git's
+/// rename limit stopped that sync's search for renames with edits. Only then: a list is
+/// `{items, nextCursor}` everywhere, and this one says more only when there is something to
+/// warn of (the sync itself always says it, as `renameLimitExceeded`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesPage {
+    #[serde(flatten)]
+    pub page: Page<ChangeView>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rename_limit_exceeded: bool,
+}
+
 impl From<&FileRow> for FileView {
     fn from(row: &FileRow) -> FileView {
         FileView {
@@ -120,7 +138,11 @@ mod tests {
         );
         assert_eq!(
             view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'a'), similarity: 100 }),
-            serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a})
+            serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a, "similarity": 100})
+        );
+        assert_eq!(
+            view(Change::Renamed { old: entry("x", 'a'), new: entry("y", 'b'), similarity: 87 }),
+            serde_json::json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": b, "previousSha": a, "similarity": 87})
         );
     }
 
@@ -135,6 +157,8 @@ mod tests {
             json!({"path": "x", "change": "removed", "previousPath": null, "sha": a, "previousSha": null, "reason": null}),
             json!({"path": "x", "change": "modified", "sha": b, "previousSha": a}),
             json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a}),
+            json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": b, "previousSha": a, "similarity": 87}),
+            json!({"path": "y", "change": "renamed", "previousPath": "x", "sha": a, "previousSha": a, "similarity": 100, "reason": null}),
         ] {
             let stored: StoredChange = serde_json::from_value(today.clone()).expect("today's JSON parses");
             let shown = serde_json::to_value(ChangeView::from(&stored)).unwrap();
@@ -143,6 +167,21 @@ mod tests {
             assert_eq!(shown, serde_json::Value::Object(without_nulls));
         }
         assert!(serde_json::from_value::<StoredChange>(json!({"path": "x", "change": "copied", "sha": a})).is_err());
+    }
+
+    /// A sync's changes page is the list every page is, and warns of a limited rename search
+    /// only when there was one.
+    #[test]
+    fn a_changes_page_says_the_rename_limit_only_when_it_stopped_the_search() {
+        let page = |limited| {
+            let items = vec![ChangeView::from(
+                &serde_json::from_value::<StoredChange>(json!({"path": "x", "change": "added", "sha": "a".repeat(40)})).unwrap(),
+            )];
+            serde_json::to_value(ChangesPage { page: Page { items, next_cursor: None }, rename_limit_exceeded: limited }).unwrap()
+        };
+        let item = json!({"path": "x", "change": "added", "sha": "a".repeat(40)});
+        assert_eq!(page(false), json!({"items": [item], "nextCursor": null}));
+        assert_eq!(page(true), json!({"items": [item], "nextCursor": null, "renameLimitExceeded": true}));
     }
 
     /// A version in a path's history is the file as `/files` shows it, plus the sync that

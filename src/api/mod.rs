@@ -15,7 +15,7 @@ pub mod syncs;
 pub mod users;
 
 pub use fields::{parse_object, FilterChange, MAX_BODY_BYTES, MAX_GITHUB_TOKEN_BYTES, MAX_NAME_CHARS};
-pub use files::{ChangeView, FileHistoryView, FileView, MemoryView};
+pub use files::{ChangeView, ChangesPage, FileHistoryView, FileView, MemoryView};
 pub use hooks::{CreateHook, DeliveryBody, DeliveryView, HookView};
 pub use installations::{GrantInstallation, InstallationRepoView, InstallationView};
 pub use page::{encode_cursor, etag_matches, percent_decode, query_param, Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};

@@ -69,6 +69,11 @@ pub struct SyncView {
     #[serde(flatten)]
     pub filter: FilterLists,
     pub dry_run: bool,
+    /// git's rename limit stopped the search for renames with edits: past exact renames
+    /// and unique basenames, an edited file that moved shows as removed and added. Always
+    /// present, like `dryRun` (false for every sync before renames had scores).
+    #[serde(default)]
+    pub rename_limit_exceeded: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +116,7 @@ impl From<&SyncRow> for SyncView {
             completed_at: row.completed_at.as_ref().map(Timestamp::to_string),
             filter: FilterLists::from(row.path_filter.clone()),
             dry_run: row.dry_run,
+            rename_limit_exceeded: row.renames_limited,
         }
     }
 }
@@ -152,8 +158,12 @@ mod tests {
                 "counts": {"added": 1, "modified": 2, "removed": 3, "unchanged": 4, "renamed": 5},
                 "stats": {"githubRequests": 6, "githubNotModified": 7, "d1RowsWritten": 8, "bytesDownloaded": 9, "durationMs": 10},
                 "error": null, "startedAt": "2026-11-22T04:15:48.123Z", "completedAt": "2026-11-22T04:15:50.000Z",
-                "include": [], "exclude": [], "dryRun": false
+                "include": [], "exclude": [], "dryRun": false, "renameLimitExceeded": false
             })
         );
+        let mut limited = crate::rows::tests::sync_json();
+        limited["renames_limited"] = serde_json::json!(1);
+        let row: SyncRow = serde_json::from_value(limited).unwrap();
+        assert_eq!(serde_json::to_value(SyncView::from(&row)).unwrap()["renameLimitExceeded"], true);
     }
 }

@@ -61,8 +61,8 @@ pub fn catalogue() -> Vec<Tool> {
         tool("list_files", "List files", "The files of a project's state: the current one, or the state right after sync `at`. Narrow with `prefix` (a directory or the start of a path).", input(&[("project", id("The project's id.")), ("at", at()), ("prefix", text("Only paths that start with this.", 4096)), ("cursor", cursor())], &["project"]), page_at("files", file()), READ),
         tool("read_file", "Read a file", "The text of a file at any state, whole or a range of lines, with its git blob sha. A file whose text is not kept (binary, too large, an LFS pointer, a symlink or submodule) is described instead; a long text is cut and the range to ask for next is given.", read_file_input(), read_file_output(), READ),
         tool("search_text", "Search text", "Full-text search over a project's files (the current state, or the state right after sync `at`): each hit with its path, line numbers and a short excerpt.", input(&[("project", id("The project's id.")), ("query", text("Words to find (full-text search, not a regular expression).", 500)), ("at", at()), ("cursor", cursor())], &["project", "query"]), search_output(), READ),
-        tool("get_changes", "Get a sync's changes", "What one sync changed: added, modified, removed and renamed paths with their blob shas.", input(&[("sync", id("The sync's id.")), ("cursor", cursor())], &["sync"]), page("changes", change()), READ),
-        tool("compare", "Compare two states", "What changed between two states of a project: from sync `from` (default: the state before `to`) to sync `to` (default: the current state).", input(&[("project", id("The project's id.")), ("from", id("The older state's sync id.")), ("to", id("The newer state's sync id.")), ("cursor", cursor())], &["project"]), compared(), READ),
+        tool("get_changes", "Get a sync's changes", "What one sync changed: added, modified, removed and renamed paths with their blob shas; a rename carries its similarity (0-100, as git scores it).", input(&[("sync", id("The sync's id.")), ("cursor", cursor())], &["sync"]), sync_changes(), READ),
+        tool("compare", "Compare two states", "What changed between two states of a project: from sync `from` (default: the state before `to`) to sync `to` (default: the current state). Renames carry their similarity; `renames` says whether renames with edits were looked for (they are when the states differ little enough to read their texts).", input(&[("project", id("The project's id.")), ("from", id("The older state's sync id.")), ("to", id("The newer state's sync id.")), ("cursor", cursor())], &["project"]), compared(), READ),
         tool("file_history", "File history", "Every version of one path, newest first, with the sync that brought each and the one that replaced it.", input(&[("project", id("The project's id.")), ("path", text("The file's path in the repository.", 4096)), ("cursor", cursor())], &["project", "path"]), page("versions", version()), READ),
         tool("start_sync", "Start a sync", "Starts a sync of the project's branch from GitHub (or of `branch`, or a dry run that only reports what would change). Returns the sync; follow it with get_sync.", input(&[("project", id("The project's id.")), ("branch", text("Another branch to sync.", 255)), ("dryRun", json!({"type": "boolean", "description": "Report what would change and change nothing."}))], &["project"]), started(), Hints { read_only: false, destructive: false, idempotent: false, open_world: true }),
         tool("cancel_sync", "Cancel a sync", "Cancels a running sync; the project's state stays what it was.", input(&[("sync", id("The running sync's id."))], &["sync"]), sync(), Hints { read_only: false, destructive: true, idempotent: true, open_world: false }),
@@ -155,7 +155,8 @@ fn sync() -> Value {
     shape(
         json!({ "id": {"type": "string"}, "projectId": {"type": "string"}, "kind": {"type": "string"}, "status": {"type": "string"},
                 "progress": {"type": "integer"}, "branch": {"type": "string"}, "commitSha": nullable("string"), "counts": {"type": "object"},
-                "startedAt": {"type": "string"}, "completedAt": nullable("string") }),
+                "startedAt": {"type": "string"}, "completedAt": nullable("string"),
+                "renameLimitExceeded": {"type": "boolean", "description": "git's rename limit stopped the search for renames with edits."} }),
         &["id", "projectId", "kind", "status", "progress", "counts"],
     )
 }
@@ -180,9 +181,20 @@ fn version() -> Value {
 
 fn change() -> Value {
     shape(
-        json!({ "path": {"type": "string"}, "change": {"type": "string"}, "sha": {"type": "string"}, "previousPath": {"type": "string"} }),
+        json!({ "path": {"type": "string"}, "change": {"type": "string"}, "sha": {"type": "string"}, "previousPath": {"type": "string"},
+                "similarity": {"type": "integer", "minimum": 0, "maximum": 100,
+                               "description": "renamed only: how similar the file is to its previous path, as git scores it (100: the same content)."} }),
         &["path", "change"],
     )
+}
+
+/// A sync's changes: the page, and `renameLimitExceeded` when git's rename limit stopped its
+/// search for renames with edits (present only then).
+fn sync_changes() -> Value {
+    let mut out = page("changes", change());
+    out["properties"]["renameLimitExceeded"] = json!({"type": "boolean",
+        "description": "Present (true) when the sync had too many added and removed files to look for every rename with edits: some moved files show as removed and added."});
+    out
 }
 
 fn read_file_output() -> Value {

@@ -55,6 +55,12 @@ pub struct StoredChange {
     pub previous_sha: Option<ObjectSha>,
     #[serde(default)]
     pub reason: Option<ChangeReason>,
+    /// A rename's similarity to the path it came from, 0 to 100 (100: the same blob), as
+    /// `git diff -M` scores it; `None` for every other change. Rows written before renames
+    /// had scores have none in the JSON: they read as `None` (the store's migration gave
+    /// its renamed rows 100).
+    #[serde(default)]
+    pub similarity: Option<u8>,
 }
 
 impl From<&Change> for StoredChange {
@@ -76,6 +82,10 @@ impl From<&Change> for StoredChange {
             sha,
             previous_sha: old.map(|o| o.sha.clone()),
             reason: None,
+            similarity: match c {
+                Change::Renamed { similarity, .. } => Some(*similarity),
+                _ => None,
+            },
         }
     }
 }

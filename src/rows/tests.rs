@@ -20,7 +20,7 @@ pub(crate) fn sync_json() -> serde_json::Value {
         "unchanged": 4, "renamed": 5, "github_requests": 6, "github_not_modified": 7, "d1_rows_written": 8,
         "bytes_downloaded": 9, "duration_ms": 10, "error": null, "started_at": "2026-11-22T04:15:48.123Z",
         "completed_at": "2026-11-22T04:15:50.000Z", "updated_at": null, "path_filter": r#"{"include":[],"exclude":[]}"#,
-        "dry_run": 0, "changes_kept": 1
+        "dry_run": 0, "changes_kept": 1, "renames_limited": 0
     })
 }
 

@@ -69,7 +69,7 @@ function expectedChanges(a, fa, b, fb) {
     .filter((d) => nowAdmitsOld.has(d.previousPath) && oldAdmitsNow.has(d.path));
   const from = new Set(renames.map((r) => r.previousPath));
   const to = new Set(renames.map((r) => r.path));
-  const out = renames.map((r) => ({ path: r.path, change: 'renamed', previousPath: r.previousPath, sha: now.get(r.path).sha, previousSha: old.get(r.previousPath).sha }));
+  const out = renames.map((r) => ({ path: r.path, change: 'renamed', previousPath: r.previousPath, sha: now.get(r.path).sha, previousSha: old.get(r.previousPath).sha, similarity: r.score }));
   for (const [p, e] of now) {
     const o = old.get(p);
     if (to.has(p)) continue;
@@ -84,7 +84,7 @@ function expectedChanges(a, fa, b, fb) {
 }
 
 function assertChangesEqual(rows, want, what) {
-  const key = (r) => ({ path: r.path, change: r.change, previousPath: r.previousPath ?? null, sha: r.sha, reason: r.reason ?? null });
+  const key = (r) => ({ path: r.path, change: r.change, previousPath: r.previousPath ?? null, sha: r.sha, reason: r.reason ?? null, similarity: r.similarity ?? null });
   assert.deepEqual(rows.map(key), want.map(key), what);
 }
 

@@ -48,7 +48,8 @@ function expected(fromCommit, toCommit) {
     .diffNameStatus(fromCommit, toCommit)
     .map((d) => {
       const item = { path: d.path, change: CHANGE[d.status] };
-      if (d.status === 'R') item.previousPath = d.previousPath;
+      // A rename's score is git's (`R087`: 87), read from git, not written down.
+      if (d.status === 'R') Object.assign(item, { previousPath: d.previousPath, similarity: d.score });
       item.sha = d.status === 'D' ? a.get(d.path) : b.get(d.path);
       if (d.status === 'M' || d.status === 'R') item.previousSha = a.get(d.previousPath ?? d.path);
       return item;

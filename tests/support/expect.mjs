@@ -58,7 +58,10 @@ export function expectedChanges(repo, a, b) {
       const change = names[d.status];
       if (d.status === 'D') return { path: d.path, change, sha: before.get(d.path).sha, previousSha: before.get(d.path).sha };
       if (d.status === 'A') return { path: d.path, change, sha: after.get(d.path).sha };
-      if (d.status === 'R') return { path: d.path, change, previousPath: d.previousPath, sha: after.get(d.path).sha, previousSha: before.get(d.previousPath).sha };
+      if (d.status === 'R') {
+        // git's score of the pair (`R087`: 87), as the API must give it.
+        return { path: d.path, change, previousPath: d.previousPath, sha: after.get(d.path).sha, previousSha: before.get(d.previousPath).sha, similarity: d.score };
+      }
       return { path: d.path, change, sha: after.get(d.path).sha, previousSha: before.get(d.path).sha };
     })
     .sort((x, y) => byteCompare(x.path, y.path));
@@ -121,6 +124,7 @@ export function assertSyncShape(s) {
   }
   assertFilterShape(s, 'sync', ctx);
   assert.equal(typeof s.dryRun, 'boolean', `sync.dryRun: ${ctx}`);
+  assert.equal(typeof s.renameLimitExceeded, 'boolean', `sync.renameLimitExceeded: ${ctx}`);
   assert.match(s.startedAt, RFC3339_UTC, `sync.startedAt: ${ctx}`);
   if (s.completedAt !== null) assert.match(s.completedAt, RFC3339_UTC, `sync.completedAt: ${ctx}`);
   if (TERMINAL.includes(s.status)) assert.notEqual(s.completedAt, null, `a finished sync has completedAt: ${ctx}`);
@@ -130,11 +134,12 @@ export const ZERO_COUNTS = Object.freeze({ added: 0, modified: 0, removed: 0, un
 
 /**
  * Compare GET /syncs/{id}/changes rows with expectedChanges: same paths in path order, same
- * change kinds, previousPath on renames, `sha` = the new version (the removed version for a
- * removal), and previousSha, when given, = the version before.
+ * change kinds, previousPath and git's similarity on renames (and no similarity on anything
+ * else), `sha` = the new version (the removed version for a removal), and previousSha, when
+ * given, = the version before.
  */
 export function assertChanges(rows, expected) {
-  const key = (r) => [r.path, r.change, r.change === 'renamed' ? r.previousPath : null];
+  const key = (r) => [r.path, r.change, r.change === 'renamed' ? r.previousPath : null, r.similarity ?? null];
   assert.deepEqual(rows.map(key), expected.map(key), `changes: paths, kinds and previous paths; got ${JSON.stringify(rows)}`);
   rows.forEach((r, i) => {
     const e = expected[i];

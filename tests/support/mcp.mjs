@@ -185,7 +185,8 @@ export function gitChanges(repo, a, b) {
     assert.ok(CHANGE[letter], `git diff: unexpected status ${status}`);
     if (letter === 'R') {
       const previousPath = tokens[i++];
-      changes.push({ path: tokens[i++], change: 'renamed', previousPath, sha: newSha, previousSha: oldSha });
+      // git's score of the pair (`R087`: 87).
+      changes.push({ path: tokens[i++], change: 'renamed', previousPath, sha: newSha, previousSha: oldSha, similarity: Number(status.slice(1)) });
     } else {
       const path = tokens[i++];
       if (letter === 'A') changes.push({ path, change: 'added', sha: newSha });
@@ -198,7 +199,8 @@ export function gitChanges(repo, a, b) {
 
 /**
  * A tool's change items equal git's: the same paths (in any order), and for each the same
- * kind, blob id and, for a rename, previous path; a `previousSha` where both give one.
+ * kind, blob id and, for a rename, previous path and similarity (none on anything else); a
+ * `previousSha` where both give one.
  */
 export function assertChanges(items, expected, what) {
   const sorted = [...items].sort((x, y) => byteCompare(x.path, y.path));
@@ -209,6 +211,7 @@ export function assertChanges(items, expected, what) {
     assert.equal(c.change, e.change, ctx);
     assert.equal(c.sha, e.sha, ctx);
     if (e.change === 'renamed') assert.equal(c.previousPath, e.previousPath, ctx);
+    assert.equal(c.similarity, e.similarity, ctx);
     if (e.previousSha !== undefined && c.previousSha !== undefined && c.previousSha !== null) assert.equal(c.previousSha, e.previousSha, ctx);
   });
 }

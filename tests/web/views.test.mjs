@@ -11,6 +11,7 @@ import { FakeFragment, h, installDocument } from './fake-dom.mjs';
 import { createBus } from '../../web/js/bus.js';
 import { within } from '../../web/js/dom.js';
 import { ChangesView } from '../../web/js/changes-view.js';
+import { FilterEditor } from '../../web/js/filter-editor.js';
 import { HistoryView } from '../../web/js/history.js';
 import { NoticesView } from '../../web/js/notices.js';
 
@@ -63,6 +64,7 @@ function changesCard() {
       h('select', { id: 'compare-from' }), h('select', { id: 'compare-to' }),
       h('button', { id: 'compare-run', type: 'submit' }, 'Compare')),
     h('p', { id: 'changes-error', hidden: '' }),
+    h('p', { id: 'changes-limit', hidden: '' }),
     h('ul', { id: 'changes-list' }),
     h('p', { id: 'changes-count' }),
     h('button', { id: 'changes-more', type: 'button', hidden: '' }, 'More'));
@@ -74,7 +76,7 @@ test('the changes card on a fragment: compare choices, a sync\'s changes page by
   const calls = [];
   const pages = {
     'listChanges s2 ': { items: [{ change: 'added', path: 'a.md' }, { change: 'removed', path: '<b>.md' }], nextCursor: 'c1' },
-    'listChanges s2 c1': { items: [{ change: 'renamed', path: 'new.md', previousPath: 'old.md' }], nextCursor: null },
+    'listChanges s2 c1': { items: [{ change: 'renamed', path: 'new.md', previousPath: 'old.md', similarity: 87 }], nextCursor: null },
     'compareStates p1 ': { items: [{ change: 'modified', path: 'm.rs' }], nextCursor: null },
   };
   const api = {
@@ -104,7 +106,10 @@ test('the changes card on a fragment: compare choices, a sync\'s changes page by
   $('changes-more').click();
   await settle();
   assert.equal(listed().length, 3);
-  assert.equal(listed()[2], 'renamed new.md renamed old.md → new.md');
+  assert.equal(listed()[2], 'renamed new.md renamed old.md → new.md87%');
+  assert.equal(card.querySelector('li[data-path="new.md"] .tag-similarity').textContent, '87%', 'the score is a badge beside the rename');
+  assert.equal(card.querySelectorAll('.tag-similarity').length, 1, 'only a rename has one');
+  assert.equal($('changes-limit').hidden, true, 'nothing limited this sync\'s renames');
   assert.equal($('changes-more').hidden, true);
   assert.equal($('changes-count').textContent, '3 changes');
 
@@ -118,6 +123,86 @@ test('the changes card on a fragment: compare choices, a sync\'s changes page by
     ['listChanges', 's2', { limit: 100, cursor: 'c1', aborted: false }],
     ['compareStates', 'p1', { from: 's0', to: undefined, limit: 100, cursor: undefined }],
   ]);
+});
+
+test('the changes card says when git\'s rename limit stopped a sync\'s rename search, and forgets it for a compare', async () => {
+  const pages = {
+    s5: { items: [{ change: 'removed', path: 'a/x.c' }, { change: 'added', path: 'b/x.c' }], nextCursor: null, renameLimitExceeded: true },
+    s6: { items: [{ change: 'renamed', path: 'b/y.c', previousPath: 'a/y.c', similarity: 100 }], nextCursor: null },
+  };
+  const api = {
+    listChanges: async (id) => pages[id],
+    compareStates: async () => ({ items: [], nextCursor: null }),
+  };
+  const bus = createBus();
+  const card = changesCard();
+  new ChangesView(fragment(card), { api, bus });
+  const $ = within(card);
+  const { signal } = new AbortController();
+  await bus.emit('project-opened', { project: { id: 'p1' }, signal });
+  await bus.emit('changes-requested', { sync: sync('s5', { renameLimitExceeded: true }) });
+  await settle();
+  assert.equal($('changes-limit').hidden, false);
+  assert.match($('changes-limit').textContent, /rename limit/);
+  await bus.emit('changes-requested', { sync: sync('s6') });
+  await settle();
+  assert.equal($('changes-limit').hidden, true, 'another sync\'s renames were not limited');
+  assert.equal(card.querySelector('.tag-similarity').textContent, '100%');
+  // The page alone says it too (a sync object from before the field existed).
+  await bus.emit('changes-requested', { sync: sync('s5') });
+  await settle();
+  assert.equal($('changes-limit').hidden, false);
+  $('compare-run').click();
+  await settle();
+  assert.equal($('changes-limit').hidden, true, 'a compare is no sync');
+});
+
+test('the filter preview lists a dry run\'s renames with their scores, and says when its renames were limited', async () => {
+  const card = h('section', { id: 'filter-card', 'data-view': 'filter' },
+    h('p', { id: 'filter-summary' }),
+    h('form', { id: 'filter-form' },
+      h('textarea', { id: 'filter-include' }), h('p', { id: 'filter-include-error', hidden: '' }),
+      h('textarea', { id: 'filter-exclude' }), h('p', { id: 'filter-exclude-error', hidden: '' }),
+      h('button', { id: 'filter-save', type: 'submit' }, 'Save'),
+      h('button', { id: 'filter-reset', type: 'button' }, 'Reset'),
+      h('button', { id: 'filter-preview', type: 'button' }, 'Preview')),
+    h('p', { id: 'filter-error', hidden: '' }),
+    h('div', { id: 'filter-preview-result', hidden: '' }));
+  const dry = { id: 'd1', status: 'COMPLETE', dryRun: true, counts: { renamed: 2, removed: 1, added: 1 }, stats: { githubRequests: 3 } };
+  const changes = {
+    items: [
+      { change: 'renamed', path: 'b/x.c', previousPath: 'a/x.c', similarity: 93 },
+      { change: 'renamed', path: 'b/y.c', previousPath: 'a/y.c', similarity: 100 },
+      { change: 'removed', path: 'a/z.c' },
+      { change: 'added', path: 'b/w.c' },
+    ],
+    nextCursor: null,
+  };
+  let limited = false;
+  const api = {
+    startSync: async () => ({ sync: { ...dry, status: 'QUEUED' }, eventsUrl: '/e' }),
+    listChanges: async () => ({ ...changes, ...(limited ? { renameLimitExceeded: true } : {}) }),
+  };
+  const bus = createBus();
+  new FilterEditor(fragment(card), { api, bus });
+  const $ = within(card);
+  const { signal } = new AbortController();
+  await bus.emit('project-opened', { project: { id: 'p1', include: [], exclude: [] }, signal });
+  const preview = async () => {
+    $('filter-preview').click();
+    await settle();
+    await bus.emit('sync-finished', { sync: dry });
+    await settle();
+  };
+  await preview();
+  const rows = card.querySelectorAll('#filter-preview-list li');
+  assert.deepEqual(rows.map((li) => [li.dataset.path, li.querySelector('.tag-similarity')?.textContent ?? null]),
+    [['b/x.c', '93%'], ['b/y.c', '100%'], ['a/z.c', null], ['b/w.c', null]]);
+  assert.equal(rows[0].querySelector('code').textContent, 'a/x.c → b/x.c');
+  assert.equal(card.querySelector('#filter-preview-limit'), null, 'no note when nothing was limited');
+  limited = true;
+  await preview();
+  assert.match(card.querySelector('#filter-preview-limit').textContent, /rename limit/);
 });
 
 test('the history card on a fragment: rows, Changes and Restore buttons, a "more" page', async () => {

@@ -182,6 +182,8 @@ export type Sync = {
   exclude: PatternList;
   /** A dry run: it ran up to the diff (events, counts, `/changes`) and changed nothing else; it is never in the chain (`previousSyncId` stays null) and has no state to list or restore. */
   dryRun: boolean;
+  /** git's rename limit stopped this sync's search for renames with edits (too many added × removed files, as `diff.renameLimit`): exact renames and those of unique basenames were found, other edited moves show as a removal and an addition. Always present; false for syncs from before it existed. */
+  renameLimitExceeded: boolean;
 };
 
 /** A page of syncs, newest first. */
@@ -256,12 +258,16 @@ export type Change = {
   previousSha?: string;
   /** Present when a filter change, not the branch, added the path (newly admitted) or removed it (no longer admitted). */
   reason?: "filtered";
+  /** renamed only: how similar the file is to its previous path, as `git diff -M` scores it (100: the same blob). Renames are found at 50% or more among text files whose content the service keeps; other files pair only when their blob is the same. */
+  similarity?: number;
 };
 
 /** A page of changes, sorted by path. */
 export type ChangePage = {
   items: Array<Change>;
   nextCursor: Cursor;
+  /** `/syncs/{syncId}/changes` only, and only when true: the sync's `renameLimitExceeded` (some edited moves are listed as a removal and an addition). A compare never carries it. */
+  renameLimitExceeded?: true;
 };
 
 export type MemoryEntry = {

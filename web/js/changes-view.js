@@ -6,17 +6,12 @@
 //          the compare pickers offer), changes-requested {sync} (show that sync's changes).
 
 import { within, el, show, showError } from './dom.js';
-import { formatTime, num, shortSha } from './format.js';
+import { changeItem } from './change-item.js';
+import { RENAME_LIMIT_NOTE, formatTime, num, shortSha } from './format.js';
 
 const PAGE = 100;
 
-function changeItem(c) {
-  return el('li', { className: `preview-change chg-${c.change}`, dataset: { path: c.path, change: c.change } },
-    el('span', { className: 'preview-kind', text: c.change }),
-    ' ',
-    el('code', { text: c.previousPath ? `${c.previousPath} → ${c.path}` : c.path }),
-    c.reason ? el('span', { className: 'tag-filtered', title: 'Added or removed by a filter change, not by the branch', text: c.reason }) : null);
-}
+const listed = (c) => changeItem(c, { filteredTitle: 'Added or removed by a filter change, not by the branch' });
 
 const syncLabel = (s) => `${formatTime(s.startedAt)}${s.commitSha ? ` · ${shortSha(s.commitSha)}` : ''}${s.kind === 'restore' ? ' · restore' : ''}`;
 
@@ -58,6 +53,7 @@ export class ChangesView {
   #clear() {
     this.#source = null;
     this.#list.replaceChildren();
+    this.#limited(false);
     this.#$('changes-title').textContent = 'Pick a sync in the history, or compare two.';
     show(this.#$('changes-more'), false);
     showError(this.#errorBox, null);
@@ -77,6 +73,7 @@ export class ChangesView {
   #showSync(sync) {
     this.#$('changes-title').textContent = `Changes of the ${sync.dryRun ? 'dry run' : sync.kind} started ${syncLabel(sync)}`;
     this.#start((options) => this.#api.listChanges(sync.id, options));
+    this.#limited(Boolean(sync.renameLimitExceeded));
     this.#$('changes-card').scrollIntoView({ block: 'nearest' });
   }
 
@@ -88,6 +85,14 @@ export class ChangesView {
     const name = (select) => select.options[select.selectedIndex]?.text ?? '';
     this.#$('changes-title').textContent = `From ${name(this.#$('compare-from'))} to ${name(this.#$('compare-to'))}`;
     this.#start((options) => this.#api.compareStates(p.id, { from, to, ...options }));
+    this.#limited(false);
+  }
+
+  /** Says (or stops saying) that git's rename limit left renames with edits unfound. */
+  #limited(on) {
+    const note = this.#$('changes-limit');
+    note.textContent = on ? RENAME_LIMIT_NOTE : '';
+    show(note, on);
   }
 
   #start(source) {
@@ -112,7 +117,9 @@ export class ChangesView {
     }
     if (signal?.aborted || source !== this.#source) return;
     showError(this.#errorBox, null);
-    this.#list.append(...page.items.map(changeItem));
+    this.#list.append(...page.items.map(listed));
+    // A sync's pages say it when its renames were limited (a compare never does).
+    if (page.renameLimitExceeded) this.#limited(true);
     this.#shown += page.items.length;
     this.#cursor = page.nextCursor ?? null;
     show(this.#$('changes-more'), Boolean(this.#cursor));

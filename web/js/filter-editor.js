@@ -8,7 +8,8 @@
 // Emits:   sync-started {sync, eventsUrl}, project-updated {project}, notice {text}.
 
 import { within, el, show, showError } from './dom.js';
-import { changeMarks, filterSummary, num, patternLines } from './format.js';
+import { changeItem } from './change-item.js';
+import { RENAME_LIMIT_NOTE, changeMarks, filterSummary, num, patternLines } from './format.js';
 
 /** Changes a preview lists before "and N more". */
 const PREVIEW_ROWS = 100;
@@ -200,12 +201,9 @@ function previewNodes(sync, page) {
     total ? `the next sync would make ${num(total)} changes ` : 'the next sync would change nothing ',
     el('span', { className: 'changes' }, marks),
     el('span', { className: 'muted small', text: ` · ${num(sync.stats?.githubRequests ?? 0)} GitHub requests · nothing was changed` }));
-  const rows = page.items.map((c) => el('li', { className: `preview-change chg-${c.change}`, dataset: { path: c.path } },
-    el('span', { className: 'preview-kind', text: c.change }),
-    ' ',
-    el('code', { text: c.previousPath ? `${c.previousPath} → ${c.path}` : c.path }),
-    c.reason ? el('span', { className: 'tag-filtered', title: 'Added or removed by the filter change, not by the branch', text: c.reason }) : null));
+  const rows = page.items.map((c) => changeItem(c, { filteredTitle: 'Added or removed by the filter change, not by the branch' }));
   const nodes = [head];
+  if (page.renameLimitExceeded || sync.renameLimitExceeded) nodes.push(el('p', { className: 'muted small', id: 'filter-preview-limit', text: RENAME_LIMIT_NOTE }));
   if (rows.length) nodes.push(el('ul', { className: 'preview-list', id: 'filter-preview-list' }, rows));
   if (page.nextCursor) nodes.push(el('p', { className: 'muted small', text: `…and more (${num(total - page.items.length)} not shown).` }));
   return nodes;

@@ -10,6 +10,17 @@ export { COUNT_KEYS, formatBytes, formatDuration, formatTime, num, shortSha } fr
 export const CHANGE_MARKS = { added: '+', modified: '~', removed: '−', renamed: '→', unchanged: '=' };
 
 /**
+ * A rename's similarity as its badge shows it (`87%`); null for any other change, and for
+ * a rename without a score (a service from before scores).
+ */
+export function similarityText(change) {
+  return change?.change === 'renamed' && Number.isInteger(change.similarity) ? `${change.similarity}%` : null;
+}
+
+/** What a list of a sync's changes says when git's rename limit stopped its rename search. */
+export const RENAME_LIMIT_NOTE = 'Too many files were added and removed to look for every rename with edits (git\'s rename limit): some moved files show as removed and added.';
+
+/**
  * The marks of a completed sync's changes: every kind that happened, and always the
  * unchanged count (so a sync that changed nothing still says how much it compared).
  * `text` is what is shown, `label` what a screen reader hears.

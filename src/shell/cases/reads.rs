@@ -187,10 +187,24 @@ pub async fn compare_page(
     Ok(Compared { listed, renames: found.renames })
 }
 
-/// What one sync changed (a dry run: what it would have). A sync that did not complete
-/// changed nothing yet: its staged rows are not changes.
-pub async fn changes_page(svc: &Services<'_>, user: &UserId, id: &SyncId, page: &PageRequest) -> AppResult<Listed<ChangeView>> {
+/// A page of one sync's changes, and whether git's rename limit stopped that sync's search
+/// for renames with edits (then some edited moves show as a removal and an addition).
+pub struct SyncChanges {
+    pub listed: Listed<ChangeView>,
+    pub rename_limit_exceeded: bool,
+}
+
+/// What one sync changed (a dry run: what it would have), with whether its renames were
+/// limited.
+pub async fn changes_page(svc: &Services<'_>, user: &UserId, id: &SyncId, page: &PageRequest) -> AppResult<SyncChanges> {
     let sync = sync_of(svc, user, id).await?;
+    let listed = changes_of(svc, &sync, page).await?;
+    Ok(SyncChanges { listed, rename_limit_exceeded: sync.renames_limited })
+}
+
+/// The changes of `sync`. A sync that did not complete changed nothing yet: its staged rows
+/// are not changes.
+async fn changes_of(svc: &Services<'_>, sync: &SyncRow, page: &PageRequest) -> AppResult<Listed<ChangeView>> {
     if !sync.changes_kept {
         return Err(AppError::NotFound(
             "the changes of this dry run are no longer kept (a project keeps those of its 20 newest dry runs)".into(),

@@ -121,7 +121,7 @@ impl Db {
         let introduced = self.stmt(
             "SELECT n.path AS path, \
                CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
-               n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha \
+               n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha, n.similarity AS similarity \
              FROM file_versions n INDEXED BY file_versions_introduced \
              LEFT JOIN file_versions o ON o.superseded_by_sync_id = n.introduced_sync_id \
                AND o.project_id = n.project_id AND o.path = COALESCE(n.previous_path, n.path) \
@@ -156,7 +156,7 @@ impl Db {
     /// What a dry run found, in path order after `after` (written once, before it completed).
     pub async fn preview_changes(&self, sync: &SyncId, after: &str, limit: u32) -> DbResult<Vec<StoredChange>> {
         self.all(
-            "SELECT path, change, previous_path AS previousPath, sha, previous_sha AS previousSha, reason \
+            "SELECT path, change, previous_path AS previousPath, sha, previous_sha AS previousSha, reason, similarity \
              FROM dry_run_changes WHERE sync_id = ?1 AND path > ?2 ORDER BY path LIMIT ?3",
             &[s(sync), s(after), n(u64::from(limit))],
         )

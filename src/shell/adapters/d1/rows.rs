@@ -10,4 +10,4 @@ pub(super) const SYNC_COLUMNS: &str = "s.id, s.project_id, s.kind, s.trigger, s.
      s.message, CASE WHEN s.dry_run = 0 THEN s.seq END AS seq, s.previous_sync_id, s.restored_from_sync_id, s.added, s.modified, s.removed, s.unchanged, \
      s.renamed, s.github_requests, s.github_not_modified, s.d1_rows_written, s.bytes_downloaded, s.duration_ms, \
      s.error, s.started_at, s.completed_at, s.updated_at, s.path_filter, s.dry_run, \
-     s.changes_retention = 'kept' AS changes_kept";
+     s.changes_retention = 'kept' AS changes_kept, s.renames_limited";

@@ -68,6 +68,7 @@ impl QueuedSync<'_> {
             path_filter: self.path_filter.clone(),
             dry_run: self.dry_run,
             changes_kept: true,
+            renames_limited: false,
         }
     }
 }

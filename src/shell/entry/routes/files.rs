@@ -5,7 +5,7 @@
 //! two pages changes nothing in them.
 
 use super::project_of;
-use crate::api::{etag_matches, query_param, Page, PageRequest};
+use crate::api::{etag_matches, query_param, ChangesPage, Page, PageRequest};
 use crate::content::MEMORY_PAGE_BYTES;
 use crate::domain::{ProjectId, SyncId, UserId};
 use crate::error::{AppError, AppResult};
@@ -89,21 +89,24 @@ pub async fn compare(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &
     let found = reads::compare_page(svc, &project, from, sync_param(query, "to")?.as_ref(), &page).await?;
     let mut body = serde_json::to_value(&found.listed.page).map_err(AppError::internal)?;
     body["renames"] = serde_json::json!(found.renames.as_str());
-    respond(svc, &body, found.listed.rows_read)
+    counted(svc, &body, found.listed.rows_read)
 }
 
+/// A sync's changes, saying when its renames were limited (`api::ChangesPage`).
 pub async fn changes(svc: &Services<'_>, user: &UserId, id: &SyncId, query: &str) -> AppResult<Response> {
     let page = PageRequest::parse(query)?;
-    listed(svc, reads::changes_page(svc, user, id, &page).await?)
+    let found = reads::changes_page(svc, user, id, &page).await?;
+    let body = ChangesPage { page: found.listed.page, rename_limit_exceeded: found.rename_limit_exceeded };
+    counted(svc, &body, found.listed.rows_read)
+}
+
+fn listed<T: Serialize>(svc: &Services<'_>, listed: Listed<T>) -> AppResult<Response> {
+    counted(svc, &listed.page, listed.rows_read)
 }
 
 /// A page as JSON; with test faults on (never in production), it says how many D1 rows it
 /// read, so tests and the benchmark can hold pages to their bound.
-fn listed<T: Serialize>(svc: &Services<'_>, listed: Listed<T>) -> AppResult<Response> {
-    respond(svc, &listed.page, listed.rows_read)
-}
-
-fn respond(svc: &Services<'_>, body: &impl Serialize, rows_read: u64) -> AppResult<Response> {
+fn counted<T: Serialize>(svc: &Services<'_>, body: &T, rows_read: u64) -> AppResult<Response> {
     let response = json(200, body)?;
     if svc.settings.fault_injection {
         response.headers().set("x-d1-rows-read", &rows_read.to_string()).map_err(AppError::internal)?;

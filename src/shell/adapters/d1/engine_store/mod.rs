@@ -109,21 +109,21 @@ impl Store for EngineStore<'_> {
             .iter()
             .filter_map(|c| {
                 let new = c.introduced()?;
-                let previous = match c {
-                    Change::Renamed { old, .. } => Some(old.path.as_str()),
-                    _ => None,
+                let (previous, similarity) = match c {
+                    Change::Renamed { old, similarity, .. } => (Some(old.path.as_str()), Some(*similarity)),
+                    _ => (None, None),
                 };
-                Some((new.path.as_str(), new.mode.as_str(), new.kind.as_str(), new.sha.as_str(), new.size, previous))
+                Some((new.path.as_str(), new.mode.as_str(), new.kind.as_str(), new.sha.as_str(), new.size, previous, similarity))
             })
             .collect();
         let mut statements = self.supersede("file_versions", job, &superseded)?;
         statements.extend(self.bulk(
             &format!(
                 "INSERT INTO file_versions (project_id, path, mode, kind, sha, size, introduced_sync_id, \
-                 introduced_seq, previous_path, content_skipped) \
+                 introduced_seq, previous_path, similarity, content_skipped) \
                  SELECT ?1, j.value ->> 0, j.value ->> 1, \
                    CASE WHEN b.status = 'lfs-pointer' AND j.value ->> 2 = 'file' THEN 'lfs-pointer' ELSE j.value ->> 2 END, \
-                   j.value ->> 3, j.value ->> 4, ?2, ?3, j.value ->> 5, \
+                   j.value ->> 3, j.value ->> 4, ?2, ?3, j.value ->> 5, j.value ->> 6, \
                    CASE WHEN j.value ->> 2 NOT IN ('file', 'lfs-pointer') THEN 'not-a-file' \
                         WHEN j.value ->> 4 > ?5 THEN 'too-large' \
                         WHEN b.status = 'text' THEN NULL \
@@ -277,7 +277,7 @@ impl Store for EngineStore<'_> {
             self.db.stmt(
                 &format!(
                     "UPDATE syncs SET status = 'COMPLETE', progress = 100, message = ?3, seq = ?4, previous_sync_id = ?5, \
-                     commit_sha = ?6, {OUTCOME_SET}, error = NULL, completed_at = ?17, updated_at = ?17 \
+                     commit_sha = ?6, {OUTCOME_SET}, error = NULL, completed_at = ?18, updated_at = ?18 \
                      WHERE id = ?2 AND status IN {RUNNING_STATUSES} AND (SELECT current_sync_id FROM projects WHERE id = ?1) = ?2"
                 ),
                 &[
@@ -326,13 +326,14 @@ impl Store for EngineStore<'_> {
                     c.sha.as_str(),
                     c.previous_sha.as_ref().map(|s| s.as_str()),
                     reason,
+                    c.similarity,
                 )
             })
             .collect();
         let statements = self.bulk(
             &format!(
-                "INSERT INTO dry_run_changes (sync_id, path, change, previous_path, sha, previous_sha, reason) \
-                 SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5 \
+                "INSERT INTO dry_run_changes (sync_id, path, change, previous_path, sha, previous_sha, reason, similarity) \
+                 SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6 \
                  FROM json_each(?2) j WHERE {} ON CONFLICT (sync_id, path) DO NOTHING",
                 fence(1)
             ),
@@ -351,7 +352,7 @@ impl Store for EngineStore<'_> {
             .run(
                 &format!(
                     "UPDATE syncs SET status = 'COMPLETE', progress = 100, message = ?3, commit_sha = ?6, {OUTCOME_SET}, \
-                     error = NULL, completed_at = ?17, updated_at = ?17, \
+                     error = NULL, completed_at = ?18, updated_at = ?18, \
                      seq = (SELECT min(0, coalesce(min(seq), 0)) - 1 FROM syncs WHERE project_id = ?4 AND seq < 0) \
                      WHERE id = ?2 AND project_id = ?1 AND dry_run = 1 AND status IN {RUNNING_STATUSES} AND id = ?5"
                 ),
@@ -375,7 +376,7 @@ impl Store for EngineStore<'_> {
             .run(
                 &format!(
                     "UPDATE syncs SET status = ?2, progress = ?3, message = ?4, commit_sha = ?5, error = ?6, \
-                     {OUTCOME_SET}, completed_at = ?17, updated_at = ?18 WHERE id = ?1 AND status IN {RUNNING_STATUSES}"
+                     {OUTCOME_SET}, completed_at = ?18, updated_at = ?19 WHERE id = ?1 AND status IN {RUNNING_STATUSES}"
                 ),
                 &[
                     vec![

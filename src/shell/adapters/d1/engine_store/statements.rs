@@ -21,15 +21,18 @@ pub(super) const DISCARD_BATCH: u64 = 5_000;
 pub(super) const ENDED_UNDISCARDED: &str =
     "SELECT id FROM syncs WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')";
 
-/// The counts and stats columns of a sync row, bound as ?7 to ?16 by `outcome_args`.
+/// The counts and stats columns of a sync row, and whether the rename limit stopped its
+/// search for renames with edits, bound as ?7 to ?17 by `outcome_args`.
 pub(super) const OUTCOME_SET: &str = "added = ?7, modified = ?8, removed = ?9, unchanged = ?10, renamed = ?11, \
-     github_requests = ?12, github_not_modified = ?13, d1_rows_written = ?14, bytes_downloaded = ?15, duration_ms = ?16";
+     github_requests = ?12, github_not_modified = ?13, d1_rows_written = ?14, bytes_downloaded = ?15, duration_ms = ?16, \
+     renames_limited = ?17";
 
 pub(super) fn outcome_args(job: &Job) -> Vec<JsValue> {
     let (c, st) = (job.counts, job.stats);
     [c.added, c.modified, c.removed, c.unchanged, c.renamed]
         .into_iter()
         .chain([st.github_requests, st.github_not_modified, st.d1_rows_written, st.bytes_downloaded, st.duration_ms])
+        .chain([u64::from(job.renames_limited)])
         .map(n)
         .collect()
 }
@@ -63,8 +66,9 @@ pub(super) fn fence(param: u8) -> String {
 /// A blob row as the insert reads it: sha, status, size, chunk starts, pack, offset in it.
 pub(super) type BlobArgs<'a> = (&'a str, &'static str, u64, String, Option<&'a str>, Option<u64>);
 
-/// A new version as the insert reads it: path, mode, kind, sha, size, previous path.
-pub(super) type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<&'a str>);
+/// A new version as the insert reads it: path, mode, kind, sha, size, previous path and
+/// similarity (renames only).
+pub(super) type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<&'a str>, Option<u8>);
 
 impl FileRow {
     pub(in crate::shell::adapters::d1) fn entry(self) -> Result<FileEntry, StoreError> {
@@ -89,8 +93,8 @@ pub(super) struct HeadRow {
 }
 
 /// A dry run's change as the insert reads it: path, change, previous path, sha, previous
-/// sha, reason.
-pub(super) type PreviewArgs<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>, Option<&'a str>);
+/// sha, reason, similarity.
+pub(super) type PreviewArgs<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>, Option<&'a str>, Option<u8>);
 
 /// What the row of a sync says, for writes that found it not running.
 #[derive(Deserialize)]

@@ -119,7 +119,8 @@ async fn structured(svc: &Services<'_>, user: &UserId, call: ToolCall) -> AppRes
         }
         ToolCall::GetChanges { sync, cursor: c } => {
             let found = reads::changes_page(svc, user, &sync, &cursor(&c, PAGE)?).await?;
-            page("changes", &found.page.items, found.page.next_cursor, &[])
+            let limited: &[(&str, Value)] = if found.rename_limit_exceeded { &[("renameLimitExceeded", Value::Bool(true))] } else { &[] };
+            page("changes", &found.listed.page.items, found.listed.page.next_cursor, limited)
         }
         ToolCall::Compare { project, from, to, cursor: c } => {
             let project = project_of(svc, user, &project).await?;
