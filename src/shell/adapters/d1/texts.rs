@@ -28,23 +28,11 @@ pub async fn read_texts(db: &Db, content: &ContentBucket, scope: &str, shas: &[S
     let rows: Vec<BlobRow> = db
         .all(
             "SELECT sha, status, size, pack, pack_offset FROM blob_contents WHERE repository = ?1 \
-                 AND sha IN (SELECT value FROM json_each(?2))",
+             AND sha IN (SELECT value FROM json_each(?2))",
             &[s(scope), s(&list)],
         )
         .await?;
-    let mut texts = Vec::with_capacity(rows.len());
-    let (mut located, mut located_shas) = (Vec::new(), Vec::new());
-    for row in rows {
-        match (row.status.as_str(), row.pack, row.pack_offset) {
-            ("text", Some(pack), Some(offset)) => {
-                located.push(Located { pack, offset, len: row.size });
-                located_shas.push(row.sha);
-            }
-            // The empty text is in no pack.
-            ("text", _, _) if row.size == 0 => texts.push((row.sha, Some(Vec::new()))),
-            _ => texts.push((row.sha, None)),
-        }
-    }
+    let (mut texts, located, located_shas) = locate(rows);
     for read in plan_reads(&located, MAX_GAP, MAX_READ) {
         db.count_subrequests(1);
         let bytes = content.read_exact(&read.pack, read.offset, read.len).await.map_err(|e| DbError::Other(e.to_string()))?;
@@ -58,4 +46,22 @@ pub async fn read_texts(db: &Db, content: &ContentBucket, scope: &str, shas: &[S
         }
     }
     Ok(texts)
+}
+
+/// The answers known without reading (no text; the empty text), and where the others are.
+fn locate(rows: Vec<BlobRow>) -> (Vec<(String, Option<Vec<u8>>)>, Vec<Located>, Vec<String>) {
+    let mut known = Vec::new();
+    let (mut located, mut shas) = (Vec::new(), Vec::new());
+    for row in rows {
+        match (row.status.as_str(), row.pack, row.pack_offset) {
+            ("text", Some(pack), Some(offset)) => {
+                located.push(Located { pack, offset, len: row.size });
+                shas.push(row.sha);
+            }
+            // The empty text is in no pack.
+            ("text", _, _) if row.size == 0 => known.push((row.sha, Some(Vec::new()))),
+            _ => known.push((row.sha, None)),
+        }
+    }
+    (known, located, shas)
 }
