@@ -267,6 +267,15 @@ impl Scratch for ObjectScratch {
         )
     }
 
+    fn candidate_count(&self, side: Side) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: i64,
+        }
+        let rows: Vec<Row> = self.rows("SELECT count(*) AS n FROM candidates WHERE side = ?1", vec![text(side_name(side))])?;
+        Ok(rows.first().map_or(0, |r| r.n.max(0) as u64))
+    }
+
     fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
         // A row-value comparison, which the key (side, path) serves; no side or path is empty.
         self.by_side(
