@@ -43,8 +43,14 @@ const MAX_DESTINATIONS_PER_STEP: u64 = 256;
 /// Kept entries read per page by the assignment.
 const KEPT_PAGE: u64 = 1_000;
 
-/// After the contents: to the renames with edits, then to persisting.
-pub(super) fn begin(job: &mut Job, message: String) -> Result<(), Stop> {
+/// After the contents: to the renames with edits, then to persisting; straight to
+/// persisting when one side has no leftover (an ordinary sync pays one scratch count).
+/// Every leftover is counted, whatever took it since, so a replay decides the same.
+pub(super) fn begin(job: &mut Job, scratch: &impl Scratch, message: String) -> Result<(), Stop> {
+    let (removed, added) = scratch.leftover_totals()?;
+    if removed == 0 || added == 0 {
+        return finish(job, &message);
+    }
     job.phase = Phase::SimilarNames { after: None };
     job.set(SyncStatus::Processing, 0, 1, format!("{message}; looking for renames with edits"));
     Ok(())
@@ -57,10 +63,6 @@ pub(super) async fn names<G: GitHub, S: Store, X: Scratch>(
 ) -> Result<(), Stop> {
     let scratch = ports.scratch;
     if after.is_none() {
-        let (removed, added) = scratch.leftover_totals()?;
-        if removed == 0 || added == 0 {
-            return finish(job, "No renames with edits to look for");
-        }
         scratch.find_name_pairs()?;
     }
     let page = scratch.name_pairs(after.as_deref(), NAME_PAIRS_PER_STEP)?;
