@@ -8,12 +8,19 @@
 //! order. So for the blobs of a page's candidates the source is asked for the candidates of
 //! the other side; only a blob that has some is read whole on both sides (an index lookup by
 //! blob id) and paired as the reference diff pairs it (`crate::diff::pair_renames`). The
-//! pages' changes together are exactly `crate::diff::diff` of the two whole states, and a page
+//! pages' changes together are exactly `crate::diff::diff` of the two whole states (but for
+//! git's backward walk, `SourceWalk`, which needs the count of all removed paths), and a page
 //! costs its windows plus the blob groups its candidates belong to — the bound the sync's
 //! own diff has — never the size of the states.
+//!
+//! Renames with edits need the texts of every leftover of exact pairing, wherever it sits:
+//! a compare reads them only when both states are small enough to diff whole and their
+//! texts fit `WHOLE_TEXT_BYTES` (then it pairs exactly as a sync does); otherwise it pairs
+//! exactly only, and each page says which (`RenameSearch`).
 
-use crate::diff::{pair_renames, Change, FileEntry};
+use crate::diff::{pair_renames, Change, FileEntry, SourceWalk};
 use crate::merge::{merge_page, Pair};
+use crate::similarity::SpanCounts;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The two states of a compare: `From` (what is removed or modified away) and `To`.
@@ -47,6 +54,29 @@ pub trait Sides {
     /// Both sides whole, if they hold at most `cap` versions together (a cheap read for a
     /// compare of states that differ little); `None` otherwise.
     async fn whole(&self, cap: u32) -> Result<Option<(Vec<FileEntry>, Vec<FileEntry>)>, Self::Error>;
+    /// The span counts of these files' kept texts, in order (`None`: no text kept).
+    async fn span_counts(&self, files: &[FileEntry]) -> Result<Vec<Option<SpanCounts>>, Self::Error>;
+}
+
+/// How far a page looked for renames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenameSearch {
+    /// As `git diff -M`: exact, then with edits.
+    WithEdits,
+    /// Exact and by unique basename only: git's rename limit stopped the matrix.
+    LimitExceeded,
+    /// Exact only: the states differ in more than a page can read the texts of.
+    ExactOnly,
+}
+
+impl RenameSearch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RenameSearch::WithEdits => "with-edits",
+            RenameSearch::LimitExceeded => "limit-exceeded",
+            RenameSearch::ExactOnly => "exact-only",
+        }
+    }
 }
 
 /// How a compare's pages are read; a cursor carries it so later pages skip the probe.
@@ -82,6 +112,9 @@ impl Mode {
 
 /// Versions both sides may hold together for `Mode::Whole`, per entry of the page's limit.
 pub const WHOLE_ROWS_PER_ENTRY: u32 = 2;
+/// Text bytes of the leftovers of exact pairing a whole compare reads to look for renames
+/// with edits; past it the compare pairs exactly only (and says so).
+pub const WHOLE_TEXT_BYTES: u64 = 4 * 1024 * 1024;
 /// Windows one page merges at most: where the states mostly agree a page may come back
 /// short (or empty) with a cursor that goes on, rather than read on without bound.
 pub const WINDOWS_PER_PAGE: usize = 8;
@@ -93,6 +126,7 @@ pub struct ComparePage {
     pub changes: Vec<Change>,
     pub next: Option<String>,
     pub mode: Mode,
+    pub renames: RenameSearch,
 }
 
 /// The page of changes with paths after `after`, at most `limit` of them.
@@ -100,8 +134,9 @@ pub async fn page<S: Sides>(src: &S, after: &str, limit: u32, mode: Mode) -> Res
     let limit = limit.max(1);
     if mode != Mode::Windows {
         if let Some((from, to)) = src.whole(WHOLE_ROWS_PER_ENTRY * limit).await? {
-            let changes = crate::diff::diff(from, to).changes.into_iter().filter(|c| c.path() > after).collect();
-            return Ok(cut(changes, limit, None, Mode::Whole));
+            let (changes, renames) = whole_changes(src, from, to).await?;
+            let changes = changes.into_iter().filter(|c| c.path() > after).collect();
+            return Ok(ComparePage { renames, ..cut(changes, limit, None, Mode::Whole) });
         }
     }
     let mut changes = Vec::new();
@@ -116,7 +151,35 @@ pub async fn page<S: Sides>(src: &S, after: &str, limit: u32, mode: Mode) -> Res
             Some(t) => at = t,
         }
     }
-    Ok(ComparePage { changes, next: Some(at), mode: Mode::Windows })
+    Ok(ComparePage { changes, next: Some(at), mode: Mode::Windows, renames: RenameSearch::ExactOnly })
+}
+
+/// Two small states diffed whole, as a sync diffs them: renames with edits too, when the
+/// texts of what exact pairing left fit `WHOLE_TEXT_BYTES`. The same on every page.
+async fn whole_changes<S: Sides>(src: &S, from: Vec<FileEntry>, to: Vec<FileEntry>) -> Result<(Vec<Change>, RenameSearch), S::Error> {
+    let exact = crate::diff::diff(from.clone(), to.clone());
+    let (c, leftovers) = (exact.counts, leftovers(&exact.changes));
+    if c.added == 0 || c.removed == 0 {
+        return Ok((exact.changes, RenameSearch::WithEdits));
+    }
+    if leftovers.iter().map(|f| f.size.unwrap_or(0)).sum::<u64>() > WHOLE_TEXT_BYTES {
+        return Ok((exact.changes, RenameSearch::ExactOnly));
+    }
+    let counts: HashMap<String, Option<SpanCounts>> =
+        leftovers.iter().map(|f| f.sha.to_string()).zip(src.span_counts(&leftovers).await?).collect();
+    let (similar, limited) = crate::diff::diff_similar(from, to, |f| counts.get(f.sha.as_str()).cloned().flatten());
+    Ok((similar.changes, if limited { RenameSearch::LimitExceeded } else { RenameSearch::WithEdits }))
+}
+
+/// The regular files exact pairing left added or removed (the only ones git scores).
+fn leftovers(changes: &[Change]) -> Vec<FileEntry> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Added { new: f } | Change::Removed { old: f } if f.is_regular() => Some(f.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// At most `limit` of `changes` (sorted, all after the page's start); the next page starts
@@ -125,9 +188,9 @@ fn cut(mut changes: Vec<Change>, limit: u32, through: Option<String>, mode: Mode
     if changes.len() > limit as usize {
         changes.truncate(limit as usize);
         let next = changes.last().map(|c| c.path().to_string());
-        return ComparePage { changes, next, mode };
+        return ComparePage { changes, next, mode, renames: RenameSearch::ExactOnly };
     }
-    ComparePage { changes, next: through, mode }
+    ComparePage { changes, next: through, mode, renames: RenameSearch::ExactOnly }
 }
 
 /// The changes whose path lies in one window, sorted by path.
@@ -184,7 +247,9 @@ async fn pairing_for<S: Sides>(src: &S, removed: &[FileEntry], added: &[FileEntr
     }
     let group: Vec<String> = both.into_iter().collect();
     let (sources, targets) = (src.candidates(Side::From, &group).await?, src.candidates(Side::To, &group).await?);
-    let (renames, _, _) = pair_renames(targets, sources);
+    // A page cannot tell how many paths are removed in all, which decides git's walk
+    // (`SourceWalk::of`); forward is git's for every count but 205, 3277, 52429, ….
+    let (renames, _, _) = pair_renames(targets, sources, SourceWalk::Forward);
     let mut pairing = Pairing::default();
     for rename in renames {
         if let Change::Renamed { old, new, .. } = rename {

@@ -8,7 +8,7 @@
 
 use crate::domain::{Counts, FileKind, FileMode, ObjectSha, TreeFile};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 /// git's id of the empty blob: every empty file has it, so it cannot identify a rename.
 pub const EMPTY_BLOB_SHA: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
@@ -138,7 +138,8 @@ pub fn diff(held: Vec<FileEntry>, wanted: Vec<FileEntry>) -> Diff {
         }
     }
     let removed: Vec<FileEntry> = held.into_values().collect();
-    let (renames, added, removed) = pair_renames(added, removed);
+    let walk = SourceWalk::of(removed.len());
+    let (renames, added, removed) = pair_renames(added, removed, walk);
     changes.extend(renames);
     changes.extend(added.into_iter().map(|new| Change::Added { new }));
     changes.extend(removed.into_iter().map(|old| Change::Removed { old }));
@@ -191,26 +192,36 @@ pub fn diff_similar(
 }
 
 /// Pairs removed and added paths by object id and type, as `git diff -M` finds exact
-/// renames: within one id, a source with the same file name first, then in path order, so
-/// the result does not depend on input order. Linear in the candidates (after sorting),
-/// however many share one blob.
-pub fn pair_renames(mut added: Vec<FileEntry>, mut removed: Vec<FileEntry>) -> (Vec<Change>, Vec<FileEntry>, Vec<FileEntry>) {
+/// renames (`find_identical_files`): destinations in path order; for each, among the first
+/// `EXACT_CANDIDATES` free sources of its id and type in `walk` order, the first with the
+/// same file name, else the first. Linear in the candidates (after sorting), however many
+/// share one blob.
+pub fn pair_renames(
+    mut added: Vec<FileEntry>,
+    mut removed: Vec<FileEntry>,
+    walk: SourceWalk,
+) -> (Vec<Change>, Vec<FileEntry>, Vec<FileEntry>) {
     added.sort_by(|a, b| a.path.cmp(&b.path));
     removed.sort_by(|a, b| a.path.cmp(&b.path));
-    // Per id and type: the sources in path order, and the same by file name.
-    let mut groups: HashMap<(ObjectSha, u8), Sources> = HashMap::new();
-    for (i, r) in removed.iter().enumerate() {
-        let group = groups.entry((r.sha.clone(), r.object_type())).or_default();
-        group.in_order.push_back(i);
-        group.by_name.entry(r.basename().to_string()).or_default().push_back(i);
+    let mut in_walk: Vec<usize> = (0..removed.len()).collect();
+    if walk == SourceWalk::Backward {
+        in_walk.reverse();
     }
+    let mut orders: HashMap<(ObjectSha, u8), Vec<usize>> = HashMap::new();
+    for i in in_walk {
+        orders.entry((removed[i].sha.clone(), removed[i].object_type())).or_default().push(i);
+    }
+    let mut groups: HashMap<(ObjectSha, u8), Sources> = orders.into_iter().map(|(key, order)| (key, Sources::new(order))).collect();
     let mut taken = vec![false; removed.len()];
     let mut renames = Vec::new();
     let mut still_added = Vec::new();
     for new in added {
-        let source = groups.get_mut(&(new.sha.clone(), new.object_type())).and_then(|g| g.take(new.basename(), &mut taken));
+        let source = groups.get_mut(&(new.sha.clone(), new.object_type())).and_then(|g| g.take(new.basename(), &removed));
         match source {
-            Some(i) => renames.push(Change::Renamed { old: removed[i].clone(), new, similarity: exact() }),
+            Some(i) => {
+                taken[i] = true;
+                renames.push(Change::Renamed { old: removed[i].clone(), new, similarity: exact() })
+            }
             None => still_added.push(new),
         }
     }
@@ -218,29 +229,75 @@ pub fn pair_renames(mut added: Vec<FileEntry>, mut removed: Vec<FileEntry>) -> (
     (renames, still_added, still_removed)
 }
 
-/// The removed paths of one id and type not yet paired: each index is in both queues, and
-/// a queue drops the indices another pairing took as it meets them.
-#[derive(Default)]
+/// How many free sources of one blob git looks at for a destination before it settles for
+/// the first ("too many identical alternatives? Pick one").
+pub const EXACT_CANDIDATES: usize = 100;
+
+/// The order git walks the sources of one blob in. It inserts every removed path into a
+/// hash table backwards, each at the head of its bucket's chain, so the chain runs in path
+/// order; but when the table grows, on inserting the last source, rehashing reverses every
+/// chain, and the walk runs backwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceWalk {
+    Forward,
+    Backward,
+}
+
+impl SourceWalk {
+    /// The walk for a diff that removes `sources` paths in all (of every type and blob).
+    /// git sizes the table for them (`hashmap_init`: the least 64·4^k of at least
+    /// sources·100/80 buckets) and grows it past 80% full: the last insert overflows it
+    /// only for 205, 3277, 52429, … sources.
+    pub fn of(sources: usize) -> SourceWalk {
+        let wanted = sources as u64 * 100 / 80;
+        let mut buckets = 64u64;
+        while wanted > buckets {
+            buckets <<= 2;
+        }
+        if sources as u64 > buckets * 80 / 100 {
+            SourceWalk::Backward
+        } else {
+            SourceWalk::Forward
+        }
+    }
+}
+
+/// The removed paths of one id and type not yet paired, in walk order: a list linked both
+/// ways through positions in `order` (`order.len()` is the ring's anchor), so taking one
+/// from the middle costs nothing.
 struct Sources {
-    in_order: VecDeque<usize>,
-    by_name: HashMap<String, VecDeque<usize>>,
+    order: Vec<usize>,
+    next: Vec<usize>,
+    prev: Vec<usize>,
 }
 
 impl Sources {
-    /// The first free source named `name`, else the first free one.
-    fn take(&mut self, name: &str, taken: &mut [bool]) -> Option<usize> {
-        let first_free = |queue: &mut VecDeque<usize>, taken: &[bool]| {
-            while let Some(&i) = queue.front() {
-                if !taken[i] {
-                    return Some(i);
-                }
-                queue.pop_front();
+    fn new(order: Vec<usize>) -> Sources {
+        let n = order.len();
+        let next = (0..=n).map(|p| (p + 1) % (n + 1)).collect();
+        let prev = (0..=n).map(|p| (p + n) % (n + 1)).collect();
+        Sources { order, next, prev }
+    }
+
+    /// Among the first `EXACT_CANDIDATES` free sources, the first named `name`, else the
+    /// first; taken out of the list.
+    fn take(&mut self, name: &str, removed: &[FileEntry]) -> Option<usize> {
+        let anchor = self.order.len();
+        let first = Some(self.next[anchor]).filter(|&p| p != anchor)?;
+        let (mut pick, mut at) = (first, first);
+        for _ in 0..EXACT_CANDIDATES {
+            if at == anchor {
+                break;
             }
-            None
-        };
-        let pick = self.by_name.get_mut(name).and_then(|q| first_free(q, taken)).or_else(|| first_free(&mut self.in_order, taken))?;
-        taken[pick] = true;
-        Some(pick)
+            if removed[self.order[at]].basename() == name {
+                pick = at;
+                break;
+            }
+            at = self.next[at];
+        }
+        let (before, after) = (self.prev[pick], self.next[pick]);
+        (self.next[before], self.prev[after]) = (after, before);
+        Some(self.order[pick])
     }
 }
 
@@ -408,16 +465,21 @@ pub(crate) mod tests {
     }
 
     /// The pairing as first written (a scan and a removal per added path: quadratic in the
-    /// paths sharing a blob), kept as the reference the linear one must equal.
-    fn naive_pairs(mut added: Vec<FileEntry>, mut removed: Vec<FileEntry>) -> Vec<(String, String)> {
+    /// paths sharing a blob), with git's window and walk, kept as the reference the linear
+    /// one must equal.
+    fn naive_pairs(mut added: Vec<FileEntry>, mut removed: Vec<FileEntry>, walk: SourceWalk) -> Vec<(String, String)> {
         added.sort_by(|a, b| a.path.cmp(&b.path));
         removed.sort_by(|a, b| a.path.cmp(&b.path));
         let mut free: Vec<usize> = (0..removed.len()).collect();
+        if walk == SourceWalk::Backward {
+            free.reverse();
+        }
         let mut pairs = Vec::new();
         for new in added {
-            let same = |i: &usize| removed[*i].sha == new.sha && removed[*i].object_type() == new.object_type();
-            let named = free.iter().position(|i| same(i) && removed[*i].basename() == new.basename());
-            if let Some(k) = named.or_else(|| free.iter().position(same)) {
+            let same = |i: usize| removed[i].sha == new.sha && removed[i].object_type() == new.object_type();
+            let window: Vec<usize> = (0..free.len()).filter(|&k| same(free[k])).take(EXACT_CANDIDATES).collect();
+            let named = window.iter().find(|&&k| removed[free[k]].basename() == new.basename());
+            if let Some(&k) = named.or(window.first()) {
                 pairs.push((removed[free.remove(k)].path.clone(), new.path.clone()));
             }
         }
@@ -426,7 +488,9 @@ pub(crate) mod tests {
 
     #[test]
     fn linear_pairing_equals_the_first_one() {
-        let names = ["x", "y", "a/x", "a/y", "b/x", "b/z", "c/y", "d/x", "e/z", "f"];
+        let small: Vec<String> = ["x", "y", "a/x", "a/y", "b/x", "b/z", "c/y", "d/x", "e/z", "f"].map(String::from).to_vec();
+        // Enough paths that one blob has more free sources than git looks at.
+        let large: Vec<String> = (0..300).map(|i| format!("d{}/n{}", i / 40, i % 40)).collect();
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         let mut next = |below: usize| {
             seed ^= seed << 13;
@@ -434,18 +498,20 @@ pub(crate) mod tests {
             seed ^= seed << 17;
             (seed % below as u64) as usize
         };
-        for round in 0..500 {
+        for round in 0..600 {
+            let names = if round % 3 == 2 { &large } else { &small };
+            let walk = [SourceWalk::Forward, SourceWalk::Backward][next(2)];
             let pick = |next: &mut dyn FnMut(usize) -> usize, side: &str| -> Vec<FileEntry> {
                 let mut picked = Vec::new();
                 for n in names {
                     if next(2) == 0 {
-                        picked.push(f(&format!("{side}/{n}"), ['1', '2'][next(2)]));
+                        picked.push(f(&format!("{side}/{n}"), if next(8) == 0 { '2' } else { '1' }));
                     }
                 }
                 picked
             };
             let (added, removed) = (pick(&mut next, "new"), pick(&mut next, "old"));
-            let (renames, _, _) = pair_renames(added.clone(), removed.clone());
+            let (renames, _, _) = pair_renames(added.clone(), removed.clone(), walk);
             let got: Vec<(String, String)> = renames
                 .iter()
                 .map(|c| match c {
@@ -453,8 +519,26 @@ pub(crate) mod tests {
                     other => panic!("not a rename: {other:?}"),
                 })
                 .collect();
-            assert_eq!(got, naive_pairs(added, removed), "round {round}");
+            assert_eq!(got, naive_pairs(added, removed, walk), "round {round}");
         }
+    }
+
+    #[test]
+    fn exact_pairing_has_git_window_and_walk() {
+        // 150 removed copies of one blob: the one named like the destination is past the
+        // hundredth free source, so git takes the first.
+        let removed: Vec<FileEntry> = (0..150).map(|i| f(&format!("a/{i:03}"), '1')).collect();
+        let (renames, _, _) = pair_renames(vec![f("b/010", '1'), f("b/149", '1')], removed, SourceWalk::Forward);
+        assert_eq!(summary(&renames), vec!["R a/010 -> b/010", "R a/000 -> b/149"]);
+        let walks: Vec<SourceWalk> = [0, 51, 52, 204, 205, 206, 3276, 3277, 3278, 52_429].map(SourceWalk::of).to_vec();
+        let backward: Vec<bool> = walks.iter().map(|w| *w == SourceWalk::Backward).collect();
+        assert_eq!(backward, [false, false, false, false, true, false, false, true, false, true]);
+        // 205 removed paths: two identical sources pair backwards.
+        let mut removed: Vec<FileEntry> = (0..203).map(|i| f(&format!("z{i:03}"), '2')).collect();
+        removed.extend([f("o/a1", '1'), f("o/a2", '1')]);
+        let got = diff(removed, vec![f("n/b1", '1'), f("n/b2", '1')]);
+        let renames: Vec<String> = summary(&got.changes).into_iter().filter(|c| c.starts_with('R')).collect();
+        assert_eq!(renames, vec!["R o/a2 -> n/b1", "R o/a1 -> n/b2"]);
     }
 
     #[test]
@@ -464,7 +548,7 @@ pub(crate) mod tests {
         let removed: Vec<FileEntry> = (0..40_000).map(|i| f(&format!("old/{i:05}.a"), '1')).collect();
         let added: Vec<FileEntry> = (0..40_000).map(|i| f(&format!("new/{i:05}.b"), '1')).collect();
         let started = std::time::Instant::now();
-        let (renames, added_left, removed_left) = pair_renames(added, removed);
+        let (renames, added_left, removed_left) = pair_renames(added, removed, SourceWalk::Forward);
         assert_eq!((renames.len(), added_left.len(), removed_left.len()), (40_000, 0, 0));
         assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
     }

@@ -5,6 +5,7 @@ use super::*;
 use crate::diff::diff;
 use crate::diff::tests::summary;
 use crate::domain::{FileKind, FileMode, ObjectSha};
+use crate::similarity::SpanCounts;
 use futures::executor::block_on;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -29,6 +30,8 @@ struct Fake {
     to: State,
     churned: HashSet<String>,
     scan: usize,
+    /// Texts by blob sha (none: every file pairs only exactly).
+    texts: HashMap<String, Vec<u8>>,
     /// Rows the source handed out (windows, candidates, whole reads).
     rows: Cell<usize>,
     /// The most rows one call handed out.
@@ -37,7 +40,7 @@ struct Fake {
 
 impl Fake {
     fn new(from: State, to: State) -> Fake {
-        Fake { from, to, churned: HashSet::new(), scan: 3, rows: Cell::new(0), largest: Cell::new(0) }
+        Fake { from, to, churned: HashSet::new(), scan: 3, texts: HashMap::new(), rows: Cell::new(0), largest: Cell::new(0) }
     }
 
     fn side(&self, side: Side) -> Vec<FileEntry> {
@@ -86,6 +89,10 @@ impl Sides for Fake {
             self.side(side).into_iter().filter(|e| !other.contains(&e.path) && shas.iter().any(|s| s == e.sha.as_str())).collect();
         self.hand_out(found.len());
         Ok(found)
+    }
+
+    async fn span_counts(&self, files: &[FileEntry]) -> Result<Vec<Option<SpanCounts>>, ()> {
+        Ok(files.iter().map(|f| self.texts.get(f.sha.as_str()).map(|t| SpanCounts::of(t, true))).collect())
     }
 
     async fn whole(&self, cap: u32) -> Result<Option<(Vec<FileEntry>, Vec<FileEntry>)>, ()> {
@@ -251,4 +258,36 @@ fn random_states_paged_small_equal_the_reference_diff() {
         let (got, _) = all_pages(&src, limit, mode);
         assert_eq!(got, want, "seed {seed}: limit {limit}, windows of {} paths, {mode:?}", src.scan);
     }
+}
+
+/// A text file whose sha is its blob id.
+fn text_entry(path: &str, text: &str, texts: &mut HashMap<String, Vec<u8>>) -> FileEntry {
+    let sha = ObjectSha::parse(&crate::gitobj::blob_id(text.as_bytes())).expect("a sha");
+    texts.insert(sha.to_string(), text.as_bytes().to_vec());
+    FileEntry { path: path.into(), mode: FileMode::Regular, kind: FileKind::File, sha, size: Some(text.len() as u64) }
+}
+
+#[test]
+fn a_small_compare_pairs_renames_with_edits_and_a_large_one_says_it_did_not() {
+    let body: String = (0..30).map(|i| format!("line {i}\n")).collect();
+    let mut texts = HashMap::new();
+    let old = text_entry("a/old.txt", &body, &mut texts);
+    let new = text_entry("b/new.txt", &format!("{body}one more line\n"), &mut texts);
+    let (from, to) = (State::from([(old.path.clone(), old)]), State::from([(new.path.clone(), new)]));
+    let mut src = Fake::new(from.clone(), to.clone());
+    src.texts = texts.clone();
+    let got = block_on(page(&src, "", 10, Mode::Probe)).expect("a page");
+    assert_eq!(got.renames, RenameSearch::WithEdits);
+    assert!(matches!(&got.changes[..], [Change::Renamed { similarity: 91..=99, .. }]), "{:?}", got.changes);
+
+    // Many other changes: windows, exact pairing only, and the page says so.
+    let (mut from, mut to) = (from, to);
+    for i in 0..20 {
+        from.insert(format!("c/{i}"), entry(&format!("c/{i}"), 'a', FileMode::Regular));
+        to.insert(format!("c/{i}"), entry(&format!("c/{i}"), 'b', FileMode::Regular));
+    }
+    let mut src = Fake::new(from, to);
+    src.texts = texts;
+    let got = block_on(page(&src, "", 2, Mode::Probe)).expect("a page");
+    assert_eq!((got.mode, got.renames), (Mode::Windows, RenameSearch::ExactOnly));
 }

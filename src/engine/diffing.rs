@@ -240,9 +240,11 @@ pub(super) async fn pair_renames<G: GitHub, S: Store, X: Scratch>(
 ) -> Result<(), Stop> {
     let scratch = ports.scratch;
     let groups = scratch.rename_groups(after.as_deref(), RENAME_GROUPS_PER_STEP)?;
+    // git's walk over identical sources depends on how many paths were removed in all.
+    let walk = diff::SourceWalk::of(scratch.candidate_count(Side::Removed)? as usize);
     for key in &groups {
         let (added, removed) = scratch.group(key)?;
-        let (renames, _, _) = diff::pair_renames(added, removed);
+        let (renames, _, _) = diff::pair_renames(added, removed, walk);
         let paths = |pick: fn(&Change) -> Option<&FileEntry>| renames.iter().filter_map(pick).map(|f| f.path.clone()).collect::<Vec<_>>();
         scratch.mark_paired(Side::Added, &paths(Change::introduced))?;
         scratch.mark_paired(Side::Removed, &paths(Change::superseded))?;

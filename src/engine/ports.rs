@@ -175,6 +175,8 @@ pub trait Scratch {
     fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError>;
     /// Marks candidates a rename took (kept, so a replayed step sees the same groups).
     fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError>;
+    /// How many candidates `side` has (paired or not).
+    fn candidate_count(&self, side: Side) -> Result<u64, StoreError>;
     /// Candidates no rename took, by side then path, after `after`.
     fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError>;
     /// Keeps what exact pairing left over, for renames with edits (`crate::renames`).

@@ -33,12 +33,12 @@ pub(super) async fn plan_content<G: GitHub, S: Store, X: Scratch>(
     let Ports { store, scratch, .. } = ports;
     if job.dry_run {
         // A dry run stops at the diff: its changes are all it writes.
-        return to_renames(job, format!("{total} changed paths (a dry run: no content is stored)"));
+        return to_renames(job, ports.scratch, format!("{total} changed paths (a dry run: no content is stored)"));
     }
     if job.kind == SyncKind::Restore {
         // A restore talks to no GitHub: every version it brings back had its content stored
         // (by blob sha, for the repository) when it was first synced.
-        return to_renames(job, format!("{total} changed paths"));
+        return to_renames(job, ports.scratch, format!("{total} changed paths"));
     }
     let page = scratch.changes_after(after.as_deref(), PLAN_PAGE)?;
     let mut seen = HashSet::new();
@@ -65,7 +65,7 @@ pub(super) async fn plan_content<G: GitHub, S: Store, X: Scratch>(
     }
     let (needed, needed_bytes) = scratch.pending_totals()?;
     if needed == 0 {
-        return to_renames(job, format!("{total} changed paths; every content is already held"));
+        return to_renames(job, ports.scratch, format!("{total} changed paths; every content is already held"));
     }
     let method = choose_fetch(needed as usize, needed_bytes, job.tree_bytes + job.filtered_bytes);
     let how = match method {
@@ -105,7 +105,7 @@ pub(super) async fn fetch_blobs<G: GitHub, S: Store, X: Scratch>(
     store_read(job, ports, &analysed).await?;
     let done = done + analysed.len() as u64;
     if scratch.pending_totals()?.0 == 0 {
-        return to_renames(job, format!("Read {done} files"));
+        return to_renames(job, ports.scratch, format!("Read {done} files"));
     }
     job.phase = Phase::FetchBlobs { done, total: total.max(done + 1) };
     job.set(SyncStatus::Processing, done, total, format!("Read {done} of {total} files"));
@@ -131,7 +131,7 @@ pub(super) async fn fetch_tarball<G: GitHub, S: Store, X: Scratch>(
 ) -> Result<(), Stop> {
     let (remaining, remaining_bytes) = ports.scratch.pending_totals()?;
     if remaining == 0 {
-        return to_renames(job, format!("Read {total} files from the tarball"));
+        return to_renames(job, ports.scratch, format!("Read {total} files from the tarball"));
     }
     let blobs_now =
         passes > 0 && choose_fetch(remaining as usize, remaining_bytes, job.tree_bytes + job.filtered_bytes) == FetchMethod::Blobs;
@@ -143,7 +143,7 @@ pub(super) async fn fetch_tarball<G: GitHub, S: Store, X: Scratch>(
     let pass = stream_tarball(job, ports, total).await?;
     let remaining = ports.scratch.pending_totals()?.0;
     if remaining == 0 {
-        return to_renames(job, format!("Read {total} files from one tarball"));
+        return to_renames(job, ports.scratch, format!("Read {total} files from one tarball"));
     }
     if pass.cut_short {
         job.phase = Phase::FetchTarball { total, passes: passes + 1 };
@@ -266,6 +266,6 @@ impl<'a, X: Scratch> PendingCursor<'a, X> {
 }
 
 /// The contents are read (or none is needed): renames with edits come next.
-fn to_renames(job: &mut Job, message: String) -> Result<(), Stop> {
-    super::similar::begin(job, message)
+fn to_renames(job: &mut Job, scratch: &impl Scratch, message: String) -> Result<(), Stop> {
+    super::similar::begin(job, scratch, message)
 }

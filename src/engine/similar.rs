@@ -43,8 +43,14 @@ const MAX_DESTINATIONS_PER_STEP: u64 = 256;
 /// Kept entries read per page by the assignment.
 const KEPT_PAGE: u64 = 1_000;
 
-/// After the contents: to the renames with edits, then to persisting.
-pub(super) fn begin(job: &mut Job, message: String) -> Result<(), Stop> {
+/// After the contents: to the renames with edits, then to persisting; straight to
+/// persisting when one side has no leftover (an ordinary sync pays one scratch count).
+/// Every leftover is counted, whatever took it since, so a replay decides the same.
+pub(super) fn begin(job: &mut Job, scratch: &impl Scratch, message: String) -> Result<(), Stop> {
+    let (removed, added) = scratch.leftover_totals()?;
+    if removed == 0 || added == 0 {
+        return finish(job, &message);
+    }
     job.phase = Phase::SimilarNames { after: None };
     job.set(SyncStatus::Processing, 0, 1, format!("{message}; looking for renames with edits"));
     Ok(())
@@ -57,14 +63,10 @@ pub(super) async fn names<G: GitHub, S: Store, X: Scratch>(
 ) -> Result<(), Stop> {
     let scratch = ports.scratch;
     if after.is_none() {
-        let (removed, added) = scratch.leftover_totals()?;
-        if removed == 0 || added == 0 {
-            return finish(job, "No renames with edits to look for");
-        }
         scratch.find_name_pairs()?;
     }
     let page = scratch.name_pairs(after.as_deref(), NAME_PAIRS_PER_STEP)?;
-    let page = within_text_budget(page, |(old, new)| old.size.unwrap_or(0) + new.size.unwrap_or(0));
+    let page = within_text_budget(page, |(old, new)| text_bytes(job, old) + text_bytes(job, new));
     let worth: Vec<&(FileEntry, FileEntry)> = page.iter().filter(|(old, new)| worth_scoring(old, new, MIN_BASENAME_SCORE)).collect();
     let counts = counts_of(job, ports, worth.iter().flat_map(|(old, new)| [old, new])).await?;
     let renames: Vec<Change> = worth
@@ -110,7 +112,7 @@ pub(super) async fn count<G: GitHub, S: Store, X: Scratch>(
     after: Option<(Side, String)>,
 ) -> Result<(), Stop> {
     let page = ports.scratch.uncounted(after.as_ref().map(|(side, path)| (*side, path.as_str())), COUNTS_PER_STEP)?;
-    let page = within_text_budget(page, |(_, f)| f.size.unwrap_or(0));
+    let page = within_text_budget(page, |(_, f)| text_bytes(job, f));
     counts_of(job, ports, page.iter().map(|(_, f)| f)).await?;
     job.phase = match page.last() {
         Some((side, last)) => Phase::SimilarCounts { after: Some((*side, last.path.clone())) },
@@ -246,6 +248,11 @@ fn score_of(src: &FileEntry, dst: &FileEntry, src_counts: Option<&SpanCounts>, d
         (Some(a), Some(b)) => score(src.size.unwrap_or(0), dst.size.unwrap_or(0), a, b),
         _ => 0,
     }
+}
+
+/// The bytes of text reading `f` may cost: none for a file too large to have kept text.
+fn text_bytes(job: &Job, f: &FileEntry) -> u64 {
+    f.size.filter(|&size| size <= job.max_text_bytes).unwrap_or(0)
 }
 
 /// The leading items whose text bytes stay within a step's budget (one at least).

@@ -62,7 +62,7 @@ pub fn catalogue() -> Vec<Tool> {
         tool("read_file", "Read a file", "The text of a file at any state, whole or a range of lines, with its git blob sha. A file whose text is not kept (binary, too large, an LFS pointer, a symlink or submodule) is described instead; a long text is cut and the range to ask for next is given.", read_file_input(), read_file_output(), READ),
         tool("search_text", "Search text", "Full-text search over a project's files (the current state, or the state right after sync `at`): each hit with its path, line numbers and a short excerpt.", input(&[("project", id("The project's id.")), ("query", text("Words to find (full-text search, not a regular expression).", 500)), ("at", at()), ("cursor", cursor())], &["project", "query"]), search_output(), READ),
         tool("get_changes", "Get a sync's changes", "What one sync changed: added, modified, removed and renamed paths with their blob shas; a rename carries its similarity (0-100, as git scores it).", input(&[("sync", id("The sync's id.")), ("cursor", cursor())], &["sync"]), sync_changes(), READ),
-        tool("compare", "Compare two states", "What changed between two states of a project: from sync `from` (default: the state before `to`) to sync `to` (default: the current state).", input(&[("project", id("The project's id.")), ("from", id("The older state's sync id.")), ("to", id("The newer state's sync id.")), ("cursor", cursor())], &["project"]), page("changes", change()), READ),
+        tool("compare", "Compare two states", "What changed between two states of a project: from sync `from` (default: the state before `to`) to sync `to` (default: the current state). Renames carry their similarity; `renames` says whether renames with edits were looked for (they are when the states differ little enough to read their texts).", input(&[("project", id("The project's id.")), ("from", id("The older state's sync id.")), ("to", id("The newer state's sync id.")), ("cursor", cursor())], &["project"]), compared(), READ),
         tool("file_history", "File history", "Every version of one path, newest first, with the sync that brought each and the one that replaced it.", input(&[("project", id("The project's id.")), ("path", text("The file's path in the repository.", 4096)), ("cursor", cursor())], &["project", "path"]), page("versions", version()), READ),
         tool("start_sync", "Start a sync", "Starts a sync of the project's branch from GitHub (or of `branch`, or a dry run that only reports what would change). Returns the sync; follow it with get_sync.", input(&[("project", id("The project's id.")), ("branch", text("Another branch to sync.", 255)), ("dryRun", json!({"type": "boolean", "description": "Report what would change and change nothing."}))], &["project"]), started(), Hints { read_only: false, destructive: false, idempotent: false, open_world: true }),
         tool("cancel_sync", "Cancel a sync", "Cancels a running sync; the project's state stays what it was.", input(&[("sync", id("The running sync's id."))], &["sync"]), sync(), Hints { read_only: false, destructive: true, idempotent: true, open_world: false }),
@@ -123,6 +123,17 @@ fn nullable(kind: &str) -> Value {
 
 fn page(items: &str, item: Value) -> Value {
     shape(json!({ items: { "type": "array", "items": item }, "nextCursor": { "type": "string" } }), &[items])
+}
+
+/// A compare's page: its changes, and how far it looked for renames (with edits as git
+/// does; only by unique basename past git's rename limit; exact only when the states
+/// differ in more than a page can read the texts of).
+fn compared() -> Value {
+    let renames = json!({ "type": "string", "enum": ["with-edits", "limit-exceeded", "exact-only"] });
+    shape(
+        json!({ "changes": { "type": "array", "items": change() }, "renames": renames, "nextCursor": { "type": "string" } }),
+        &["changes", "renames"],
+    )
 }
 
 fn page_at(items: &str, item: Value) -> Value {

@@ -266,7 +266,7 @@ export type Change = {
 export type ChangePage = {
   items: Array<Change>;
   nextCursor: Cursor;
-  /** `/syncs/{syncId}/changes` only, and only when true: the sync's `renameLimitExceeded` (some edited moves are listed as a removal and an addition). A compare never carries it. */
+  /** `/syncs/{syncId}/changes` only, and only when true: the sync's `renameLimitExceeded` (some edited moves are listed as a removal and an addition). A compare says how it paired in `renames` (ComparePage). */
   renameLimitExceeded?: true;
 };
 
@@ -399,6 +399,14 @@ export type DeliveryPage = {
   nextCursor: Cursor;
 };
 
+/** A page of a compare's changes, sorted by path, and how far it looked for renames. */
+export type ComparePage = {
+  items: Array<Change>;
+  nextCursor: Cursor;
+  /** How far this page looked for renames. `with-edits`: as `git diff -M` (exact, then by similarity), as a sync does. `limit-exceeded`: exact and by unique file name only, as git does past its rename limit (1000 x 1000). `exact-only`: the two states differ in more versions than one page diffs whole, or their leftover texts pass 4 MB, so only renames of the same blob are paired; the sync's own `/changes` has its renames with edits. */
+  renames: "with-edits" | "limit-exceeded" | "exact-only";
+};
+
 /** What every call takes besides its parameters. */
 export interface CallOptions {
   signal?: AbortSignal;
@@ -444,7 +452,7 @@ export interface ProjectSyncClient {
   /** GET /api/v1/projects/{projectId}/files/content: A file's bytes */
   getFileContent(projectId: string | number, options: CallOptions & { path: string; at?: string; ifNoneMatch?: string }): Promise<Response>;
   /** GET /api/v1/projects/{projectId}/compare: Changes between two states */
-  compareStates(projectId: string | number, options?: CallOptions & { from?: string; to?: string; limit?: number; cursor?: string }): Promise<ChangePage>;
+  compareStates(projectId: string | number, options?: CallOptions & { from?: string; to?: string; limit?: number; cursor?: string }): Promise<ComparePage>;
   /** GET /api/v1/projects/{projectId}/memory: Memory entries (text of the synced files) */
   searchMemory(projectId: string | number, options?: CallOptions & { q?: string; limit?: number; cursor?: string }): Promise<MemoryPage>;
   /** GET /api/v1/_diagnostics: Operator diagnostics (admin) */

@@ -127,6 +127,10 @@ impl Scratch for FakeScratch {
         Ok(())
     }
 
+    fn candidate_count(&self, side: Side) -> Result<u64, StoreError> {
+        Ok(self.candidates.borrow().keys().filter(|(s, _)| *s == side).count() as u64)
+    }
+
     fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
         let candidates = self.candidates.borrow();
         let later = candidates.iter().filter(|((s, p), (_, _, paired))| !paired && after.is_none_or(|(a, ap)| (*s, p.as_str()) > (a, ap)));

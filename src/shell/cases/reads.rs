@@ -4,7 +4,7 @@
 //! content's fallback for a text not kept is the REST handler's own).
 
 use crate::api::{encode_cursor, ChangeView, FileHistoryView, FileView, MemoryView, Page, PageRequest, ProjectView, SyncView};
-use crate::compare::{Mode, WINDOWS_PER_PAGE};
+use crate::compare::{Mode, RenameSearch, WINDOWS_PER_PAGE};
 use crate::content::{fts_query, fts_scope, within_budget};
 use crate::domain::{ProjectId, SyncId, SyncStatus, UserId};
 use crate::error::{AppError, AppResult};
@@ -129,6 +129,12 @@ pub async fn history_page(svc: &Services<'_>, project: &ProjectRow, path: &str, 
     Ok(Listed { page: Page { items, next_cursor: found.next_cursor }, rows_read: db.rows_read() - read_before })
 }
 
+/// A compare's page, and how far it looked for renames.
+pub struct Compared {
+    pub listed: Listed<ChangeView>,
+    pub renames: RenameSearch,
+}
+
 /// Where a comparison starts.
 pub enum CompareFrom {
     /// Right after this completed sync.
@@ -149,7 +155,7 @@ pub async fn compare_page(
     from: CompareFrom,
     to: Option<&SyncId>,
     page: &PageRequest,
-) -> AppResult<Listed<ChangeView>> {
+) -> AppResult<Compared> {
     let mode = Mode::parse(page.after_key(2)).ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API gave out"))?;
     let (to, to_filter) = match (to, &project.current_sync_id) {
         (Some(sync), _) => completed(svc, project, sync).await?,
@@ -169,13 +175,16 @@ pub async fn compare_page(
     };
     let db = svc.for_project(&project.id);
     let read_before = db.rows_read();
-    let sides = CompareSides { db, project: project.id.clone(), lo: from.min(to), hi: from.max(to), forward: from <= to };
+    let content = ContentBucket::from_env(svc.env)?;
+    let (lo, hi, forward) = (from.min(to), from.max(to), from <= to);
+    let sides = CompareSides { db, content: &content, scope: project.repository.canonical(), project: project.id.clone(), lo, hi, forward };
     let found = crate::compare::page(&sides, page.after_key(0).unwrap_or(""), page.limit, mode).await?;
     let mut rows: Vec<StoredChange> = found.changes.iter().map(StoredChange::from).collect();
     with_reasons(&mut rows, from_filter.as_ref(), &to_filter);
     let items: Vec<ChangeView> = rows.iter().map(ChangeView::from).collect();
     let next_cursor = found.next.map(|after| encode_cursor(&[after, to.to_string(), found.mode.as_str().to_string()]));
-    Ok(Listed { page: Page { items, next_cursor }, rows_read: db.rows_read() - read_before })
+    let listed = Listed { page: Page { items, next_cursor }, rows_read: db.rows_read() - read_before };
+    Ok(Compared { listed, renames: found.renames })
 }
 
 /// A page of one sync's changes, and whether git's rename limit stopped that sync's search

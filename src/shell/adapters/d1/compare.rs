@@ -10,11 +10,16 @@
 //! which reads every version of the project.
 
 use super::files::{FileRow, FILE_COLUMNS};
+use super::texts::read_texts;
 use super::{n, s, Db, DbError};
 use crate::compare::{Side, Sides, Window};
 use crate::diff::FileEntry;
 use crate::domain::ProjectId;
+use crate::shell::adapters::content::ContentBucket;
+use crate::similarity::SpanCounts;
+use crate::sqlbatch::DEFAULT_CHUNK_ROWS;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// Version rows a window may pass over, per row it may return: where the states mostly
 /// agree, a window ends after this many rows whatever it found.
@@ -33,6 +38,9 @@ fn hi_side(t: &str) -> String {
 /// A compare of one project's states: `from` is the lo side when `forward`, else the hi one.
 pub struct CompareSides<'a> {
     pub db: &'a Db,
+    /// Where the texts are (renames with edits), and the repository they are kept for.
+    pub content: &'a ContentBucket,
+    pub scope: String,
     pub project: ProjectId,
     pub lo: u64,
     pub hi: u64,
@@ -133,6 +141,15 @@ impl Sides for CompareSides<'_> {
         let list = serde_json::to_string(shas).map_err(|e| DbError::Other(e.to_string()))?;
         let rows: Vec<SideRow> = self.db.all(&sql, &[s(&self.project), n(self.lo), n(self.hi), s(&list)]).await?;
         rows.into_iter().map(|r| r.file.entry().map_err(|e| DbError::Other(e.to_string()))).collect()
+    }
+
+    async fn span_counts(&self, files: &[FileEntry]) -> Result<Vec<Option<SpanCounts>>, DbError> {
+        let shas: Vec<String> = files.iter().map(|f| f.sha.to_string()).collect();
+        let mut texts: HashMap<String, Option<Vec<u8>>> = HashMap::new();
+        for chunk in shas.chunks(DEFAULT_CHUNK_ROWS) {
+            texts.extend(read_texts(self.db, self.content, &self.scope, chunk).await?);
+        }
+        Ok(shas.iter().map(|sha| texts.get(sha).cloned().flatten().map(|t| SpanCounts::of(&t, true))).collect())
     }
 
     async fn whole(&self, cap: u32) -> Result<Option<(Vec<FileEntry>, Vec<FileEntry>)>, DbError> {

@@ -21,6 +21,7 @@ mod retention;
 mod rows;
 mod sweeps;
 mod syncs;
+mod texts;
 mod users;
 
 pub use compare::CompareSides;

@@ -86,7 +86,10 @@ pub async fn compare(svc: &Services<'_>, user: &UserId, id: &ProjectId, query: &
     let page = PageRequest::parse(query)?;
     let project = project_of(svc, user, id).await?;
     let from = sync_param(query, "from")?.map_or(CompareFrom::Empty, CompareFrom::Sync);
-    listed(svc, reads::compare_page(svc, &project, from, sync_param(query, "to")?.as_ref(), &page).await?)
+    let found = reads::compare_page(svc, &project, from, sync_param(query, "to")?.as_ref(), &page).await?;
+    let mut body = serde_json::to_value(&found.listed.page).map_err(AppError::internal)?;
+    body["renames"] = serde_json::json!(found.renames.as_str());
+    counted(svc, &body, found.listed.rows_read)
 }
 
 /// A sync's changes, saying when its renames were limited (`api::ChangesPage`).

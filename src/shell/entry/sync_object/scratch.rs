@@ -121,6 +121,19 @@ impl ObjectScratch {
         Ok(())
     }
 
+    /// Files read by side then path: `sql` selects `side` and `body` after (?1, ?2), at
+    /// most ?3 of them.
+    fn by_side(&self, sql: &str, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            side: String,
+            body: String,
+        }
+        let (side, path) = after.map(|(s, p)| (side_name(s), p)).unwrap_or(("", ""));
+        let rows: Vec<Row> = self.rows(sql, vec![text(side), text(path), int(limit)])?;
+        rows.into_iter().map(|r| Ok((side_of(&r.side), serde_json::from_str(&r.body).map_err(sql_err)?))).collect()
+    }
+
     /// Leftovers meeting `condition`: (removed, added).
     fn leftover_counts(&self, condition: &str) -> Result<(u64, u64), StoreError> {
         #[derive(Deserialize)]
@@ -254,24 +267,22 @@ impl Scratch for ObjectScratch {
         )
     }
 
-    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
+    fn candidate_count(&self, side: Side) -> Result<u64, StoreError> {
         #[derive(Deserialize)]
         struct Row {
-            side: String,
-            body: String,
+            n: i64,
         }
-        let (side, path) = after.map(|(s, p)| (side_name(s), p)).unwrap_or(("", ""));
+        let rows: Vec<Row> = self.rows("SELECT count(*) AS n FROM candidates WHERE side = ?1", vec![text(side_name(side))])?;
+        Ok(rows.first().map_or(0, |r| r.n.max(0) as u64))
+    }
+
+    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
         // A row-value comparison, which the key (side, path) serves; no side or path is empty.
-        let rows: Vec<Row> = self.rows(
+        self.by_side(
             "SELECT side, body FROM candidates WHERE (side, path) > (?1, ?2) AND paired = 0 ORDER BY side, path LIMIT ?3",
-            vec![text(side), text(path), int(limit)],
-        )?;
-        rows.into_iter()
-            .map(|r| {
-                let side = if r.side == "added" { Side::Added } else { Side::Removed };
-                Ok((side, serde_json::from_str(&r.body).map_err(sql_err)?))
-            })
-            .collect()
+            after,
+            limit,
+        )
     }
 
     fn add_leftovers(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
@@ -331,20 +342,11 @@ impl Scratch for ObjectScratch {
     }
 
     fn uncounted(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
-        #[derive(Deserialize)]
-        struct Row {
-            side: String,
-            body: String,
-        }
-        let (side, path) = after.map(|(s, p)| (side_name(s), p)).unwrap_or(("", ""));
-        let rows: Vec<Row> = self.rows(
-            &format!(
-                "SELECT side, body FROM leftovers l WHERE (side, path) > (?1, ?2) AND {WEIGHED} AND regular = 1 AND size > 0 \
-                 AND NOT EXISTS (SELECT 1 FROM span_counts c WHERE c.sha = l.sha) ORDER BY side, path LIMIT ?3"
-            ),
-            vec![text(side), text(path), int(limit)],
-        )?;
-        rows.into_iter().map(|r| Ok((side_of(&r.side), serde_json::from_str(&r.body).map_err(sql_err)?))).collect()
+        let sql = format!(
+            "SELECT side, body FROM leftovers l WHERE (side, path) > (?1, ?2) AND {WEIGHED} AND regular = 1 AND size > 0 \
+             AND NOT EXISTS (SELECT 1 FROM span_counts c WHERE c.sha = l.sha) ORDER BY side, path LIMIT ?3"
+        );
+        self.by_side(&sql, after, limit)
     }
 
     fn leftovers_at(&self, side: Side, paths: &[String]) -> Result<Vec<FileEntry>, StoreError> {

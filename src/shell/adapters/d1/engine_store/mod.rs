@@ -16,7 +16,6 @@ use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
 
 mod statements;
-mod texts;
 
 use statements::*;
 
@@ -204,7 +203,7 @@ impl Store for EngineStore<'_> {
     }
 
     async fn blob_texts(&self, scope: &str, shas: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>, StoreError> {
-        self.read_texts(scope, shas).await
+        Ok(super::texts::read_texts(self.db, self.content, scope, shas).await?)
     }
 
     async fn known_blobs(&self, scope: &str, shas: &[String]) -> Result<Vec<String>, StoreError> {

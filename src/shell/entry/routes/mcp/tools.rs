@@ -126,7 +126,7 @@ async fn structured(svc: &Services<'_>, user: &UserId, call: ToolCall) -> AppRes
             let project = project_of(svc, user, &project).await?;
             let from = from.map_or(CompareFrom::Previous, CompareFrom::Sync);
             let found = reads::compare_page(svc, &project, from, to.as_ref(), &cursor(&c, PAGE)?).await?;
-            page("changes", &found.page.items, found.page.next_cursor, &[])
+            page("changes", &found.listed.page.items, found.listed.page.next_cursor, &[("renames", json!(found.renames.as_str()))])
         }
         ToolCall::FileHistory { project, path, cursor: c } => {
             let project = project_of(svc, user, &project).await?;
