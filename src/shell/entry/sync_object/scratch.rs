@@ -254,9 +254,22 @@ impl Scratch for ObjectScratch {
     }
 
     fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError> {
-        let side =
-            |name: &str| self.bodies("SELECT body FROM candidates WHERE grp = ? AND side = ? ORDER BY path", vec![text(key), text(name)]);
-        Ok((side("added")?, side("removed")?))
+        #[derive(Deserialize)]
+        struct Row {
+            side: String,
+            body: String,
+        }
+        // Both sides in one read, through `candidates_by_group`.
+        let rows: Vec<Row> = self.rows("SELECT side, body FROM candidates WHERE grp = ?1 ORDER BY side, path", vec![text(key)])?;
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        for row in rows {
+            let file: FileEntry = serde_json::from_str(&row.body).map_err(sql_err)?;
+            match side_of(&row.side) {
+                Side::Added => added.push(file),
+                Side::Removed => removed.push(file),
+            }
+        }
+        Ok((added, removed))
     }
 
     fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError> {
