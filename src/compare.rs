@@ -157,7 +157,7 @@ pub async fn page<S: Sides>(src: &S, after: &str, limit: u32, mode: Mode) -> Res
 /// Two small states diffed whole, as a sync diffs them: renames with edits too, when the
 /// texts of what exact pairing left fit `WHOLE_TEXT_BYTES`. The same on every page.
 async fn whole_changes<S: Sides>(src: &S, from: Vec<FileEntry>, to: Vec<FileEntry>) -> Result<(Vec<Change>, RenameSearch), S::Error> {
-    let exact = crate::diff::diff(from.clone(), to.clone());
+    let exact = crate::diff::diff(from, to);
     let (c, leftovers) = (exact.counts, leftovers(&exact.changes));
     if c.added == 0 || c.removed == 0 {
         return Ok((exact.changes, RenameSearch::WithEdits));
@@ -167,7 +167,7 @@ async fn whole_changes<S: Sides>(src: &S, from: Vec<FileEntry>, to: Vec<FileEntr
     }
     let counts: HashMap<String, Option<SpanCounts>> =
         leftovers.iter().map(|f| f.sha.to_string()).zip(src.span_counts(&leftovers).await?).collect();
-    let (similar, limited) = crate::diff::diff_similar(from, to, |f| counts.get(f.sha.as_str()).cloned().flatten());
+    let (similar, limited) = crate::diff::with_similar(exact, |f| counts.get(f.sha.as_str()).cloned().flatten());
     Ok((similar.changes, if limited { RenameSearch::LimitExceeded } else { RenameSearch::WithEdits }))
 }
 

@@ -90,8 +90,9 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
         && bytes.windows(6).any(|w| w == b"\nsize ")
 }
 
-pub fn analyse(sha: &str, bytes: &[u8]) -> BlobContent {
-    let status = if bytes.contains(&0) {
+/// What a blob's bytes are, without chunking them.
+pub fn status_of(bytes: &[u8]) -> ContentStatus {
+    if bytes.contains(&0) {
         ContentStatus::Binary
     } else if is_lfs_pointer(bytes) {
         ContentStatus::LfsPointer
@@ -99,7 +100,11 @@ pub fn analyse(sha: &str, bytes: &[u8]) -> BlobContent {
         ContentStatus::NotText
     } else {
         ContentStatus::Text
-    };
+    }
+}
+
+pub fn analyse(sha: &str, bytes: &[u8]) -> BlobContent {
+    let status = status_of(bytes);
     let chunks = match (status, std::str::from_utf8(bytes)) {
         (ContentStatus::Text, Ok(text)) => chunk_text(text, CHUNK_BYTES),
         _ => Vec::new(),

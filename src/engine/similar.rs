@@ -18,7 +18,7 @@
 //! sync with nothing left over on one side pays one scratch count and nothing else.
 
 use super::{GitHub, Job, Kept, Phase, Ports, Scratch, Side, Stop, Store, StoreError, TakenBy};
-use crate::content::{analyse, ContentStatus};
+use crate::content::{status_of, within_budget, ContentStatus};
 use crate::diff::{Change, FileEntry};
 use crate::domain::{FileKind, SyncStatus};
 use crate::gitobj::is_blob;
@@ -256,17 +256,9 @@ fn text_bytes(job: &Job, f: &FileEntry) -> u64 {
 }
 
 /// The leading items whose text bytes stay within a step's budget (one at least).
-fn within_text_budget<T>(items: Vec<T>, bytes: impl Fn(&T) -> u64) -> Vec<T> {
-    let mut total = 0u64;
-    let mut kept = Vec::new();
-    for item in items {
-        total += bytes(&item);
-        if !kept.is_empty() && total > TEXT_BYTES_PER_STEP {
-            break;
-        }
-        kept.push(item);
-    }
-    kept
+fn within_text_budget<T>(mut items: Vec<T>, bytes: impl Fn(&T) -> u64) -> Vec<T> {
+    items.truncate(within_budget(items.iter().map(bytes), TEXT_BYTES_PER_STEP));
+    items
 }
 
 /// The span counts of these files' blobs: kept in scratch, else counted from their text
@@ -323,5 +315,5 @@ async fn text_from_github<G: GitHub, S: Store, X: Scratch>(
     if !is_blob(&bytes, sha) {
         return Err(Stop::Fail(format!("GitHub sent bytes for blob {sha} that are not that blob")));
     }
-    Ok((analyse(sha, &bytes).status == ContentStatus::Text).then_some(bytes))
+    Ok((status_of(&bytes) == ContentStatus::Text).then_some(bytes))
 }

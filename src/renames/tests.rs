@@ -2,7 +2,6 @@
 //! `tests/renames_git.rs` holds them against the `git` CLI itself.
 
 use super::*;
-use crate::similarity::MAX_SCORE;
 
 fn file(path: &str, size: u64) -> Candidate {
     Candidate { path: path.into(), size: Some(size), regular: true }
@@ -87,5 +86,4 @@ fn detect_scores_no_pair_without_text_or_of_another_kind() {
     let dests = [Candidate { path: "link2".into(), size: Some(10), regular: false }, file("blob2.bin", 10)];
     let found = detect(&sources, &dests, |_, _| None);
     assert!(found.renames.is_empty());
-    let _ = MAX_SCORE;
 }
