@@ -4,6 +4,8 @@
 // isolate's peak wasm memory and JS heap, the workerd process's peak RSS, D1 bytes and
 // R2 bytes per held file — each next to the figure RESULTS.md had before.
 // `--cron N`: a no-op cron tick over N tracked projects (requests, 304s, sync rows, time).
+// `--layout mixed`: the repositories are bench/repos.mjs makeMixedRepo's mixed-depth monorepo
+// layout instead of makeRepo's uniform one (100 files a directory, two levels; the default).
 //
 // Usage (after scripts/setup and scripts/build):
 //   PATH=$PWD/node_modules/.bin:$PATH PROJECT_SYNC_PREBUILT=1 node bench/sync-bench.mjs 30000 100000 300000 --cron 10000
@@ -14,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startWorld, PROJECT_DIR } from '../tests/support/harness.mjs';
-import { makeRepo } from './repos.mjs';
+import { makeMixedRepo, makeRepo } from './repos.mjs';
 import { diagnostics, openInspector, rssBytes, samplePeak } from './probes.mjs';
 import { withPrevious } from './previous.mjs';
 import { cronNoOpTick } from './cron-tick.mjs';
@@ -23,6 +25,14 @@ const MiB = 1024 * 1024;
 const args = process.argv.slice(2);
 const cronAt = args.indexOf('--cron');
 const cronProjects = cronAt >= 0 ? Number(args.splice(cronAt, 2)[1]) : 0;
+const layoutAt = args.indexOf('--layout');
+const layout = layoutAt >= 0 ? args.splice(layoutAt, 2)[1] : 'uniform';
+// Each layout: its repositories, and the file a one-file change appends to.
+const LAYOUTS = {
+  uniform: (root, n) => ({ ...makeRepo(root, n), changePath: 't0/m0/f0.txt' }),
+  mixed: makeMixedRepo,
+};
+if (!LAYOUTS[layout]) throw new Error(`--layout ${layout}: expected one of ${Object.keys(LAYOUTS).join(', ')}`);
 const sizes = args.map(Number).filter((n) => n > 0);
 if (sizes.length === 0 && !cronProjects) sizes.push(10_000);
 
@@ -55,11 +65,11 @@ async function benchSize(n) {
   const world = await startWorld();
   const inspector = await openInspector(world);
   try {
-    process.stderr.write(`[bench] generating a ${n}-file repository...\n`);
-    const { repo, dir, sha } = makeRepo(world.root, n);
+    process.stderr.write(`[bench] generating a ${n}-file repository (${layout} layout)...\n`);
+    const { repo, dir, sha, changePath } = LAYOUTS[layout](world.root, n);
     const user = await world.createUser('bench');
-    const repository = `bench/files-${n}`;
-    const project = await user.createProject({ name: `bench ${n}`, repository });
+    const repository = `${repo.owner}/${repo.name}`;
+    const project = await user.createProject({ name: layout === 'uniform' ? `bench ${n}` : `bench ${layout} ${n}`, repository });
     const d1Before = (await diagnostics(world)).d1SizeBytes;
 
     process.stderr.write(`[bench] first sync of ${n} files...\n`);
@@ -73,7 +83,7 @@ async function benchSize(n) {
     first.r2Objects = content.objects;
     first.r2Bytes = content.bytes;
 
-    fs.appendFileSync(path.join(dir, 't0/m0/f0.txt'), 'one more line\n');
+    fs.appendFileSync(path.join(dir, changePath), 'one more line\n');
     repo.git(['add', '-A']);
     repo.commit('one file changed');
     process.stderr.write('[bench] re-sync after a one-file change...\n');
@@ -81,7 +91,7 @@ async function benchSize(n) {
 
     process.stderr.write('[bench] re-sync of an unchanged head...\n');
     const unchanged = await timedSync(world, inspector, user, project.id);
-    return { files: n, first, oneFile, unchanged };
+    return { layout, files: n, first, oneFile, unchanged };
   } finally {
     inspector.close();
     await world.stop();
@@ -95,21 +105,22 @@ function printTable(rows) {
 }
 
 function report(results) {
-  const head = ['files', 'sync', 'wall ms', 'GitHub req', '304s', 'D1 rows', 'bytes down', 'object wasm MiB', 'worker wasm MiB', 'JS heap MiB', 'RSS MB'];
+  const head = ['layout', 'files', 'sync', 'wall ms', 'GitHub req', '304s', 'D1 rows', 'bytes down', 'object wasm MiB', 'worker wasm MiB', 'JS heap MiB', 'RSS MB'];
   const rows = [head];
   for (const r of results) {
     for (const [name, m] of [['first', r.first], ['1-file change', r.oneFile], ['unchanged head', r.unchanged]]) {
-      const w = (key, v) => withPrevious(r.files, name, key, v);
-      rows.push([String(r.files), name, w('wallMs', m.wallMs), w('githubRequests', m.githubRequests), String(m.githubNotModified),
+      // The earlier figures are the uniform layout's.
+      const w = (key, v) => withPrevious(r.layout === 'uniform' ? r.files : `${r.layout}:${r.files}`, name, key, v);
+      rows.push([r.layout, String(r.files), name, w('wallMs', m.wallMs), w('githubRequests', m.githubRequests), String(m.githubNotModified),
         w('d1RowsWritten', m.d1RowsWritten), w('bytesDownloaded', m.bytesDownloaded), w('wasmMiB', m.wasmMiB), m.workerWasmMiB.toFixed(2),
         m.peakHeapMiB.toFixed(1), w('peakRssMb', m.peakRssMb)]);
     }
   }
   printTable(rows);
-  const storage = [['files', 'D1 rows / new file', 'D1 bytes / held file', 'R2 objects', 'R2 bytes', 'R2 bytes / file']];
+  const storage = [['layout', 'files', 'D1 rows / new file', 'D1 bytes / held file', 'R2 objects', 'R2 bytes', 'R2 bytes / file']];
   for (const r of results) {
     const f = r.first;
-    storage.push([String(r.files), withPrevious(r.files, 'first', 'rowsPerFile', f.rowsPerFile), f.d1BytesPerFile.toFixed(0),
+    storage.push([r.layout, String(r.files), withPrevious(r.layout === 'uniform' ? r.files : `${r.layout}:${r.files}`, 'first', 'rowsPerFile', f.rowsPerFile), f.d1BytesPerFile.toFixed(0),
       String(f.r2Objects), String(f.r2Bytes), (f.r2Bytes / r.files).toFixed(1)]);
   }
   printTable(storage);
@@ -128,5 +139,5 @@ if (cronProjects) {
 const outDir = path.join(PROJECT_DIR, 'bench', 'out');
 fs.mkdirSync(outDir, { recursive: true });
 const out = path.join(outDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-fs.writeFileSync(out, JSON.stringify({ command: `node bench/sync-bench.mjs ${process.argv.slice(2).join(' ')}`, results, cron }, null, 2));
+fs.writeFileSync(out, JSON.stringify({ command: `node bench/sync-bench.mjs ${process.argv.slice(2).join(' ')}`, layout, results, cron }, null, 2));
 console.log(`written to ${path.relative(PROJECT_DIR, out)}`);
