@@ -5,7 +5,9 @@
 
 use crate::auth::hex;
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeMap, BTreeSet};
+
+mod whole;
+pub use whole::WholeDirs;
 
 /// git's object id of a blob: SHA-1 over `blob <len>\0` and the bytes.
 pub fn blob_id(bytes: &[u8]) -> String {
@@ -31,8 +33,8 @@ pub struct TreeEntry<'a> {
 }
 
 /// git's object id of a tree holding exactly `entries`: SHA-1 over `tree <len>\0` and the
-/// entries in git's order (`<mode> <name>\0<20-byte id>`, a tree's name compared as if it
-/// ended in `/`). `None` when an id is not 40 hex digits.
+/// entries in git's order (a tree's name compared as if it ended in `/`). `None` when an id
+/// is not 40 hex digits.
 pub fn tree_id(entries: &[TreeEntry]) -> Option<String> {
     let mut sorted: Vec<&TreeEntry> = entries.iter().collect();
     let sort_key = |e: &TreeEntry| {
@@ -45,18 +47,29 @@ pub fn tree_id(entries: &[TreeEntry]) -> Option<String> {
     sorted.sort_by_key(|e| sort_key(e));
     let mut body = Vec::new();
     for e in sorted {
-        // Trees are written `40000`, whatever the listing's leading zero.
-        let mode = e.mode.trim_start_matches('0');
-        body.extend_from_slice(mode.as_bytes());
-        body.push(b' ');
-        body.extend_from_slice(e.name.as_bytes());
-        body.push(0);
-        body.extend_from_slice(&unhex20(e.sha)?);
+        tree_record(&mut body, e.mode, e.name, e.sha)?;
     }
+    Some(tree_id_of_body(&body))
+}
+
+/// Appends one entry as git writes it in a tree object: `<mode> <name>\0<20-byte id>`
+/// (trees as `40000`, whatever the listing's leading zero). `None` for a malformed id.
+pub fn tree_record(body: &mut Vec<u8>, mode: &str, name: &str, sha: &str) -> Option<()> {
+    let id = unhex20(sha)?;
+    body.extend_from_slice(mode.trim_start_matches('0').as_bytes());
+    body.push(b' ');
+    body.extend_from_slice(name.as_bytes());
+    body.push(0);
+    body.extend_from_slice(&id);
+    Some(())
+}
+
+/// git's object id of a tree whose records (`tree_record`, in git's order) are `body`.
+pub fn tree_id_of_body(body: &[u8]) -> String {
     let mut hasher = Sha1::new();
     hasher.update(format!("tree {}\0", body.len()).as_bytes());
-    hasher.update(&body);
-    Some(hex(&hasher.finalize()))
+    hasher.update(body);
+    hex(&hasher.finalize())
 }
 
 fn unhex20(sha: &str) -> Option<[u8; 20]> {
@@ -68,47 +81,6 @@ fn unhex20(sha: &str) -> Option<[u8; 20]> {
         *byte = u8::from_str_radix(sha.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
-}
-
-/// An entry of a recursive listing: its full path (relative to the listed tree).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedEntry<'a> {
-    pub path: &'a str,
-    pub mode: &'a str,
-    pub sha: &'a str,
-    pub is_tree: bool,
-}
-
-/// The directories of a (truncated) recursive listing whose whole contents it holds,
-/// provably: the tree id recomputed from the entries listed directly under a directory
-/// equals the id the listing gave it, and so, recursively, for each of its subdirectories.
-/// The listed tree itself is `""` (its id is `root_sha`).
-pub fn complete_dirs(root_sha: &str, entries: &[ListedEntry]) -> BTreeSet<String> {
-    let mut ids: BTreeMap<&str, &str> = BTreeMap::from([("", root_sha)]);
-    let mut children: BTreeMap<&str, Vec<&ListedEntry>> = BTreeMap::new();
-    for e in entries {
-        if e.is_tree {
-            ids.insert(e.path, e.sha);
-        }
-        let parent = e.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
-        children.entry(parent).or_default().push(e);
-    }
-    // Deepest first, so each directory's subdirectories are decided before it.
-    let mut dirs: Vec<&str> = ids.keys().copied().collect();
-    dirs.sort_by_key(|d| std::cmp::Reverse(if d.is_empty() { 0 } else { d.matches('/').count() + 1 }));
-    let mut complete = BTreeSet::new();
-    for dir in dirs {
-        let direct = children.get(dir).map(Vec::as_slice).unwrap_or(&[]);
-        let subdirs_complete = direct.iter().filter(|e| e.is_tree).all(|e| complete.contains(e.path));
-        let tree: Vec<TreeEntry> = direct
-            .iter()
-            .map(|e| TreeEntry { name: e.path.rsplit('/').next().unwrap_or(e.path), mode: e.mode, sha: e.sha, is_tree: e.is_tree })
-            .collect();
-        if subdirs_complete && tree_id(&tree).as_deref() == ids.get(dir).copied() {
-            complete.insert(dir.to_string());
-        }
-    }
-    complete
 }
 
 #[cfg(test)]
@@ -137,8 +109,17 @@ mod tests {
         (path.to_string(), mode, sha.to_string())
     }
 
-    fn borrowed(entries: &[Owned]) -> Vec<ListedEntry<'_>> {
-        entries.iter().map(|(path, mode, sha)| ListedEntry { path, mode, sha, is_tree: mode.ends_with("40000") }).collect()
+    fn is_tree(mode: &str) -> bool {
+        mode.ends_with("40000")
+    }
+
+    /// What `WholeDirs` proves of `entries` streamed in the order given.
+    fn whole(root: &str, entries: &[Owned]) -> Vec<String> {
+        let mut proof = WholeDirs::default();
+        for (path, mode, sha) in entries {
+            proof.add(path, mode, sha, is_tree(mode));
+        }
+        proof.finish(root)
     }
 
     /// A repository made with git (`git ls-tree -r -t` of it; ids computed by git):
@@ -157,13 +138,14 @@ mod tests {
             TreeEntry { name: "b-x", mode: "100755", sha: &x, is_tree: false },
         ])
         .unwrap();
+        // In git's pre-order: the tree `b` sorts as `b/`, after `b-x`.
         let entries = vec![
             entry("a.txt", "100644", &a),
+            entry("b-x", "100755", &x),
             entry("b", "040000", &b),
             entry("b/c.txt", "100644", &c),
             entry("b/d", "040000", &d),
             entry("b/d/e.txt", "100644", &e),
-            entry("b-x", "100755", &x),
         ];
         (root, entries)
     }
@@ -177,16 +159,15 @@ mod tests {
         assert_eq!(tree, "1a602d9bd07ce5272ddaa64e21da12dbca2b8c9f");
         // git sorts a tree named "b" as "b/": after the file "b-x" ('-' < '/').
         let (root, owned) = listing();
-        let entries = borrowed(&owned);
-        let names: Vec<TreeEntry> = entries
+        let names: Vec<TreeEntry> = owned
             .iter()
-            .filter(|e| !e.path.contains('/'))
-            .map(|e| TreeEntry { name: e.path, mode: e.mode, sha: e.sha, is_tree: e.is_tree })
+            .filter(|(path, ..)| !path.contains('/'))
+            .map(|(path, mode, sha)| TreeEntry { name: path, mode, sha, is_tree: is_tree(mode) })
             .collect();
         assert_eq!(tree_id(&names).as_deref(), Some(root.as_str()));
         // The ids `git write-tree` and `git ls-tree -r -t` give for that repository.
         assert_eq!(root, "044adc4aeb0f4e5c0e2fe01bf394b5d8ee7b5fe2");
-        let listed: Vec<(&str, &str)> = entries.iter().map(|e| (e.path, e.sha)).collect();
+        let listed: Vec<(&str, &str)> = owned.iter().map(|(path, _, sha)| (path.as_str(), sha.as_str())).collect();
         assert!(listed.contains(&("b", "e0122beacd3cdd80c7454d709be0892f9717bddf")));
         assert!(listed.contains(&("b/d", "ba2e2f63fadf88cd14aff44d418bb9ba2be6fde5")));
         assert_eq!(tree_id(&[TreeEntry { name: "x", mode: "100644", sha: "zz", is_tree: false }]), None);
@@ -195,24 +176,34 @@ mod tests {
     #[test]
     fn only_provably_whole_directories_are_complete() {
         let (root, owned) = listing();
-        let entries = borrowed(&owned);
-        let all: Vec<&str> = vec!["", "b", "b/d"];
-        let got = complete_dirs(&root, &entries);
-        assert_eq!(got.iter().map(String::as_str).collect::<Vec<_>>(), {
-            let mut a = all.clone();
-            a.sort();
-            a
-        });
-        // Truncated after b/c.txt: b/d lists nothing under it, so neither it, b nor the root
-        // is provably whole; nothing is (a.txt is a file of the root).
-        let cut: Vec<ListedEntry> = entries[..4].to_vec();
-        assert!(complete_dirs(&root, &cut).is_empty());
-        // Truncated after b/d/e.txt: b and b/d are whole, the root (missing b-x) is not.
-        let cut: Vec<ListedEntry> = entries[..5].to_vec();
-        assert_eq!(complete_dirs(&root, &cut).into_iter().collect::<Vec<_>>(), vec!["b".to_string(), "b/d".to_string()]);
-        // A listed id that does not match its entries is never trusted.
+        // Whole: each directory as it ends (b/d, then b), the listed tree last.
+        assert_eq!(whole(&root, &owned), vec!["b/d", "b", ""]);
+        // Truncated after b/d: b/d lists nothing under it, so neither it, b nor the root is
+        // provably whole; nothing is (a.txt and b-x are files of the root).
+        assert!(whole(&root, &owned[..5]).is_empty());
+        // Without b-x: b and b/d are whole, the root is not.
+        let without: Vec<Owned> = owned.iter().filter(|(p, ..)| p != "b-x").cloned().collect();
+        assert_eq!(whole(&root, &without), vec!["b/d", "b"]);
+        // A listed id that does not match its entries is never trusted, nor its parents.
         let mut lying = owned.clone();
-        lying[3].2 = blob_id(b"not a tree");
-        assert!(!complete_dirs(&root, &borrowed(&lying)).contains("b"));
+        lying[4].2 = blob_id(b"not a tree");
+        assert!(whole(&root, &lying).is_empty());
+        // A malformed id proves nothing of its directory, nor of its parents.
+        let mut malformed = owned.clone();
+        malformed[3].2 = "zz".into();
+        assert_eq!(whole(&root, &malformed), vec!["b/d"]);
+        // A root entry out of git's order: the root is not proven, its ended directories are.
+        let mut late = owned.clone();
+        let a = late.remove(0);
+        late.push(a);
+        assert_eq!(whole(&root, &late), vec!["b/d", "b"]);
+        // An entry before its directory's (not pre-order): nothing is proven.
+        let mut shuffled = owned.clone();
+        let e = shuffled.remove(5);
+        shuffled.insert(0, e);
+        assert!(whole(&root, &shuffled).is_empty());
+        // A listing of one level (no subdirectory contents) proves nothing below the root.
+        let flat: Vec<Owned> = owned.iter().filter(|(p, ..)| !p.contains('/')).cloned().collect();
+        assert!(!whole(&root, &flat).contains(&"b".to_string()));
     }
 }

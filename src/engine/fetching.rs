@@ -3,10 +3,12 @@
 //! changed subtrees only on later ones — or, for a restore, the earlier state from D1.
 
 use super::{
-    short, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES, TREE_REQUESTS_PER_STEP,
+    short, ByteSource, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES, LISTING_PAGE,
+    TREE_REQUESTS_PER_STEP,
 };
 use crate::diff::FileEntry;
 use crate::domain::SyncStatus;
+use crate::github::{TreeEnd, TreeItem, TreeReader};
 use crate::merge::{successor, Span};
 
 /// The span after `after` (a key already read), or everything.
@@ -103,19 +105,18 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
     mut files: u64,
     mut pruned: u64,
 ) -> Result<(), Stop> {
-    let Ports { github, scratch, meter, .. } = ports;
+    let Ports { scratch, meter, .. } = ports;
     for i in 0..TREE_REQUESTS_PER_STEP {
         // One listing a step at least, so a step always moves the walk on.
         if i > 0 && meter.spent() {
             break;
         }
         let Some((prefix, tree_ish, recursive)) = pending.pop() else { break };
-        let mut listing = github.tree(&job.repository, &tree_ish, recursive, &prefix).await?;
+        let listed = read_listing(job, ports, &prefix, &tree_ish, recursive).await?;
         requests += 1;
-        let dirs_listed = listing.dirs.len();
-        listing.dirs.retain(|(path, _)| job.filter.may_hold_under(path));
-        pruned += (dirs_listed - listing.dirs.len()) as u64;
-        if listing.truncated {
+        files += listed.files;
+        pruned += listed.pruned;
+        if listed.end.truncated {
             if !recursive {
                 // One directory with more entries than GitHub lists at once: there is no
                 // complete listing of it to be had, and a partial one would delete files.
@@ -124,26 +125,16 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
                     if prefix.is_empty() { "the root directory" } else { prefix.as_str() }
                 )));
             }
-            // Only the provably whole directories of a truncated listing are used (their tree
-            // ids recomputed from what it lists); the rest is listed again, level by level.
-            let (whole_files, whole_dirs) = listing.take_whole_part();
-            let whole = admitted(job, whole_files);
-            scratch.put_wanted(&whole)?;
-            files += whole.len() as u64;
-            scratch.map_put(ScratchMap::WantedDirs, &whole_dirs)?;
-            let marks: Vec<(String, String)> = listing.complete.iter().map(|d| (d.clone(), String::new())).collect();
+            // Every entry a truncated answer lists is true (it is a prefix of the tree) and
+            // already kept; the directories it provably holds whole are marked, and the
+            // listed directory is walked again a level at a time for the rest.
+            let marks: Vec<(String, String)> = listed.end.whole.iter().map(|d| (d.clone(), String::new())).collect();
             scratch.map_put(ScratchMap::ListedWhole, &marks)?;
-            pending.push((prefix, listing.sha, false));
+            pending.push((prefix, listed.end.sha, false));
             continue;
         }
-        let wanted = admitted(job, listing.files);
-        scratch.put_wanted(&wanted)?;
-        files += wanted.len() as u64;
-        let mut dirs = vec![(prefix.clone(), listing.sha.clone())];
-        dirs.extend(listing.dirs.iter().cloned());
-        scratch.map_put(ScratchMap::WantedDirs, &dirs)?;
         if !recursive {
-            descend(job, ports, listing.dirs, &mut pending).await?;
+            descend(job, ports, listed.dirs, &mut pending).await?;
         }
     }
     let mut message = format!("Listed {files} files in {requests} tree requests");
@@ -158,6 +149,69 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
         let total = requests + pending.len() as u64 + 1;
         job.phase = Phase::ListTree { pending, requests, files, pruned };
         job.set(SyncStatus::Fetching, requests, total, message);
+    }
+    Ok(())
+}
+
+/// What one listing kept.
+struct Listed {
+    end: TreeEnd,
+    /// Files kept (read again if a truncated listing is walked again).
+    files: u64,
+    /// Subdirectories the filter left out.
+    pruned: u64,
+    /// A one-level listing's subdirectories the filter may hold files under (to descend).
+    dirs: Vec<(String, String)>,
+}
+
+/// Reads one listing as it streams: its files (those the filter admits) and directories go
+/// to scratch a page at a time, so the answer is never whole in memory.
+async fn read_listing<G: GitHub, S: Store, X: Scratch>(
+    job: &mut Job,
+    ports: &Ports<'_, G, S, X>,
+    prefix: &str,
+    tree_ish: &str,
+    recursive: bool,
+) -> Result<Listed, Stop> {
+    let mut body = ports.github.tree(&job.repository, tree_ish, recursive, prefix).await?;
+    let mut reader = TreeReader::new(prefix, recursive);
+    let mut page = Vec::new();
+    let mut listed =
+        Listed { end: TreeEnd { sha: String::new(), truncated: false, whole: Vec::new() }, files: 0, pruned: 0, dirs: Vec::new() };
+    while let Some(chunk) = body.next_chunk().await? {
+        reader.feed(&chunk, &mut page)?;
+        if page.len() >= LISTING_PAGE {
+            keep_page(job, ports.scratch, &mut page, &mut listed, !recursive)?;
+        }
+    }
+    listed.end = reader.finish(&mut page)?;
+    page.push(TreeItem::Dir(prefix.to_string(), listed.end.sha.clone()));
+    keep_page(job, ports.scratch, &mut page, &mut listed, !recursive)?;
+    if !recursive {
+        listed.dirs.retain(|(path, _)| path != prefix);
+    }
+    Ok(listed)
+}
+
+/// Writes a page of listed entries to scratch: the files the filter admits (the bytes of
+/// the others are counted: a tarball would carry them) and the directories it may hold
+/// files under. Idempotent (keyed by path), so a listing read again writes nothing new.
+fn keep_page<X: Scratch>(job: &mut Job, scratch: &X, page: &mut Vec<TreeItem>, listed: &mut Listed, keep_dirs: bool) -> Result<(), Stop> {
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for item in page.drain(..) {
+        match item {
+            TreeItem::File(f) if job.filter.admits(&f.path) => files.push(FileEntry::from(f)),
+            TreeItem::File(f) => job.filtered_bytes += f.size.unwrap_or(0),
+            TreeItem::Dir(path, sha) if job.filter.may_hold_under(&path) => dirs.push((path, sha)),
+            TreeItem::Dir(..) => listed.pruned += 1,
+        }
+    }
+    scratch.put_wanted(&files)?;
+    scratch.map_put(ScratchMap::WantedDirs, &dirs)?;
+    listed.files += files.len() as u64;
+    if keep_dirs {
+        listed.dirs.extend(dirs);
     }
     Ok(())
 }
@@ -193,14 +247,6 @@ async fn descend<G: GitHub, S: Store, X: Scratch>(
         pending.push((path, sha, recursive));
     }
     Ok(())
-}
-
-/// The listed files the filter admits; the bytes of the others are counted (a tarball
-/// would carry them).
-fn admitted(job: &mut Job, files: Vec<crate::domain::TreeFile>) -> Vec<FileEntry> {
-    let (kept, left): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| job.filter.admits(&f.path));
-    job.filtered_bytes += left.iter().map(|f| f.size.unwrap_or(0)).sum::<u64>();
-    kept.into_iter().map(FileEntry::from).collect()
 }
 
 pub(super) async fn load_target<G: GitHub, S: Store, X: Scratch>(

@@ -41,6 +41,8 @@ use serde::{Deserialize, Serialize};
 
 /// Tree requests per step while walking a tree a level at a time.
 pub const TREE_REQUESTS_PER_STEP: usize = 8;
+/// Listed entries written to scratch at once while a tree answer streams in.
+pub const LISTING_PAGE: usize = 2_000;
 /// Changes written to D1 per step (one transaction).
 pub const PERSIST_CHUNK: usize = 1_000;
 /// Files (or directories) read per query while diffing and loading a state. The engine

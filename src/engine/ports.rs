@@ -5,7 +5,7 @@
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{BranchName, CommitSha, ProjectId, RepoName, Stats, SyncId, SyncStatus};
-use crate::github::{GhError, TreeListing};
+use crate::github::GhError;
 use crate::merge::Span;
 use crate::similarity::SpanCounts;
 use std::cell::Cell;
@@ -70,13 +70,15 @@ pub struct PendingBlob {
 #[allow(async_fn_in_trait)]
 pub trait GitHub {
     async fn head(&self, repo: &RepoName, branch: &BranchName) -> Result<CommitSha, GhError>;
-    /// Lists `tree_ish` (a commit or tree sha), re-rooting paths under `prefix`.
-    async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError>;
+    /// The answer listing `tree_ish` (a commit or tree sha; the directory `prefix`), as its
+    /// bytes arrive (`github::TreeReader` reads it).
+    async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<Self::Download, GhError>;
     /// One blob's bytes (`git/blobs/{sha}`).
     async fn blob(&self, repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError>;
-    type Tarball: ByteSource;
+    /// A download, read a chunk at a time (never whole in memory).
+    type Download: ByteSource;
     /// The commit's tarball, decompressed, as a stream of chunks.
-    async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<Self::Tarball, GhError>;
+    async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<Self::Download, GhError>;
     /// GitHub requests, 304s and bytes since the last call.
     fn take_stats(&self) -> Stats;
 }
@@ -162,7 +164,8 @@ pub trait Scratch {
     fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError>;
     /// Entries with a key in `span`, in key order.
     fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError>;
-    /// A directory whose tree sha did not change: its files are the held ones.
+    /// A directory whose tree sha did not change: its files are the held ones (any of its
+    /// files a truncated listing already kept are dropped from the wanted ones).
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError>;
     /// The first unchanged directory's range that ends after `from` (ranges never overlap).
     fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError>;

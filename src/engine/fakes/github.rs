@@ -3,7 +3,7 @@
 
 use crate::domain::{BranchName, CommitSha, FileMode, RepoName, Stats, TreeFile};
 use crate::engine::{ByteSource, GitHub, Meter};
-use crate::github::{GhError, TreeEntryWire, TreeListing, TreeWire};
+use crate::github::{GhError, TreeEntryWire, TreeWire};
 use crate::gitobj::{tree_id, TreeEntry};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -111,7 +111,7 @@ impl FakeGitHub {
         out
     }
 
-    fn listing(&self, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
+    fn listing(&self, tree_ish: &str, recursive: bool, prefix: &str) -> Result<FakeDownload, GhError> {
         self.tree_requests.set(self.tree_requests.get() + 1);
         self.listed.borrow_mut().push((prefix.to_string(), recursive));
         // Equal subtrees share an id (as in git), so the directory is the one asked for.
@@ -127,10 +127,10 @@ impl FakeGitHub {
         let max = if recursive { self.max_recursive.get() } else { self.max_flat.get() };
         let truncated = tree.len() > max;
         tree.truncate(max);
-        // Served as GitHub serves it, and read back by the parser the shell uses.
+        // Served as GitHub serves it (read by the reader the shell uses), in uneven pieces.
         let body = serde_json::to_vec(&TreeWire { sha: self.dir_id(&commit, &dir), tree, truncated })
             .map_err(|e| GhError::Malformed(e.to_string()))?;
-        crate::github::parse_tree(&body, prefix)
+        Ok(FakeDownload::of(&body))
     }
 }
 
@@ -140,7 +140,7 @@ impl GitHub for FakeGitHub {
         self.heads.borrow().get(branch.as_str()).cloned().ok_or_else(|| GhError::NotFound("branch".into()))
     }
 
-    async fn tree(&self, _repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
+    async fn tree(&self, _repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<FakeDownload, GhError> {
         self.request("tree").await?;
         self.listing(tree_ish, recursive, prefix)
     }
@@ -151,9 +151,9 @@ impl GitHub for FakeGitHub {
         Ok(self.content(sha))
     }
 
-    type Tarball = FakeTarball;
+    type Download = FakeDownload;
 
-    async fn tarball(&self, _repo: &RepoName, commit: &CommitSha) -> Result<FakeTarball, GhError> {
+    async fn tarball(&self, _repo: &RepoName, commit: &CommitSha) -> Result<FakeDownload, GhError> {
         self.request("tarball").await?;
         self.tarball_requests.set(self.tarball_requests.get() + 1);
         let trees = self.trees.borrow();
@@ -173,8 +173,7 @@ impl GitHub for FakeGitHub {
             tar_entry(&mut tar, &format!("acme-widgets-{}/{}", &commit.as_str()[..7], f.path), &data, kind);
         }
         tar.extend(vec![0u8; 1024]);
-        // Hand it out in uneven pieces, as a network would.
-        Ok(FakeTarball { chunks: tar.chunks(777).map(<[u8]>::to_vec).collect() })
+        Ok(FakeDownload::of(&tar))
     }
 
     fn take_stats(&self) -> Stats {
@@ -182,11 +181,18 @@ impl GitHub for FakeGitHub {
     }
 }
 
-pub struct FakeTarball {
+pub struct FakeDownload {
     chunks: VecDeque<Vec<u8>>,
 }
 
-impl ByteSource for FakeTarball {
+impl FakeDownload {
+    /// `bytes` handed out in uneven pieces, as a network would.
+    fn of(bytes: &[u8]) -> FakeDownload {
+        FakeDownload { chunks: bytes.chunks(777).map(<[u8]>::to_vec).collect() }
+    }
+}
+
+impl ByteSource for FakeDownload {
     async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, GhError> {
         Ok(self.chunks.pop_front())
     }

@@ -83,6 +83,7 @@ impl Scratch for FakeScratch {
 
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
         let span = Span::inside(dir);
+        self.wanted.borrow_mut().retain(|path, _| !span.contains(path));
         self.unchanged.borrow_mut().insert(span.from, span.until.unwrap_or_default());
         Ok(())
     }

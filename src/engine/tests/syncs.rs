@@ -326,3 +326,25 @@ fn the_provably_whole_part_of_a_truncated_listing_is_used_not_listed_again() {
     // The truncated listing, the root's one level, and d2: d0 and d1 are not listed again.
     assert_eq!(w.gh.tree_requests.get(), 3);
 }
+
+#[test]
+fn an_unchanged_directory_a_truncated_listing_held_in_part_is_taken_whole_from_the_held_state() {
+    let w = World::new();
+    // d0 holds s0..s4 of 10 files each (56 entries with its directories), beside z.
+    let mut files: Vec<TreeFile> = (0..50).map(|i| file(&format!("d0/s{}/f{}", i / 10, i % 10), i + 1)).collect();
+    files.push(file("z", 99));
+    w.push("main", &sha(100), files.clone());
+    let mut first = w.job(None);
+    w.run(&mut first);
+    assert_eq!(first.status, SyncStatus::Complete, "{:?}", first.error);
+    // One file of s4 changes; d0's recursive listing is cut inside the unchanged s2, whose
+    // first files it lists: those must not be added beside the held ones.
+    files[49] = file("d0/s4/f9", 1_000);
+    w.push("main", &sha(101), files.clone());
+    w.gh.max_recursive.set(27);
+    let mut job = w.job(None);
+    w.run(&mut job);
+    assert_eq!(job.status, SyncStatus::Complete, "{:?}", job.error);
+    assert_eq!(counts(&job), (0, 1, 0, 0, 50));
+    assert_eq!(w.active(), expect(&files));
+}

@@ -9,7 +9,7 @@ use super::github_transport::{parse, Answer, Body, Call, GitHubTransport, REQUES
 use crate::auth::sha256_hex;
 use crate::domain::{BranchName, CommitSha, RepoName, Stats};
 use crate::engine::{ByteSource, GitHub, Meter};
-use crate::github::{self, next_link, BranchWire, GhError, GitRefWire, RepoInfo, TreeListing};
+use crate::github::{self, next_link, BranchWire, GhError, GitRefWire, RepoInfo};
 use crate::github_app::{self, InstallationReposWire};
 use futures::future::{select, Either};
 use futures::pin_mut;
@@ -113,6 +113,17 @@ impl GitHubHttp {
         }
     }
 
+    /// A streamed GET's raw body.
+    async fn stream_of(&self, call: &Call<'_>, what: &str) -> Result<web_sys::ReadableStream, GhError> {
+        let Body::Stream(response) = self.call(call, what).await?.body else {
+            return Err(GhError::Malformed(format!("{what} had no body")));
+        };
+        let ResponseBody::Stream(raw) = response.body() else {
+            return Err(GhError::Malformed(format!("{what} had no body")));
+        };
+        Ok(raw.clone())
+    }
+
     /// A JSON GET made conditional by a cached ETag: a 304 is answered from the cache.
     async fn get_cached(&self, url: &str, what: &str) -> Result<Answer, GhError> {
         let Some(db) = &self.cache else {
@@ -207,12 +218,15 @@ impl GitHub for GitHubHttp {
         commit_of(wire, branch)
     }
 
-    async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<TreeListing, GhError> {
+    async fn tree(&self, repo: &RepoName, tree_ish: &str, recursive: bool, prefix: &str) -> Result<Download, GhError> {
         // A tree is named by its content: nothing to gain from a conditional read, and two
-        // cache queries a listing saved (a walk makes hundreds).
+        // cache queries a listing saved (a walk makes hundreds). Streamed: a recursive
+        // answer is up to ~20 MB, read a chunk at a time by the engine.
         let url = self.transport.url(&github::tree_path(repo, tree_ish, recursive));
-        let answer = self.get(&url, github::ACCEPT_JSON, None, &format!("tree {tree_ish}")).await?;
-        github::parse_tree(answer.body.bytes(), prefix)
+        let what = if prefix.is_empty() { "the root tree".to_string() } else { format!("the tree of {prefix}") };
+        let call = Call { stream: true, ..Call::get(&url, github::ACCEPT_JSON, None) };
+        let raw = self.stream_of(&call, &what).await?;
+        Ok(Download { inner: ByteStream::from(raw), stats: Rc::clone(self.transport.stats()), what })
     }
 
     async fn blob(&self, repo: &RepoName, sha: &str) -> Result<Vec<u8>, GhError> {
@@ -224,23 +238,18 @@ impl GitHub for GitHubHttp {
         }
     }
 
-    type Tarball = TarballStream;
+    type Download = Download;
 
-    async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<TarballStream, GhError> {
+    async fn tarball(&self, repo: &RepoName, commit: &CommitSha) -> Result<Download, GhError> {
         // GitHub answers 302 to a short-lived download URL; fetch follows it.
         let url = self.transport.url(&github::tarball_path(repo, commit));
         let call = Call { stream: true, ..Call::get(&url, github::ACCEPT_JSON, None) };
-        let answer = self.call(&call, &format!("tarball of {commit}")).await?;
-        let Body::Stream(response) = answer.body else {
-            return Err(GhError::Malformed("the tarball had no body".into()));
-        };
-        let ResponseBody::Stream(raw) = response.body() else {
-            return Err(GhError::Malformed("the tarball had no body".into()));
-        };
+        let what = format!("the tarball of {commit}");
+        let raw = self.stream_of(&call, &what).await?;
         let gunzip = DecompressionStream::new("gzip").map_err(|e| GhError::Malformed(format!("no gzip decoder: {e:?}")))?;
         let pair = web_sys::ReadableWritablePair::new(&gunzip.readable(), &gunzip.writable());
         let plain = raw.pipe_through(&pair);
-        Ok(TarballStream { inner: ByteStream::from(plain), stats: Rc::clone(self.transport.stats()) })
+        Ok(Download { inner: ByteStream::from(plain), stats: Rc::clone(self.transport.stats()), what })
     }
 
     fn take_stats(&self) -> Stats {
@@ -260,14 +269,16 @@ extern "C" {
     fn writable(this: &DecompressionStream) -> web_sys::WritableStream;
 }
 
-/// The decompressed tarball. Counts what it delivers as downloaded (after decompression,
-/// since the compressed length is not known on a chunked download).
-pub struct TarballStream {
+/// A download read a chunk at a time. Counts what it delivers as downloaded (for a tarball
+/// after decompression, since the compressed length is not known on a chunked download).
+pub struct Download {
     inner: ByteStream,
     stats: Rc<RefCell<Stats>>,
+    /// What is downloaded, for errors.
+    what: String,
 }
 
-impl ByteSource for TarballStream {
+impl ByteSource for Download {
     async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, GhError> {
         let read = self.inner.next();
         let timeout = Delay::from(Duration::from_millis(REQUEST_TIMEOUT_MS));
@@ -277,9 +288,9 @@ impl ByteSource for TarballStream {
                 self.stats.borrow_mut().bytes_downloaded += chunk.len() as u64;
                 Ok(Some(chunk))
             }
-            Either::Left((Some(Err(e)), _)) => Err(GhError::Unavailable(format!("tarball download broke: {e}"))),
+            Either::Left((Some(Err(e)), _)) => Err(GhError::Unavailable(format!("the download of {} broke: {e}", self.what))),
             Either::Left((None, _)) => Ok(None),
-            Either::Right(_) => Err(GhError::Unavailable("the tarball download stalled".into())),
+            Either::Right(_) => Err(GhError::Unavailable(format!("the download of {} stalled", self.what))),
         }
     }
 }

@@ -211,6 +211,8 @@ impl Scratch for ObjectScratch {
 
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
         let span = Span::inside(dir);
+        let (within, args) = span_args(&span, "path", 1);
+        self.exec(&format!("DELETE FROM wanted WHERE {within}"), args)?;
         self.exec(
             "INSERT OR REPLACE INTO unchanged_dirs (start, end) VALUES (?, ?)",
             vec![text(span.from), text(span.until.unwrap_or_default())],
