@@ -6,7 +6,9 @@
 use crate::auth::hex;
 use sha1::{Digest, Sha1};
 
+mod built;
 mod whole;
+pub use built::TreeIds;
 pub use whole::WholeDirs;
 
 /// git's object id of a blob: SHA-1 over `blob <len>\0` and the bytes.
@@ -205,5 +207,37 @@ mod tests {
         // A listing of one level (no subdirectory contents) proves nothing below the root.
         let flat: Vec<Owned> = owned.iter().filter(|(p, ..)| !p.contains('/')).cloned().collect();
         assert!(!whole(&root, &flat).contains(&"b".to_string()));
+    }
+
+    /// What `TreeIds` builds from the files of `entries`, in byte order of their paths.
+    fn built(entries: &[Owned]) -> Vec<(String, String)> {
+        let mut files: Vec<&Owned> = entries.iter().filter(|(_, mode, _)| !is_tree(mode)).collect();
+        files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut ids = TreeIds::default();
+        for (path, mode, sha) in files {
+            ids.add(path, mode, sha);
+        }
+        ids.finish()
+    }
+
+    #[test]
+    fn tree_ids_built_from_files_in_path_order_are_gits() {
+        let (root, owned) = listing();
+        let listed = |p: &str| owned.iter().find(|(path, ..)| path == p).map(|(_, _, sha)| sha.clone()).unwrap();
+        let want = vec![("b/d".to_string(), listed("b/d")), ("b".to_string(), listed("b")), (String::new(), root.clone())];
+        assert_eq!(built(&owned), want);
+        // A file the archive left out, or altered, changes every id above it.
+        let fewer: Vec<Owned> = owned.iter().filter(|(p, ..)| p != "b/c.txt").cloned().collect();
+        let got = built(&fewer);
+        assert_eq!(got[0], ("b/d".to_string(), listed("b/d")));
+        assert_ne!(got[1].1, listed("b"));
+        assert_ne!(got[2].1, root);
+        let mut altered = owned.clone();
+        altered[3].2 = blob_id(b"c, substituted");
+        assert_ne!(built(&altered).last().map(|(_, id)| id.clone()), Some(root.clone()));
+        // A malformed id leaves its directory (and those above) out.
+        let mut malformed = owned.clone();
+        malformed[5].2 = "zz".into();
+        assert_eq!(built(&malformed).iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), Vec::<&str>::new());
     }
 }

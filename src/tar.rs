@@ -23,12 +23,14 @@ impl std::fmt::Display for TarError {
 pub struct TarFile {
     pub path: String,
     pub data: Vec<u8>,
+    /// The owner may execute it (git's `100755`; `git archive` writes 0775, else 0664).
+    pub executable: bool,
 }
 
 enum State {
     Header,
     Skip { remaining: u64 },
-    Keep { path: String, size: u64, padded: u64, read: u64, data: Vec<u8> },
+    Keep { path: String, executable: bool, size: u64, padded: u64, read: u64, data: Vec<u8> },
     Pax { size: u64, padded: u64, read: u64, data: Vec<u8> },
     End,
 }
@@ -116,8 +118,8 @@ impl TarReader {
                         let header = std::mem::replace(&mut self.header, Vec::with_capacity(512));
                         // Entries without data blocks are complete with their header.
                         self.state = match self.parse_header(&header, want)? {
-                            State::Keep { padded: 0, path, .. } => {
-                                on_file(TarFile { path, data: Vec::new() });
+                            State::Keep { padded: 0, path, executable, .. } => {
+                                on_file(TarFile { path, data: Vec::new(), executable });
                                 State::Header
                             }
                             State::Skip { remaining: 0 } | State::Pax { padded: 0, .. } => State::Header,
@@ -133,14 +135,14 @@ impl TarReader {
                         self.state = State::Header;
                     }
                 }
-                State::Keep { path, size, padded, read, data } => {
+                State::Keep { path, executable, size, padded, read, data } => {
                     let n = (*padded - *read).min(input.len() as u64);
                     let useful = (*size).saturating_sub(*read).min(n);
                     data.extend_from_slice(&input[..useful as usize]);
                     *read += n;
                     input = &input[n as usize..];
                     if *read == *padded {
-                        on_file(TarFile { path: std::mem::take(path), data: std::mem::take(data) });
+                        on_file(TarFile { path: std::mem::take(path), data: std::mem::take(data), executable: *executable });
                         self.state = State::Header;
                     }
                 }
@@ -194,6 +196,7 @@ impl TarReader {
                 match strip_top(&full) {
                     Some(path) if want(path, size) => State::Keep {
                         path: path.to_string(),
+                        executable: number(&h[100..108], "mode")? & 0o100 != 0,
                         size,
                         padded: padded(size),
                         read: 0,

@@ -3,8 +3,8 @@
 //! changed subtrees only on later ones — or, for a restore, the earlier state from D1.
 
 use super::{
-    short, ByteSource, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES, LISTING_PAGE,
-    TREE_REQUESTS_PER_STEP,
+    short, tarlisting, ByteSource, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES,
+    LISTING_PAGE, TREE_REQUESTS_PER_STEP,
 };
 use crate::diff::FileEntry;
 use crate::domain::SyncStatus;
@@ -107,16 +107,17 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
 ) -> Result<(), Stop> {
     let Ports { scratch, meter, .. } = ports;
     for i in 0..TREE_REQUESTS_PER_STEP {
-        // One listing a step at least, so a step always moves the walk on.
-        if i > 0 && meter.spent() {
+        // One listing a step at least, so a step always moves the walk on; none once the
+        // tarball is the cheaper way to the rest.
+        if i > 0 && meter.spent() || tarlisting::worth_it(job, &pending) {
             break;
         }
         let Some((prefix, tree_ish, recursive)) = pending.pop() else { break };
-        let listed = read_listing(job, ports, &prefix, &tree_ish, recursive).await?;
+        let (end, listed) = read_listing(job, ports, &prefix, &tree_ish, recursive).await?;
         requests += 1;
         files += listed.files;
         pruned += listed.pruned;
-        if listed.end.truncated {
+        if end.truncated {
             if !recursive {
                 // One directory with more entries than GitHub lists at once: there is no
                 // complete listing of it to be had, and a partial one would delete files.
@@ -128,9 +129,9 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
             // Every entry a truncated answer lists is true (it is a prefix of the tree) and
             // already kept; the directories it provably holds whole are marked, and the
             // listed directory is walked again a level at a time for the rest.
-            let marks: Vec<(String, String)> = listed.end.whole.iter().map(|d| (d.clone(), String::new())).collect();
+            let marks: Vec<(String, String)> = end.whole.iter().map(|d| (d.clone(), String::new())).collect();
             scratch.map_put(ScratchMap::ListedWhole, &marks)?;
-            pending.push((prefix, listed.end.sha, false));
+            pending.push((prefix, end.sha, false));
             continue;
         }
         if !recursive {
@@ -141,25 +142,36 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
     if pruned > 0 {
         message.push_str(&format!(" ({pruned} directories left out by the filter, never listed)"));
     }
-    if pending.is_empty() {
-        job.phase = Phase::MergeFiles { from: String::new() };
-        job.set(SyncStatus::Diffing, 0, 1, format!("{message}; comparing with the state we hold"));
-    } else {
-        // The walk's size is unknown up front: move the bar by requests made, asymptotically.
-        let total = requests + pending.len() as u64 + 1;
-        job.phase = Phase::ListTree { pending, requests, files, pruned };
-        job.set(SyncStatus::Fetching, requests, total, message);
-    }
+    walk_on(job, pending, requests, files, pruned, message);
     Ok(())
 }
 
-/// What one listing kept.
-struct Listed {
-    end: TreeEnd,
+/// The walk's next phase: more listings, the tarball for many subtrees, or the diff.
+pub(super) fn walk_on(job: &mut Job, pending: Vec<(String, String, bool)>, requests: u64, files: u64, pruned: u64, message: String) {
+    if pending.is_empty() {
+        job.phase = Phase::MergeFiles { from: String::new() };
+        job.set(SyncStatus::Diffing, 0, 1, format!("{message}; comparing with the state we hold"));
+        return;
+    }
+    // The walk's size is unknown up front: move the bar by requests made, asymptotically.
+    let total = requests + pending.len() as u64 + 1;
+    if tarlisting::worth_it(job, &pending) {
+        let subtrees = pending.iter().filter(|(_, _, recursive)| *recursive).count();
+        job.phase = Phase::ListTarball { pending, requests, files, pruned };
+        job.set(SyncStatus::Fetching, requests, total, format!("{message}; reading {subtrees} subtrees from the tarball"));
+    } else {
+        job.phase = Phase::ListTree { pending, requests, files, pruned };
+        job.set(SyncStatus::Fetching, requests, total, message);
+    }
+}
+
+/// What listings kept.
+#[derive(Default)]
+pub(super) struct Listed {
     /// Files kept (read again if a truncated listing is walked again).
-    files: u64,
+    pub files: u64,
     /// Subdirectories the filter left out.
-    pruned: u64,
+    pub pruned: u64,
     /// A one-level listing's subdirectories the filter may hold files under (to descend).
     dirs: Vec<(String, String)>,
 }
@@ -172,31 +184,36 @@ async fn read_listing<G: GitHub, S: Store, X: Scratch>(
     prefix: &str,
     tree_ish: &str,
     recursive: bool,
-) -> Result<Listed, Stop> {
+) -> Result<(TreeEnd, Listed), Stop> {
     let mut body = ports.github.tree(&job.repository, tree_ish, recursive, prefix).await?;
     let mut reader = TreeReader::new(prefix, recursive);
     let mut page = Vec::new();
-    let mut listed =
-        Listed { end: TreeEnd { sha: String::new(), truncated: false, whole: Vec::new() }, files: 0, pruned: 0, dirs: Vec::new() };
+    let mut listed = Listed::default();
     while let Some(chunk) = body.next_chunk().await? {
         reader.feed(&chunk, &mut page)?;
         if page.len() >= LISTING_PAGE {
             keep_page(job, ports.scratch, &mut page, &mut listed, !recursive)?;
         }
     }
-    listed.end = reader.finish(&mut page)?;
-    page.push(TreeItem::Dir(prefix.to_string(), listed.end.sha.clone()));
+    let end = reader.finish(&mut page)?;
+    page.push(TreeItem::Dir(prefix.to_string(), end.sha.clone()));
     keep_page(job, ports.scratch, &mut page, &mut listed, !recursive)?;
     if !recursive {
         listed.dirs.retain(|(path, _)| path != prefix);
     }
-    Ok(listed)
+    Ok((end, listed))
 }
 
 /// Writes a page of listed entries to scratch: the files the filter admits (the bytes of
 /// the others are counted: a tarball would carry them) and the directories it may hold
 /// files under. Idempotent (keyed by path), so a listing read again writes nothing new.
-fn keep_page<X: Scratch>(job: &mut Job, scratch: &X, page: &mut Vec<TreeItem>, listed: &mut Listed, keep_dirs: bool) -> Result<(), Stop> {
+pub(super) fn keep_page<X: Scratch>(
+    job: &mut Job,
+    scratch: &X,
+    page: &mut Vec<TreeItem>,
+    listed: &mut Listed,
+    keep_dirs: bool,
+) -> Result<(), Stop> {
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for item in page.drain(..) {

@@ -25,6 +25,7 @@ mod ports;
 mod processing;
 mod similar;
 pub mod slice;
+mod tarlisting;
 
 #[cfg(test)]
 mod fakes;
@@ -43,6 +44,13 @@ use serde::{Deserialize, Serialize};
 pub const TREE_REQUESTS_PER_STEP: usize = 8;
 /// Listed entries written to scratch at once while a tree answer streams in.
 pub const LISTING_PAGE: usize = 2_000;
+/// Subtrees left to list one by one (each a tree request) from which a first sync proves
+/// them from the commit's tarball instead: one request and a pass over the archive, against
+/// hundreds of requests in a tree of many small directories.
+pub const TARBALL_LISTING_ABOVE: usize = 16;
+/// Files larger than this are not hashed while listing from the tarball (one is held whole
+/// to hash it); their subtree is listed instead.
+pub const TARBALL_LISTING_FILE_MAX: u64 = 1 << 20;
 /// Changes written to D1 per step (one transaction).
 pub const PERSIST_CHUNK: usize = 1_000;
 /// Files (or directories) read per query while diffing and loading a state. The engine
@@ -98,6 +106,14 @@ pub enum Phase {
         files: u64,
         /// Directories the filter left out (never listed).
         #[serde(default)]
+        pruned: u64,
+    },
+    /// A first sync's walk with many subtrees left: those listed recursively are proven
+    /// from the tarball instead (`tarlisting`), once; what it does not prove is listed.
+    ListTarball {
+        pending: Vec<(String, String, bool)>,
+        requests: u64,
+        files: u64,
         pruned: u64,
     },
     LoadTarget {
@@ -234,6 +250,9 @@ pub struct Job {
     /// beyond unique basenames were not looked for, as git skips them.
     #[serde(default)]
     pub renames_limited: bool,
+    /// The tree walk has read the tarball for subtrees once (`tarlisting`).
+    #[serde(default)]
+    pub listed_from_tarball: bool,
 }
 
 /// What starting a sync needs: the request the worker sends the sync's object.
@@ -294,6 +313,7 @@ impl Job {
             filtered_bytes: 0,
             dry_run: n.dry_run,
             renames_limited: false,
+            listed_from_tarball: false,
         }
     }
 
@@ -452,6 +472,9 @@ async fn advance<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'
         Phase::LoadHeldDirs { after } => fetching::load_held_dirs(job, ports, after).await,
         Phase::ResolveHead => fetching::resolve_head(job, ports).await,
         Phase::ListTree { pending, requests, files, pruned } => fetching::list_tree(job, ports, pending, requests, files, pruned).await,
+        Phase::ListTarball { pending, requests, files, pruned } => {
+            tarlisting::list_from_tarball(job, ports, pending, requests, files, pruned).await
+        }
         Phase::LoadTarget { after, files } => fetching::load_target(job, ports, after, files).await,
         Phase::LoadTargetDirs { after } => fetching::load_target_dirs(job, ports, after).await,
         Phase::Diff => diffing::merge_files(job, ports, String::new()).await,
@@ -480,6 +503,7 @@ fn phase_name(phase: &Phase) -> &'static str {
         Phase::LoadHeldDirs { .. } => "loading the held directories",
         Phase::ResolveHead => "reading the head",
         Phase::ListTree { .. } => "listing the tree",
+        Phase::ListTarball { .. } => "reading the tree from the tarball",
         Phase::LoadTarget { .. } | Phase::LoadTargetDirs { .. } => "loading the earlier state",
         Phase::Diff | Phase::MergeFiles { .. } | Phase::MergeDirs { .. } => "diffing",
         Phase::PairRenames { .. } | Phase::FlushCandidates { .. } => "pairing renames",

@@ -3,7 +3,10 @@
 // repository is still held exactly as `git ls-tree -r` lists it, first sync and later ones;
 // the directories a truncated answer provably holds whole are not listed again (the request
 // log); names GitHub escapes in JSON survive; a single directory wider than the limit
-// fails the sync with a clear reason and leaves the held state as it was.
+// fails the sync with a clear reason and leaves the held state as it was. A first sync
+// with many small directories left to list reads them from the tarball (`git archive`),
+// keeping each one whose tree id it rebuilds and listing the others: those `.gitattributes`
+// alters (export-subst, export-ignore) or that hold a symlink.
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,4 +86,34 @@ test('a directory wider than GitHub lists at once fails the sync and keeps the h
   const { done } = await alice.syncAndWait(project.id, {}, { expect: 'FAILED' });
   assert.match(done.error, /truncated the listing of flat/);
   assert.deepEqual(await held(), expectedFiles(repo, c.c2));
+});
+
+test('a first sync with many subtrees left proves them from the tarball, lists the rest', async () => {
+  const mono = createRepo(world.root, 'acme', 'mono');
+  mono.write('.gitattributes', 'pkgs/p10/** export-subst\npkgs/p11/src/f0 export-ignore\n');
+  for (let i = 0; i < 30; i++) mono.write(`a-big/f${i}.txt`, `big ${i}\n`);
+  for (let p = 0; p < 30; p++) for (let i = 0; i < 3; i++) mono.write(`pkgs/p${String(p).padStart(2, '0')}/src/f${i}`, `package ${p} file ${i}\n`);
+  mono.write('pkgs/p10/src/f1', 'expanded by git archive: $Format:%H$\n');
+  mono.write('pkgs/p12/src/run.sh', '#!/bin/sh\necho run\n', { mode: 0o755 });
+  mono.symlink('pkgs/p13/src/link', 'f0');
+  const commit = mono.commit('packages');
+  const owner = await alice.createProject({ name: 'packages', repository: 'acme/mono' });
+  const from = world.emulator.stats().log.length;
+  const { done } = await alice.syncAndWait(owner.id);
+  assert.deepEqual(fileShape(await alice.files(owner.id)), expectedFiles(mono, commit));
+  const log = world.emulator.stats().log.slice(from);
+  const trees = log.filter((e) => e.route === 'tree');
+  const tarballs = log.filter((e) => e.route === 'tarball');
+  const walk = analyse(lsTree(mono.gitDir, commit), LIMIT);
+  // The walk alone would list every package after the cut one by one.
+  assert.ok(walk.today > 20, `the walk alone: ${walk.today} tree requests`);
+  // The tarball is read for the listing and again for contents; p10, p11 and p13 are listed.
+  assert.equal(tarballs.length, 2, JSON.stringify(log.map((e) => e.path)));
+  assert.ok(trees.length <= 8, `${trees.length} tree requests: ${trees.map((e) => e.path).join(' ')}`);
+  // After the tarball: exactly the packages it could not prove, each in one recursive listing.
+  const afterTarball = log.slice(log.indexOf(tarballs[0]) + 1).filter((e) => e.route === 'tree' && e.path.includes('recursive=1'));
+  const idOf = (dir) => mono.git(['rev-parse', `${commit}:${dir}`]).toString().trim();
+  const expectedListed = ['pkgs/p10', 'pkgs/p11', 'pkgs/p13'].map(idOf).sort();
+  assert.deepEqual(afterTarball.map((e) => e.path.match(/trees\/([0-9a-f]{40})/)[1]).sort(), expectedListed);
+  assert.equal(done.counts.added, expectedFiles(mono, commit).length);
 });

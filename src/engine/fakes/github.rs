@@ -170,7 +170,9 @@ impl GitHub for FakeGitHub {
                 (b'0', None) => self.content(f.sha.as_str()),
                 _ => Vec::new(),
             };
-            tar_entry(&mut tar, &format!("acme-widgets-{}/{}", &commit.as_str()[..7], f.path), &data, kind);
+            // `git archive` writes 0775 for executables and 0664 for the rest (umask 002).
+            let mode = if f.mode == FileMode::Executable { b"0000775" } else { b"0000664" };
+            tar_entry(&mut tar, &format!("acme-widgets-{}/{}", &commit.as_str()[..7], f.path), &data, kind, mode);
         }
         tar.extend(vec![0u8; 1024]);
         Ok(FakeDownload::of(&tar))
@@ -199,19 +201,19 @@ impl ByteSource for FakeDownload {
 }
 
 /// Appends one ustar entry (long names go in a pax header, as `git archive` does).
-pub fn tar_entry(out: &mut Vec<u8>, name: &str, data: &[u8], kind: u8) {
+pub fn tar_entry(out: &mut Vec<u8>, name: &str, data: &[u8], kind: u8, mode: &[u8; 7]) {
     if name.len() > 100 {
         let base = format!(" path={name}\n");
         let mut len = base.len() + 1;
         while format!("{len}{base}").len() != len {
             len += 1;
         }
-        tar_entry(out, "PaxHeader", format!("{len}{base}").as_bytes(), b'x');
+        tar_entry(out, "PaxHeader", format!("{len}{base}").as_bytes(), b'x', b"0000644");
     }
     let mut h = vec![0u8; 512];
     let short = &name.as_bytes()[..name.len().min(100)];
     h[..short.len()].copy_from_slice(short);
-    h[100..107].copy_from_slice(b"0000644");
+    h[100..107].copy_from_slice(mode);
     h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
     h[156] = kind;
     h[257..263].copy_from_slice(b"ustar\0");

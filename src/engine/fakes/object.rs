@@ -81,6 +81,14 @@ impl Scratch for FakeScratch {
         Ok(inside.take(limit as usize).map(|((_, k), v)| (k.clone(), v.clone())).collect())
     }
 
+    fn forget_below(&self, dir: &str) -> Result<(), StoreError> {
+        let span = Span::inside(dir);
+        self.wanted.borrow_mut().retain(|path, _| !span.contains(path));
+        let dirs = ScratchMap::WantedDirs.name();
+        self.maps.borrow_mut().retain(|(name, key), _| *name != dirs || !span.contains(key));
+        Ok(())
+    }
+
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
         let span = Span::inside(dir);
         self.wanted.borrow_mut().retain(|path, _| !span.contains(path));

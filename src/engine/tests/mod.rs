@@ -8,6 +8,7 @@ mod reliability;
 mod similar;
 mod streaming;
 mod syncs;
+mod tarlisting;
 
 use super::fakes::{FakeCheckpoint, FakeGitHub, FakeScratch, FakeStore};
 use super::slice::{run_slice, Next};

@@ -209,6 +209,14 @@ impl Scratch for ObjectScratch {
         Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
     }
 
+    fn forget_below(&self, dir: &str) -> Result<(), StoreError> {
+        let (within, args) = span_args(&Span::inside(dir), "path", 1);
+        self.exec(&format!("DELETE FROM wanted WHERE {within}"), args)?;
+        let (within, mut args) = span_args(&Span::inside(dir), "key", 2);
+        args.insert(0, text(ScratchMap::WantedDirs.name().to_string()));
+        self.exec(&format!("DELETE FROM maps WHERE name = ?1 AND {within}"), args)
+    }
+
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
         let span = Span::inside(dir);
         let (within, args) = span_args(&span, "path", 1);
