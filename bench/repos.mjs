@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRepo } from '../tests/support/harness.mjs';
+import { mulberry32 as seeded } from '../tests/support/prng.mjs';
 
 /** N files of ~100 bytes, 100 to a directory, two directory levels deep. */
 export function makeRepo(root, n) {
@@ -17,18 +18,6 @@ export function makeRepo(root, n) {
   repo.git(['add', '-A']);
   const sha = repo.commit(`${n} files`);
   return { repo, dir, sha };
-}
-
-/** A small seeded generator (mulberry32): the mixed layout is the same on every run. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = ['api', 'auth', 'cache', 'cli', 'config', 'core', 'data', 'events', 'forms', 'graph', 'http', 'i18n', 'io',

@@ -2,11 +2,11 @@
 //! discarded), the branch head, and the tree — one recursive listing on a first sync, the
 //! changed subtrees only on later ones — or, for a restore, the earlier state from D1.
 
+use super::listing::{keep_page, Listed};
 use super::{
     short, tarlisting, ByteSource, GitHub, Job, Phase, Ports, Scratch, ScratchMap, Stop, Store, HELD_PAGE, LEVEL_WALK_ABOVE_FILES,
     LISTING_PAGE, TREE_REQUESTS_PER_STEP,
 };
-use crate::diff::FileEntry;
 use crate::domain::SyncStatus;
 use crate::github::{TreeEnd, TreeItem, TreeReader};
 use crate::merge::{successor, Span};
@@ -147,7 +147,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
 }
 
 /// The walk's next phase: more listings, the tarball for many subtrees, or the diff.
-pub(super) fn walk_on(job: &mut Job, pending: Vec<(String, String, bool)>, requests: u64, files: u64, pruned: u64, message: String) {
+fn walk_on(job: &mut Job, pending: Vec<(String, String, bool)>, requests: u64, files: u64, pruned: u64, message: String) {
     if pending.is_empty() {
         job.phase = Phase::MergeFiles { from: String::new() };
         job.set(SyncStatus::Diffing, 0, 1, format!("{message}; comparing with the state we hold"));
@@ -163,17 +163,6 @@ pub(super) fn walk_on(job: &mut Job, pending: Vec<(String, String, bool)>, reque
         job.phase = Phase::ListTree { pending, requests, files, pruned };
         job.set(SyncStatus::Fetching, requests, total, message);
     }
-}
-
-/// What listings kept.
-#[derive(Default)]
-pub(super) struct Listed {
-    /// Files kept (read again if a truncated listing is walked again).
-    pub files: u64,
-    /// Subdirectories the filter left out.
-    pub pruned: u64,
-    /// A one-level listing's subdirectories the filter may hold files under (to descend).
-    dirs: Vec<(String, String)>,
 }
 
 /// Reads one listing as it streams: its files (those the filter admits) and directories go
@@ -202,35 +191,6 @@ async fn read_listing<G: GitHub, S: Store, X: Scratch>(
         listed.dirs.retain(|(path, _)| path != prefix);
     }
     Ok((end, listed))
-}
-
-/// Writes a page of listed entries to scratch: the files the filter admits (the bytes of
-/// the others are counted: a tarball would carry them) and the directories it may hold
-/// files under. Idempotent (keyed by path), so a listing read again writes nothing new.
-pub(super) fn keep_page<X: Scratch>(
-    job: &mut Job,
-    scratch: &X,
-    page: &mut Vec<TreeItem>,
-    listed: &mut Listed,
-    keep_dirs: bool,
-) -> Result<(), Stop> {
-    let mut files = Vec::new();
-    let mut dirs = Vec::new();
-    for item in page.drain(..) {
-        match item {
-            TreeItem::File(f) if job.filter.admits(&f.path) => files.push(FileEntry::from(f)),
-            TreeItem::File(f) => job.filtered_bytes += f.size.unwrap_or(0),
-            TreeItem::Dir(path, sha) if job.filter.may_hold_under(&path) => dirs.push((path, sha)),
-            TreeItem::Dir(..) => listed.pruned += 1,
-        }
-    }
-    scratch.put_wanted(&files)?;
-    scratch.map_put(ScratchMap::WantedDirs, &dirs)?;
-    listed.files += files.len() as u64;
-    if keep_dirs {
-        listed.dirs.extend(dirs);
-    }
-    Ok(())
 }
 
 /// Queues the subdirectories of a one-level listing: unchanged ones are taken from the

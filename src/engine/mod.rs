@@ -20,6 +20,7 @@
 mod diffing;
 mod ending;
 mod fetching;
+mod listing;
 mod persisting;
 mod ports;
 mod processing;

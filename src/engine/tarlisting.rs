@@ -7,8 +7,9 @@
 //! listed for it; the rest (altered or left out by `.gitattributes`, holding a symlink, a
 //! submodule or a file too large to hash here) are forgotten and listed as before.
 
-use super::fetching::{keep_page, walk_on, Listed};
-use super::{ByteSource, GitHub, Job, Ports, Scratch, Stop, Store, LISTING_PAGE, TARBALL_LISTING_ABOVE, TARBALL_LISTING_FILE_MAX};
+use super::listing::{keep_page, Listed};
+use super::{ByteSource, GitHub, Job, Phase, Ports, Scratch, Stop, Store, LISTING_PAGE, TARBALL_LISTING_ABOVE, TARBALL_LISTING_FILE_MAX};
+use crate::domain::SyncStatus;
 use crate::domain::{CommitSha, FileMode, TreeFile};
 use crate::github::TreeItem;
 use crate::gitobj::{blob_id, TreeIds};
@@ -57,7 +58,10 @@ pub(super) async fn list_from_tarball<G: GitHub, S: Store, X: Scratch>(
         rest.push((path.clone(), sha.clone(), true));
     }
     let message = format!("Read {proven} subtrees ({} files) from the tarball; {} left to list", listed.files, unproven.len());
-    walk_on(job, rest, requests + 1, files + listed.files, pruned + listed.pruned, message);
+    // The walk goes on with what is left (the next step moves to the diff if nothing is).
+    let (requests, left) = (requests + 1, rest.len() as u64);
+    job.phase = Phase::ListTree { pending: rest, requests, files: files + listed.files, pruned: pruned + listed.pruned };
+    job.set(SyncStatus::Fetching, requests, requests + left + 1, message);
     Ok(())
 }
 

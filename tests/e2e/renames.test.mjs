@@ -31,6 +31,7 @@ import {
   expectedFiles,
   fileShape,
 } from '../support/harness.mjs';
+import { mulberry32 as prng } from '../support/prng.mjs';
 
 /** git's empty tree: the "previous commit" of a first sync. */
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -60,18 +61,6 @@ const hex = (s) => crypto.createHash('sha256').update(s).digest('hex');
 
 function lines(seed, n = 40) {
   return Array.from({ length: n }, (_, i) => `${seed}:${i} ${hex(`${seed}/${i}`).slice(0, 24 + (i % 17))}`);
-}
-
-/** mulberry32: a small seeded generator, so the random history is the same every run. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
