@@ -8,7 +8,7 @@ use super::{
     LISTING_PAGE, TREE_REQUESTS_PER_STEP,
 };
 use crate::domain::SyncStatus;
-use crate::github::{TreeEnd, TreeItem, TreeReader};
+use crate::github::{GhError, TreeEnd, TreeItem, TreeReader};
 use crate::merge::{successor, Span};
 
 /// The span after `after` (a key already read), or everything.
@@ -97,6 +97,9 @@ pub(super) async fn resolve_head<G: GitHub, S: Store, X: Scratch>(job: &mut Job,
     Ok(())
 }
 
+/// Reads of one tree answer (the first and the retries of one that broke off mid-stream).
+const LISTING_READS: u32 = 3;
+
 pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
     job: &mut Job,
     ports: &Ports<'_, G, S, X>,
@@ -109,7 +112,7 @@ pub(super) async fn list_tree<G: GitHub, S: Store, X: Scratch>(
     for i in 0..TREE_REQUESTS_PER_STEP {
         // One listing a step at least, so a step always moves the walk on; none once the
         // tarball is the cheaper way to the rest.
-        if i > 0 && meter.spent() || tarlisting::worth_it(job, &pending) {
+        if (i > 0 && meter.spent()) || tarlisting::worth_it(job, &pending) {
             break;
         }
         let Some((prefix, tree_ish, recursive)) = pending.pop() else { break };
@@ -166,7 +169,8 @@ fn walk_on(job: &mut Job, pending: Vec<(String, String, bool)>, requests: u64, f
 }
 
 /// Reads one listing as it streams: its files (those the filter admits) and directories go
-/// to scratch a page at a time, so the answer is never whole in memory.
+/// to scratch a page at a time, so the answer is never whole in memory. An answer that
+/// breaks while it streams is asked for again (what it had written is rewritten alike).
 async fn read_listing<G: GitHub, S: Store, X: Scratch>(
     job: &mut Job,
     ports: &Ports<'_, G, S, X>,
@@ -174,11 +178,38 @@ async fn read_listing<G: GitHub, S: Store, X: Scratch>(
     tree_ish: &str,
     recursive: bool,
 ) -> Result<(TreeEnd, Listed), Stop> {
+    let mut broke = GhError::Unavailable("no answer".into());
+    for _ in 0..LISTING_READS {
+        match read_listing_once(job, ports, prefix, tree_ish, recursive).await? {
+            Ok((end, listed)) => {
+                job.filtered_bytes += listed.filtered_bytes;
+                return Ok((end, listed));
+            }
+            Err(why) => broke = why,
+        }
+    }
+    Err(broke.into())
+}
+
+/// One read of a listing; `Ok(Err(..))` when the answer broke off while streaming.
+async fn read_listing_once<G: GitHub, S: Store, X: Scratch>(
+    job: &Job,
+    ports: &Ports<'_, G, S, X>,
+    prefix: &str,
+    tree_ish: &str,
+    recursive: bool,
+) -> Result<Result<(TreeEnd, Listed), GhError>, Stop> {
     let mut body = ports.github.tree(&job.repository, tree_ish, recursive, prefix).await?;
     let mut reader = TreeReader::new(prefix, recursive);
     let mut page = Vec::new();
     let mut listed = Listed::default();
-    while let Some(chunk) = body.next_chunk().await? {
+    loop {
+        let chunk = match body.next_chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(broke @ GhError::Unavailable(_)) => return Ok(Err(broke)),
+            Err(other) => return Err(other.into()),
+        };
         reader.feed(&chunk, &mut page)?;
         if page.len() >= LISTING_PAGE {
             keep_page(job, ports.scratch, &mut page, &mut listed, !recursive)?;
@@ -190,7 +221,7 @@ async fn read_listing<G: GitHub, S: Store, X: Scratch>(
     if !recursive {
         listed.dirs.retain(|(path, _)| path != prefix);
     }
-    Ok((end, listed))
+    Ok(Ok((end, listed)))
 }
 
 /// Queues the subdirectories of a one-level listing: unchanged ones are taken from the

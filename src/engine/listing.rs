@@ -12,6 +12,8 @@ pub(super) struct Listed {
     pub files: u64,
     /// Subdirectories the filter left out.
     pub pruned: u64,
+    /// Bytes of the files the filter left out (a tarball carries them all the same).
+    pub filtered_bytes: u64,
     /// A one-level listing's subdirectories the filter may hold files under (to descend).
     pub dirs: Vec<(String, String)>,
 }
@@ -19,8 +21,9 @@ pub(super) struct Listed {
 /// Writes a page of listed entries to scratch: the files the filter admits (the bytes of
 /// the others are counted: a tarball would carry them) and the directories it may hold
 /// files under. Idempotent (keyed by path), so a listing read again writes nothing new.
+/// Counts go to `listed`; the caller adds them to the job once the listing is whole.
 pub(super) fn keep_page<X: Scratch>(
-    job: &mut Job,
+    job: &Job,
     scratch: &X,
     page: &mut Vec<TreeItem>,
     listed: &mut Listed,
@@ -31,7 +34,7 @@ pub(super) fn keep_page<X: Scratch>(
     for item in page.drain(..) {
         match item {
             TreeItem::File(f) if job.filter.admits(&f.path) => files.push(FileEntry::from(f)),
-            TreeItem::File(f) => job.filtered_bytes += f.size.unwrap_or(0),
+            TreeItem::File(f) => listed.filtered_bytes += f.size.unwrap_or(0),
             TreeItem::Dir(path, sha) if job.filter.may_hold_under(&path) => dirs.push((path, sha)),
             TreeItem::Dir(..) => listed.pruned += 1,
         }

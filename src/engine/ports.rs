@@ -164,11 +164,12 @@ pub trait Scratch {
     fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError>;
     /// Entries with a key in `span`, in key order.
     fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError>;
-    /// Forgets the files and directories kept strictly below `dir` (what a tarball said of a
-    /// subtree whose id it did not prove; the subtree is then listed).
+    /// Forgets the files and directories kept strictly below `dir`, and which of them were
+    /// listed whole (what a tarball said of a subtree whose id it did not prove; the
+    /// subtree is then listed).
     fn forget_below(&self, dir: &str) -> Result<(), StoreError>;
-    /// A directory whose tree sha did not change: its files are the held ones (any of its
-    /// files a truncated listing already kept are dropped from the wanted ones).
+    /// A directory whose tree sha did not change: its files and subdirectories are the held
+    /// ones (whatever of them a truncated listing already kept is forgotten).
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError>;
     /// The first unchanged directory's range that ends after `from` (ranges never overlap).
     fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError>;

@@ -32,37 +32,70 @@ pub(super) async fn list_from_tarball<G: GitHub, S: Store, X: Scratch>(
     pruned: u64,
 ) -> Result<(), Stop> {
     job.listed_from_tarball = true;
+    if job.step_attempts > 1 {
+        // The runtime stopped this step before it ended (CPU, memory): list instead.
+        let message = "Reading the tree from the tarball was stopped; listing it instead".to_string();
+        job.phase = Phase::ListTree { pending, requests, files, pruned };
+        job.set(SyncStatus::Fetching, requests, requests + 1, message);
+        return Ok(());
+    }
     let (subtrees, mut rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, _, recursive)| *recursive);
-    let commit = job.commit_sha.clone().ok_or_else(|| Stop::Fail("no commit to download".into()))?;
-    let mut source = ports.github.tarball(&job.repository, &commit).await?;
-    let mut reader = TarReader::default();
     let mut proof = Subtrees::new(subtrees.into_iter().map(|(path, sha, _)| (path, sha)).collect());
     let mut listed = Listed::default();
-    let tar_failed = |e: crate::tar::TarError| Stop::Fail(e.to_string());
-    while let Some(chunk) = source.next_chunk().await? {
-        let mut read = Vec::new();
-        let mut want = |path: &str, size: u64| size <= TARBALL_LISTING_FILE_MAX && proof.holder(path).is_some();
-        reader.feed(&chunk, &mut want, &mut |f| read.push(f)).map_err(tar_failed)?;
-        for f in read {
-            proof.file(f);
-        }
-        if proof.page.len() >= LISTING_PAGE {
-            keep_page(job, ports.scratch, &mut proof.page, &mut listed, false)?;
-        }
-    }
-    reader.finish().map_err(tar_failed)?;
+    // A tarball that cannot be had or read whole proves only what it gave before that (the
+    // ids decide); the rest is listed.
+    let broke = read_archive(job, ports, &mut proof, &mut listed).await?.err();
     let (proven, unproven) = proof.finish();
-    keep_page(job, ports.scratch, &mut proof.page, &mut listed, false)?;
+    keep_page(job, ports.scratch, &mut proof.take_page(), &mut listed, false)?;
     for (path, sha) in &unproven {
         ports.scratch.forget_below(path)?;
         rest.push((path.clone(), sha.clone(), true));
     }
-    let message = format!("Read {proven} subtrees ({} files) from the tarball; {} left to list", listed.files, unproven.len());
+    job.filtered_bytes += listed.filtered_bytes;
+    let mut message = format!("Read {proven} subtrees ({} files) from the tarball; {} left to list", listed.files, unproven.len());
+    if let Some(why) = broke {
+        message.push_str(&format!(" (the tarball could not be read whole: {why})"));
+    }
     // The walk goes on with what is left (the next step moves to the diff if nothing is).
     let (requests, left) = (requests + 1, rest.len() as u64);
     job.phase = Phase::ListTree { pending: rest, requests, files: files + listed.files, pruned: pruned + listed.pruned };
     job.set(SyncStatus::Fetching, requests, requests + left + 1, message);
     Ok(())
+}
+
+/// One pass over the commit's tarball into `proof`, its entries kept a page at a time.
+/// `Ok(Err(why))`: GitHub or the archive failed part-way (or at once).
+async fn read_archive<G: GitHub, S: Store, X: Scratch>(
+    job: &Job,
+    ports: &Ports<'_, G, S, X>,
+    proof: &mut Subtrees,
+    listed: &mut Listed,
+) -> Result<Result<(), String>, Stop> {
+    let commit = job.commit_sha.clone().ok_or_else(|| Stop::Fail("no commit to download".into()))?;
+    let mut source = match ports.github.tarball(&job.repository, &commit).await {
+        Ok(source) => source,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let mut reader = TarReader::default();
+    loop {
+        let chunk = match source.next_chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let mut read = Vec::new();
+        let mut want = |path: &str, size: u64| size <= TARBALL_LISTING_FILE_MAX && proof.holder(path).is_some();
+        if let Err(e) = reader.feed(&chunk, &mut want, &mut |f| read.push(f)) {
+            return Ok(Err(e.to_string()));
+        }
+        for f in read {
+            proof.file(f);
+        }
+        if proof.page.len() >= LISTING_PAGE {
+            keep_page(job, ports.scratch, &mut proof.take_page(), listed, false)?;
+        }
+    }
+    Ok(reader.finish().map_err(|e| e.to_string()))
 }
 
 /// The subtrees to prove, and the one the archive is in: files arrive in path order, so
@@ -125,6 +158,10 @@ impl Subtrees {
         for (dir, id) in ended.into_iter().filter(|(dir, _)| !dir.is_empty()) {
             self.page.push(TreeItem::Dir(format!("{root}/{dir}"), id));
         }
+    }
+
+    fn take_page(&mut self) -> Vec<TreeItem> {
+        std::mem::take(&mut self.page)
     }
 
     /// How many subtrees were proven, and the others (with their listed ids).

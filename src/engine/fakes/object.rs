@@ -84,14 +84,14 @@ impl Scratch for FakeScratch {
     fn forget_below(&self, dir: &str) -> Result<(), StoreError> {
         let span = Span::inside(dir);
         self.wanted.borrow_mut().retain(|path, _| !span.contains(path));
-        let dirs = ScratchMap::WantedDirs.name();
-        self.maps.borrow_mut().retain(|(name, key), _| *name != dirs || !span.contains(key));
+        let listed = [ScratchMap::WantedDirs.name(), ScratchMap::ListedWhole.name()];
+        self.maps.borrow_mut().retain(|(name, key), _| !listed.contains(name) || !span.contains(key));
         Ok(())
     }
 
     fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
+        self.forget_below(dir)?;
         let span = Span::inside(dir);
-        self.wanted.borrow_mut().retain(|path, _| !span.contains(path));
         self.unchanged.borrow_mut().insert(span.from, span.until.unwrap_or_default());
         Ok(())
     }

@@ -328,23 +328,49 @@ fn the_provably_whole_part_of_a_truncated_listing_is_used_not_listed_again() {
 }
 
 #[test]
-fn an_unchanged_directory_a_truncated_listing_held_in_part_is_taken_whole_from_the_held_state() {
+fn an_unchanged_directory_a_truncated_listing_held_in_part_is_taken_from_the_held_state() {
     let w = World::new();
-    // d0 holds s0..s4 of 10 files each (56 entries with its directories), beside z.
+    // d0 holds s0..s4 of 10 files each, and s2 a subdirectory `sub` of 3 (61 entries with
+    // the directories), beside z.
     let mut files: Vec<TreeFile> = (0..50).map(|i| file(&format!("d0/s{}/f{}", i / 10, i % 10), i + 1)).collect();
+    files.extend((0..3).map(|i| file(&format!("d0/s2/sub/g{i}"), 60 + i)));
     files.push(file("z", 99));
     w.push("main", &sha(100), files.clone());
     let mut first = w.job(None);
     w.run(&mut first);
     assert_eq!(first.status, SyncStatus::Complete, "{:?}", first.error);
-    // One file of s4 changes; d0's recursive listing is cut inside the unchanged s2, whose
-    // first files it lists: those must not be added beside the held ones.
-    files[49] = file("d0/s4/f9", 1_000);
+    let dirs_before = active_dirs(&w, first.new_seq());
+    // One file of s4 changes; d0's recursive listing is cut inside the unchanged s2, after
+    // its files, `sub` and sub/g0: none of those may be added beside the held ones.
+    let changed = files.iter().position(|f| f.path == "d0/s4/f9").unwrap();
+    files[changed] = file("d0/s4/f9", 1_000);
     w.push("main", &sha(101), files.clone());
-    w.gh.max_recursive.set(27);
+    w.gh.max_recursive.set(36);
     let mut job = w.job(None);
     w.run(&mut job);
     assert_eq!(job.status, SyncStatus::Complete, "{:?}", job.error);
-    assert_eq!(counts(&job), (0, 1, 0, 0, 50));
+    assert_eq!(counts(&job), (0, 1, 0, 0, 53));
     assert_eq!(w.active(), expect(&files));
+    // One version a directory; only the changed ones (d0, d0/s4 and the root) are new.
+    let dirs_after = active_dirs(&w, job.new_seq());
+    assert_eq!(
+        dirs_after.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["", "d0", "d0/s0", "d0/s1", "d0/s2", "d0/s2/sub", "d0/s3", "d0/s4"]
+    );
+    let changed: Vec<&str> = dirs_after.iter().zip(&dirs_before).filter(|(a, b)| a != b).map(|(a, _)| a.0.as_str()).collect();
+    assert_eq!(changed, ["", "d0", "d0/s4"]);
+}
+
+/// The directory versions active at `seq`, sorted by path (a path twice: two versions).
+fn active_dirs(w: &World, seq: u64) -> Vec<(String, String)> {
+    let mut dirs: Vec<(String, String)> = w
+        .store
+        .dirs
+        .borrow()
+        .iter()
+        .filter(|d| d.introduced_seq <= seq && d.superseded_seq.is_none_or(|s| s > seq))
+        .map(|d| (d.path.clone(), d.entry.clone()))
+        .collect();
+    dirs.sort();
+    dirs
 }

@@ -74,3 +74,22 @@ fn a_later_sync_lists_only_what_changed_never_the_tarball() {
     assert_eq!(w.active(), expect(&files));
     assert_eq!(w.gh.tarball_requests.get() - tarballs, 1, "one for contents, none for the listing");
 }
+
+#[test]
+fn a_tarball_step_the_runtime_stopped_is_not_tried_again_the_subtrees_are_listed() {
+    let w = World::new();
+    let files = monorepo(40);
+    w.push("main", &sha(100), files.clone());
+    w.gh.max_recursive.set(30);
+    let mut job = w.job(None);
+    // As if the runtime had stopped the step once (CPU, memory) before it ended.
+    w.run_with(&mut job, |_, job, _| {
+        if matches!(job.phase, crate::engine::Phase::ListTarball { .. }) {
+            job.step_attempts = 2;
+        }
+    });
+    assert_eq!(job.status, SyncStatus::Complete, "{:?}", job.error);
+    assert_eq!(w.active(), expect(&files));
+    assert_eq!(w.gh.tarball_requests.get(), 1, "the tarball is read for contents only");
+    assert!(w.gh.tree_requests.get() > 30, "the packages are listed one by one: {}", w.gh.tree_requests.get());
+}

@@ -210,17 +210,21 @@ impl Scratch for ObjectScratch {
     }
 
     fn forget_below(&self, dir: &str) -> Result<(), StoreError> {
-        let (within, args) = span_args(&Span::inside(dir), "path", 1);
-        self.exec(&format!("DELETE FROM wanted WHERE {within}"), args)?;
-        let (within, mut args) = span_args(&Span::inside(dir), "key", 2);
-        args.insert(0, text(ScratchMap::WantedDirs.name().to_string()));
-        self.exec(&format!("DELETE FROM maps WHERE name = ?1 AND {within}"), args)
-    }
-
-    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
         let span = Span::inside(dir);
         let (within, args) = span_args(&span, "path", 1);
         self.exec(&format!("DELETE FROM wanted WHERE {within}"), args)?;
+        for map in [ScratchMap::WantedDirs, ScratchMap::ListedWhole] {
+            let (within, mut args) = span_args(&span, "key", 2);
+            args.insert(0, text(map.name().to_string()));
+            self.exec(&format!("DELETE FROM maps WHERE name = ?1 AND {within}"), args)?;
+        }
+        Ok(())
+    }
+
+    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
+        // Nothing wanted lies in an unchanged range (a truncated listing may have kept some).
+        self.forget_below(dir)?;
+        let span = Span::inside(dir);
         self.exec(
             "INSERT OR REPLACE INTO unchanged_dirs (start, end) VALUES (?, ?)",
             vec![text(span.from), text(span.until.unwrap_or_default())],
