@@ -91,6 +91,7 @@ pub(super) async fn resolve_head<G: GitHub, S: Store, X: Scratch>(job: &mut Job,
     let incremental = scratch.map_get(ScratchMap::HeldDirs, "")?.is_some();
     let recursive = !incremental && job.filter.lists_whole("");
     job.filtered_bytes = 0;
+    job.listed_bytes = 0;
     job.phase = Phase::ListTree { pending: vec![(String::new(), sha.to_string(), recursive)], requests: 0, files: 0, pruned: 0 };
     job.set(SyncStatus::Fetching, 1, 8, format!("Listing the tree of {}", short(&sha)));
     job.commit_sha = Some(sha);
@@ -183,6 +184,7 @@ async fn read_listing<G: GitHub, S: Store, X: Scratch>(
         match read_listing_once(job, ports, prefix, tree_ish, recursive).await? {
             Ok((end, listed)) => {
                 job.filtered_bytes += listed.filtered_bytes;
+                job.listed_bytes += listed.bytes;
                 return Ok((end, listed));
             }
             Err(why) => broke = why,

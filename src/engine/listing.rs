@@ -14,6 +14,8 @@ pub(super) struct Listed {
     pub pruned: u64,
     /// Bytes of the files the filter left out (a tarball carries them all the same).
     pub filtered_bytes: u64,
+    /// Bytes of every file read, kept or left out.
+    pub bytes: u64,
     /// A one-level listing's subdirectories the filter may hold files under (to descend).
     pub dirs: Vec<(String, String)>,
 }
@@ -32,6 +34,9 @@ pub(super) fn keep_page<X: Scratch>(
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for item in page.drain(..) {
+        if let TreeItem::File(f) = &item {
+            listed.bytes += f.size.unwrap_or(0);
+        }
         match item {
             TreeItem::File(f) if job.filter.admits(&f.path) => files.push(FileEntry::from(f)),
             TreeItem::File(f) => listed.filtered_bytes += f.size.unwrap_or(0),

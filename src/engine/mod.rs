@@ -49,6 +49,10 @@ pub const LISTING_PAGE: usize = 2_000;
 /// them from the commit's tarball instead: one request and a pass over the archive, against
 /// hundreds of requests in a tree of many small directories.
 pub const TARBALL_LISTING_ABOVE: usize = 16;
+/// Archive bytes one tree request saved is worth: a tarball known to be larger (gzip taken
+/// as 3x) than this times the subtrees it would prove is not read for them (a repository of
+/// large binaries lists its subtrees instead of downloading gigabytes to save a few requests).
+pub const TARBALL_LISTING_BYTES_PER_REQUEST: u64 = 1 << 20;
 /// Files larger than this are not hashed while listing from the tarball (one is held whole
 /// to hash it); their subtree is listed instead.
 pub const TARBALL_LISTING_FILE_MAX: u64 = 1 << 20;
@@ -254,6 +258,10 @@ pub struct Job {
     /// The tree walk has read the tarball for subtrees once (`tarlisting`).
     #[serde(default)]
     pub listed_from_tarball: bool,
+    /// Bytes of the files listed so far, the filter's included (what a tarball carries of
+    /// them: a lower bound of its size while the walk goes on).
+    #[serde(default)]
+    pub listed_bytes: u64,
 }
 
 /// What starting a sync needs: the request the worker sends the sync's object.
@@ -315,6 +323,7 @@ impl Job {
             dry_run: n.dry_run,
             renames_limited: false,
             listed_from_tarball: false,
+            listed_bytes: 0,
         }
     }
 

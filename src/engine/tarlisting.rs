@@ -8,19 +8,24 @@
 //! submodule or a file too large to hash here) are forgotten and listed as before.
 
 use super::listing::{keep_page, Listed};
-use super::{ByteSource, GitHub, Job, Phase, Ports, Scratch, Stop, Store, LISTING_PAGE, TARBALL_LISTING_ABOVE, TARBALL_LISTING_FILE_MAX};
-use crate::domain::SyncStatus;
-use crate::domain::{CommitSha, FileMode, TreeFile};
+use super::{
+    ByteSource, GitHub, Job, Phase, Ports, Scratch, Stop, Store, LISTING_PAGE, TARBALL_LISTING_ABOVE, TARBALL_LISTING_BYTES_PER_REQUEST,
+    TARBALL_LISTING_FILE_MAX,
+};
+use crate::domain::{CommitSha, FileMode, SyncStatus, TreeFile};
 use crate::github::TreeItem;
 use crate::gitobj::{blob_id, TreeIds};
 use crate::tar::{TarFile, TarReader};
 
 /// Whether the walk should read its subtrees from the tarball now: a first sync (a later
-/// one lists only what changed), not done before, with many subtrees to list.
+/// one lists only what changed), not done before, with many subtrees to list, and no
+/// sign yet that the archive is too large for what it saves.
 pub(super) fn worth_it(job: &Job, pending: &[(String, String, bool)]) -> bool {
+    let subtrees = pending.iter().filter(|(_, _, recursive)| *recursive).count() as u64;
     job.base_sync_id.is_none()
         && !job.listed_from_tarball
-        && pending.iter().filter(|(_, _, recursive)| *recursive).count() >= TARBALL_LISTING_ABOVE
+        && subtrees >= TARBALL_LISTING_ABOVE as u64
+        && job.listed_bytes / 3 <= subtrees * TARBALL_LISTING_BYTES_PER_REQUEST
 }
 
 pub(super) async fn list_from_tarball<G: GitHub, S: Store, X: Scratch>(
@@ -52,6 +57,7 @@ pub(super) async fn list_from_tarball<G: GitHub, S: Store, X: Scratch>(
         rest.push((path.clone(), sha.clone(), true));
     }
     job.filtered_bytes += listed.filtered_bytes;
+    job.listed_bytes += listed.bytes;
     let mut message = format!("Read {proven} subtrees ({} files) from the tarball; {} left to list", listed.files, unproven.len());
     if let Some(why) = broke {
         message.push_str(&format!(" (the tarball could not be read whole: {why})"));

@@ -93,3 +93,18 @@ fn a_tarball_step_the_runtime_stopped_is_not_tried_again_the_subtrees_are_listed
     assert_eq!(w.gh.tarball_requests.get(), 1, "the tarball is read for contents only");
     assert!(w.gh.tree_requests.get() > 30, "the packages are listed one by one: {}", w.gh.tree_requests.get());
 }
+
+#[test]
+fn a_tarball_known_to_be_large_is_not_read_to_save_a_few_requests() {
+    let w = World::new();
+    let mut files = monorepo(40);
+    // a-big lists 40 files of 50 MiB each (listed sizes; their contents are never read):
+    // the 29 in the root's cut answer already make the archive far larger than the
+    // requests it would save are worth.
+    for f in files.iter_mut().filter(|f| f.path.starts_with("a-big/")) {
+        f.size = Some(50 << 20);
+    }
+    first_sync(&w, &files);
+    assert!(w.gh.tree_requests.get() > 30, "the packages are listed one by one: {}", w.gh.tree_requests.get());
+    assert_eq!(w.gh.tarball_requests.get(), 0, "nor is it read for the 120 small contents");
+}
