@@ -8,7 +8,7 @@ use super::{
     LISTING_PAGE, TREE_REQUESTS_PER_STEP,
 };
 use crate::domain::SyncStatus;
-use crate::github::{GhError, TreeEnd, TreeItem, TreeReader};
+use crate::github::{GhError, TreeEnd, TreeReader};
 use crate::merge::{successor, Span};
 
 /// The span after `after` (a key already read), or everything.
@@ -183,8 +183,7 @@ async fn read_listing<G: GitHub, S: Store, X: Scratch>(
     for _ in 0..LISTING_READS {
         match read_listing_once(job, ports, prefix, tree_ish, recursive).await? {
             Ok((end, listed)) => {
-                job.filtered_bytes += listed.filtered_bytes;
-                job.listed_bytes += listed.bytes;
+                listed.count_into(job);
                 return Ok((end, listed));
             }
             Err(why) => broke = why,
@@ -218,11 +217,9 @@ async fn read_listing_once<G: GitHub, S: Store, X: Scratch>(
         }
     }
     let end = reader.finish(&mut page)?;
-    page.push(TreeItem::Dir(prefix.to_string(), end.sha.clone()));
     keep_page(job, ports.scratch, &mut page, &mut listed, !recursive)?;
-    if !recursive {
-        listed.dirs.retain(|(path, _)| path != prefix);
-    }
+    // The listed directory's own id (a walk only lists what the filter may hold files under).
+    ports.scratch.map_put(ScratchMap::WantedDirs, &[(prefix.to_string(), end.sha.clone())])?;
     Ok(Ok((end, listed)))
 }
 

@@ -20,6 +20,15 @@ pub(super) struct Listed {
     pub dirs: Vec<(String, String)>,
 }
 
+impl Listed {
+    /// Adds what the job keeps of these counts, once the listing (or pass) is whole: a
+    /// listing read again would otherwise count its bytes twice.
+    pub fn count_into(&self, job: &mut Job) {
+        job.filtered_bytes += self.filtered_bytes;
+        job.listed_bytes += self.bytes;
+    }
+}
+
 /// Writes a page of listed entries to scratch: the files the filter admits (the bytes of
 /// the others are counted: a tarball would carry them) and the directories it may hold
 /// files under. Idempotent (keyed by path), so a listing read again writes nothing new.

@@ -56,8 +56,7 @@ pub(super) async fn list_from_tarball<G: GitHub, S: Store, X: Scratch>(
         ports.scratch.forget_below(path)?;
         rest.push((path.clone(), sha.clone(), true));
     }
-    job.filtered_bytes += listed.filtered_bytes;
-    job.listed_bytes += listed.bytes;
+    listed.count_into(job);
     let mut message = format!("Read {proven} subtrees ({} files) from the tarball; {} left to list", listed.files, unproven.len());
     if let Some(why) = broke {
         message.push_str(&format!(" (the tarball could not be read whole: {why})"));

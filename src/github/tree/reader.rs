@@ -100,6 +100,8 @@ impl TreeReader {
             entry: Wire::default(),
             sha: None,
             truncated: false,
+            // Every recursive answer is proven as it streams: `truncated` comes after the
+            // entries, so whether the proof is needed is known only at the end.
             proof: recursive.then(WholeDirs::default),
         }
     }
