@@ -149,43 +149,9 @@ pub enum Side {
     Removed,
 }
 
-/// Per-sync scratch space that survives eviction (the Durable Object's own SQLite). Every
-/// listing in it is read a page at a time, in path order.
-pub trait Scratch {
-    fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError>;
-    /// Wanted files with a path in `span`, in path order.
-    fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError>;
-    /// Writes changes, keyed by path (a repeated path replaces the earlier change).
-    fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError>;
-    /// Changes in path order, with a path after `after`.
-    fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError>;
-    /// Small string maps (directories held and wanted, directory changes).
-    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError>;
-    fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError>;
-    /// Entries with a key in `span`, in key order.
-    fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError>;
-    /// Forgets the files and directories kept strictly below `dir`, and which of them were
-    /// listed whole (what a tarball said of a subtree whose id it did not prove; the
-    /// subtree is then listed).
-    fn forget_below(&self, dir: &str) -> Result<(), StoreError>;
-    /// A directory whose tree sha did not change: its files and subdirectories are the held
-    /// ones (whatever of them a truncated listing already kept is forgotten).
-    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError>;
-    /// The first unchanged directory's range that ends after `from` (ranges never overlap).
-    fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError>;
-    /// Paths only one side has: rename candidates, paired by blob id and type.
-    fn add_candidates(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError>;
-    /// Rename groups (blob id and object type) that both sides have, after `after`
-    /// (paired candidates included, so the list is the same however often it is read).
-    fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError>;
-    /// The added and the removed files of one rename group, each in path order.
-    fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError>;
-    /// Marks candidates a rename took (kept, so a replayed step sees the same groups).
-    fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError>;
-    /// How many candidates `side` has (paired or not).
-    fn candidate_count(&self, side: Side) -> Result<u64, StoreError>;
-    /// Candidates no rename took, by side then path, after `after`.
-    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError>;
+/// The part of scratch that renames with edits use: what exact pairing left over, the
+/// pairs by unique basename, span counts by blob, and the matrix's kept entries.
+pub trait Leftovers {
     /// Keeps what exact pairing left over, for renames with edits (`crate::renames`).
     fn add_leftovers(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError>;
     /// Every leftover, whatever took it since: (removed, added). The same however often a
@@ -223,6 +189,45 @@ pub trait Scratch {
     fn put_kept(&self, kept: &[Kept]) -> Result<(), StoreError>;
     /// Kept entries in git's order (score, same name first, destination, slot), after `after`.
     fn kept_after(&self, after: Option<&Kept>, limit: u64) -> Result<Vec<Kept>, StoreError>;
+}
+
+/// Per-sync scratch space that survives eviction (the Durable Object's own SQLite). Every
+/// listing in it is read a page at a time, in path order.
+pub trait Scratch: Leftovers {
+    fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError>;
+    /// Wanted files with a path in `span`, in path order.
+    fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError>;
+    /// Writes changes, keyed by path (a repeated path replaces the earlier change).
+    fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError>;
+    /// Changes in path order, with a path after `after`.
+    fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError>;
+    /// Small string maps (directories held and wanted, directory changes).
+    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError>;
+    fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError>;
+    /// Entries with a key in `span`, in key order.
+    fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError>;
+    /// Forgets the files and directories kept strictly below `dir`, and which of them were
+    /// listed whole (what a tarball said of a subtree whose id it did not prove; the
+    /// subtree is then listed).
+    fn forget_below(&self, dir: &str) -> Result<(), StoreError>;
+    /// A directory whose tree sha did not change: its files and subdirectories are the held
+    /// ones (whatever of them a truncated listing already kept is forgotten).
+    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError>;
+    /// The first unchanged directory's range that ends after `from` (ranges never overlap).
+    fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError>;
+    /// Paths only one side has: rename candidates, paired by blob id and type.
+    fn add_candidates(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError>;
+    /// Rename groups (blob id and object type) that both sides have, after `after`
+    /// (paired candidates included, so the list is the same however often it is read).
+    fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError>;
+    /// The added and the removed files of one rename group, each in path order.
+    fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError>;
+    /// Marks candidates a rename took (kept, so a replayed step sees the same groups).
+    fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError>;
+    /// How many candidates `side` has (paired or not).
+    fn candidate_count(&self, side: Side) -> Result<u64, StoreError>;
+    /// Candidates no rename took, by side then path, after `after`.
+    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError>;
     /// Drops changes by path (the removal a rename with edits replaces).
     fn remove_changes(&self, paths: &[String]) -> Result<(), StoreError>;
     /// Adds blobs to read; a sha already pending keeps the path it came with first.

@@ -2,7 +2,7 @@
 
 use crate::diff::{Change, FileEntry};
 use crate::engine::slice::{Checkpoint, StopRequest};
-use crate::engine::{rename_group, Job, Kept, PendingBlob, Scratch, ScratchMap, Side, StoreError, TakenBy};
+use crate::engine::{rename_group, Job, Kept, Leftovers, PendingBlob, Scratch, ScratchMap, Side, StoreError, TakenBy};
 use crate::merge::Span;
 use crate::progress::ProgressData;
 use crate::renames::basename;
@@ -37,115 +37,7 @@ pub struct FakeScratch {
     pub kept: RefCell<BTreeMap<(String, u8), Kept>>,
 }
 
-impl Scratch for FakeScratch {
-    fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError> {
-        let mut w = self.wanted.borrow_mut();
-        for f in files {
-            w.insert(f.path.clone(), f.clone());
-        }
-        Ok(())
-    }
-
-    fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError> {
-        Ok(self.wanted.borrow().values().filter(|f| span.contains(&f.path)).take(limit as usize).cloned().collect())
-    }
-
-    fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError> {
-        let mut stored = self.changes.borrow_mut();
-        for c in changes {
-            stored.insert(c.path().to_string(), c.clone());
-        }
-        Ok(())
-    }
-
-    fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError> {
-        let stored = self.changes.borrow();
-        Ok(stored.iter().filter(|(p, _)| after.is_none_or(|a| p.as_str() > a)).take(limit as usize).map(|(_, c)| c.clone()).collect())
-    }
-
-    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError> {
-        let mut maps = self.maps.borrow_mut();
-        for (k, v) in entries {
-            maps.insert((map.name(), k.clone()), v.clone());
-        }
-        Ok(())
-    }
-
-    fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.maps.borrow().get(&(map.name(), key.to_string())).cloned())
-    }
-
-    fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError> {
-        let maps = self.maps.borrow();
-        let inside = maps.iter().filter(|((m, k), _)| *m == map.name() && span.contains(k));
-        Ok(inside.take(limit as usize).map(|((_, k), v)| (k.clone(), v.clone())).collect())
-    }
-
-    fn forget_below(&self, dir: &str) -> Result<(), StoreError> {
-        let span = Span::inside(dir);
-        self.wanted.borrow_mut().retain(|path, _| !span.contains(path));
-        let listed = [ScratchMap::WantedDirs.name(), ScratchMap::ListedWhole.name()];
-        self.maps.borrow_mut().retain(|(name, key), _| !listed.contains(name) || !span.contains(key));
-        Ok(())
-    }
-
-    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
-        self.forget_below(dir)?;
-        let span = Span::inside(dir);
-        self.unchanged.borrow_mut().insert(span.from, span.until.unwrap_or_default());
-        Ok(())
-    }
-
-    fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError> {
-        let ranges = self.unchanged.borrow();
-        let next = ranges.iter().find(|(_, end)| end.is_empty() || end.as_str() > from);
-        Ok(next.map(|(start, end)| Span { from: start.clone(), until: (!end.is_empty()).then(|| end.clone()) }))
-    }
-
-    fn add_candidates(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
-        let mut candidates = self.candidates.borrow_mut();
-        for f in files {
-            candidates.entry((side, f.path.clone())).or_insert((rename_group(f), f.clone(), false));
-        }
-        Ok(())
-    }
-
-    fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError> {
-        let candidates = self.candidates.borrow();
-        let of = |side: Side| -> BTreeSet<String> {
-            candidates.iter().filter(|((s, _), _)| *s == side).map(|(_, (g, _, _))| g.clone()).collect()
-        };
-        let both: Vec<String> = of(Side::Added).intersection(&of(Side::Removed)).cloned().collect();
-        Ok(both.into_iter().filter(|g| after.is_none_or(|a| g.as_str() > a)).take(limit as usize).collect())
-    }
-
-    fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError> {
-        let candidates = self.candidates.borrow();
-        let side =
-            |side: Side| candidates.iter().filter(|((s, _), (g, _, _))| *s == side && g == key).map(|(_, (_, f, _))| f.clone()).collect();
-        Ok((side(Side::Added), side(Side::Removed)))
-    }
-
-    fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError> {
-        let mut candidates = self.candidates.borrow_mut();
-        for p in paths {
-            if let Some(c) = candidates.get_mut(&(side, p.clone())) {
-                c.2 = true;
-            }
-        }
-        Ok(())
-    }
-
-    fn candidate_count(&self, side: Side) -> Result<u64, StoreError> {
-        Ok(self.candidates.borrow().keys().filter(|(s, _)| *s == side).count() as u64)
-    }
-
-    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
-        let candidates = self.candidates.borrow();
-        let later = candidates.iter().filter(|((s, p), (_, _, paired))| !paired && after.is_none_or(|(a, ap)| (*s, p.as_str()) > (a, ap)));
-        Ok(later.take(limit as usize).map(|((s, _), (_, f, _))| (*s, f.clone())).collect())
-    }
-
+impl Leftovers for FakeScratch {
     fn add_leftovers(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
         let mut leftovers = self.leftovers.borrow_mut();
         for f in files {
@@ -273,6 +165,116 @@ impl Scratch for FakeScratch {
         let mut all: Vec<Kept> = self.kept.borrow().values().cloned().collect();
         all.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         Ok(all.into_iter().filter(|k| after.is_none_or(|a| k.order_key() > a.order_key())).take(limit as usize).collect())
+    }
+}
+
+impl Scratch for FakeScratch {
+    fn put_wanted(&self, files: &[FileEntry]) -> Result<(), StoreError> {
+        let mut w = self.wanted.borrow_mut();
+        for f in files {
+            w.insert(f.path.clone(), f.clone());
+        }
+        Ok(())
+    }
+
+    fn wanted_in(&self, span: &Span, limit: u64) -> Result<Vec<FileEntry>, StoreError> {
+        Ok(self.wanted.borrow().values().filter(|f| span.contains(&f.path)).take(limit as usize).cloned().collect())
+    }
+
+    fn put_changes(&self, changes: &[Change]) -> Result<(), StoreError> {
+        let mut stored = self.changes.borrow_mut();
+        for c in changes {
+            stored.insert(c.path().to_string(), c.clone());
+        }
+        Ok(())
+    }
+
+    fn changes_after(&self, after: Option<&str>, limit: u64) -> Result<Vec<Change>, StoreError> {
+        let stored = self.changes.borrow();
+        Ok(stored.iter().filter(|(p, _)| after.is_none_or(|a| p.as_str() > a)).take(limit as usize).map(|(_, c)| c.clone()).collect())
+    }
+
+    fn map_put(&self, map: ScratchMap, entries: &[(String, String)]) -> Result<(), StoreError> {
+        let mut maps = self.maps.borrow_mut();
+        for (k, v) in entries {
+            maps.insert((map.name(), k.clone()), v.clone());
+        }
+        Ok(())
+    }
+
+    fn map_get(&self, map: ScratchMap, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.maps.borrow().get(&(map.name(), key.to_string())).cloned())
+    }
+
+    fn map_in(&self, map: ScratchMap, span: &Span, limit: u64) -> Result<Vec<(String, String)>, StoreError> {
+        let maps = self.maps.borrow();
+        let inside = maps.iter().filter(|((m, k), _)| *m == map.name() && span.contains(k));
+        Ok(inside.take(limit as usize).map(|((_, k), v)| (k.clone(), v.clone())).collect())
+    }
+
+    fn forget_below(&self, dir: &str) -> Result<(), StoreError> {
+        let span = Span::inside(dir);
+        self.wanted.borrow_mut().retain(|path, _| !span.contains(path));
+        let listed = [ScratchMap::WantedDirs.name(), ScratchMap::ListedWhole.name()];
+        self.maps.borrow_mut().retain(|(name, key), _| !listed.contains(name) || !span.contains(key));
+        Ok(())
+    }
+
+    fn add_unchanged(&self, dir: &str) -> Result<(), StoreError> {
+        self.forget_below(dir)?;
+        let span = Span::inside(dir);
+        self.unchanged.borrow_mut().insert(span.from, span.until.unwrap_or_default());
+        Ok(())
+    }
+
+    fn next_unchanged(&self, from: &str) -> Result<Option<Span>, StoreError> {
+        let ranges = self.unchanged.borrow();
+        let next = ranges.iter().find(|(_, end)| end.is_empty() || end.as_str() > from);
+        Ok(next.map(|(start, end)| Span { from: start.clone(), until: (!end.is_empty()).then(|| end.clone()) }))
+    }
+
+    fn add_candidates(&self, side: Side, files: &[FileEntry]) -> Result<(), StoreError> {
+        let mut candidates = self.candidates.borrow_mut();
+        for f in files {
+            candidates.entry((side, f.path.clone())).or_insert((rename_group(f), f.clone(), false));
+        }
+        Ok(())
+    }
+
+    fn rename_groups(&self, after: Option<&str>, limit: u64) -> Result<Vec<String>, StoreError> {
+        let candidates = self.candidates.borrow();
+        let of = |side: Side| -> BTreeSet<String> {
+            candidates.iter().filter(|((s, _), _)| *s == side).map(|(_, (g, _, _))| g.clone()).collect()
+        };
+        let both: Vec<String> = of(Side::Added).intersection(&of(Side::Removed)).cloned().collect();
+        Ok(both.into_iter().filter(|g| after.is_none_or(|a| g.as_str() > a)).take(limit as usize).collect())
+    }
+
+    fn group(&self, key: &str) -> Result<(Vec<FileEntry>, Vec<FileEntry>), StoreError> {
+        let candidates = self.candidates.borrow();
+        let side =
+            |side: Side| candidates.iter().filter(|((s, _), (g, _, _))| *s == side && g == key).map(|(_, (_, f, _))| f.clone()).collect();
+        Ok((side(Side::Added), side(Side::Removed)))
+    }
+
+    fn mark_paired(&self, side: Side, paths: &[String]) -> Result<(), StoreError> {
+        let mut candidates = self.candidates.borrow_mut();
+        for p in paths {
+            if let Some(c) = candidates.get_mut(&(side, p.clone())) {
+                c.2 = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn candidate_count(&self, side: Side) -> Result<u64, StoreError> {
+        Ok(self.candidates.borrow().keys().filter(|(s, _)| *s == side).count() as u64)
+    }
+
+    fn candidates_after(&self, after: Option<(Side, &str)>, limit: u64) -> Result<Vec<(Side, FileEntry)>, StoreError> {
+        let candidates = self.candidates.borrow();
+        let later = candidates.iter().filter(|((s, p), (_, _, paired))| !paired && after.is_none_or(|(a, ap)| (*s, p.as_str()) > (a, ap)));
+        Ok(later.take(limit as usize).map(|((s, _), (_, f, _))| (*s, f.clone())).collect())
     }
 
     fn remove_changes(&self, paths: &[String]) -> Result<(), StoreError> {
