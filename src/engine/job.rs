@@ -1,11 +1,19 @@
 //! The job: what a running sync's object checkpoints after every step (as JSON, see the
 //! checkpoint rule in `engine`), and where in the pipeline it is (`Phase`).
 
-use super::{Side, CHECKPOINT_LAYOUT};
+use super::CHECKPOINT_LAYOUT;
 use crate::domain::{BranchName, CommitSha, Counts, ProjectId, RepoName, Stats, SyncId, SyncKind, SyncStatus, Trigger};
 use crate::pathfilter::PathFilter;
 use crate::progress::{percent, ProgressData};
 use serde::{Deserialize, Serialize};
+
+/// Which side of the diff a path is on, before renames are paired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Added,
+    Removed,
+}
 
 /// Where the pipeline is; each variant is resumable from its own fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

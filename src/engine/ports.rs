@@ -2,6 +2,7 @@
 //! Durable Object's SQLite) and the meter that bounds what one invocation may spend. The
 //! shell implements them over the runtime; `fakes` implements them in memory.
 
+use super::Side;
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::{BranchName, CommitSha, ProjectId, RepoName, Stats, SyncId, SyncStatus};
@@ -139,14 +140,6 @@ pub trait Store {
     async fn put_blobs(&self, scope: &str, blobs: &[BlobContent]) -> Result<(), StoreError>;
     /// D1 rows written since the last call.
     fn take_rows_written(&self) -> u64;
-}
-
-/// Which side of the diff a path is on, before renames are paired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Added,
-    Removed,
 }
 
 /// The part of scratch that renames with edits use: what exact pairing left over, the
