@@ -78,9 +78,26 @@ export class Runtime {
     return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null);
   }
 
-  /** Starts `wrangler dev` on `port` (a free one when null) and waits for /healthz. */
+  /**
+   * Starts `wrangler dev` on `port` (a free one when null) and waits for /healthz. Ports
+   * chosen here can be taken by another process before workerd binds them: that start is
+   * stopped and tried again on new ones (twice at most).
+   */
   async launch(port = null) {
-    port ??= await freePort();
+    for (let attempt = 1; ; attempt++) {
+      const from = this.logSize();
+      try {
+        return await this.launchOn(port ?? (await freePort()));
+      } catch (e) {
+        const taken = /Address already in use/.test(this.logSince(from, 100_000));
+        if (port !== null || !taken || attempt >= 3) throw e;
+        await this.stop();
+        this.note(`a port was taken while starting (attempt ${attempt}); starting again on new ports`);
+      }
+    }
+  }
+
+  async launchOn(port) {
     this.inspectorPort = await freePort();
     const args = [
       'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(this.inspectorPort),
