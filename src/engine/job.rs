@@ -183,6 +183,9 @@ pub struct Job {
     /// them: a lower bound of its size while the walk goes on).
     #[serde(default)]
     pub listed_bytes: u64,
+    /// The status and time (epoch ms) of the row's last progress write (`record_due`).
+    #[serde(default)]
+    pub recorded: Option<(SyncStatus, u64)>,
 }
 
 /// What starting a sync needs: the request the worker sends the sync's object.
@@ -245,6 +248,7 @@ impl Job {
             renames_limited: false,
             listed_from_tarball: false,
             listed_bytes: 0,
+            recorded: None,
         }
     }
 
@@ -290,9 +294,62 @@ impl Job {
         }
     }
 
+    /// Whether a running job's progress is to be written to its row now: when its status
+    /// changed since the last write, or `RECORD_EVERY_MS` passed (the reaper's heartbeat).
+    /// Live progress goes out as an event every step; the row follows at this pace, as each
+    /// write of it is D1 rows.
+    pub fn record_due(&self, now_ms: u64) -> bool {
+        match self.recorded {
+            Some((status, at_ms)) => status != self.status || now_ms.saturating_sub(at_ms) >= super::RECORD_EVERY_MS,
+            None => true,
+        }
+    }
+
     pub(super) fn set(&mut self, status: SyncStatus, done: u64, total: u64, message: String) {
         self.status = status;
         self.progress = percent(status, done, total, self.progress);
         self.message = message;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SyncId;
+
+    fn job(status: SyncStatus, recorded: Option<(SyncStatus, u64)>) -> Job {
+        let mut job = Job::new(NewJob {
+            sync_id: SyncId::parse("sync-1").unwrap(),
+            project_id: ProjectId::parse("project-1").unwrap(),
+            repository: RepoName::parse("acme/widgets").unwrap(),
+            branch: BranchName::parse("main").unwrap(),
+            kind: SyncKind::Sync,
+            trigger: Trigger::Api,
+            restore_from: None,
+            started_at_ms: 0,
+            max_text_bytes: 1_000,
+            filter: PathFilter::default(),
+            dry_run: false,
+        });
+        job.status = status;
+        job.recorded = recorded;
+        job
+    }
+
+    #[test]
+    fn the_row_is_written_on_every_status_change_and_otherwise_as_a_heartbeat() {
+        use SyncStatus::*;
+        let every = super::super::RECORD_EVERY_MS;
+        let cases = [
+            (Fetching, None, 0, true, "never written"),
+            (Fetching, Some((Queued, 10_000)), 10_001, true, "a new status"),
+            (Diffing, Some((Fetching, 10_000)), 10_000, true, "a new status at the same instant"),
+            (Fetching, Some((Fetching, 10_000)), 10_000 + every - 1, false, "the same status, written just now"),
+            (Fetching, Some((Fetching, 10_000)), 10_000 + every, true, "the same status, the heartbeat due"),
+            (Fetching, Some((Fetching, 10_000)), 9_000, false, "a clock that went back"),
+        ];
+        for (status, recorded, now, due, why) in cases {
+            assert_eq!(job(status, recorded).record_due(now), due, "{why}");
+        }
     }
 }

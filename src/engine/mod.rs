@@ -84,6 +84,10 @@ pub const BLOB_BYTES_PER_STEP: u64 = 4 * 1024 * 1024;
 pub const TARBALL_FLUSH_BYTES: u64 = 2 * 1024 * 1024;
 /// Passes over the tarball before the blobs still missing are read one by one.
 pub const TARBALL_MAX_PASSES: u32 = 3;
+/// A running sync's row is written at least this often while its status stays the same
+/// (every status change is written at once). The reaper ends a sync whose row was not
+/// written for `reaper::STALE_AFTER_MS`, minutes longer.
+pub const RECORD_EVERY_MS: u64 = 2_000;
 /// A store failure is retried this many times (across steps) before the sync fails.
 pub const MAX_STORE_ATTEMPTS: u32 = 3;
 /// The scratch layout this code reads and writes. A job checkpointed under an older one (a
@@ -170,10 +174,17 @@ pub fn abandon(job: &mut Job, why: String) {
     }
 }
 
-/// Records a running job's progress. A failed record is not fatal (the next step records
-/// again); a row that was ended elsewhere ends the job the same way.
+/// Records a running job's progress when due (`Job::record_due`). A failed record is not
+/// fatal (the next step records again); a row that was ended elsewhere ends the job the
+/// same way.
 async fn record_progress<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &Ports<'_, G, S, X>, now_ms: u64) -> Vec<ProgressData> {
+    if !job.record_due(now_ms) {
+        return vec![job.event()];
+    }
     let recorded = ports.store.record(job, None).await;
+    if recorded.is_ok() {
+        job.recorded = Some((job.status, now_ms));
+    }
     account(job, ports, now_ms);
     match recorded {
         Ok(Recorded::AlreadyEnded { status, error }) if status != SyncStatus::Complete => {

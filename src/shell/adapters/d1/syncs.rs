@@ -193,12 +193,14 @@ impl Db {
         Ok(changed > 0)
     }
 
-    /// Running rows that started before `started_before`, least recently written first.
+    /// Running rows that started before `started_before`, least recently written first:
+    /// a scan of the running rows (the one-running index holds exactly them, one a project
+    /// at most), sorted. No index is keyed by `updated_at`: every step of a sync writes it.
     pub async fn running_since(&self, started_before: &Timestamp, limit: u64) -> DbResult<Vec<SyncRow>> {
         self.all(
             &format!(
-                "SELECT {SYNC_COLUMNS} FROM syncs s WHERE s.status IN {RUNNING_STATUSES} AND s.started_at < ?1 \
-                 ORDER BY s.updated_at, s.id LIMIT ?2"
+                "SELECT {SYNC_COLUMNS} FROM syncs s INDEXED BY syncs_one_running_per_project \
+                 WHERE s.status IN {RUNNING_STATUSES} AND s.started_at < ?1 ORDER BY s.updated_at, s.id LIMIT ?2"
             ),
             &[s(started_before), n(limit)],
         )
