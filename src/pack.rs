@@ -18,10 +18,21 @@ pub struct Pack {
     pub offsets: BTreeMap<String, u64>,
 }
 
+/// Blob ids one row of the pack ledger (`pack_blobs`) lists: a part of ~42 KB of JSON.
+pub const LEDGER_PART: usize = 1_000;
+
 impl Pack {
     /// Where `sha`'s text starts in this pack, if it holds it.
     pub fn offset_of(&self, sha: &str) -> Option<u64> {
         self.offsets.get(sha).copied()
+    }
+
+    /// The ledger's rows of this pack: its blob ids in sha order, `LEDGER_PART` a row, each
+    /// with its part number. Whether a pack is still in use is asked of these few rows (and
+    /// the blob rows they name) instead of an index on every blob row's pack.
+    pub fn ledger_parts(&self) -> Vec<(u32, Vec<&str>)> {
+        let shas: Vec<&str> = self.offsets.keys().map(String::as_str).collect();
+        shas.chunks(LEDGER_PART).zip(0..).map(|(part, i)| (i, part.to_vec())).collect()
     }
 }
 
@@ -136,6 +147,19 @@ mod tests {
                 assert_eq!(&pack.bytes[from as usize..(from + len) as usize], chunk.text.as_bytes());
             }
         }
+    }
+
+    #[test]
+    fn the_ledger_lists_every_text_blob_once_in_parts() {
+        let blobs: Vec<BlobContent> = (0..2_345).map(|i| analyse(&format!("{i:040x}"), format!("text {i}").as_bytes())).collect();
+        let pack = pack_texts("acme/widgets", &blobs).unwrap();
+        let parts = pack.ledger_parts();
+        assert_eq!(parts.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(parts.iter().map(|(_, p)| p.len()).collect::<Vec<_>>(), vec![1_000, 1_000, 345]);
+        let listed: Vec<&str> = parts.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+        let mut all: Vec<String> = blobs.iter().map(|b| b.sha.clone()).collect();
+        all.sort();
+        assert_eq!(listed, all);
     }
 
     #[test]

@@ -224,5 +224,9 @@ async fn delete_unused_packs(svc: &Services<'_>, content: &ContentBucket, reposi
         content.delete(key).await.map_err(|e| AppError::internal(format!("sweep: {e}")))?;
         deleted += 1;
     }
+    let gone = serde_json::Value::from(packs.into_iter().collect::<Vec<_>>()).to_string();
+    for db in svc.databases() {
+        db.forget_packs(&gone).await?;
+    }
     Ok(deleted)
 }

@@ -24,6 +24,17 @@ fn referenced(sha: &str) -> String {
     )
 }
 
+/// The packs among `list` (a JSON array parameter) that a blob row points into, as a
+/// query of one column, `pack` (once per ledger part that shows it). CROSS JOIN keeps the
+/// planner on the blob rows' key (the repository alone would scan all its blobs).
+fn packs_pointed_into(list: &str) -> String {
+    format!(
+        "SELECT l.pack FROM pack_blobs l CROSS JOIN json_each(l.shas) j \
+         CROSS JOIN blob_contents b ON b.repository = l.repository AND b.sha = j.value AND b.pack = l.pack \
+         WHERE l.pack IN (SELECT value FROM json_each({list}))"
+    )
+}
+
 /// A repository waiting for its sweep, and how far its walk got.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SweepRow {
@@ -133,15 +144,29 @@ impl Db {
         Ok(())
     }
 
-    /// Which of `packs` (a JSON array) some blob row here still points into.
+    /// Which of `packs` (a JSON array) some blob row here still points into: the blob rows
+    /// each pack's ledger names, looked up by their key.
     pub async fn packs_in_use(&self, packs: &str) -> DbResult<Vec<String>> {
         #[derive(Deserialize)]
         struct Row {
             pack: String,
         }
-        let rows: Vec<Row> =
-            self.all("SELECT DISTINCT pack FROM blob_contents WHERE pack IN (SELECT value FROM json_each(?1))", &[s(packs)]).await?;
+        let rows: Vec<Row> = self.all(&format!("SELECT DISTINCT pack FROM ({})", packs_pointed_into("?1")), &[s(packs)]).await?;
         Ok(rows.into_iter().map(|r| r.pack).collect())
+    }
+
+    /// Forgets the ledger of `packs` (a JSON array) whose objects were deleted, except a
+    /// pack some blob row points into again (a sync stored the same batch meanwhile).
+    pub async fn forget_packs(&self, packs: &str) -> DbResult<()> {
+        self.run(
+            &format!(
+                "DELETE FROM pack_blobs WHERE pack IN (SELECT value FROM json_each(?1)) AND pack NOT IN ({})",
+                packs_pointed_into("?1")
+            ),
+            &[s(packs)],
+        )
+        .await?;
+        Ok(())
     }
 
     /// A repository's content rows and full-text entries here (diagnostics).

@@ -21,9 +21,12 @@ struct BlobRow {
     pack_offset: Option<u64>,
 }
 
+/// A blob id and its text (`None`: not text, or its bytes are missing).
+type Text = (String, Option<Vec<u8>>);
+
 /// The kept texts of those of `shas` (repository `scope`) that are analysed: `None` for a
 /// blob that is not text, or whose pack lacks its bytes (said in the log).
-pub async fn read_texts(db: &Db, content: &ContentBucket, scope: &str, shas: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>, DbError> {
+pub async fn read_texts(db: &Db, content: &ContentBucket, scope: &str, shas: &[String]) -> Result<Vec<Text>, DbError> {
     let list = serde_json::to_string(shas).map_err(|e| DbError::Other(e.to_string()))?;
     let rows: Vec<BlobRow> = db
         .all(
@@ -49,7 +52,7 @@ pub async fn read_texts(db: &Db, content: &ContentBucket, scope: &str, shas: &[S
 }
 
 /// The answers known without reading (no text; the empty text), and where the others are.
-fn locate(rows: Vec<BlobRow>) -> (Vec<(String, Option<Vec<u8>>)>, Vec<Located>, Vec<String>) {
+fn locate(rows: Vec<BlobRow>) -> (Vec<Text>, Vec<Located>, Vec<String>) {
     let mut known = Vec::new();
     let (mut located, mut shas) = (Vec::new(), Vec::new());
     for row in rows {

@@ -257,6 +257,9 @@ impl Store for EngineStore<'_> {
             &[s(scope), s(crate::content::fts_scope(scope)), s(&tag)],
             &chunks,
         )?);
+        if let Some(pack) = &pack {
+            statements.extend(self.pack_ledger(scope, pack)?);
+        }
         self.db.batch(statements).await?;
         Ok(())
     }

@@ -123,6 +123,25 @@ impl EngineStore<'_> {
             .collect()
     }
 
+    /// The ledger rows of `pack` (`crate::pack::Pack::ledger_parts`), each written only when
+    /// a blob row of its part points into the pack (a batch whose blobs were all stored
+    /// before wrote an object nothing uses), and once: a replay writes the same rows.
+    pub(super) fn pack_ledger(&self, scope: &str, pack: &crate::pack::Pack) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        pack.ledger_parts()
+            .into_iter()
+            .map(|(part, shas)| {
+                let list = serde_json::to_string(&shas).map_err(|e| StoreError::Other(e.to_string()))?;
+                Ok(self.db.stmt(
+                    "INSERT INTO pack_blobs (pack, part, repository, shas) SELECT ?1, ?2, ?3, ?4 \
+                     WHERE EXISTS (SELECT 1 FROM json_each(?4) j CROSS JOIN blob_contents b \
+                       ON b.repository = ?3 AND b.sha = j.value AND b.pack = ?1) \
+                     ON CONFLICT (pack, part) DO NOTHING",
+                    &[s(&pack.key), n(u64::from(part)), s(scope), s(&list)],
+                )?)
+            })
+            .collect()
+    }
+
     /// Marks the head versions of `paths` in a versioned table as superseded by `job`.
     pub(super) fn supersede(&self, table: &str, job: &Job, paths: &[&str]) -> Result<Vec<D1PreparedStatement>, StoreError> {
         self.bulk(
