@@ -5,6 +5,8 @@
 // the GitHub emulator.
 
 import { before, after } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import {
   startWorld,
@@ -229,4 +231,33 @@ test('the dashboard is served with a Content-Security-Policy that forbids framin
   assert.match(csp, /frame-ancestors 'none'/, csp);
   assert.match(csp, /script-src 'self'/, csp);
   assert.equal(res.headers.get('x-frame-options'), 'DENY');
+});
+
+test('a first sync that failed after staging every version leaves nothing: the next first sync holds exactly the tree, each file added once', async () => {
+  // A first sync stages at chain position 1, whose versions no index by sync holds: what the
+  // failed one staged (6,000 versions, more than one discard statement takes) is found by
+  // position and discarded before the next one stages; a leftover would break the one-head
+  // index or show twice.
+  const repo = createRepo(world.root, 'acme', 'failed-first');
+  for (let i = 0; i < 6_000; i++) {
+    const file = path.join(repo.dir, `d${i % 3}`, `f${String(i).padStart(4, '0')}.txt`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `file ${i}\n`);
+  }
+  repo.git(['add', '-A']); // one git call, not two a file
+  const first = repo.commit('6,000 files');
+  const project = await alice.createProject({ name: 'failed-first', repository: 'acme/failed-first' });
+  // The commit fails three times: the store's retries, then the sync fails.
+  await world.armFault('commit', 3);
+  const failed = await alice.syncAndWait(project.id, {}, { expect: 'FAILED' });
+  assert.match(failed.done.error, /injected fault at commit/);
+  assert.equal(failed.done.counts.added, 6_000, 'it staged every file');
+  assert.deepEqual(await alice.files(project.id), [], 'nothing is visible');
+  const next = await alice.syncAndWait(project.id);
+  assert.deepEqual(fileShape(await alice.files(project.id, { limit: 500 })), expectedFiles(repo, first));
+  const changes = await alice.listAll(`/api/v1/syncs/${next.sync.id}/changes`, { limit: 500 });
+  assert.equal(changes.length, 6_000);
+  assert.ok(changes.every((c) => c.change === 'added'), 'every file added');
+  assert.equal(new Set(changes.map((c) => c.path)).size, 6_000, 'each once');
+  assert.deepEqual(await alice.listAll(`/api/v1/syncs/${failed.sync.id}/changes`), [], 'the failed sync changed nothing');
 });

@@ -156,11 +156,18 @@ impl Sides for CompareSides<'_> {
         // The rows the syncs in between introduced or superseded, through those syncs'
         // indexes: a superset of both sides (less what was introduced and superseded in
         // between), read only while it is small.
+        // A first sync's rows are in no index by sync: from the empty state (position 0),
+        // they are read by position through the primary key (`files::introduced_by`).
         let between = "SELECT id FROM syncs WHERE project_id = ?1 AND seq > ?2 AND seq <= ?3";
+        let first = if self.lo == 0 {
+            format!("SELECT {FILE_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f WHERE f.project_id = ?1 AND f.introduced_seq = 1 UNION ALL", hi_side = hi_side("f"))
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "SELECT * FROM ( \
+            "SELECT * FROM ( {first} \
                SELECT {FILE_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f INDEXED BY file_versions_introduced \
-               WHERE f.project_id = ?1 AND f.introduced_sync_id IN ({between}) \
+               WHERE f.project_id = ?1 AND f.introduced_seq > 1 AND f.introduced_sync_id IN ({between}) \
                UNION ALL \
                SELECT {FILE_COLUMNS}, 1 AS lo, 1 AS kept FROM file_versions f INDEXED BY file_versions_superseded \
                WHERE f.project_id = ?1 AND f.superseded_by_sync_id IS NOT NULL AND f.superseded_by_sync_id IN ({between}) \

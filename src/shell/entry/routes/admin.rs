@@ -19,7 +19,7 @@ use worker::{QueueContentType, RawMessageBuilder, Request, Response};
 
 /// Points where an armed fault makes the real adapter fail (see `d1::faults`); for
 /// `d1.slow`, `times` is the delay in milliseconds before each statement of a sync.
-const FAULT_POINTS: [&str; 5] = ["record.final", "object.start", "webhook.enqueue", "hooks.announce", "d1.slow"];
+const FAULT_POINTS: [&str; 6] = ["record.final", "commit", "object.start", "webhook.enqueue", "hooks.announce", "d1.slow"];
 
 pub fn require_admin(svc: &Services<'_>, req: &Request, what: &str) -> AppResult<()> {
     let admin = svc.settings.admin_token()?;

@@ -58,8 +58,8 @@ impl Store for EngineStore<'_> {
         // Their own rows first, then the marks they made on older rows, so that at every
         // statement each path has at most one head version.
         for unmark in [false, true] {
-            let statements =
-                vec![self.discard_statement("file_versions", project, unmark)?, self.discard_statement("dir_versions", project, unmark)?];
+            let mut statements = self.discard_statements("file_versions", project, unmark)?;
+            statements.extend(self.discard_statements("dir_versions", project, unmark)?);
             let touched = self.db.batch(statements).await?;
             if touched.iter().any(|&t| t >= DISCARD_BATCH) {
                 return Ok(false);
@@ -265,6 +265,9 @@ impl Store for EngineStore<'_> {
     }
 
     async fn commit(&self, job: &Job, completed_at_ms: u64) -> Result<(), StoreError> {
+        if self.db.fault("commit").await {
+            return Err(StoreError::Other("injected fault at commit".into()));
+        }
         let p = s(&job.project_id);
         let id = s(&job.sync_id);
         let now = s(Timestamp::from_ms(completed_at_ms));

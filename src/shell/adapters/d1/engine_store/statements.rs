@@ -168,20 +168,36 @@ impl EngineStore<'_> {
     }
 
     /// Deletes (or, with `unmark`, un-supersedes) at most `DISCARD_BATCH` rows of `table`
-    /// that syncs which ended without completing left behind.
-    pub(super) fn discard_statement(&self, table: &str, project: &ProjectId, unmark: bool) -> Result<D1PreparedStatement, DbError> {
+    /// per statement that syncs which ended without completing left behind.
+    pub(super) fn discard_statements(&self, table: &str, project: &ProjectId, unmark: bool) -> Result<Vec<D1PreparedStatement>, DbError> {
         let key = "(project_id, path, introduced_sync_id)";
         let sql = if unmark {
-            format!(
+            vec![format!(
                 "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL WHERE {key} IN \
                  (SELECT project_id, path, introduced_sync_id FROM {table} WHERE superseded_by_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-            )
+            )]
+        } else if table == "file_versions" {
+            // What ended syncs staged lies at `current_seq + 1` (a sync discards before it
+            // stages). At position 1 (no sync completed yet) it is in no index by sync
+            // (`files::introduced_by`): read through the primary key, and only then.
+            vec![
+                format!(
+                    "DELETE FROM {table} WHERE {key} IN \
+                     (SELECT project_id, path, introduced_sync_id FROM {table} INDEXED BY file_versions_introduced \
+                      WHERE introduced_seq > 1 AND introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
+                ),
+                format!(
+                    "DELETE FROM {table} WHERE {key} IN \
+                     (SELECT f.project_id, f.path, f.introduced_sync_id FROM projects p CROSS JOIN {table} f ON f.project_id = p.id \
+                      WHERE p.id = ?1 AND p.current_seq = 0 AND f.introduced_seq = 1 AND f.introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
+                ),
+            ]
         } else {
-            format!(
+            vec![format!(
                 "DELETE FROM {table} WHERE {key} IN \
                  (SELECT project_id, path, introduced_sync_id FROM {table} WHERE introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-            )
+            )]
         };
-        self.db.stmt(&sql, &[s(project.as_str()), n(DISCARD_BATCH)])
+        sql.iter().map(|sql| self.db.stmt(sql, &[s(project.as_str()), n(DISCARD_BATCH)])).collect()
     }
 }
