@@ -27,7 +27,10 @@ DROP INDEX blob_contents_by_pack;
 
 -- A first sync's versions are its whole state: they are read by chain position through the
 -- primary key (its changes, a compare from the empty state, the discard of a first sync
--- that ended without completing), so the index by introducing sync leaves them out. It
--- cost a D1 row and ~105 bytes a file of every first sync.
+-- that ended without completing), so the indexes by introducing sync leave them out. For
+-- files it cost a D1 row and ~105 bytes a file of every first sync; directories follow the
+-- same rule, so both tables are discarded alike.
 DROP INDEX file_versions_introduced;
 CREATE INDEX file_versions_introduced ON file_versions (introduced_sync_id) WHERE introduced_seq > 1;
+DROP INDEX dir_versions_introduced;
+CREATE INDEX dir_versions_introduced ON dir_versions (introduced_sync_id) WHERE introduced_seq > 1;

@@ -222,3 +222,26 @@ fn leftovers_of_a_lost_sync_are_removed_in_bounded_batches() {
     // (R078), and so do we.
     assert_eq!((next.counts.added, next.counts.renamed), (2_492, 8));
 }
+
+/// The sync's row is written on every status change and otherwise at most every
+/// `RECORD_EVERY_MS` (the reaper's heartbeat).
+#[test]
+fn the_row_is_written_on_every_status_change_and_otherwise_as_a_heartbeat() {
+    use SyncStatus::*;
+    let w = World::new();
+    let every = crate::engine::RECORD_EVERY_MS;
+    let cases = [
+        (Fetching, None, 0, true, "never written"),
+        (Fetching, Some((Queued, 10_000)), 10_001, true, "a new status"),
+        (Diffing, Some((Fetching, 10_000)), 10_000, true, "a new status at the same instant"),
+        (Fetching, Some((Fetching, 10_000)), 10_000 + every - 1, false, "the same status, written just now"),
+        (Fetching, Some((Fetching, 10_000)), 10_000 + every, true, "the same status, the heartbeat due"),
+        (Fetching, Some((Fetching, 10_000)), 9_000, false, "a clock that went back"),
+    ];
+    for (status, recorded, now, due, why) in cases {
+        let mut job = w.job(None);
+        job.status = status;
+        job.recorded = recorded;
+        assert_eq!(job.record_due(now), due, "{why}");
+    }
+}

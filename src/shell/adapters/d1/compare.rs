@@ -9,7 +9,7 @@
 //! (`INDEXED BY`): without statistics SQLite prefers the primary key's `project_id` prefix,
 //! which reads every version of the project.
 
-use super::files::{FileRow, FILE_COLUMNS};
+use super::files::{introduced_by, FileRow, FILE_COLUMNS};
 use super::texts::read_texts;
 use super::{n, s, Db, DbError};
 use crate::compare::{Side, Sides, Window};
@@ -155,25 +155,25 @@ impl Sides for CompareSides<'_> {
     async fn whole(&self, cap: u32) -> Result<Option<(Vec<FileEntry>, Vec<FileEntry>)>, DbError> {
         // The rows the syncs in between introduced or superseded, through those syncs'
         // indexes: a superset of both sides (less what was introduced and superseded in
-        // between), read only while it is small.
-        // A first sync's rows are in no index by sync: from the empty state (position 0),
-        // they are read by position through the primary key (`files::introduced_by`).
+        // between), read only while it is small. A first sync's rows are in no index by
+        // sync (`files::introduced_by`): read by position when the empty state is the lo end.
         let between = "SELECT id FROM syncs WHERE project_id = ?1 AND seq > ?2 AND seq <= ?3";
-        let first = if self.lo == 0 {
-            format!("SELECT {FILE_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f WHERE f.project_id = ?1 AND f.introduced_seq = 1 UNION ALL", hi_side = hi_side("f"))
-        } else {
-            String::new()
+        let introduced = |seq: u64, by_sync: &str| {
+            let (index, by_seq) = introduced_by("file_versions", seq, "f");
+            format!(
+                "SELECT {FILE_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f {index} \
+                 WHERE f.project_id = ?1 AND {by_seq}{by_sync} UNION ALL ",
+                hi_side = hi_side("f")
+            )
         };
+        let first = if self.lo == 0 { introduced(1, "") } else { String::new() };
+        let later = introduced(2, &format!(" AND f.introduced_sync_id IN ({between})"));
         let sql = format!(
-            "SELECT * FROM ( {first} \
-               SELECT {FILE_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f INDEXED BY file_versions_introduced \
-               WHERE f.project_id = ?1 AND f.introduced_seq > 1 AND f.introduced_sync_id IN ({between}) \
-               UNION ALL \
+            "SELECT * FROM ( {first}{later} \
                SELECT {FILE_COLUMNS}, 1 AS lo, 1 AS kept FROM file_versions f INDEXED BY file_versions_superseded \
                WHERE f.project_id = ?1 AND f.superseded_by_sync_id IS NOT NULL AND f.superseded_by_sync_id IN ({between}) \
                AND f.introduced_seq <= ?2 \
-             ) LIMIT ?4",
-            hi_side = hi_side("f"),
+             ) LIMIT ?4"
         );
         let rows: Vec<WholeRow> = self.db.all(&sql, &[s(&self.project), n(self.lo), n(self.hi), n(u64::from(cap) + 1)]).await?;
         if rows.len() as u32 > cap {

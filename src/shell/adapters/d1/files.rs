@@ -104,9 +104,9 @@ impl Db {
         Ok(rows)
     }
 
-    /// What a completed sync (at chain position `seq`) changed, derived from the versions it introduced and
-    /// superseded, in path order after `after`: one window of at most `limit` rows of each
-    /// (both in path order through their sync's index, named: the primary key's
+    /// What a completed sync (at chain position `seq`) changed, derived from the versions
+    /// it introduced and superseded, in path order after `after`: one window of at most
+    /// `limit` rows of each (in path order through their sync's index, named: the primary key's
     /// `project_id` prefix would read the whole project), merged up to the path both reached
     /// (`crate::merge`), so a page reads in proportion to it whatever the sync changed. The
     /// changes, and the last path the window covers (`None`: the end). Those rows never
@@ -119,7 +119,7 @@ impl Db {
         after: &str,
         limit: u32,
     ) -> DbResult<(Vec<StoredChange>, Option<String>)> {
-        let (index, by_seq) = introduced_by(seq, "n");
+        let (index, by_seq) = introduced_by("file_versions", seq, "n");
         let introduced = self.stmt(
             &format!(
                 "SELECT n.path AS path, \
@@ -168,16 +168,17 @@ impl Db {
     }
 }
 
-/// How the rows a sync at chain position `seq` introduced are found, for table alias `t`:
-/// the index to name after `FROM file_versions t`, and the condition to add. A first sync's
-/// rows (position 1) are its whole state, read in path order through the primary key; a
-/// later sync's through `file_versions_introduced`, which leaves first syncs' rows out (it
-/// cost a D1 row and ~105 bytes a file of every first sync).
-pub(super) fn introduced_by(seq: u64, t: &str) -> (&'static str, String) {
+/// How the rows a sync at chain position `seq` introduced into `table` (`file_versions` or
+/// `dir_versions`, under alias `t`) are found: the index to name after the table and its
+/// alias, and the condition to add. A first sync's rows (position 1) are its whole state,
+/// read by position through the primary key; a later sync's through the table's
+/// `_introduced` index, which leaves first syncs' rows out (for files it cost a D1 row and
+/// ~105 bytes a file of every first sync).
+pub(super) fn introduced_by(table: &str, seq: u64, t: &str) -> (String, String) {
     if seq == 1 {
-        ("", format!("{t}.introduced_seq = 1"))
+        (String::new(), format!("{t}.introduced_seq = 1"))
     } else {
-        ("INDEXED BY file_versions_introduced", format!("{t}.introduced_seq > 1"))
+        (format!("INDEXED BY {table}_introduced"), format!("{t}.introduced_seq > 1"))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::diff::FileEntry;
 use crate::domain::{CommitSha, FileKind, FileMode, ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, StoreError};
 use crate::merge::Span;
-use crate::shell::adapters::d1::files::{FileRow, VISIBLE_AT};
+use crate::shell::adapters::d1::files::{introduced_by, FileRow, VISIBLE_AT};
 use crate::shell::adapters::d1::{n, s, DbError, RUNNING_STATUSES};
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
@@ -176,27 +176,23 @@ impl EngineStore<'_> {
                 "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL WHERE {key} IN \
                  (SELECT project_id, path, introduced_sync_id FROM {table} WHERE superseded_by_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
             )]
-        } else if table == "file_versions" {
+        } else {
             // What ended syncs staged lies at `current_seq + 1` (a sync discards before it
-            // stages). At position 1 (no sync completed yet) it is in no index by sync
-            // (`files::introduced_by`): read through the primary key, and only then.
+            // stages): at position 1, in no index by sync (`files::introduced_by`), it is read
+            // through the primary key, and only while no sync has completed.
+            let (later_index, later) = introduced_by(table, 2, "t");
+            let (_, first) = introduced_by(table, 1, "t");
             vec![
                 format!(
-                    "DELETE FROM {table} WHERE {key} IN \
-                     (SELECT project_id, path, introduced_sync_id FROM {table} INDEXED BY file_versions_introduced \
-                      WHERE introduced_seq > 1 AND introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
+                    "DELETE FROM {table} WHERE {key} IN (SELECT t.project_id, t.path, t.introduced_sync_id FROM {table} t {later_index} \
+                     WHERE {later} AND t.introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
                 ),
                 format!(
-                    "DELETE FROM {table} WHERE {key} IN \
-                     (SELECT f.project_id, f.path, f.introduced_sync_id FROM projects p CROSS JOIN {table} f ON f.project_id = p.id \
-                      WHERE p.id = ?1 AND p.current_seq = 0 AND f.introduced_seq = 1 AND f.introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
+                    "DELETE FROM {table} WHERE {key} IN (SELECT t.project_id, t.path, t.introduced_sync_id \
+                     FROM projects p CROSS JOIN {table} t ON t.project_id = p.id \
+                     WHERE p.id = ?1 AND p.current_seq = 0 AND {first} AND t.introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
                 ),
             ]
-        } else {
-            vec![format!(
-                "DELETE FROM {table} WHERE {key} IN \
-                 (SELECT project_id, path, introduced_sync_id FROM {table} WHERE introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-            )]
         };
         sql.iter().map(|sql| self.db.stmt(sql, &[s(project.as_str()), n(DISCARD_BATCH)])).collect()
     }
