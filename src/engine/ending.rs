@@ -62,7 +62,7 @@ pub(super) async fn end<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports: &
     }
     // The row is terminal now, so the sync's own staged rows are fenced and can go. Should
     // this fail or run out of budget, the next sync of the project removes the rest.
-    while let Ok(false) = ports.store.discard_ended(&job.project_id).await {
+    while let Ok(false) = ports.store.discard_ended(&job.project_id, &job.sync_id).await {
         if ports.meter.spent() {
             break;
         }

@@ -20,7 +20,7 @@ pub(super) async fn start<G: GitHub, S: Store, X: Scratch>(job: &mut Job, ports:
     let Ports { store, scratch, meter, .. } = ports;
     // Whatever syncs that ended without completing staged is removed first, a bounded
     // amount per call; a large leftover takes several steps (this one is repeated).
-    while !store.discard_ended(&job.project_id).await? {
+    while !store.discard_ended(&job.project_id, &job.sync_id).await? {
         if meter.spent() {
             job.message = "Removing what an earlier, unfinished sync staged".into();
             return Ok(());

@@ -96,9 +96,12 @@ pub trait ByteSource {
 pub trait Store {
     async fn project_head(&self, project: &ProjectId) -> Result<ProjectHead, StoreError>;
     /// Removes, a bounded amount at a time, what syncs of this project that ended without
-    /// completing (FAILED or CANCELLED, so fenced for good) staged and never committed.
-    /// Returns true once nothing is left. Never touches a running sync's rows. Idempotent.
-    async fn discard_ended(&self, project: &ProjectId) -> Result<bool, StoreError>;
+    /// completing (FAILED or CANCELLED, so fenced for good) staged and never committed: the
+    /// rows at `current_seq + 1`. `caller` is the sync asking: a running one before it
+    /// stages, or one that has ended; while any other sync of the project runs, nothing is
+    /// touched (that one discards before it stages). Returns true once nothing is left for
+    /// the caller to do. Never touches a running sync's rows. Idempotent.
+    async fn discard_ended(&self, project: &ProjectId, caller: &SyncId) -> Result<bool, StoreError>;
     /// Files active right after the sync at `seq` with a path in `span`, sorted by path.
     async fn files_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError>;
     /// `files_in` for each (span, limit), in one round trip.

@@ -192,8 +192,8 @@ impl FakeStore {
             }
         }
         for (path, entry) in new {
-            if rows.iter().any(|r| r.path == path && &r.introduced_sync == sync) {
-                continue; // ON CONFLICT DO NOTHING
+            if rows.iter().any(|r| r.path == path && r.introduced_seq == seq) {
+                continue; // ON CONFLICT (project_id, path, introduced_seq) DO NOTHING
             }
             assert!(!rows.iter().any(|r| r.path == path && r.superseded_seq.is_none()), "two active versions of {path}");
             rows.push(VersionRow {
@@ -209,26 +209,32 @@ impl FakeStore {
         written
     }
 
-    /// Deletes up to `budget` rows introduced by `dead` syncs; once none is left, clears the
-    /// marks they made. Returns rows touched and whether the table is clean of them.
-    fn discard<T>(rows: &mut Vec<VersionRow<T>>, dead: &[SyncId], budget: usize) -> (usize, bool) {
+    /// Deletes up to `budget` rows introduced at chain position `at` (what ended syncs
+    /// staged); once none is left, clears the marks made at `at`. Returns rows touched and
+    /// whether the table is clean of them.
+    fn discard<T>(rows: &mut Vec<VersionRow<T>>, at: u64, budget: usize) -> (usize, bool) {
         let mut removed = 0;
         rows.retain(|r| {
-            let drop = removed < budget && dead.contains(&r.introduced_sync);
+            let drop = removed < budget && r.introduced_seq == at;
             removed += usize::from(drop);
             !drop
         });
-        if rows.iter().any(|r| dead.contains(&r.introduced_sync)) {
+        if rows.iter().any(|r| r.introduced_seq == at) {
             return (removed, false);
         }
         for r in rows.iter_mut() {
-            if r.superseded_by.as_ref().is_some_and(|s| dead.contains(s)) {
+            if r.superseded_seq == Some(at) {
                 r.superseded_seq = None;
                 r.superseded_by = None;
                 removed += 1;
             }
         }
         (removed, true)
+    }
+
+    /// Whether a sync of the project other than `caller` is queued or running.
+    fn another_running(&self, caller: &SyncId) -> bool {
+        self.syncs.borrow().iter().any(|(id, r)| running(r.status) && id.as_str() != caller.as_str())
     }
 }
 
@@ -238,7 +244,7 @@ impl Store for FakeStore {
         Ok(self.head.borrow().clone())
     }
 
-    async fn discard_ended(&self, _project: &ProjectId) -> Result<bool, StoreError> {
+    async fn discard_ended(&self, _project: &ProjectId, caller: &SyncId) -> Result<bool, StoreError> {
         self.call(3)?;
         let dead: Vec<SyncId> = self
             .syncs
@@ -247,16 +253,17 @@ impl Store for FakeStore {
             .filter(|(_, r)| matches!(r.status, SyncStatus::Failed | SyncStatus::Cancelled) && !r.discarded)
             .filter_map(|(id, _)| SyncId::parse(id).ok())
             .collect();
-        if dead.is_empty() {
+        if dead.is_empty() || self.another_running(caller) {
+            // Nothing ended, or the sync running now discards before it stages.
             return Ok(true);
         }
-        let budget = self.discard_batch.get();
-        let (files, files_done) = Self::discard(&mut self.versions.borrow_mut(), &dead, budget);
+        let (budget, at) = (self.discard_batch.get(), self.head.borrow().current_seq + 1);
+        let (files, files_done) = Self::discard(&mut self.versions.borrow_mut(), at, budget);
         if !files_done {
             self.write(files as u64);
             return Ok(false);
         }
-        let (dirs, dirs_done) = Self::discard(&mut self.dirs.borrow_mut(), &dead, budget.saturating_sub(files));
+        let (dirs, dirs_done) = Self::discard(&mut self.dirs.borrow_mut(), at, budget.saturating_sub(files));
         self.write((files + dirs) as u64);
         if !dirs_done {
             return Ok(false);

@@ -227,7 +227,7 @@ async fn changes_of(svc: &Services<'_>, sync: &SyncRow, page: &PageRequest) -> A
             };
             // A completed sync has its chain position (the table's CHECK).
             let seq = sync.seq.unwrap_or_default();
-            let (mut rows, next) = sync_changes(db, &sync.project_id, &sync.id, seq, after, page.limit).await?;
+            let (mut rows, next) = sync_changes(db, &sync.project_id, seq, after, page.limit).await?;
             with_reasons(&mut rows, before.as_ref(), &sync.path_filter);
             (rows, next)
         }
@@ -242,18 +242,11 @@ async fn changes_of(svc: &Services<'_>, sync: &SyncRow, page: &PageRequest) -> A
 /// until the page is full, the rows end, or `WINDOWS_PER_PAGE` windows were read (a page
 /// over many superseded paths that are no removal, renamed ones say, may end short). The
 /// changes, and the path the next page goes on after.
-async fn sync_changes(
-    db: &Db,
-    project: &ProjectId,
-    sync: &SyncId,
-    seq: u64,
-    after: &str,
-    limit: u32,
-) -> AppResult<(Vec<StoredChange>, Option<String>)> {
+async fn sync_changes(db: &Db, project: &ProjectId, seq: u64, after: &str, limit: u32) -> AppResult<(Vec<StoredChange>, Option<String>)> {
     let mut rows: Vec<StoredChange> = Vec::new();
     let mut at = after.to_string();
     for _ in 0..WINDOWS_PER_PAGE {
-        let (found, through) = db.changes_window(project, sync, seq, &at, limit + 1).await?;
+        let (found, through) = db.changes_window(project, seq, &at, limit + 1).await?;
         rows.extend(found);
         if rows.len() > limit as usize {
             rows.truncate(limit as usize);

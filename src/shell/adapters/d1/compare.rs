@@ -9,7 +9,7 @@
 //! (`INDEXED BY`): without statistics SQLite prefers the primary key's `project_id` prefix,
 //! which reads every version of the project.
 
-use super::files::{introduced_by, FileRow, FILE_COLUMNS};
+use super::files::{introduced_by, EntryRow, ENTRY_COLUMNS};
 use super::texts::read_texts;
 use super::{n, s, Db, DbError};
 use crate::compare::{Side, Sides, Window};
@@ -50,7 +50,7 @@ pub struct CompareSides<'a> {
 #[derive(Deserialize)]
 struct SideRow {
     #[serde(flatten)]
-    file: FileRow,
+    file: EntryRow,
     lo: u8,
 }
 
@@ -105,7 +105,7 @@ impl Sides for CompareSides<'_> {
         let bound = bound.map(|b| b.path);
         let upper = if bound.is_some() { "AND f.path <= ?6" } else { "" };
         let sql = format!(
-            "SELECT {FILE_COLUMNS}, {lo_side} AS lo FROM file_versions f \
+            "SELECT {ENTRY_COLUMNS}, {lo_side} AS lo FROM file_versions f \
              WHERE f.project_id = ?1 AND f.path > ?4 {upper} AND ({lo_side} OR {hi_side}) ORDER BY f.path LIMIT ?5",
             lo_side = lo_side("f"),
             hi_side = hi_side("f"),
@@ -132,7 +132,7 @@ impl Sides for CompareSides<'_> {
         }
         let other = if side == Side::From { Side::To } else { Side::From };
         let sql = format!(
-            "SELECT {FILE_COLUMNS}, 0 AS lo FROM file_versions f INDEXED BY file_versions_by_sha \
+            "SELECT {ENTRY_COLUMNS}, 0 AS lo FROM file_versions f INDEXED BY file_versions_by_sha \
              WHERE f.project_id = ?1 AND f.sha IN (SELECT value FROM json_each(?4)) AND {this} \
              AND NOT EXISTS (SELECT 1 FROM file_versions o WHERE o.project_id = ?1 AND o.path = f.path AND {other})",
             this = self.condition(side, "f"),
@@ -153,26 +153,25 @@ impl Sides for CompareSides<'_> {
     }
 
     async fn whole(&self, cap: u32) -> Result<Option<(Vec<FileEntry>, Vec<FileEntry>)>, DbError> {
-        // The rows the syncs in between introduced or superseded, through those syncs'
+        // The rows the syncs in between introduced or superseded, through the position
         // indexes: a superset of both sides (less what was introduced and superseded in
         // between), read only while it is small. A first sync's rows are in no index by
-        // sync (`files::introduced_by`): read by position when the empty state is the lo end.
-        let between = "SELECT id FROM syncs WHERE project_id = ?1 AND seq > ?2 AND seq <= ?3";
-        let introduced = |seq: u64, by_sync: &str| {
+        // position (`files::introduced_by`): read through the primary key when the empty
+        // state is the lo end.
+        let introduced = |seq: u64, range: &str| {
             let (index, by_seq) = introduced_by("file_versions", seq, "f");
             format!(
-                "SELECT {FILE_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f {index} \
-                 WHERE f.project_id = ?1 AND {by_seq}{by_sync} UNION ALL ",
+                "SELECT {ENTRY_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f {index} \
+                 WHERE f.project_id = ?1 AND {by_seq}{range} UNION ALL ",
                 hi_side = hi_side("f")
             )
         };
         let first = if self.lo == 0 { introduced(1, "") } else { String::new() };
-        let later = introduced(2, &format!(" AND f.introduced_sync_id IN ({between})"));
+        let later = introduced(2, " AND f.introduced_seq > ?2 AND f.introduced_seq <= ?3");
         let sql = format!(
             "SELECT * FROM ( {first}{later} \
-               SELECT {FILE_COLUMNS}, 1 AS lo, 1 AS kept FROM file_versions f INDEXED BY file_versions_superseded \
-               WHERE f.project_id = ?1 AND f.superseded_by_sync_id IS NOT NULL AND f.superseded_by_sync_id IN ({between}) \
-               AND f.introduced_seq <= ?2 \
+               SELECT {ENTRY_COLUMNS}, 1 AS lo, 1 AS kept FROM file_versions f INDEXED BY file_versions_superseded \
+               WHERE f.project_id = ?1 AND f.superseded_seq > ?2 AND f.superseded_seq <= ?3 AND f.introduced_seq <= ?2 \
              ) LIMIT ?4"
         );
         let rows: Vec<WholeRow> = self.db.all(&sql, &[s(&self.project), n(self.lo), n(self.hi), n(u64::from(cap) + 1)]).await?;

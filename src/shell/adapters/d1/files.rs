@@ -2,7 +2,9 @@
 //! history, and what a sync changed. (The engine's writes are in `engine_store`.)
 
 use super::{n, s, Db, DbResult};
-use crate::domain::{ProjectId, SyncId};
+use crate::diff::FileEntry;
+use crate::domain::{FileKind, FileMode, ObjectSha, ProjectId, SyncId};
+use crate::engine::StoreError;
 use crate::merge::{merge_page, Keyed, Pair};
 pub(super) use crate::rows::FileRow;
 use crate::rows::{FileHistoryRow, StoredChange};
@@ -13,7 +15,34 @@ use serde::Deserialize;
 pub(super) const VISIBLE_AT: &str = "introduced_seq <= ?2 AND (superseded_seq IS NULL OR superseded_seq > ?2)";
 
 /// The columns of a `FileRow`.
-pub(super) const FILE_COLUMNS: &str = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped";
+const FILE_COLUMNS: &str = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped";
+
+/// The columns of an `EntryRow`, on the version rows of `f`.
+pub(super) const ENTRY_COLUMNS: &str = "f.path, f.mode, f.kind, f.sha, f.size";
+
+/// A version as the engine and the compare read it: what the file is, not which sync
+/// brought it.
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct EntryRow {
+    pub(super) path: String,
+    mode: String,
+    kind: String,
+    sha: ObjectSha,
+    size: Option<u64>,
+}
+
+impl EntryRow {
+    pub(super) fn entry(self) -> Result<FileEntry, StoreError> {
+        let bad = |what: &str| StoreError::Other(format!("stored {what} of {} is invalid", self.path));
+        Ok(FileEntry {
+            mode: FileMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,
+            kind: FileKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
+            sha: self.sha,
+            size: self.size,
+            path: self.path,
+        })
+    }
+}
 
 /// One version and where its kept text is, if any (`GET /files/content`).
 #[derive(Debug, Clone, Deserialize)]
@@ -65,8 +94,8 @@ impl Db {
     }
 
     /// Every committed version of a path, newest first, introduced before chain position
-    /// `before`, each with its position (the page key). Marks of a sync still running are
-    /// hidden.
+    /// `before`, each with its position (the page key): the primary key's own order, so a
+    /// page reads its own rows. Rows and marks of a sync still running are hidden.
     pub async fn file_history(
         &self,
         project: &ProjectId,
@@ -75,72 +104,57 @@ impl Db {
         before: u64,
         limit: u32,
     ) -> DbResult<Vec<FileHistoryRow>> {
-        // The path's head (at most one row, `file_versions_one_head`), which is newer than
-        // any superseded version, then the superseded ones newest first through
-        // `file_versions_history`: a page reads its own rows. Each index is named, as the
-        // primary key's (project_id, path) prefix would read every version of the path.
-        let columns = "path, mode, kind, sha, size, introduced_sync_id AS sync_id, content_skipped, introduced_seq, \
-                 CASE WHEN superseded_seq <= ?2 THEN superseded_by_sync_id END AS superseded_by_sync_id";
         // One upper bound (SQLite ranges an index on one of two, and filters by the other).
         let below = before.min(current_seq + 1);
-        let args = [s(project), n(current_seq), s(path), n(below), n(u64::from(limit))];
-        let head = self.stmt(
+        self.all(
             &format!(
-                "SELECT {columns} FROM file_versions INDEXED BY file_versions_one_head \
-                 WHERE project_id = ?1 AND path = ?3 AND superseded_seq IS NULL AND introduced_seq < ?4 AND ?5 > 0"
+                "SELECT {FILE_COLUMNS}, introduced_seq, \
+                   CASE WHEN superseded_seq <= ?2 THEN superseded_by_sync_id END AS superseded_by_sync_id \
+                 FROM file_versions WHERE project_id = ?1 AND path = ?3 AND introduced_seq < ?4 ORDER BY introduced_seq DESC LIMIT ?5"
             ),
-            &args,
-        )?;
-        let superseded = self.stmt(
-            &format!(
-                "SELECT {columns} FROM file_versions INDEXED BY file_versions_history \
-                 WHERE project_id = ?1 AND path = ?3 AND superseded_seq IS NOT NULL AND introduced_seq < ?4 \
-                 ORDER BY introduced_seq DESC LIMIT ?5"
-            ),
-            &args,
-        )?;
-        let mut rows: Vec<FileHistoryRow> = self.batch_all(vec![head, superseded]).await?.into_iter().flatten().collect();
-        rows.truncate(limit as usize);
-        Ok(rows)
+            &[s(project), n(current_seq), s(path), n(below), n(u64::from(limit))],
+        )
+        .await
     }
 
     /// What a completed sync (at chain position `seq`) changed, derived from the versions
     /// it introduced and superseded, in path order after `after`: one window of at most
-    /// `limit` rows of each (in path order through their sync's index, named: the primary key's
-    /// `project_id` prefix would read the whole project), merged up to the path both reached
-    /// (`crate::merge`), so a page reads in proportion to it whatever the sync changed. The
-    /// changes, and the last path the window covers (`None`: the end). Those rows never
-    /// change once the sync completed, so the pages of one sync are one snapshot.
+    /// `limit` rows of each (in path order through the position indexes, named: the primary
+    /// key's `project_id` prefix would read the whole project), merged up to the path both
+    /// reached (`crate::merge`), so a page reads in proportion to it whatever the sync
+    /// changed. The changes, and the last path the window covers (`None`: the end). Those
+    /// rows never change once the sync completed, so the pages of one sync are one snapshot.
     pub async fn changes_window(
         &self,
         project: &ProjectId,
-        sync: &SyncId,
         seq: u64,
         after: &str,
         limit: u32,
     ) -> DbResult<(Vec<StoredChange>, Option<String>)> {
         let (index, by_seq) = introduced_by("file_versions", seq, "n");
+        let args = [s(project), n(seq), s(after), n(u64::from(limit))];
         let introduced = self.stmt(
             &format!(
                 "SELECT n.path AS path, \
                    CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
                    n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha, n.similarity AS similarity \
                  FROM file_versions n {index} \
-                 LEFT JOIN file_versions o ON o.superseded_by_sync_id = n.introduced_sync_id \
-                   AND o.project_id = n.project_id AND o.path = COALESCE(n.previous_path, n.path) \
-                 WHERE n.introduced_sync_id = ?1 AND {by_seq} AND n.project_id = ?2 AND n.path > ?3 ORDER BY n.path LIMIT ?4"
+                 LEFT JOIN file_versions o INDEXED BY file_versions_superseded ON o.project_id = n.project_id \
+                   AND o.superseded_seq = n.introduced_seq AND o.path = COALESCE(n.previous_path, n.path) \
+                 WHERE n.project_id = ?1 AND n.introduced_seq = ?2 AND {by_seq} AND n.path > ?3 ORDER BY n.path LIMIT ?4"
             ),
-            &[s(sync), s(project), s(after), n(u64::from(limit))],
+            &args,
         )?;
         // Superseded paths, each saying whether it is no removal (the sync introduced its
         // path again, or renamed it).
         let superseded = self.stmt(
             "SELECT o.path AS path, 'removed' AS change, NULL AS previousPath, o.sha AS sha, NULL AS previousSha, \
-               (EXISTS (SELECT 1 FROM file_versions n WHERE n.introduced_sync_id = ?1 AND n.project_id = ?2 AND n.path = o.path) \
-                OR EXISTS (SELECT 1 FROM file_versions n WHERE n.introduced_sync_id = ?1 AND n.previous_path = o.path)) AS kept \
+               (EXISTS (SELECT 1 FROM file_versions n WHERE n.project_id = ?1 AND n.path = o.path AND n.introduced_seq = ?2) \
+                OR EXISTS (SELECT 1 FROM file_versions n INDEXED BY file_versions_renamed_from \
+                  WHERE n.project_id = ?1 AND n.introduced_seq = ?2 AND n.previous_path = o.path)) AS kept \
              FROM file_versions o INDEXED BY file_versions_superseded \
-             WHERE o.superseded_by_sync_id = ?1 AND o.project_id = ?2 AND o.path > ?3 ORDER BY o.path LIMIT ?4",
-            &[s(sync), s(project), s(after), n(u64::from(limit))],
+             WHERE o.project_id = ?1 AND o.superseded_seq = ?2 AND o.path > ?3 ORDER BY o.path LIMIT ?4",
+            &args,
         )?;
         let mut pages = self.batch_all::<ChangeRow>(vec![introduced, superseded]).await?.into_iter();
         let (new, old) = (pages.next().unwrap_or_default(), pages.next().unwrap_or_default());

@@ -2,12 +2,12 @@
 //! carries `FENCE`: it lands nothing once the sync's row has ended, so a sync that the
 //! reaper (or anything else) ended can never write again, whatever its object does.
 
-use super::files::{FileRow, VISIBLE_AT};
+use super::files::{EntryRow, VISIBLE_AT};
 use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::Timestamp;
-use crate::domain::{ProjectId, SyncStatus};
+use crate::domain::{ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, ProjectHead, Recorded, Store, StoreError};
 use crate::merge::Span;
 use crate::pack::pack_texts;
@@ -45,7 +45,7 @@ impl Store for EngineStore<'_> {
         })
     }
 
-    async fn discard_ended(&self, project: &ProjectId) -> Result<bool, StoreError> {
+    async fn discard_ended(&self, project: &ProjectId, caller: &SyncId) -> Result<bool, StoreError> {
         #[derive(Deserialize)]
         struct Count {
             n: u64,
@@ -58,17 +58,23 @@ impl Store for EngineStore<'_> {
         // Their own rows first, then the marks they made on older rows, so that at every
         // statement each path has at most one head version.
         for unmark in [false, true] {
-            let mut statements = self.discard_statements("file_versions", project, unmark)?;
-            statements.extend(self.discard_statements("dir_versions", project, unmark)?);
+            let mut statements = self.discard_statements("file_versions", project, caller, unmark)?;
+            statements.extend(self.discard_statements("dir_versions", project, caller, unmark)?);
             let touched = self.db.batch(statements).await?;
             if touched.iter().any(|&t| t >= DISCARD_BATCH) {
                 return Ok(false);
             }
         }
+        // Marked only where the statements above ran: with another sync running, that one
+        // discards (before it stages) and marks.
         self.db
             .run(
-                "UPDATE syncs SET discarded = 1 WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')",
-                &[s(project.as_str())],
+                &format!(
+                    "UPDATE syncs SET discarded = 1 WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED') \
+                     AND {}",
+                    no_other_running(1, 2)
+                ),
+                &[s(project.as_str()), s(caller.as_str())],
             )
             .await?;
         Ok(true)
@@ -84,8 +90,8 @@ impl Store for EngineStore<'_> {
             .iter()
             .map(|(span, limit)| self.db.stmt(&span_query(FILES_IN, span, true), &span_args(project, seq, span, Some(*limit))))
             .collect::<Result<Vec<_>, DbError>>()?;
-        let pages: Vec<Vec<FileRow>> = self.db.batch_all(statements).await?;
-        pages.into_iter().map(|rows| rows.into_iter().map(FileRow::entry).collect()).collect()
+        let pages: Vec<Vec<EntryRow>> = self.db.batch_all(statements).await?;
+        pages.into_iter().map(|rows| rows.into_iter().map(EntryRow::entry).collect()).collect()
     }
 
     async fn count_in_each(&self, project: &ProjectId, seq: u64, spans: &[Span]) -> Result<(u64, u64), StoreError> {
@@ -130,7 +136,7 @@ impl Store for EngineStore<'_> {
                         ELSE COALESCE(b.status, 'unread') END \
                  FROM json_each(?6) j LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = j.value ->> 3 \
                  WHERE {} \
-                 ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
+                 ON CONFLICT (project_id, path, introduced_seq) DO NOTHING",
                 fence(2)
             ),
             &[project, sync, seq, s(job.content_scope()), n(job.max_text_bytes)],
@@ -190,9 +196,9 @@ impl Store for EngineStore<'_> {
         let mut statements = self.supersede("dir_versions", job, &superseded)?;
         statements.extend(self.bulk(
             &format!(
-                "INSERT INTO dir_versions (project_id, path, sha, introduced_sync_id, introduced_seq) \
-                 SELECT ?1, value ->> 0, value ->> 1, ?2, ?3 FROM json_each(?4) WHERE {} \
-                 ON CONFLICT (project_id, path, introduced_sync_id) DO NOTHING",
+                "INSERT INTO dir_versions (project_id, path, sha, introduced_seq) \
+                 SELECT ?1, value ->> 0, value ->> 1, ?3 FROM json_each(?4) WHERE {} \
+                 ON CONFLICT (project_id, path, introduced_seq) DO NOTHING",
                 fence(2)
             ),
             &[project, sync, seq],

@@ -3,11 +3,10 @@
 //! supersede marks, the discard of what ended syncs left, a sync's outcome columns.
 
 use super::EngineStore;
-use crate::diff::FileEntry;
-use crate::domain::{CommitSha, FileKind, FileMode, ProjectId, SyncId, SyncStatus};
+use crate::domain::{CommitSha, ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, StoreError};
 use crate::merge::Span;
-use crate::shell::adapters::d1::files::{introduced_by, FileRow, VISIBLE_AT};
+use crate::shell::adapters::d1::files::{introduced_by, VISIBLE_AT};
 use crate::shell::adapters::d1::{n, s, DbError, RUNNING_STATUSES};
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
@@ -20,6 +19,13 @@ pub(super) const DISCARD_BATCH: u64 = 5_000;
 /// Syncs of project ?1 that ended without completing and whose rows are not discarded yet.
 pub(super) const ENDED_UNDISCARDED: &str =
     "SELECT id FROM syncs WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')";
+
+/// No sync of project `?{project}` but `?{caller}` (the one discarding) is queued or
+/// running: a running sync discards before it stages, and what it then stages lies where
+/// leftovers would.
+pub(super) fn no_other_running(project: u8, caller: u8) -> String {
+    format!("NOT EXISTS (SELECT 1 FROM syncs r WHERE r.project_id = ?{project} AND r.id <> ?{caller} AND r.status IN {RUNNING_STATUSES})")
+}
 
 /// The counts and stats columns of a sync row, and whether the rename limit stopped its
 /// search for renames with edits, bound as ?7 to ?17 by `outcome_args`.
@@ -38,7 +44,7 @@ pub(super) fn outcome_args(job: &Job) -> Vec<JsValue> {
 }
 
 /// Files, file counts and directories of project ?1 active at chain position ?2.
-pub(super) const FILES_IN: &str = "SELECT path, mode, kind, sha, size, introduced_sync_id AS sync_id FROM file_versions";
+pub(super) const FILES_IN: &str = "SELECT path, mode, kind, sha, size FROM file_versions";
 pub(super) const COUNT_IN: &str = "SELECT count(*) AS n, sum(size) AS bytes FROM file_versions";
 pub(super) const DIRS_IN: &str = "SELECT path, sha FROM dir_versions";
 
@@ -69,19 +75,6 @@ pub(super) type BlobArgs<'a> = (&'a str, &'static str, u64, String, Option<&'a s
 /// A new version as the insert reads it: path, mode, kind, sha, size, previous path and
 /// similarity (renames only).
 pub(super) type VersionArgs<'a> = (&'a str, &'a str, &'a str, &'a str, Option<u64>, Option<&'a str>, Option<u8>);
-
-impl FileRow {
-    pub(in crate::shell::adapters::d1) fn entry(self) -> Result<FileEntry, StoreError> {
-        let bad = |what: &str| StoreError::Other(format!("stored {what} of {} is invalid", self.path));
-        Ok(FileEntry {
-            mode: FileMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,
-            kind: FileKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
-            sha: self.sha,
-            size: self.size,
-            path: self.path,
-        })
-    }
-}
 
 #[derive(Deserialize)]
 pub(super) struct HeadRow {
@@ -144,9 +137,11 @@ impl EngineStore<'_> {
 
     /// Marks the head versions of `paths` in a versioned table as superseded by `job`.
     pub(super) fn supersede(&self, table: &str, job: &Job, paths: &[&str]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        // File versions name the sync too (the views show it); directories do not.
+        let by = if table == "file_versions" { ", superseded_by_sync_id = ?3" } else { "" };
         self.bulk(
             &format!(
-                "UPDATE {table} SET superseded_seq = ?2, superseded_by_sync_id = ?3 \
+                "UPDATE {table} SET superseded_seq = ?2{by} \
                  WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
                  AND path IN (SELECT value FROM json_each(?4)) AND {}",
                 fence(3)
@@ -168,32 +163,42 @@ impl EngineStore<'_> {
     }
 
     /// Deletes (or, with `unmark`, un-supersedes) at most `DISCARD_BATCH` rows of `table`
-    /// per statement that syncs which ended without completing left behind.
-    pub(super) fn discard_statements(&self, table: &str, project: &ProjectId, unmark: bool) -> Result<Vec<D1PreparedStatement>, DbError> {
-        let key = "(project_id, path, introduced_sync_id)";
+    /// per statement that syncs which ended without completing left behind: what lies at
+    /// `current_seq + 1` (a sync discards before it stages, so nothing else can), and only
+    /// while no sync of the project but `caller` runs (`NO_OTHER_RUNNING`).
+    pub(super) fn discard_statements(
+        &self,
+        table: &str,
+        project: &ProjectId,
+        caller: &SyncId,
+        unmark: bool,
+    ) -> Result<Vec<D1PreparedStatement>, DbError> {
+        let key = "(project_id, path, introduced_seq)";
+        let guard = no_other_running(1, 3);
+        let rows = |index: &str, at: &str| {
+            format!(
+                "SELECT t.project_id, t.path, t.introduced_seq FROM projects p CROSS JOIN {table} t {index} ON t.project_id = p.id \
+                 WHERE p.id = ?1 AND {at} AND {guard} LIMIT ?2"
+            )
+        };
+        let files = table == "file_versions";
         let sql = if unmark {
-            vec![format!(
-                "UPDATE {table} SET superseded_seq = NULL, superseded_by_sync_id = NULL WHERE {key} IN \
-                 (SELECT project_id, path, introduced_sync_id FROM {table} WHERE superseded_by_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-            )]
-        } else {
-            // What ended syncs staged lies at `current_seq + 1` (a sync discards before it
-            // stages): at position 1, in no index by sync (`files::introduced_by`), it is read
-            // through the primary key, and only while no sync has completed.
+            // Directories keep no index by position: the discard, rare, reads the project's.
+            let index = if files { "INDEXED BY file_versions_superseded" } else { "" };
+            let marked = rows(index, "t.superseded_seq IS NOT NULL AND t.superseded_seq = p.current_seq + 1");
+            let by = if files { ", superseded_by_sync_id = NULL" } else { "" };
+            vec![format!("UPDATE {table} SET superseded_seq = NULL{by} WHERE {key} IN ({marked})")]
+        } else if files {
+            // At position 1 (no sync completed yet) the rows are in no index by position
+            // (`files::introduced_by`): the primary key reads them.
             let (later_index, later) = introduced_by(table, 2, "t");
             let (_, first) = introduced_by(table, 1, "t");
-            vec![
-                format!(
-                    "DELETE FROM {table} WHERE {key} IN (SELECT t.project_id, t.path, t.introduced_sync_id FROM {table} t {later_index} \
-                     WHERE {later} AND t.introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-                ),
-                format!(
-                    "DELETE FROM {table} WHERE {key} IN (SELECT t.project_id, t.path, t.introduced_sync_id \
-                     FROM projects p CROSS JOIN {table} t ON t.project_id = p.id \
-                     WHERE p.id = ?1 AND p.current_seq = 0 AND {first} AND t.introduced_sync_id IN ({ENDED_UNDISCARDED}) LIMIT ?2)"
-                ),
-            ]
+            let later = rows(&later_index, &format!("{later} AND t.introduced_seq = p.current_seq + 1"));
+            let first = rows("", &format!("p.current_seq = 0 AND {first}"));
+            vec![format!("DELETE FROM {table} WHERE {key} IN ({later})"), format!("DELETE FROM {table} WHERE {key} IN ({first})")]
+        } else {
+            vec![format!("DELETE FROM {table} WHERE {key} IN ({})", rows("", "t.introduced_seq = p.current_seq + 1"))]
         };
-        sql.iter().map(|sql| self.db.stmt(sql, &[s(project.as_str()), n(DISCARD_BATCH)])).collect()
+        sql.iter().map(|sql| self.db.stmt(sql, &[s(project.as_str()), n(DISCARD_BATCH), s(caller.as_str())])).collect()
     }
 }
