@@ -26,6 +26,14 @@ pub fn random_bytes(n: usize) -> AppResult<Vec<u8>> {
     Ok(buf)
 }
 
+/// A content write's tag (`blob_contents.write_tag`): 48 random bits as 12 hex digits. It
+/// tells a write's own new rows from rows another write created; two writes that race on
+/// the same blobs sharing a tag is a chance of 2^-48, where a UUID cost 24 more bytes on
+/// every blob row.
+pub fn new_write_tag() -> AppResult<String> {
+    Ok(hex(&random_bytes(6)?))
+}
+
 /// A random UUID (v4), our id format.
 /// A fresh id (a random UUID) of whatever it is made for: a sync's, a hook's, ...
 pub fn new_id<T: From<Id>>() -> AppResult<T> {

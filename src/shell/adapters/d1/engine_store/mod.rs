@@ -248,7 +248,7 @@ impl Store for EngineStore<'_> {
         // the rows this write created (its tag), so a replay indexes nothing twice. (A
         // NOT EXISTS probe of the contentless index by rowid scans the whole index.) CROSS
         // JOIN keeps the JSON outer: as the inner loop it would be parsed once per blob row.
-        let tag: crate::domain::Id = super::super::crypto::new_id().map_err(|e| StoreError::Other(e.to_string()))?;
+        let tag = super::super::crypto::new_write_tag().map_err(|e| StoreError::Other(e.to_string()))?;
         let mut statements = self.bulk(
             "INSERT INTO blob_contents (repository, sha, write_tag, status, size, chunks, pack, pack_offset) \
              SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?3) WHERE true \
