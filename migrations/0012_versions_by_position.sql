@@ -8,9 +8,9 @@
 -- - a path's history is the primary key's own order (`file_versions_history` goes);
 -- - what a sync introduced or superseded is found by `(project_id, position)`;
 -- - the discard of what ended syncs left is by position (`current_seq + 1`);
--- - directories keep no index by position at all (only that discard, rare and bounded by
---   the project's directories, looked them up so; each cost a D1 row a changed directory),
---   and no sync ids.
+-- - directories keep no index by position at all (only that discard, rare, looked them up
+--   so, and it now reads every directory version of the project; each index cost a D1 row
+--   a changed directory), and no sync ids.
 -- A file version still names its syncs by id, for the views that show them (a join per row
 -- would read a sync row per version listed), but no index or foreign key holds those ids.
 PRAGMA defer_foreign_keys = true;

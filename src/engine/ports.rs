@@ -100,7 +100,7 @@ pub trait Store {
     /// rows at `current_seq + 1`. `caller` is the sync asking: a running one before it
     /// stages, or one that has ended; while any other sync of the project runs, nothing is
     /// touched (that one discards before it stages). Returns true once nothing is left for
-    /// the caller to do. Never touches a running sync's rows. Idempotent.
+    /// the caller to do. Never touches the rows of a sync running beside the caller. Idempotent.
     async fn discard_ended(&self, project: &ProjectId, caller: &SyncId) -> Result<bool, StoreError>;
     /// Files active right after the sync at `seq` with a path in `span`, sorted by path.
     async fn files_in(&self, project: &ProjectId, seq: u64, span: &Span, limit: u32) -> Result<Vec<FileEntry>, StoreError>;

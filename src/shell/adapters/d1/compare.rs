@@ -159,7 +159,7 @@ impl Sides for CompareSides<'_> {
         // position (`files::introduced_by`): read through the primary key when the empty
         // state is the lo end.
         let introduced = |seq: u64, range: &str| {
-            let (index, by_seq) = introduced_by("file_versions", seq, "f");
+            let (index, by_seq) = introduced_by(seq, "f");
             format!(
                 "SELECT {ENTRY_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f {index} \
                  WHERE f.project_id = ?1 AND {by_seq}{range} UNION ALL ",

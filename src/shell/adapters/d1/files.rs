@@ -131,7 +131,7 @@ impl Db {
         after: &str,
         limit: u32,
     ) -> DbResult<(Vec<StoredChange>, Option<String>)> {
-        let (index, by_seq) = introduced_by("file_versions", seq, "n");
+        let (index, by_seq) = introduced_by(seq, "n");
         let args = [s(project), n(seq), s(after), n(u64::from(limit))];
         let introduced = self.stmt(
             &format!(
@@ -182,17 +182,16 @@ impl Db {
     }
 }
 
-/// How the rows a sync at chain position `seq` introduced into `table` (`file_versions` or
-/// `dir_versions`, under alias `t`) are found: the index to name after the table and its
-/// alias, and the condition to add. A first sync's rows (position 1) are its whole state,
-/// read by position through the primary key; a later sync's through the table's
-/// `_introduced` index, which leaves first syncs' rows out (for files it cost a D1 row and
-/// ~105 bytes a file of every first sync).
-pub(super) fn introduced_by(table: &str, seq: u64, t: &str) -> (String, String) {
+/// How the file versions a sync at chain position `seq` introduced are found (alias `t`):
+/// the index to name after the table and its alias, and the condition to add. A first
+/// sync's rows (position 1) are its whole state, read through the primary key; a later
+/// sync's through `file_versions_introduced`, which leaves first syncs' rows out (it cost a
+/// D1 row and ~105 bytes a file of every first sync). Directories have no such index.
+pub(super) fn introduced_by(seq: u64, t: &str) -> (String, String) {
     if seq == 1 {
         (String::new(), format!("{t}.introduced_seq = 1"))
     } else {
-        (format!("INDEXED BY {table}_introduced"), format!("{t}.introduced_seq > 1"))
+        ("INDEXED BY file_versions_introduced".into(), format!("{t}.introduced_seq > 1"))
     }
 }
 

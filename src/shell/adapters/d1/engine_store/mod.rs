@@ -47,12 +47,11 @@ impl Store for EngineStore<'_> {
 
     async fn discard_ended(&self, project: &ProjectId, caller: &SyncId) -> Result<bool, StoreError> {
         #[derive(Deserialize)]
-        struct Count {
-            n: u64,
+        struct Ended {
+            id: SyncId,
         }
-        let ended: Option<Count> =
-            self.db.first(&format!("SELECT count(*) AS n FROM ({ENDED_UNDISCARDED})"), &[s(project.as_str())]).await?;
-        if ended.is_none_or(|c| c.n == 0) {
+        let ended: Vec<Ended> = self.db.all(ENDED_UNDISCARDED, &[s(project.as_str())]).await?;
+        if ended.is_empty() {
             return Ok(true);
         }
         // Their own rows first, then the marks they made on older rows, so that at every
@@ -65,16 +64,19 @@ impl Store for EngineStore<'_> {
                 return Ok(false);
             }
         }
-        // Marked only where the statements above ran: with another sync running, that one
-        // discards (before it stages) and marks.
+        // Marked only where the statements above ran (with another sync running, that one
+        // discards before it stages, and marks), and only the syncs found above: one that
+        // started and ended between these statements may have staged at the same position.
+        let ids: Vec<&str> = ended.iter().map(|e| e.id.as_str()).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Other(e.to_string()))?;
         self.db
             .run(
                 &format!(
-                    "UPDATE syncs SET discarded = 1 WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED') \
-                     AND {}",
+                    "UPDATE syncs SET discarded = 1 WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?3)) \
+                     AND discarded = 0 AND status IN ('FAILED', 'CANCELLED') AND {}",
                     no_other_running(1, 2)
                 ),
-                &[s(project.as_str()), s(caller.as_str())],
+                &[s(project.as_str()), s(caller.as_str()), s(&ids)],
             )
             .await?;
         Ok(true)

@@ -16,7 +16,8 @@ use worker::D1PreparedStatement;
 /// Rows one `discard_ended` statement removes at most (statements stay short).
 pub(super) const DISCARD_BATCH: u64 = 5_000;
 
-/// Syncs of project ?1 that ended without completing and whose rows are not discarded yet.
+/// Syncs of project ?1 that ended without completing and whose rows are not discarded yet
+/// (a discard marks exactly those it found, never one that ended while it ran).
 pub(super) const ENDED_UNDISCARDED: &str =
     "SELECT id FROM syncs WHERE project_id = ?1 AND discarded = 0 AND status IN ('FAILED', 'CANCELLED')";
 
@@ -184,15 +185,24 @@ impl EngineStore<'_> {
         let files = table == "file_versions";
         let sql = if unmark {
             // Directories keep no index by position: the discard, rare, reads the project's.
+            // Marks go only once no row is staged at the position: rows there now are a
+            // sync's that started after the rows were discarded (and has ended since), whose
+            // own discard takes its rows first, then its marks.
             let index = if files { "INDEXED BY file_versions_superseded" } else { "" };
-            let marked = rows(index, "t.superseded_seq IS NOT NULL AND t.superseded_seq = p.current_seq + 1");
+            let none_staged = "NOT EXISTS (SELECT 1 FROM file_versions x INDEXED BY file_versions_introduced \
+                 WHERE x.project_id = p.id AND x.introduced_seq > 1 AND x.introduced_seq = p.current_seq + 1) \
+               AND NOT EXISTS (SELECT 1 FROM dir_versions x WHERE x.project_id = p.id AND x.introduced_seq = p.current_seq + 1)";
+            let marked = rows(
+                index,
+                &format!("p.current_seq > 0 AND t.superseded_seq IS NOT NULL AND t.superseded_seq = p.current_seq + 1 AND {none_staged}"),
+            );
             let by = if files { ", superseded_by_sync_id = NULL" } else { "" };
             vec![format!("UPDATE {table} SET superseded_seq = NULL{by} WHERE {key} IN ({marked})")]
         } else if files {
             // At position 1 (no sync completed yet) the rows are in no index by position
             // (`files::introduced_by`): the primary key reads them.
-            let (later_index, later) = introduced_by(table, 2, "t");
-            let (_, first) = introduced_by(table, 1, "t");
+            let (later_index, later) = introduced_by(2, "t");
+            let (_, first) = introduced_by(1, "t");
             let later = rows(&later_index, &format!("{later} AND t.introduced_seq = p.current_seq + 1"));
             let first = rows("", &format!("p.current_seq = 0 AND {first}"));
             vec![format!("DELETE FROM {table} WHERE {key} IN ({later})"), format!("DELETE FROM {table} WHERE {key} IN ({first})")]
