@@ -82,10 +82,11 @@ impl Db {
         self.first(
             &format!(
                 "SELECT f.kind, f.sha, f.size, \
-                   CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN b.pack END AS pack, \
+                   CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN p.key END AS pack, \
                    CASE WHEN b.status = 'text' AND f.content_skipped IS NULL THEN b.pack_offset END AS pack_offset, \
                    f.content_skipped \
                  FROM file_versions f LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = f.sha \
+                 LEFT JOIN packs p ON p.id = b.pack_id \
                  WHERE f.project_id = ?1 AND f.path = ?3 AND {VISIBLE_AT}"
             ),
             &[s(project), n(seq), s(path), s(scope)],

@@ -32,10 +32,10 @@ impl ChunkRef {
     }
 }
 
-/// The entry's columns, from `fv` (a version), `b` (its blob) and `c` (a chunk of it).
+/// The entry's columns, from `fv` (a version), `b` (its blob), `p` (its pack) and `c` (a chunk of it).
 const ENTRY: &str = "fv.introduced_sync_id || ':' || c.key || ':' || fv.path AS id, fv.path, fv.sha, c.key AS chunk, \
      c.value AS start, COALESCE(json_extract(b.chunks, '$[' || (c.key + 1) || ']'), b.size) AS \"end\", \
-     fv.introduced_sync_id AS syncId, b.pack, b.pack_offset AS base";
+     fv.introduced_sync_id AS syncId, p.key AS pack, b.pack_offset AS base";
 
 impl Db {
     /// Active memory entries at `seq` in path and chunk order, after `(path, chunk)`.
@@ -43,7 +43,8 @@ impl Db {
         self.all(
             &format!(
                 "SELECT {ENTRY} FROM file_versions fv \
-                 JOIN blob_contents b ON b.repository = ?3 AND b.sha = fv.sha AND b.pack IS NOT NULL \
+                 JOIN blob_contents b ON b.repository = ?3 AND b.sha = fv.sha AND b.pack_id IS NOT NULL \
+                 JOIN packs p ON p.id = b.pack_id \
                  JOIN json_each(b.chunks) c \
                  WHERE fv.project_id = ?1 AND {VISIBLE_AT} AND fv.kind = 'file' \
                  AND (fv.path > ?4 OR (fv.path = ?4 AND c.key > ?5)) \
@@ -69,7 +70,8 @@ impl Db {
         self.all(
             &format!(
                 "SELECT {ENTRY} FROM memory_fts f \
-                 JOIN blob_contents b ON b.id = f.rowid / 65536 AND b.pack IS NOT NULL \
+                 JOIN blob_contents b ON b.id = f.rowid / 65536 AND b.pack_id IS NOT NULL \
+                 JOIN packs p ON p.id = b.pack_id \
                  JOIN json_each(b.chunks) c ON c.key = f.rowid % 65536 \
                  JOIN file_versions fv ON fv.project_id = ?1 AND fv.sha = b.sha AND {VISIBLE_AT} AND fv.kind = 'file' \
                  WHERE memory_fts MATCH ?3 AND f.rowid <= ?4 \

@@ -24,14 +24,14 @@ fn referenced(sha: &str) -> String {
     )
 }
 
-/// The packs among `list` (a JSON array parameter) that a blob row points into, as a
-/// query of one column, `pack` (once per ledger part that shows it). CROSS JOIN keeps the
-/// planner on the blob rows' key (the repository alone would scan all its blobs).
+/// The packs among `list` (a JSON array parameter of keys) that a blob row points into, as
+/// a query of one column, `pack` (once per ledger part that shows it): the blob rows each
+/// pack's ledger names, looked up by their row id.
 fn packs_pointed_into(list: &str) -> String {
     format!(
-        "SELECT l.pack FROM pack_blobs l CROSS JOIN json_each(l.shas) j \
-         CROSS JOIN blob_contents b ON b.repository = l.repository AND b.sha = j.value AND b.pack = l.pack \
-         WHERE l.pack IN (SELECT value FROM json_each({list}))"
+        "SELECT p.key AS pack FROM json_each({list}) k CROSS JOIN packs p ON p.key = k.value \
+         CROSS JOIN pack_blobs l ON l.pack_id = p.id CROSS JOIN json_each(l.ids) j \
+         CROSS JOIN blob_contents b ON b.id = j.value AND b.pack_id = p.id"
     )
 }
 
@@ -76,8 +76,9 @@ impl Db {
         let rows: Vec<PageRow> = self
             .all(
                 &format!(
-                    "SELECT b.id, b.sha, b.size, b.chunks, b.pack, b.pack_offset, {} AS referenced \
-                     FROM blob_contents b WHERE b.repository = ?1 AND b.sha > ?2 ORDER BY b.sha LIMIT ?3",
+                    "SELECT b.id, b.sha, b.size, b.chunks, p.key AS pack, b.pack_offset, {} AS referenced \
+                     FROM blob_contents b LEFT JOIN packs p ON p.id = b.pack_id \
+                     WHERE b.repository = ?1 AND b.sha > ?2 ORDER BY b.sha LIMIT ?3",
                     referenced("b.sha")
                 ),
                 &[s(repository), s(after_sha), n(u64::from(limit))],
@@ -155,16 +156,15 @@ impl Db {
         Ok(rows.into_iter().map(|r| r.pack).collect())
     }
 
-    /// Forgets the ledger of `packs` (a JSON array) whose objects were deleted, except a
-    /// pack some blob row points into again (a sync stored the same batch meanwhile).
+    /// Forgets the ledger and number of `packs` (a JSON array of keys) whose objects were
+    /// deleted, except a pack some blob row points into again (a sync stored the same batch
+    /// meanwhile). One transaction: nothing is stored between what it checks and deletes.
     pub async fn forget_packs(&self, packs: &str) -> DbResult<()> {
-        self.run(
-            &format!(
-                "DELETE FROM pack_blobs WHERE pack IN (SELECT value FROM json_each(?1)) AND pack NOT IN ({})",
-                packs_pointed_into("?1")
-            ),
-            &[s(packs)],
-        )
+        let unused = format!("key IN (SELECT value FROM json_each(?1)) AND key NOT IN ({})", packs_pointed_into("?1"));
+        self.batch(vec![
+            self.stmt(&format!("DELETE FROM pack_blobs WHERE pack_id IN (SELECT id FROM packs WHERE {unused})"), &[s(packs)])?,
+            self.stmt(&format!("DELETE FROM packs WHERE {unused}"), &[s(packs)])?,
+        ])
         .await?;
         Ok(())
     }

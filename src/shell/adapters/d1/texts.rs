@@ -30,8 +30,8 @@ pub async fn read_texts(db: &Db, content: &ContentBucket, scope: &str, shas: &[S
     let list = serde_json::to_string(shas).map_err(|e| DbError::Other(e.to_string()))?;
     let rows: Vec<BlobRow> = db
         .all(
-            "SELECT sha, status, size, pack, pack_offset FROM blob_contents WHERE repository = ?1 \
-             AND sha IN (SELECT value FROM json_each(?2))",
+            "SELECT b.sha, b.status, b.size, p.key AS pack, b.pack_offset FROM blob_contents b \
+             LEFT JOIN packs p ON p.id = b.pack_id WHERE b.repository = ?1 AND b.sha IN (SELECT value FROM json_each(?2))",
             &[s(scope), s(&list)],
         )
         .await?;

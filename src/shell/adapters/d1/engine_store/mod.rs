@@ -235,29 +235,37 @@ impl Store for EngineStore<'_> {
             self.db.count_subrequests(1);
             self.content.put_pack(&pack.key, std::mem::take(&mut pack.bytes)).await?;
         }
-        let located = |sha: &str| pack.as_ref().and_then(|p| p.offset_of(sha).map(|at| (p.key.as_str(), at)));
         let heads: Vec<BlobArgs> = blobs
             .iter()
             .map(|b| {
                 let starts = serde_json::to_string(&b.chunk_starts()).map_err(|e| StoreError::Other(e.to_string()))?;
-                let at = located(&b.sha);
-                Ok((b.sha.as_str(), b.status.as_str(), b.size, starts, at.map(|a| a.0), at.map(|a| a.1)))
+                let at = pack.as_ref().and_then(|p| p.offset_of(&b.sha));
+                Ok((b.sha.as_str(), b.status.as_str(), b.size, starts, at))
             })
             .collect::<Result<_, StoreError>>()?;
         let chunks: Vec<(&str, u32, &str)> =
             blobs.iter().flat_map(|b| b.chunks.iter().map(move |c| (b.sha.as_str(), c.index, c.text.as_str()))).collect();
-        // One transaction: the blob rows, then the index entries of the chunks of exactly
-        // the rows this write created (its tag), so a replay indexes nothing twice. (A
-        // NOT EXISTS probe of the contentless index by rowid scans the whole index.) CROSS
-        // JOIN keeps the JSON outer: as the inner loop it would be parsed once per blob row.
+        // One transaction: the pack's number (a pack stored again keeps its row), the blob
+        // rows, which name the pack by it, then the index entries of the chunks of exactly
+        // the rows this write created (its tag), so a replay indexes nothing twice (a NOT
+        // EXISTS probe of the contentless index by rowid scans the whole index), then the
+        // pack's ledger. CROSS JOIN keeps the JSON outer: as the inner loop it would be
+        // parsed once per blob row.
         let tag = super::super::crypto::new_write_tag().map_err(|e| StoreError::Other(e.to_string()))?;
-        let mut statements = self.bulk(
-            "INSERT INTO blob_contents (repository, sha, write_tag, status, size, chunks, pack, pack_offset) \
-             SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?3) WHERE true \
+        let key = pack.as_ref().map(|p| p.key.as_str());
+        let mut statements = Vec::new();
+        if let Some(key) = key {
+            statements.push(self.db.stmt("INSERT INTO packs (key) VALUES (?1) ON CONFLICT (key) DO NOTHING", &[s(key)])?);
+        }
+        statements.extend(self.bulk(
+            "INSERT INTO blob_contents (repository, sha, write_tag, status, size, chunks, pack_id, pack_offset) \
+             SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, \
+               CASE WHEN value ->> 4 IS NOT NULL THEN (SELECT id FROM packs WHERE key = ?3) END, value ->> 4 \
+             FROM json_each(?4) WHERE true \
              ON CONFLICT (repository, sha) DO NOTHING",
-            &[s(scope), s(&tag)],
+            &[s(scope), s(&tag), opt(key)],
             &heads,
-        )?;
+        )?);
         statements.extend(self.bulk(
             "INSERT INTO memory_fts (rowid, scope, text) \
              SELECT b.id * 65536 + (j.value ->> 1), ?2, j.value ->> 2 FROM json_each(?4) j \

@@ -70,8 +70,9 @@ pub(super) fn fence(param: u8) -> String {
     format!("EXISTS (SELECT 1 FROM syncs WHERE id = ?{param} AND status IN {RUNNING_STATUSES})")
 }
 
-/// A blob row as the insert reads it: sha, status, size, chunk starts, pack, offset in it.
-pub(super) type BlobArgs<'a> = (&'a str, &'static str, u64, String, Option<&'a str>, Option<u64>);
+/// A blob row as the insert reads it: sha, status, size, chunk starts, and its offset in
+/// the write's pack (`None`: not in it).
+pub(super) type BlobArgs<'a> = (&'a str, &'static str, u64, String, Option<u64>);
 
 /// A new version as the insert reads it: path, mode, kind, sha, size, previous path and
 /// similarity (renames only).
@@ -117,19 +118,21 @@ impl EngineStore<'_> {
             .collect()
     }
 
-    /// The ledger rows of `pack` (`crate::pack::Pack::ledger_parts`), each written only when
-    /// a blob row of its part points into the pack (a batch whose blobs were all stored
-    /// before wrote an object nothing uses), and once: a replay writes the same rows.
+    /// The ledger rows of `pack` (`crate::pack::Pack::ledger_parts`): each part's blob rows
+    /// that point into the pack, by row id, written only when there are some (a batch whose
+    /// blobs were all stored before wrote an object nothing uses). Every write of a part
+    /// rewrites its row: a blob row swept and stored again since has a new id.
     pub(super) fn pack_ledger(&self, scope: &str, pack: &crate::pack::Pack) -> Result<Vec<D1PreparedStatement>, StoreError> {
         pack.ledger_parts()
             .into_iter()
             .map(|(part, shas)| {
                 let list = serde_json::to_string(&shas).map_err(|e| StoreError::Other(e.to_string()))?;
                 Ok(self.db.stmt(
-                    "INSERT INTO pack_blobs (pack, part, repository, shas) SELECT ?1, ?2, ?3, ?4 \
-                     WHERE EXISTS (SELECT 1 FROM json_each(?4) j CROSS JOIN blob_contents b \
-                       ON b.repository = ?3 AND b.sha = j.value AND b.pack = ?1) \
-                     ON CONFLICT (pack, part) DO NOTHING",
+                    "INSERT INTO pack_blobs (pack_id, part, ids) \
+                     SELECT p.id, ?2, json_group_array(b.id) FROM packs p CROSS JOIN json_each(?4) j \
+                     CROSS JOIN blob_contents b ON b.repository = ?3 AND b.sha = j.value AND b.pack_id = p.id \
+                     WHERE p.key = ?1 GROUP BY p.id \
+                     ON CONFLICT (pack_id, part) DO UPDATE SET ids = excluded.ids",
                     &[s(&pack.key), n(u64::from(part)), s(scope), s(&list)],
                 )?)
             })
