@@ -4,6 +4,9 @@
 //   the worker reports in `x-d1-rows-read` while test faults are on, as in every bench
 //   world), the time to page through all of it, the worker isolate's peak wasm memory and
 //   its JS heap sampled through the inspector;
+// - with `--apart A`: two states A changes apart (every file of an A-file repository
+//   edited in one commit): the compare between them paged the same way, then a restore of
+//   the first state from the second (wall ms and D1 rows written, the sync's own stats);
 // - memory search over F files of ~1 MB whose every chunk holds the word searched
 //   (`--memory F`), limit 500: the first page's ms, entries and text bytes, the time and
 //   pages to the end, peak wasm memory and JS heap.
@@ -12,10 +15,12 @@
 //
 // Usage (after scripts/setup and scripts/build):
 //   PATH=$PWD/node_modules/.bin:$PATH PROJECT_SYNC_PREBUILT=1 node bench/read-bench.mjs 100000 --memory 30
+//   PATH=$PWD/node_modules/.bin:$PATH PROJECT_SYNC_PREBUILT=1 node bench/read-bench.mjs --apart 100000
 // `--max-pages P` stops paging after P pages (for a build whose pages cost the whole
 // state); the time to page through is then left out. Writes bench/out/reads-<time>.json.
 
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startWorld, createRepo, PROJECT_DIR } from '../tests/support/harness.mjs';
@@ -29,13 +34,19 @@ const option = (name) => {
   return at >= 0 ? Number(args.splice(at, 2)[1]) : 0;
 };
 const memoryFiles = option('--memory');
+const apartFiles = option('--apart');
 const maxPages = option('--max-pages') || Infinity;
 const sizes = args.map(Number).filter((n) => n > 0);
 
 async function syncOnce(user, projectId) {
   const started = await user.startSync(projectId);
-  const done = await user.waitSync(started.sync.id, { timeoutMs: 60 * 60 * 1000 });
+  return finished(user, started.sync.id);
+}
+
+async function finished(user, syncId) {
+  const done = await user.waitSync(syncId, { timeoutMs: 60 * 60 * 1000 });
   if (done.status !== 'COMPLETE') throw new Error(`sync ended ${done.status}: ${done.error}`);
+  return done;
 }
 
 /** Pages through `url` with limit 500 after a fresh start of the runtime. */
@@ -90,6 +101,41 @@ async function benchCompare(n) {
   }
 }
 
+/** Edits every file of the sync benchmark's layout (`makeRepo`) in one commit. */
+function editEveryFile(dir) {
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: dir, maxBuffer: 1 << 28 }).toString().split('\0').filter(Boolean);
+  for (const rel of files) fs.appendFileSync(path.join(dir, rel), 'edited\n');
+  return files.length;
+}
+
+async function benchApart(n) {
+  const world = await startWorld();
+  try {
+    process.stderr.write(`[bench] two states ${n} changes apart: generating and syncing ${n} files, then editing all of them...\n`);
+    const { repo, dir } = makeRepo(world.root, n);
+    const user = await world.createUser('bench');
+    const project = await user.createProject({ name: `apart ${n}`, repository: `bench/files-${n}` });
+    const first = await syncOnce(user, project.id);
+    const edited = editEveryFile(dir);
+    repo.git(['add', '-A']);
+    repo.commit(`${edited} files edited`);
+    const second = await syncOnce(user, project.id);
+    process.stderr.write('[bench] compare of the two states, pages of 500...\n');
+    const r = await pageThrough(world, user, `/api/v1/projects/${project.id}/compare?from=${first.id}&to=${second.id}`);
+    const items = r.pages.reduce((a, p) => a + p.items, 0);
+    if (r.complete && items !== n) throw new Error(`compare listed ${items} changes, ${n} files were edited`);
+    process.stderr.write('[bench] restore of the first state...\n');
+    const t0 = performance.now();
+    const started = await user.post(`/api/v1/projects/${project.id}/restore`, { syncId: first.id });
+    if (started.status !== 202) throw new Error(`restore: ${started.status} ${started.text.slice(0, 300)}`);
+    const restored = await finished(user, started.json.sync.id);
+    const restore = { wallMs: Math.round(performance.now() - t0), d1RowsWritten: restored.stats.d1RowsWritten };
+    return { files: n, ...r, items, restore };
+  } finally {
+    await world.stop();
+  }
+}
+
 /** F files of ~1,000,000 bytes (under the 1 MiB text limit), the word on every line. */
 function makeTexts(root, f) {
   const repo = createRepo(root, 'bench', `texts-${f}`);
@@ -130,20 +176,30 @@ function printTable(rows) {
   console.log('');
 }
 
-const results = { compare: [], memory: null };
+const results = { compare: [], apart: null, memory: null };
 for (const n of sizes) results.compare.push(await benchCompare(n));
+if (apartFiles) results.apart = await benchApart(apartFiles);
 if (memoryFiles) results.memory = await benchMemory(memoryFiles);
 
-if (results.compare.length) {
-  const rows = [['files', 'pages', 'page ms (median / max)', 'D1 rows read / page (median / max)', 'ms to page through', 'wasm MiB (peak)', 'JS heap MiB']];
-  for (const r of results.compare) {
+function printCompare(title, runs) {
+  const rows = [['files', 'pages', 'page ms (median / max)', 'D1 rows read / page (median / max)', 'ms to page through', 'changes / s',
+    'wasm MiB (peak)', 'JS heap MiB']];
+  for (const r of runs) {
     const ms = r.pages.map((p) => p.ms);
     const read = r.pages.map((p) => p.rowsRead);
     rows.push([r.files, `${r.pages.length}${r.complete ? '' : ' (stopped)'}`, `${Math.round(median(ms))} / ${Math.round(max(ms))}`,
-      `${median(read)} / ${max(read)}`, r.totalMs ?? '-', r.wasmMiB.toFixed(2), r.heapMiB.toFixed(1)]);
+      `${median(read)} / ${max(read)}`, r.totalMs ?? '-', r.totalMs ? Math.round((r.items * 1000) / r.totalMs) : '-',
+      r.wasmMiB.toFixed(2), r.heapMiB.toFixed(1)]);
   }
-  console.log('compare from the empty state, pages of 500');
+  console.log(title);
   printTable(rows);
+}
+
+if (results.compare.length) printCompare('compare from the empty state, pages of 500', results.compare);
+if (results.apart) {
+  const a = results.apart;
+  printCompare(`compare of two states ${a.files} changes apart, pages of 500`, [a]);
+  console.log(`restore of the first state from the second: ${a.restore.wallMs} ms, ${a.restore.d1RowsWritten} D1 rows written\n`);
 }
 if (results.memory) {
   const m = results.memory;
