@@ -6,12 +6,12 @@
 //! Windows read version rows in path order (the primary key) up to a bound found by
 //! counting rows, so a window reads a bounded run of rows whatever the states hold; rename
 //! candidates are found by blob id (`file_versions_by_sha`). The indexes are named
-//! (`INDEXED BY`): without statistics SQLite prefers the primary key's `project_id` prefix,
+//! (`INDEXED BY`): without statistics SQLite prefers the primary key's `project_no` prefix,
 //! which reads every version of the project.
 
 use super::files::{introduced_by, EntryRow, ENTRY_COLUMNS};
 use super::texts::read_texts;
-use super::{n, s, Db, DbError};
+use super::{n, s, Db, DbError, PROJECT_NO};
 use crate::compare::{Side, Sides, Window};
 use crate::diff::FileEntry;
 use crate::domain::ProjectId;
@@ -99,7 +99,7 @@ impl Sides for CompareSides<'_> {
         let bound: Option<PathRow> = self
             .db
             .first(
-                "SELECT path FROM file_versions WHERE project_id = ?1 AND path > ?2 ORDER BY path LIMIT 1 OFFSET ?3",
+                &format!("SELECT path FROM file_versions WHERE project_no = {PROJECT_NO} AND path > ?2 ORDER BY path LIMIT 1 OFFSET ?3"),
                 &[p.clone(), s(after), n(u64::from(rows * SCAN_ROWS_PER_ROW))],
             )
             .await?;
@@ -107,7 +107,7 @@ impl Sides for CompareSides<'_> {
         let upper = if bound.is_some() { "AND f.path <= ?6" } else { "" };
         let sql = format!(
             "SELECT {ENTRY_COLUMNS}, {lo_side} AS lo FROM file_versions f \
-             WHERE f.project_id = ?1 AND f.path > ?4 {upper} AND ({lo_side} OR {hi_side}) ORDER BY f.path LIMIT ?5",
+             WHERE f.project_no = {PROJECT_NO} AND f.path > ?4 {upper} AND ({lo_side} OR {hi_side}) ORDER BY f.path LIMIT ?5",
             lo_side = lo_side("f"),
             hi_side = hi_side("f"),
         );
@@ -134,8 +134,8 @@ impl Sides for CompareSides<'_> {
         let other = if side == Side::From { Side::To } else { Side::From };
         let sql = format!(
             "SELECT {ENTRY_COLUMNS}, 0 AS lo FROM file_versions f INDEXED BY file_versions_by_sha \
-             WHERE f.project_id = ?1 AND f.sha IN (SELECT value FROM json_each(?4)) AND {this} \
-             AND NOT EXISTS (SELECT 1 FROM file_versions o WHERE o.project_id = ?1 AND o.path = f.path AND {other})",
+             WHERE f.project_no = {PROJECT_NO} AND f.sha IN (SELECT value FROM json_each(?4)) AND {this} \
+             AND NOT EXISTS (SELECT 1 FROM file_versions o WHERE o.project_no = f.project_no AND o.path = f.path AND {other})",
             this = self.condition(side, "f"),
             other = self.condition(other, "o"),
         );
@@ -163,7 +163,7 @@ impl Sides for CompareSides<'_> {
             let (index, by_seq) = introduced_by(seq, "f");
             format!(
                 "SELECT {ENTRY_COLUMNS}, 0 AS lo, {hi_side} AS kept FROM file_versions f {index} \
-                 WHERE f.project_id = ?1 AND {by_seq}{range} UNION ALL ",
+                 WHERE f.project_no = {PROJECT_NO} AND {by_seq}{range} UNION ALL ",
                 hi_side = hi_side("f")
             )
         };
@@ -172,7 +172,7 @@ impl Sides for CompareSides<'_> {
         let sql = format!(
             "SELECT * FROM ( {first}{later} \
                SELECT {ENTRY_COLUMNS}, 1 AS lo, 1 AS kept FROM file_versions f INDEXED BY file_versions_superseded \
-               WHERE f.project_id = ?1 AND f.superseded_seq > ?2 AND f.superseded_seq <= ?3 AND f.introduced_seq <= ?2 \
+               WHERE f.project_no = {PROJECT_NO} AND f.superseded_seq > ?2 AND f.superseded_seq <= ?3 AND f.introduced_seq <= ?2 \
              ) LIMIT ?4"
         );
         let rows: Vec<WholeRow> = self.db.all(&sql, &[s(&self.project), n(self.lo), n(self.hi), n(u64::from(cap) + 1)]).await?;

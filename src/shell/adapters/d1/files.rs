@@ -1,7 +1,7 @@
 //! `file_versions` as the API reads them: the files active at a chain position, a path's
 //! history, and what a sync changed. (The engine's writes are in `engine_store`.)
 
-use super::{n, s, Db, DbResult};
+use super::{n, s, Db, DbResult, PROJECT_NO};
 use crate::diff::FileEntry;
 use crate::domain::{FileKind, FileMode, ObjectSha, ProjectId, SyncId};
 use crate::engine::StoreError;
@@ -68,7 +68,7 @@ impl Db {
         self.all(
             &format!(
                 "SELECT {FILE_COLUMNS} FROM file_versions \
-                     WHERE project_id = ?1 AND {VISIBLE_AT} AND {lower} \
+                     WHERE project_no = {PROJECT_NO} AND {VISIBLE_AT} AND {lower} \
                      AND path < ?4 || CAST(X'FF' AS TEXT) ORDER BY path LIMIT ?5"
             ),
             &[s(project), n(seq), s(after.max(prefix)), s(prefix), n(u64::from(limit))],
@@ -87,7 +87,7 @@ impl Db {
                    f.content_skipped \
                  FROM file_versions f LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = f.sha \
                  LEFT JOIN packs p ON p.id = b.pack_id \
-                 WHERE f.project_id = ?1 AND f.path = ?3 AND {VISIBLE_AT}"
+                 WHERE f.project_no = {PROJECT_NO} AND f.path = ?3 AND {VISIBLE_AT}"
             ),
             &[s(project), n(seq), s(path), s(scope)],
         )
@@ -111,7 +111,8 @@ impl Db {
             &format!(
                 "SELECT {FILE_COLUMNS}, introduced_seq, \
                    CASE WHEN superseded_seq <= ?2 THEN superseded_by_sync_id END AS superseded_by_sync_id \
-                 FROM file_versions WHERE project_id = ?1 AND path = ?3 AND introduced_seq < ?4 ORDER BY introduced_seq DESC LIMIT ?5"
+                 FROM file_versions WHERE project_no = {PROJECT_NO} AND path = ?3 AND introduced_seq < ?4 \
+                 ORDER BY introduced_seq DESC LIMIT ?5"
             ),
             &[s(project), n(current_seq), s(path), n(below), n(u64::from(limit))],
         )
@@ -121,7 +122,7 @@ impl Db {
     /// What a completed sync (at chain position `seq`) changed, derived from the versions
     /// it introduced and superseded, in path order after `after`: one window of at most
     /// `limit` rows of each (in path order through the position indexes, named: the primary
-    /// key's `project_id` prefix would read the whole project), merged up to the path both
+    /// key's `project_no` prefix would read the whole project), merged up to the path both
     /// reached (`crate::merge`), so a page reads in proportion to it whatever the sync
     /// changed. The changes, and the last path the window covers (`None`: the end). Those
     /// rows never change once the sync completed, so the pages of one sync are one snapshot.
@@ -140,21 +141,23 @@ impl Db {
                    CASE WHEN n.previous_path IS NOT NULL THEN 'renamed' WHEN o.path IS NOT NULL THEN 'modified' ELSE 'added' END AS change, \
                    n.previous_path AS previousPath, n.sha AS sha, o.sha AS previousSha, n.similarity AS similarity \
                  FROM file_versions n {index} \
-                 LEFT JOIN file_versions o INDEXED BY file_versions_superseded ON o.project_id = n.project_id \
+                 LEFT JOIN file_versions o INDEXED BY file_versions_superseded ON o.project_no = n.project_no \
                    AND o.superseded_seq = n.introduced_seq AND o.path = COALESCE(n.previous_path, n.path) \
-                 WHERE n.project_id = ?1 AND n.introduced_seq = ?2 AND {by_seq} AND n.path > ?3 ORDER BY n.path LIMIT ?4"
+                 WHERE n.project_no = {PROJECT_NO} AND n.introduced_seq = ?2 AND {by_seq} AND n.path > ?3 ORDER BY n.path LIMIT ?4"
             ),
             &args,
         )?;
         // Superseded paths, each saying whether it is no removal (the sync introduced its
         // path again, or renamed it).
         let superseded = self.stmt(
-            "SELECT o.path AS path, 'removed' AS change, NULL AS previousPath, o.sha AS sha, NULL AS previousSha, \
-               (EXISTS (SELECT 1 FROM file_versions n WHERE n.project_id = ?1 AND n.path = o.path AND n.introduced_seq = ?2) \
-                OR EXISTS (SELECT 1 FROM file_versions n INDEXED BY file_versions_renamed_from \
-                  WHERE n.project_id = ?1 AND n.introduced_seq = ?2 AND n.previous_path = o.path)) AS kept \
-             FROM file_versions o INDEXED BY file_versions_superseded \
-             WHERE o.project_id = ?1 AND o.superseded_seq = ?2 AND o.path > ?3 ORDER BY o.path LIMIT ?4",
+            &format!(
+                "SELECT o.path AS path, 'removed' AS change, NULL AS previousPath, o.sha AS sha, NULL AS previousSha, \
+                   (EXISTS (SELECT 1 FROM file_versions n WHERE n.project_no = o.project_no AND n.path = o.path AND n.introduced_seq = ?2) \
+                    OR EXISTS (SELECT 1 FROM file_versions n INDEXED BY file_versions_renamed_from \
+                      WHERE n.project_no = o.project_no AND n.introduced_seq = ?2 AND n.previous_path = o.path)) AS kept \
+                 FROM file_versions o INDEXED BY file_versions_superseded \
+                 WHERE o.project_no = {PROJECT_NO} AND o.superseded_seq = ?2 AND o.path > ?3 ORDER BY o.path LIMIT ?4"
+            ),
             &args,
         )?;
         let mut pages = self.batch_all::<ChangeRow>(vec![introduced, superseded]).await?.into_iter();

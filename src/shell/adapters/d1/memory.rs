@@ -5,7 +5,7 @@
 //! matches and ranks only the repository's own chunks.
 
 use super::files::VISIBLE_AT;
-use super::{n, s, Db, DbResult};
+use super::{n, s, Db, DbResult, PROJECT_NO};
 use crate::domain::ProjectId;
 use serde::Deserialize;
 
@@ -46,7 +46,7 @@ impl Db {
                  JOIN blob_contents b ON b.repository = ?3 AND b.sha = fv.sha AND b.pack_id IS NOT NULL \
                  JOIN packs p ON p.id = b.pack_id \
                  JOIN json_each(b.chunks) c \
-                 WHERE fv.project_id = ?1 AND {VISIBLE_AT} AND fv.kind = 'file' \
+                 WHERE fv.project_no = {PROJECT_NO} AND {VISIBLE_AT} AND fv.kind = 'file' \
                  AND (fv.path > ?4 OR (fv.path = ?4 AND c.key > ?5)) \
                  ORDER BY fv.path, c.key LIMIT ?6"
             ),
@@ -73,7 +73,7 @@ impl Db {
                  JOIN blob_contents b ON b.id = f.rowid / 65536 AND b.pack_id IS NOT NULL \
                  JOIN packs p ON p.id = b.pack_id \
                  JOIN json_each(b.chunks) c ON c.key = f.rowid % 65536 \
-                 JOIN file_versions fv ON fv.project_id = ?1 AND fv.sha = b.sha AND {VISIBLE_AT} AND fv.kind = 'file' \
+                 JOIN file_versions fv ON fv.project_no = {PROJECT_NO} AND fv.sha = b.sha AND {VISIBLE_AT} AND fv.kind = 'file' \
                  WHERE memory_fts MATCH ?3 AND f.rowid <= ?4 \
                  ORDER BY f.rank, f.rowid, fv.path LIMIT ?5 OFFSET ?6"
             ),

@@ -47,6 +47,10 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 /// The statuses of a sync that is queued or running (the partial unique index's).
 pub(crate) const RUNNING_STATUSES: &str = "('QUEUED', 'FETCHING', 'DIFFING', 'PROCESSING', 'PERSISTING')";
 
+/// The number of project ?1 (`projects.no`, local to its database), which keys its version
+/// rows in place of the 36-byte id: statements name a project by id and look it up so.
+pub(crate) const PROJECT_NO: &str = "(SELECT no FROM projects WHERE id = ?1)";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbError {
     /// A unique index refused the write; `index` is what D1 names (`table.column, ...`).

@@ -19,7 +19,7 @@ fn no_running_sync() -> String {
 /// Some version of a project on repository ?1 has blob `sha`.
 fn referenced(sha: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM projects fp JOIN file_versions fv ON fv.project_id = fp.id AND fv.sha = {sha} \
+        "EXISTS (SELECT 1 FROM projects fp JOIN file_versions fv ON fv.project_no = fp.no AND fv.sha = {sha} \
          WHERE fp.repository = ?1 COLLATE NOCASE)"
     )
 }

@@ -3,7 +3,7 @@
 //! reaper (or anything else) ended can never write again, whatever its object does.
 
 use super::files::{EntryRow, VISIBLE_AT};
-use super::{n, opt, s, Db, DbError, RUNNING_STATUSES};
+use super::{n, opt, s, Db, DbError, PROJECT_NO, RUNNING_STATUSES};
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::Timestamp;
@@ -127,9 +127,9 @@ impl Store for EngineStore<'_> {
         let mut statements = self.supersede("file_versions", job, &superseded)?;
         statements.extend(self.bulk(
             &format!(
-                "INSERT INTO file_versions (project_id, path, mode, kind, sha, size, introduced_sync_id, \
+                "INSERT INTO file_versions (project_no, path, mode, kind, sha, size, introduced_sync_id, \
                  introduced_seq, previous_path, similarity, content_skipped) \
-                 SELECT ?1, j.value ->> 0, j.value ->> 1, \
+                 SELECT {PROJECT_NO}, j.value ->> 0, j.value ->> 1, \
                    CASE WHEN b.status = 'lfs-pointer' AND j.value ->> 2 = 'file' THEN 'lfs-pointer' ELSE j.value ->> 2 END, \
                    j.value ->> 3, j.value ->> 4, ?2, ?3, j.value ->> 5, j.value ->> 6, \
                    CASE WHEN j.value ->> 2 NOT IN ('file', 'lfs-pointer') THEN 'not-a-file' \
@@ -138,7 +138,7 @@ impl Store for EngineStore<'_> {
                         ELSE COALESCE(b.status, 'unread') END \
                  FROM json_each(?6) j LEFT JOIN blob_contents b ON b.repository = ?4 AND b.sha = j.value ->> 3 \
                  WHERE {} \
-                 ON CONFLICT (project_id, path, introduced_seq) DO NOTHING",
+                 ON CONFLICT (project_no, path, introduced_seq) DO NOTHING",
                 fence(2)
             ),
             &[project, sync, seq, s(job.content_scope()), n(job.max_text_bytes)],
@@ -179,7 +179,7 @@ impl Store for EngineStore<'_> {
                 .db
                 .all(
                     &format!(
-                        "SELECT (SELECT count(*) FROM file_versions WHERE project_id = ?1 AND {VISIBLE_AT} \
+                        "SELECT (SELECT count(*) FROM file_versions WHERE project_no = {PROJECT_NO} AND {VISIBLE_AT} \
                            AND path >= j.value || '/' AND path < j.value || '0') AS n \
                          FROM json_each(?3) j ORDER BY j.key"
                     ),
@@ -198,9 +198,9 @@ impl Store for EngineStore<'_> {
         let mut statements = self.supersede("dir_versions", job, &superseded)?;
         statements.extend(self.bulk(
             &format!(
-                "INSERT INTO dir_versions (project_id, path, sha, introduced_seq) \
-                 SELECT ?1, value ->> 0, value ->> 1, ?3 FROM json_each(?4) WHERE {} \
-                 ON CONFLICT (project_id, path, introduced_seq) DO NOTHING",
+                "INSERT INTO dir_versions (project_no, path, sha, introduced_seq) \
+                 SELECT {PROJECT_NO}, value ->> 0, value ->> 1, ?3 FROM json_each(?4) WHERE {} \
+                 ON CONFLICT (project_no, path, introduced_seq) DO NOTHING",
                 fence(2)
             ),
             &[project, sync, seq],

@@ -7,7 +7,7 @@ use crate::domain::{CommitSha, ProjectId, SyncId, SyncStatus};
 use crate::engine::{Job, StoreError};
 use crate::merge::Span;
 use crate::shell::adapters::d1::files::{introduced_by, VISIBLE_AT};
-use crate::shell::adapters::d1::{n, s, DbError, RUNNING_STATUSES};
+use crate::shell::adapters::d1::{n, s, DbError, PROJECT_NO, RUNNING_STATUSES};
 use crate::sqlbatch::{json_chunks, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -54,7 +54,7 @@ pub(super) const DIRS_IN: &str = "SELECT path, sha FROM dir_versions";
 pub(super) fn span_query(select: &str, span: &Span, paged: bool) -> String {
     let (within, bounds) = span.condition("path", 3);
     let page = if paged { format!(" ORDER BY path LIMIT ?{}", 3 + bounds.len()) } else { String::new() };
-    format!("{select} WHERE project_id = ?1 AND {VISIBLE_AT} AND {within}{page}")
+    format!("{select} WHERE project_no = {PROJECT_NO} AND {VISIBLE_AT} AND {within}{page}")
 }
 
 /// The arguments of `span_query`: ?1 project, ?2 seq, the span's bounds, then the limit.
@@ -146,7 +146,7 @@ impl EngineStore<'_> {
         self.bulk(
             &format!(
                 "UPDATE {table} SET superseded_seq = ?2{by} \
-                 WHERE project_id = ?1 AND superseded_seq IS NULL AND introduced_seq < ?2 \
+                 WHERE project_no = {PROJECT_NO} AND superseded_seq IS NULL AND introduced_seq < ?2 \
                  AND path IN (SELECT value FROM json_each(?4)) AND {}",
                 fence(3)
             ),
@@ -177,11 +177,11 @@ impl EngineStore<'_> {
         caller: &SyncId,
         unmark: bool,
     ) -> Result<Vec<D1PreparedStatement>, DbError> {
-        let key = "(project_id, path, introduced_seq)";
+        let key = "(project_no, path, introduced_seq)";
         let guard = no_other_running(1, 3);
         let rows = |index: &str, at: &str| {
             format!(
-                "SELECT t.project_id, t.path, t.introduced_seq FROM projects p CROSS JOIN {table} t {index} ON t.project_id = p.id \
+                "SELECT t.project_no, t.path, t.introduced_seq FROM projects p CROSS JOIN {table} t {index} ON t.project_no = p.no \
                  WHERE p.id = ?1 AND {at} AND {guard} LIMIT ?2"
             )
         };
@@ -193,8 +193,8 @@ impl EngineStore<'_> {
             // own discard takes its rows first, then its marks.
             let index = if files { "INDEXED BY file_versions_superseded" } else { "" };
             let none_staged = "NOT EXISTS (SELECT 1 FROM file_versions x INDEXED BY file_versions_introduced \
-                 WHERE x.project_id = p.id AND x.introduced_seq > 1 AND x.introduced_seq = p.current_seq + 1) \
-               AND NOT EXISTS (SELECT 1 FROM dir_versions x WHERE x.project_id = p.id AND x.introduced_seq = p.current_seq + 1)";
+                 WHERE x.project_no = p.no AND x.introduced_seq > 1 AND x.introduced_seq = p.current_seq + 1) \
+               AND NOT EXISTS (SELECT 1 FROM dir_versions x WHERE x.project_no = p.no AND x.introduced_seq = p.current_seq + 1)";
             let marked = rows(
                 index,
                 &format!("p.current_seq > 0 AND t.superseded_seq IS NOT NULL AND t.superseded_seq = p.current_seq + 1 AND {none_staged}"),
