@@ -193,7 +193,7 @@ impl FakeStore {
         }
         for (path, entry) in new {
             if rows.iter().any(|r| r.path == path && r.introduced_seq == seq) {
-                continue; // ON CONFLICT (project_id, path, introduced_seq) DO NOTHING
+                continue; // ON CONFLICT (project_no, path, introduced_seq) DO NOTHING
             }
             assert!(!rows.iter().any(|r| r.path == path && r.superseded_seq.is_none()), "two active versions of {path}");
             rows.push(VersionRow {
