@@ -11,15 +11,13 @@
 -- gets a new one. A blob row deleted by a sweep and stored again gets a new row id too, so
 -- the ledger row of a part is rewritten by every write of the part (an upsert), never kept
 -- from an earlier write: it names exactly the rows that point into the pack when written.
+-- A pack's row goes with its last ledger row.
 
 CREATE TABLE packs (
   id   INTEGER PRIMARY KEY,
   key  TEXT NOT NULL UNIQUE                  -- the pack's object key in the content bucket
 );
-INSERT INTO packs (key)
-SELECT pack FROM blob_contents WHERE pack IS NOT NULL
-UNION SELECT pack FROM pack_blobs
-ORDER BY 1;
+INSERT INTO packs (key) SELECT DISTINCT pack FROM blob_contents WHERE pack IS NOT NULL ORDER BY 1;
 
 CREATE TABLE blob_contents_v13 (
   id          INTEGER PRIMARY KEY,
@@ -44,7 +42,11 @@ DROP TABLE blob_contents;
 ALTER TABLE blob_contents_v13 RENAME TO blob_contents;
 
 -- The pack ledger: each pack's text blob rows, by row id, in parts of 1,000 of the pack's
--- blob ids in sha order (`crate::pack::LEDGER_PART`).
+-- blob ids in sha order (`crate::pack::LEDGER_PART`). It is built anew from the blob rows:
+-- the old ledger may miss rows (a part was written once, so a row swept and stored again
+-- later was in none), and a ledger that misses a row lets a sweep delete a pack in use.
+-- Parts here count only the rows that point into the pack; a later write of the pack
+-- rewrites its own parts, and a row listed twice is harmless.
 CREATE TABLE pack_blobs_v13 (
   pack_id     INTEGER NOT NULL,              -- packs.id
   part        INTEGER NOT NULL CHECK (part >= 0),
@@ -52,9 +54,9 @@ CREATE TABLE pack_blobs_v13 (
   PRIMARY KEY (pack_id, part)
 ) WITHOUT ROWID;
 INSERT INTO pack_blobs_v13 (pack_id, part, ids)
-SELECT p.id, l.part,
-  (SELECT json_group_array(b.id) FROM json_each(l.shas) j
-   JOIN blob_contents b ON b.repository = l.repository AND b.sha = j.value AND b.pack_id = p.id)
-FROM pack_blobs l JOIN packs p ON p.key = l.pack;
+SELECT pack_id, part, json_group_array(id) FROM (
+  SELECT pack_id, id, (row_number() OVER (PARTITION BY pack_id ORDER BY sha) - 1) / 1000 AS part
+  FROM blob_contents WHERE pack_id IS NOT NULL ORDER BY pack_id, sha)
+GROUP BY pack_id, part;
 DROP TABLE pack_blobs;
 ALTER TABLE pack_blobs_v13 RENAME TO pack_blobs;

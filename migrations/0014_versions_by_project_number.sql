@@ -4,7 +4,7 @@
 -- ~100 bytes a held file in the row, the one-head and the blob-id index. A project now has
 -- a number, local to its database (`projects.no`, given by the trigger below whatever
 -- inserts the row), and versions are keyed by it. Statements still name the project by
--- id and look its number up by it (`shell::adapters::d1::project_no`).
+-- id and look its number up by it (`shell::adapters::d1::PROJECT_NO`).
 --
 -- A number freed by a deleted project may be given again; nothing of the deleted project
 -- keeps it (its versions go with it, `ON DELETE CASCADE`).

@@ -115,11 +115,6 @@ pub const WHOLE_ROWS_PER_ENTRY: u32 = 2;
 /// Text bytes of the leftovers of exact pairing a whole compare reads to look for renames
 /// with edits; past it the compare pairs exactly only (and says so).
 pub const WHOLE_TEXT_BYTES: u64 = 4 * 1024 * 1024;
-/// Version rows a window may hand out per change the page still wants: a change is one
-/// row (an addition, a removal) or two (a path whose version differs), so where the states
-/// differ everywhere one window fills the page; where they hold only one side, the page
-/// keeps its limit and the next one starts after it.
-pub const WINDOW_ROWS_PER_CHANGE: u32 = 2;
 /// Windows one page merges at most: where the states mostly agree a page may come back
 /// short (or empty) with a cursor that goes on, rather than read on without bound.
 pub const WINDOWS_PER_PAGE: usize = 8;
@@ -147,7 +142,7 @@ pub async fn page<S: Sides>(src: &S, after: &str, limit: u32, mode: Mode) -> Res
     let mut changes = Vec::new();
     let mut at = after.to_string();
     for _ in 0..WINDOWS_PER_PAGE {
-        let window = src.window(&at, WINDOW_ROWS_PER_CHANGE * (limit + 2)).await?;
+        let window = src.window(&at, limit + 2).await?;
         let through = window.through.clone();
         changes.extend(window_changes(src, window).await?);
         match through {

@@ -18,7 +18,8 @@ pub struct Pack {
     pub offsets: BTreeMap<String, u64>,
 }
 
-/// Blob ids one row of the pack ledger (`pack_blobs`) lists: a part of ~42 KB of JSON.
+/// Blobs of a pack, in blob id order, that one row of the pack ledger (`pack_blobs`)
+/// covers: it lists their rows' ids (~7 KB of JSON).
 pub const LEDGER_PART: usize = 1_000;
 
 impl Pack {
@@ -27,9 +28,10 @@ impl Pack {
         self.offsets.get(sha).copied()
     }
 
-    /// The ledger's rows of this pack: its blob ids in sha order, `LEDGER_PART` a row, each
-    /// with its part number. Whether a pack is still in use is asked of these few rows (and
-    /// the blob rows they name) instead of an index on every blob row's pack.
+    /// The ledger's parts of this pack: its blob ids in sha order, `LEDGER_PART` a part,
+    /// each with its part number (the store lists the ids of the rows that point into the
+    /// pack). Whether a pack is still in use is asked of these few rows (and the blob rows
+    /// they name) instead of an index on every blob row's pack.
     pub fn ledger_parts(&self) -> Vec<(u32, Vec<&str>)> {
         let shas: Vec<&str> = self.offsets.keys().map(String::as_str).collect();
         shas.chunks(LEDGER_PART).zip(0..).map(|(part, i)| (i, part.to_vec())).collect()

@@ -22,9 +22,8 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 /// Version rows a window may pass over, per row it may return: where the states mostly
-/// agree, a window ends after this many rows whatever it found. (The page already asks
-/// for two rows per change it wants, `compare::WINDOW_ROWS_PER_CHANGE`.)
-const SCAN_ROWS_PER_ROW: u32 = 1;
+/// agree, a window ends after this many rows whatever it found.
+const SCAN_ROWS_PER_ROW: u32 = 2;
 
 /// The lo side, on the rows of `t`.
 fn lo_side(t: &str) -> String {

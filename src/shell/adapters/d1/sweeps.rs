@@ -25,8 +25,8 @@ fn referenced(sha: &str) -> String {
 }
 
 /// The packs among `list` (a JSON array parameter of keys) that a blob row points into, as
-/// a query of one column, `pack` (once per ledger part that shows it): the blob rows each
-/// pack's ledger names, looked up by their row id.
+/// a query of one column, `pack` (once per such row): the blob rows each pack's ledger
+/// names, looked up by their row id.
 fn packs_pointed_into(list: &str) -> String {
     format!(
         "SELECT p.key AS pack FROM json_each({list}) k CROSS JOIN packs p ON p.key = k.value \
@@ -145,8 +145,8 @@ impl Db {
         Ok(())
     }
 
-    /// Which of `packs` (a JSON array) some blob row here still points into: the blob rows
-    /// each pack's ledger names, looked up by their key.
+    /// Which of `packs` (a JSON array of keys) some blob row here still points into: the
+    /// blob rows each pack's ledger names, looked up by their row id.
     pub async fn packs_in_use(&self, packs: &str) -> DbResult<Vec<String>> {
         #[derive(Deserialize)]
         struct Row {
@@ -160,10 +160,16 @@ impl Db {
     /// deleted, except a pack some blob row points into again (a sync stored the same batch
     /// meanwhile). One transaction: nothing is stored between what it checks and deletes.
     pub async fn forget_packs(&self, packs: &str) -> DbResult<()> {
-        let unused = format!("key IN (SELECT value FROM json_each(?1)) AND key NOT IN ({})", packs_pointed_into("?1"));
+        let unused =
+            format!("SELECT id FROM packs WHERE key IN (SELECT value FROM json_each(?1)) AND key NOT IN ({})", packs_pointed_into("?1"));
         self.batch(vec![
-            self.stmt(&format!("DELETE FROM pack_blobs WHERE pack_id IN (SELECT id FROM packs WHERE {unused})"), &[s(packs)])?,
-            self.stmt(&format!("DELETE FROM packs WHERE {unused}"), &[s(packs)])?,
+            self.stmt(&format!("DELETE FROM pack_blobs WHERE pack_id IN ({unused})"), &[s(packs)])?,
+            // What is left of a pack's ledger is in use (the statement above just asked).
+            self.stmt(
+                "DELETE FROM packs WHERE key IN (SELECT value FROM json_each(?1)) \
+                 AND NOT EXISTS (SELECT 1 FROM pack_blobs WHERE pack_id = packs.id)",
+                &[s(packs)],
+            )?,
         ])
         .await?;
         Ok(())
