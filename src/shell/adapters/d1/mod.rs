@@ -51,6 +51,11 @@ pub(crate) const RUNNING_STATUSES: &str = "('QUEUED', 'FETCHING', 'DIFFING', 'PR
 /// rows in place of the 36-byte id: statements name a project by id and look it up so.
 pub(crate) const PROJECT_NO: &str = "(SELECT no FROM projects WHERE id = ?1)";
 
+/// Deletes the rows of the packs among ?1 (a JSON array of keys) that no ledger row lists:
+/// a pack keeps its number only while some blob row points into it.
+pub(crate) const DROP_UNLISTED_PACKS: &str = "DELETE FROM packs WHERE key IN (SELECT value FROM json_each(?1)) \
+     AND NOT EXISTS (SELECT 1 FROM pack_blobs WHERE pack_id = packs.id)";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbError {
     /// A unique index refused the write; `index` is what D1 names (`table.column, ...`).

@@ -4,7 +4,7 @@
 //! repository runs — every guard inside the deleting statements themselves, so what they
 //! check and what they delete is one transaction.
 
-use super::{n, s, Db, DbResult, RUNNING_STATUSES};
+use super::{n, s, Db, DbResult, DROP_UNLISTED_PACKS, RUNNING_STATUSES};
 use crate::sweep::Swept;
 use serde::Deserialize;
 
@@ -165,11 +165,7 @@ impl Db {
         self.batch(vec![
             self.stmt(&format!("DELETE FROM pack_blobs WHERE pack_id IN ({unused})"), &[s(packs)])?,
             // What is left of a pack's ledger is in use (the statement above just asked).
-            self.stmt(
-                "DELETE FROM packs WHERE key IN (SELECT value FROM json_each(?1)) \
-                 AND NOT EXISTS (SELECT 1 FROM pack_blobs WHERE pack_id = packs.id)",
-                &[s(packs)],
-            )?,
+            self.stmt(DROP_UNLISTED_PACKS, &[s(packs)])?,
         ])
         .await?;
         Ok(())

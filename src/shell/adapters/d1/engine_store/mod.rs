@@ -3,7 +3,7 @@
 //! reaper (or anything else) ended can never write again, whatever its object does.
 
 use super::files::{EntryRow, VISIBLE_AT};
-use super::{n, opt, s, Db, DbError, PROJECT_NO, RUNNING_STATUSES};
+use super::{n, opt, s, Db, DbError, DROP_UNLISTED_PACKS, PROJECT_NO, RUNNING_STATUSES};
 use crate::content::BlobContent;
 use crate::diff::{Change, DirChange, FileEntry};
 use crate::domain::Timestamp;
@@ -249,8 +249,9 @@ impl Store for EngineStore<'_> {
         // rows, which name the pack by it, then the index entries of the chunks of exactly
         // the rows this write created (its tag), so a replay indexes nothing twice (a NOT
         // EXISTS probe of the contentless index by rowid scans the whole index), then the
-        // pack's ledger (and its row goes again if nothing points into it). CROSS JOIN keeps the JSON outer: as the inner loop it would be
-        // parsed once per blob row.
+        // pack's ledger, and its row goes again if no blob row points into it (a batch
+        // whose blobs were all stored before). CROSS JOIN keeps the JSON outer: as the
+        // inner loop it would be parsed once per blob row.
         let tag = super::super::crypto::new_write_tag().map_err(|e| StoreError::Other(e.to_string()))?;
         let key = pack.as_ref().map(|p| p.key.as_str());
         let mut statements = Vec::new();
@@ -275,11 +276,8 @@ impl Store for EngineStore<'_> {
         )?);
         if let Some(pack) = &pack {
             statements.extend(self.pack_ledger(scope, pack)?);
-            // A batch whose blobs were all stored before points nothing into its pack.
-            statements.push(self.db.stmt(
-                "DELETE FROM packs WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM pack_blobs WHERE pack_id = packs.id)",
-                &[s(&pack.key)],
-            )?);
+            let keys = serde_json::to_string(&[&pack.key]).map_err(|e| StoreError::Other(e.to_string()))?;
+            statements.push(self.db.stmt(DROP_UNLISTED_PACKS, &[s(&keys)])?);
         }
         self.db.batch(statements).await?;
         Ok(())
