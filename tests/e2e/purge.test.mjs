@@ -56,6 +56,31 @@ test("a deleted project's private repository text is gone from D1 and R2", async
   assert.equal(after.bytes, 0);
 });
 
+test('a pack swept away is stored again by a later project, served, searched, and swept again', async () => {
+  const repo = createRepo(world.root, 'acme', 'twice-stored');
+  repo.write('notes/again.md', 'stored twice: saffronmeridian\n');
+  repo.commit('c1');
+  const gone = (c) => c.objects === 0 && c.rows === 0 && c.ftsEntries === 0;
+  const first = await alice.createProject({ name: 'first', repository: 'acme/twice-stored' });
+  await alice.syncAndWait(first.id);
+  const stored1 = await stored('acme/twice-stored');
+  assert.equal((await alice.api('DELETE', `/api/v1/projects/${first.id}`)).status, 204);
+  await tickUntil('acme/twice-stored', gone, 'the first project\'s text goes');
+
+  // The same batch again: the same pack key, a new pack row and ledger.
+  const second = await alice.createProject({ name: 'second', repository: 'acme/twice-stored' });
+  await alice.syncAndWait(second.id);
+  assert.deepEqual(await stored('acme/twice-stored'), stored1, 'stored again exactly as the first time');
+  const content = await alice.get(`/api/v1/projects/${second.id}/files/content?path=notes/again.md`);
+  assert.equal(content.status, 200, content.text);
+  assert.equal(content.text, 'stored twice: saffronmeridian\n');
+  const hits = await alice.getJson(`/api/v1/projects/${second.id}/memory?q=saffronmeridian`);
+  assert.deepEqual(hits.items.map((m) => m.path), ['notes/again.md']);
+  assert.match(hits.items[0].text, /saffronmeridian/);
+  assert.equal((await alice.api('DELETE', `/api/v1/projects/${second.id}`)).status, 204);
+  await tickUntil('acme/twice-stored', gone, 'the second project\'s text goes too');
+});
+
 test('another project on the same repository keeps its own text, searchable and served', async () => {
   const repo = createRepo(world.root, 'acme', 'shared');
   repo.write('shared.md', 'both projects hold this: tamarindgate\n');
