@@ -80,8 +80,9 @@ export class Runtime {
 
   /**
    * Starts `wrangler dev` on `port` (a free one when null) and waits for /healthz. Ports
-   * chosen here can be taken by another process before workerd binds them: that start is
-   * stopped and tried again on new ones (twice at most).
+   * chosen here, or by wrangler for workerd's own sockets, can be taken by another process
+   * before workerd binds them: that start is stopped and tried again on new ones (twice at
+   * most), even after asking for `port` (callers read the address from `base`).
    */
   async launch(port = null) {
     for (let attempt = 1; ; attempt++) {
@@ -90,9 +91,10 @@ export class Runtime {
         return await this.launchOn(port ?? (await freePort()));
       } catch (e) {
         const taken = /Address already in use/.test(this.logSince(from, 100_000));
-        if (port !== null || !taken || attempt >= 3) throw e;
+        if (!taken || attempt >= 3) throw e;
         await this.stop();
-        this.note(`a port was taken while starting (attempt ${attempt}); starting again on new ports`);
+        this.note(`an address was taken while starting (attempt ${attempt}); starting again on new ports`);
+        port = null;
       }
     }
   }
